@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { AgentctlError, ExitCode } from '../../core/errors.js';
+import { parseVars } from '../../core/prompt/render-template.js';
+import { prepareDispatch, type PreparedDispatch } from '../../dispatch/prepare-dispatch.js';
+import type { Deps } from '../deps.js';
+import { paint, useColor } from '../io.js';
+import { loadConfigFor } from '../load.js';
+import { parseOptions } from '../parse-options.js';
+import { displayCommand } from '../shell-quote.js';
+
+export const dispatchOptions = z.object({
+  repo: z.string({ error: 'is required (org/name, a git URL or a local path)' }),
+  task: z.string().optional(),
+  agent: z.string().optional(),
+  issue: z.string().optional(),
+  pr: z.string().optional(),
+  branch: z.string().optional(),
+  tag: z.string().optional(),
+  org: z.string().optional(),
+  template: z.string().optional(),
+  persona: z.string().optional(),
+  planTemplate: z.string().optional(),
+  var: z.array(z.string()).default([]),
+  runtime: z.enum(['auto', 'docker', 'podman', 'apple']).optional(),
+  gpu: z.boolean().optional(),
+  dryRun: z.boolean().default(false),
+  json: z.boolean().default(false),
+  config: z.string().optional(),
+});
+
+export type DispatchOptions = z.infer<typeof dispatchOptions>;
+
+export function previewJson(p: PreparedDispatch): Record<string, unknown> {
+  return {
+    dryRun: true,
+    workspace: p.workspace,
+    repo: p.repo.slug,
+    cloneUrl: p.repo.cloneUrl,
+    target: p.target,
+    branch: p.record.branch ?? null,
+    base: p.record.base ?? null,
+    commit: p.record.commit,
+    reused: p.reused,
+    agent: p.agent.spec,
+    pool: p.agent.pool,
+    template: p.template,
+    persona: p.persona ?? null,
+    planTemplate: p.plan ?? null,
+    prompt: p.prompt,
+    promptPath: p.promptPath,
+    command: p.command.argv,
+    promptVia: p.command.promptVia,
+    sessionId: p.command.sessionId ?? null,
+    run: p.run.kind === 'container' ? { kind: 'container', runtime: p.run.runtime, image: p.run.spec.image, argv: p.run.argv } : { kind: 'host', cwd: p.run.cwd, argv: p.run.argv },
+    env: { passed: p.envPassed, missing: p.envMissing },
+  };
+}
+
+function renderPreview(p: PreparedDispatch, color: boolean): string {
+  const c = paint(color);
+  const row = (label: string, value: string) => `${c.bold(label.padEnd(10))} ${value}\n`;
+  const where = p.record.branch === undefined ? `detached at ${p.record.commit.slice(0, 12)}` : `branch ${p.record.branch} at ${p.record.commit.slice(0, 12)}`;
+  let out = `${c.yellow('Dry run')}: the workspace is ready; no agent was started.\n\n`;
+  out += row('Workspace', `${p.workspace}${p.reused ? c.dim(' (reused)') : ''}`);
+  out += row('Repo', `${p.repo.slug} ${c.dim(`(${p.repo.cloneUrl})`)}`);
+  out += row('Checkout', p.record.base === undefined || p.record.branch === p.record.base ? where : `${where}, base ${p.record.base}`);
+  out += row('Agent', `${p.agent.spec} ${c.dim(`(pool ${p.agent.pool}, ${p.run.kind === 'container' ? `${p.run.runtime} container ${p.run.spec.image}` : 'on the host'})`)}`);
+  out += row('Prompt', `${p.promptPath} ${c.dim(`(${Buffer.byteLength(p.prompt)} bytes, template ${p.template}${p.persona ? `, persona ${p.persona}` : ''}${p.plan ? `, plan ${p.plan}` : ''})`)}`);
+  out += row('Env', `${p.envPassed.length > 0 ? p.envPassed.join(' ') : '(none set)'}${p.envMissing.length > 0 ? c.dim(`  not set: ${p.envMissing.join(' ')}`) : ''}`);
+  out += `\n${c.cyan('--- prompt ---')}\n${p.prompt}${c.cyan('--- command ---')}\n`;
+  if (p.run.kind === 'host') out += `cd ${p.run.cwd} && `;
+  out += `${displayCommand(p.run.argv, p.prompt, p.promptPath)}${p.command.stdin !== undefined ? ` < ${p.promptPath}` : ''}\n`;
+  return out;
+}
+
+export async function run(raw: unknown, deps: Deps): Promise<number> {
+  const opts = parseOptions(dispatchOptions, raw, 'dispatch');
+  const { config, projectDir } = loadConfigFor(deps, opts.config);
+  if (!opts.dryRun) {
+    throw new AgentctlError('not_yet', 'running agents is not available in this build', {
+      exitCode: ExitCode.usage,
+      hint: 'use --dry-run to prepare the workspace and preview the prompt and command',
+    });
+  }
+  const prepared = await prepareDispatch(
+    {
+      repo: opts.repo,
+      task: opts.task,
+      agent: opts.agent,
+      issue: opts.issue,
+      pr: opts.pr,
+      branch: opts.branch,
+      tag: opts.tag,
+      org: opts.org,
+      template: opts.template,
+      persona: opts.persona,
+      planTemplate: opts.planTemplate,
+      vars: parseVars(opts.var),
+      runtime: opts.runtime,
+      gpu: opts.gpu,
+    },
+    config,
+    projectDir,
+    deps,
+  );
+  if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared), null, 2)}\n`);
+  else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
+  return ExitCode.ok;
+}

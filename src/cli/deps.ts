@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { GitClient } from '../git/git-client.js';
+import { processIO, type IO } from './io.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Everything a command may touch outside its own arguments, injected so tests can supply their own. */
+export interface Deps {
+  io: IO;
+  env: Env;
+  /** The user's home directory (agent config dirs, default state dir). */
+  home: string;
+  cwd: string;
+  clock: { now(): Date };
+  random: { uuid(): string; float(): number };
+  user: { uid: number; gid: number };
+  platform: NodeJS.Platform;
+  git(): Promise<GitClient>;
+}
+
+/** $AGENTCTL_HOME, or ~/.agentctl: every piece of state lives under it. */
+export function stateHome(deps: Pick<Deps, 'env' | 'home'>): string {
+  const fromEnv = deps.env.AGENTCTL_HOME;
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(deps.home, '.agentctl');
+}
+
+export function realDeps(proc: NodeJS.Process): Deps {
+  const env = { ...proc.env };
+  return {
+    io: processIO(proc),
+    env,
+    home: homedir(),
+    cwd: proc.cwd(),
+    clock: { now: () => new Date() },
+    random: { uuid: () => randomUUID(), float: () => Math.random() },
+    user: { uid: proc.getuid?.() ?? 1000, gid: proc.getgid?.() ?? 1000 },
+    platform: proc.platform,
+    git: async () => {
+      const { SimpleGitClient } = await import('../git/simple-git-client.js');
+      return new SimpleGitClient(env);
+    },
+  };
+}

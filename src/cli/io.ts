@@ -1,0 +1,42 @@
+/** Where commands write: data to out (stdout), status and errors to err (stderr). */
+export interface IO {
+  out(text: string): void;
+  err(text: string): void;
+  /** stdout is a terminal: colour and live UI are allowed (unless --json or NO_COLOR). */
+  isTTY: boolean;
+  /** stdin is a terminal: questions may be asked. */
+  stdinIsTTY: boolean;
+}
+
+export function processIO(proc: NodeJS.Process): IO {
+  return {
+    out: (text) => proc.stdout.write(text),
+    err: (text) => proc.stderr.write(text),
+    isTTY: proc.stdout.isTTY === true,
+    stdinIsTTY: proc.stdin.isTTY === true,
+  };
+}
+
+/** Colour only for a person at a terminal. */
+export function useColor(io: IO, env: Record<string, string | undefined>, json: boolean): boolean {
+  return io.isTTY && !json && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+}
+
+export interface Paint {
+  bold(text: string): string;
+  dim(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  red(text: string): string;
+  cyan(text: string): string;
+}
+
+const wrap = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+
+export function paint(enabled: boolean): Paint {
+  if (!enabled) {
+    const id = (text: string) => text;
+    return { bold: id, dim: id, green: id, yellow: id, red: id, cyan: id };
+  }
+  return { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), cyan: wrap(36, 39) };
+}

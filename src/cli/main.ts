@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { isAgentctlError, ExitCode } from '../core/errors.js';
+import { realDeps, type Deps } from './deps.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+type CommandModule = { run(opts: unknown, deps: Deps): Promise<number> };
+
+function printError(error: unknown, deps: Deps, debug: boolean): number {
+  if (isAgentctlError(error)) {
+    deps.io.err(`agentctl: ${error.message}\n`);
+    if (error.hint !== undefined) deps.io.err(`hint: ${error.hint.replace(/\n/g, '\n  ')}\n`);
+    if (debug) deps.io.err(`${error.stack ?? ''}\n${error.cause instanceof Error ? `caused by: ${error.cause.stack ?? ''}\n` : ''}`);
+    return error.exitCode;
+  }
+  deps.io.err(`agentctl: unexpected error: ${(error as Error).message ?? String(error)}\n`);
+  deps.io.err(debug ? `${(error as Error).stack ?? ''}\n` : 'hint: run again with --debug for details, and report it if it persists\n');
+  return ExitCode.failure;
+}
+
+/** Parse argv and run one command; returns the exit code. Nothing here exits the process. */
+export async function main(argv: string[], makeDeps: () => Deps): Promise<number> {
+  const args = argv.slice(2);
+  // The fast path keeps `--version` at bare-Node speed: no commander, no zod.
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
+  }
+  const deps = makeDeps();
+  const debug = args.includes('--debug');
+  const { Command, CommanderError } = await import('commander');
+  let exitCode: number = ExitCode.ok;
+  const invoke = (load: () => Promise<CommandModule>) => async (...actionArgs: unknown[]) => {
+    const command = actionArgs.at(-1) as InstanceType<typeof Command>;
+    const opts = { ...command.optsWithGlobals() };
+    delete opts.debug;
+    const mod = await load();
+    exitCode = await mod.run({ ...opts, args: command.args }, deps);
+  };
+
+  const program = new Command('agentctl')
+    .description('Run AI coding agents on real work, safely.')
+    .version(version(), '-V, --version')
+    .option('--debug', 'show stack traces on errors')
+    .option('--config <file>', 'read this config file after the user and project ones')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => deps.io.out(s), writeErr: (s) => deps.io.err(s) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('dispatch')
+    .description('prepare a workspace and run an agent on it')
+    .requiredOption('--repo <repo>', 'org/name, a git URL, or a local path')
+    .option('--task <text>', 'what the agent should do')
+    .option('--agent <name[:model]>', 'agent to run (default from config: codex)')
+    .option('--issue <n>', 'work on issue N (workspace task-N)')
+    .option('--pr <n>', 'work on pull request N (workspace pr-N)')
+    .option('--branch <name>', 'work on this branch')
+    .option('--tag <name>', 'check out this tag, detached and read-only')
+    .option('--org <org>', 'org for a bare repo name')
+    .option('--template <name|file>', 'main prompt template')
+    .option('--persona <name>', 'persona to include')
+    .option('--plan-template <name>', 'plan to include')
+    .option('--var <key=value>', 'template variable (repeatable)', collect, [])
+    .option('--runtime <name>', 'auto, docker, podman or apple')
+    .option('--gpu', 'pass GPUs to the agent container')
+    .option('--dry-run', 'prepare everything and show the prompt and command, without starting the agent')
+    .option('--json', 'print one JSON object')
+    .action(invoke(() => import('./commands/dispatch.js')));
+
+  const config = program.command('config').description('inspect configuration');
+  config
+    .command('show')
+    .description('print the merged configuration (secrets by name only)')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/config-show.js')));
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    return printError(error, deps, debug);
+  }
+}
+
+/** The process entry point used by bin/agentctl. */
+export async function cli(proc: NodeJS.Process): Promise<number> {
+  return main(proc.argv, () => realDeps(proc));
+}

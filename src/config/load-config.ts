@@ -1,0 +1,93 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { AgentctlError, ExitCode } from '../core/errors.js';
+import { finalizeConfig, mergeRaw, parseConfigText, type RawConfig } from '../core/config/parse-config.js';
+import type { Config } from '../core/config/schema.js';
+import { envOverrides } from '../core/config/env-overrides.js';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Files that were read, lowest precedence first. */
+  sources: string[];
+  /** Directory of the project's .agentctl.yaml, if one was found. */
+  projectDir: string | undefined;
+}
+
+export interface LoadConfigInput {
+  env: Record<string, string | undefined>;
+  home: string;
+  cwd: string;
+  configFile?: string | undefined;
+}
+
+export const PROJECT_CONFIG = '.agentctl.yaml';
+
+export function userConfigPath(env: Record<string, string | undefined>, home: string): string {
+  const base = env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(home, '.config');
+  return join(base, 'agentctl', 'config.yaml');
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new AgentctlError('config_unreadable', `cannot read config ${path}: ${(error as Error).message}`, {
+      exitCode: ExitCode.config,
+      hint: 'check the file permissions',
+      cause: error,
+    });
+  }
+}
+
+function findProjectConfig(cwd: string): string | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    const candidate = join(dir, PROJECT_CONFIG);
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here; keep walking up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Built-in defaults < user file < project file < --config FILE < AGENTCTL_* variables. */
+export function loadConfig(input: LoadConfigInput): LoadedConfig {
+  const layers: RawConfig[] = [];
+  const sources: string[] = [];
+  const userPath = userConfigPath(input.env, input.home);
+  const projectPath = findProjectConfig(input.cwd);
+  const candidates: Array<{ path: string; required: boolean }> = [{ path: userPath, required: false }];
+  if (projectPath !== undefined) candidates.push({ path: projectPath, required: true });
+  if (input.configFile !== undefined) candidates.push({ path: resolve(input.cwd, input.configFile), required: true });
+
+  for (const { path, required } of candidates) {
+    const text = readIfPresent(path);
+    if (text === undefined) {
+      if (required) {
+        throw new AgentctlError('config_missing', `config file ${path} does not exist`, {
+          exitCode: ExitCode.config,
+          hint: 'check the --config path, or run "agentctl init" to create one',
+        });
+      }
+      continue;
+    }
+    layers.push(parseConfigText(text, path));
+    sources.push(path);
+  }
+  const fromEnv = envOverrides(input.env);
+  if (fromEnv.layer !== undefined) {
+    layers.push(parseConfigText(JSON.stringify(fromEnv.layer), `environment (${fromEnv.names.join(', ')})`));
+    sources.push(`environment: ${fromEnv.names.join(', ')}`);
+  }
+  const merged = mergeRaw(layers);
+  return {
+    config: finalizeConfig(merged, sources.join(' + ') || 'built-in defaults'),
+    sources,
+    projectDir: projectPath === undefined ? undefined : dirname(projectPath),
+  };
+}

@@ -1,0 +1,51 @@
+import type { AgentConfig, Config } from '../config/schema.js';
+import { usageError } from '../errors.js';
+
+export const BUILTIN_AGENTS = ['claude', 'codex', 'gemini', 'coderabbit', 'local'] as const;
+export type BuiltinAgent = (typeof BUILTIN_AGENTS)[number];
+
+export interface ResolvedAgent {
+  /** As the user wrote it, e.g. "codex:review". */
+  spec: string;
+  base: string;
+  variant: string | undefined;
+  builtin: BuiltinAgent | undefined;
+  settings: AgentConfig;
+  native: boolean;
+  pool: string;
+}
+
+function isBuiltin(name: string): name is BuiltinAgent {
+  return (BUILTIN_AGENTS as readonly string[]).includes(name);
+}
+
+/** Resolve "name[:variant]" against the built-ins and the config's custom agents. */
+export function resolveAgent(spec: string, config: Config): ResolvedAgent {
+  const colon = spec.indexOf(':');
+  const base = colon < 0 ? spec : spec.slice(0, colon);
+  const variant = colon < 0 ? undefined : spec.slice(colon + 1);
+  const settings = config.agents[base];
+  const known = [...BUILTIN_AGENTS, ...Object.keys(config.agents).filter((name) => !isBuiltin(name))];
+  if (!isBuiltin(base) && settings?.command === undefined) {
+    throw usageError(
+      'unknown_agent',
+      settings === undefined
+        ? `unknown agent ${JSON.stringify(base)}`
+        : `agent ${JSON.stringify(base)} is configured without a command`,
+      `use one of: ${known.join(', ')}; or add a custom agent with a "command" under "agents:" in the config`,
+    );
+  }
+  if (variant !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(variant)) {
+    throw usageError(
+      'invalid_agent_variant',
+      `invalid model or variant ${JSON.stringify(variant)} in --agent ${JSON.stringify(spec)}`,
+      'use letters, digits, ".", "_" and "-", for example --agent claude:sonnet',
+    );
+  }
+  const pool =
+    settings?.pool ??
+    Object.entries(config.pools).find(([, pool]) => pool.agents?.includes(base) === true)?.[0] ??
+    base;
+  const native = settings?.native ?? config.runtime.native_agents.includes(base);
+  return { spec, base, variant, builtin: isBuiltin(base) ? base : undefined, settings: settings ?? {}, native, pool };
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/** Names of environment variables, never their values. */
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable NAME such as GITHUB_TOKEN, not a value');
+
+const duration = z.number().int().nonnegative();
+
+export const forgeSchema = z
+  .object({
+    kind: z.enum(['github', 'forgejo', 'gitea']).describe('Which API the forge speaks.'),
+    url: z.string().min(1).describe('Base URL repos are cloned from, e.g. https://github.com.'),
+    api_url: z.string().optional().describe('API base URL; defaults to https://api.github.com or <url>/api/v1.'),
+    token_env: envName.optional().describe('Name of the environment variable that holds the token.'),
+    org: z.string().optional().describe('Default org for bare repo names on this forge.'),
+  })
+  .strict();
+
+export const agentSchema = z
+  .object({
+    command: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe('Custom agents: program and args; {prompt} or {prompt_file} mark where the prompt goes.'),
+    stdin: z.boolean().optional().describe('Custom agents: feed the prompt on standard input.'),
+    model: z.string().optional().describe('Default model when none is given as agent:model.'),
+    args: z.array(z.string()).optional().describe('Extra arguments appended to the built-in command line.'),
+    env: z.array(envName).optional().describe('Environment variable names passed through to the agent.'),
+    native: z.boolean().optional().describe('Run on the host instead of in a container.'),
+    pool: z.string().optional().describe('Pool the agent counts against; defaults to its base name.'),
+    timeout: duration.optional().describe('Seconds before the run is stopped.'),
+    image: z.string().optional().describe('Container image for this agent.'),
+  })
+  .strict();
+
+export const repoSchema = z
+  .object({
+    forge: z.string().optional().describe('Forge key for this repo.'),
+    base: z.string().optional().describe('Base branch for new work and PRs.'),
+    qa: z.array(z.string()).optional().describe('QA commands (run with sh -c) replacing detection.'),
+    copy: z
+      .array(z.union([z.string(), z.object({ from: z.string(), to: z.string() }).strict()]))
+      .optional()
+      .describe('Untracked files copied into new workspaces.'),
+    setup: z.string().optional().describe('Command run in the workspace before the agent.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    defaults: z
+      .object({
+        agent: z.string().default('codex').describe('Agent used when --agent is not given.'),
+        forge: z.string().optional().describe('Forge key used for org/name repos.'),
+        org: z.string().optional().describe('Org used for bare repo names.'),
+        base: z.string().optional().describe('Base branch; defaults to the remote default branch.'),
+        template: z.string().default('coding').describe('Main prompt template.'),
+        persona: z.string().optional().describe('Persona used when --persona is not given.'),
+      })
+      .strict()
+      .prefault({}),
+    forges: z.record(z.string(), forgeSchema).default({}).describe('Forges by key.'),
+    agents: z.record(z.string(), agentSchema).default({}).describe('Built-in agent overrides and custom agents.'),
+    pools: z
+      .record(z.string(), z.object({ limit: z.number().int().positive(), agents: z.array(z.string()).optional() }).strict())
+      .default({})
+      .describe('Concurrency limit per pool.'),
+    concurrency: z
+      .object({
+        default_limit: z.number().int().positive().default(1).describe('Limit of a pool with no entry.'),
+        global: z.number().int().positive().optional().describe('Limit over all pools.'),
+      })
+      .strict()
+      .prefault({}),
+    runtime: z
+      .object({
+        prefer: z.enum(['auto', 'docker', 'podman', 'apple']).default('auto').describe('Container runtime.'),
+        socket: z.string().optional().describe('Engine API socket, e.g. unix:///run/podman/podman.sock.'),
+        image: z.string().optional().describe('Agent image; AGENTCTL_IMAGE overrides.'),
+        gpu: z.boolean().default(false).describe('Pass GPUs to agents.'),
+        native_agents: z.array(z.string()).default(['claude', 'coderabbit']).describe('Agents run on the host.'),
+      })
+      .strict()
+      .prefault({}),
+    timeouts: z
+      .object({
+        agent: duration.default(3600).describe('Seconds an agent may run.'),
+        grace: duration.default(5).describe('Seconds between SIGTERM and SIGKILL.'),
+        idle: duration.default(0).describe('Seconds without output before a run is stopped; 0 is off.'),
+      })
+      .strict()
+      .prefault({}),
+    qa: z
+      .object({
+        enabled: z.boolean().default(true).describe('Run QA after a completed run.'),
+        commands: z.array(z.string()).optional().describe('QA commands for every repo, replacing detection.'),
+      })
+      .strict()
+      .prefault({}),
+    backoff: z
+      .object({
+        fast_fail_seconds: duration.default(60).describe('A failure sooner than this after start is fast.'),
+        threshold: z.number().int().positive().default(3).describe('Fast failures in a row that pause a pool.'),
+        pause_minutes: duration.default(30).describe('How long a pool is paused.'),
+      })
+      .strict()
+      .prefault({}),
+    git: z
+      .object({
+        name: z.string().default('agentctl').describe('Author name of agent commits.'),
+        email: z.string().default('agentctl@localhost').describe('Author email of agent commits.'),
+      })
+      .strict()
+      .prefault({}),
+    repos: z.record(z.string(), repoSchema).default({}).describe('Per-repo settings keyed by org/name.'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ForgeConfig = z.infer<typeof forgeSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
+
+/** Examples of a correct entry, shown when a section is wrong. */
+export const CONFIG_EXAMPLES: Record<string, string> = {
+  defaults: 'defaults:\n  agent: codex\n  org: acme\n  forge: github',
+  forges: 'forges:\n  github:\n    kind: github\n    url: https://github.com\n    token_env: GITHUB_TOKEN\n  codeberg:\n    kind: forgejo\n    url: https://codeberg.org\n    token_env: FORGEJO_TOKEN',
+  agents: 'agents:\n  claude:\n    model: sonnet\n  mybot:\n    command: [mybot, --prompt-file, "{prompt_file}"]\n    env: [MYBOT_API_KEY]',
+  pools: 'pools:\n  codex:\n    limit: 2',
+  concurrency: 'concurrency:\n  default_limit: 1\n  global: 4',
+  runtime: 'runtime:\n  prefer: podman\n  image: localhost/agentctl-agent:latest\n  gpu: false',
+  timeouts: 'timeouts:\n  agent: 3600\n  grace: 5',
+  qa: 'qa:\n  enabled: true',
+  backoff: 'backoff:\n  fast_fail_seconds: 60\n  threshold: 3\n  pause_minutes: 30',
+  git: 'git:\n  name: agentctl\n  email: agentctl@example.com',
+  repos: 'repos:\n  acme/web:\n    base: develop\n    qa: ["npm ci", "npm test"]',
+};

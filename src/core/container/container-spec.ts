@@ -1,0 +1,109 @@
+export type RuntimeName = 'docker' | 'podman' | 'apple';
+
+export const WORKSPACE_MOUNT = '/workspace';
+export const AGENT_WORKDIR = '/workspace/repo';
+export const AGENT_HOME = '/home/agent';
+/** Used when agentctl itself runs as root: agents must not (claude refuses), and uid 1000 is the image's agent user. */
+export const FALLBACK_AGENT_USER = '1000:1000';
+export const DEFAULT_IMAGE = 'localhost/agentctl-agent:latest';
+export const LABEL_PREFIX = 'dev.agentctl';
+
+/** An environment entry: pass-through by name (value taken from our environment by the engine call) or a fixed, non-secret value. */
+export type EnvEntry = { name: string; value?: undefined } | { name: string; value: string };
+
+export interface ContainerSpec {
+  image: string;
+  name: string;
+  labels: Record<string, string>;
+  /**
+   * The workspace to make available at /workspace. A local engine bind-mounts
+   * it; a remote one would copy it in and back, so nothing here assumes the
+   * engine shares our filesystem.
+   */
+  workspace: { hostPath: string; containerPath: string };
+  /** Agent config directories, read-only. */
+  configMounts: Array<{ hostPath: string; containerPath: string }>;
+  workdir: string;
+  env: EnvEntry[];
+  user: string;
+  gpu: boolean;
+  hostGateway: boolean;
+  argv: string[];
+  stdin: boolean;
+}
+
+export interface HostSpec {
+  cwd: string;
+  argv: string[];
+  env: EnvEntry[];
+  stdin: boolean;
+}
+
+export interface ContainerSpecInput {
+  image: string;
+  runId: string;
+  workspaceRoot: string;
+  labels: Record<string, string>;
+  /** Names of agent config dirs present in the user's home, e.g. ".claude". */
+  configDirs: Array<{ hostPath: string; name: string }>;
+  envNames: string[];
+  gitIdentity: { name: string; email: string };
+  hostUser: { uid: number; gid: number };
+  gpu: boolean;
+  runtime: RuntimeName;
+  argv: string[];
+  stdin: boolean;
+}
+
+export function fixedEnv(gitIdentity: { name: string; email: string }, home: string): EnvEntry[] {
+  return [
+    { name: 'TERM', value: 'dumb' },
+    { name: 'NO_COLOR', value: '1' },
+    { name: 'CI', value: 'true' },
+    { name: 'HOME', value: home },
+    { name: 'GIT_AUTHOR_NAME', value: gitIdentity.name },
+    { name: 'GIT_AUTHOR_EMAIL', value: gitIdentity.email },
+    { name: 'GIT_COMMITTER_NAME', value: gitIdentity.name },
+    { name: 'GIT_COMMITTER_EMAIL', value: gitIdentity.email },
+  ];
+}
+
+function containerName(runId: string): string {
+  return `agentctl-${runId}`.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 120);
+}
+
+export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
+  const user = input.hostUser.uid === 0 ? FALLBACK_AGENT_USER : `${input.hostUser.uid}:${input.hostUser.gid}`;
+  return {
+    image: input.image,
+    name: containerName(input.runId),
+    labels: input.labels,
+    workspace: { hostPath: input.workspaceRoot, containerPath: WORKSPACE_MOUNT },
+    configMounts: input.configDirs.map((dir) => ({ hostPath: dir.hostPath, containerPath: `${AGENT_HOME}/${dir.name}` })),
+    workdir: AGENT_WORKDIR,
+    env: [...fixedEnv(input.gitIdentity, AGENT_HOME), ...input.envNames.map((name) => ({ name }))],
+    user,
+    gpu: input.gpu,
+    hostGateway: input.runtime !== 'apple',
+    argv: input.argv,
+    stdin: input.stdin,
+  };
+}
+
+/** The equivalent engine CLI command, for dry-run output and the Apple `container` adapter. */
+export function renderRunArgv(runtime: RuntimeName, spec: ContainerSpec): string[] {
+  const program = runtime === 'apple' ? 'container' : runtime;
+  const args = [program, 'run', '--detach', '--name', spec.name];
+  if (spec.stdin) args.push('--interactive');
+  for (const [key, value] of Object.entries(spec.labels)) args.push('--label', `${key}=${value}`);
+  args.push('--volume', `${spec.workspace.hostPath}:${spec.workspace.containerPath}`);
+  for (const mount of spec.configMounts) {
+    args.push('--volume', `${mount.hostPath}:${mount.containerPath}:ro`);
+  }
+  args.push('--workdir', spec.workdir, '--user', spec.user);
+  for (const entry of spec.env) args.push('--env', entry.value === undefined ? entry.name : `${entry.name}=${entry.value}`);
+  if (spec.hostGateway) args.push('--add-host', 'host.docker.internal:host-gateway');
+  if (spec.gpu) args.push(runtime === 'apple' ? '--gpu=metal' : '--gpus=all');
+  args.push(spec.image, ...spec.argv);
+  return args;
+}

@@ -1,0 +1,244 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { buildAgentCommand, type AgentCommand } from '../core/agents/agent-argv.js';
+import { resolveAgent, type ResolvedAgent } from '../core/agents/resolve-agent.js';
+import type { Config } from '../core/config/schema.js';
+import {
+  buildContainerSpec,
+  DEFAULT_IMAGE,
+  LABEL_PREFIX,
+  renderRunArgv,
+  WORKSPACE_MOUNT,
+  type ContainerSpec,
+  type EnvEntry,
+  type RuntimeName,
+} from '../core/container/container-spec.js';
+import { usageError } from '../core/errors.js';
+import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
+import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
+import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
+import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import type { Deps } from '../cli/deps.js';
+import { stateHome } from '../cli/deps.js';
+import { userConfigPath } from '../config/load-config.js';
+import { previewRuntime } from '../runtime/preview-runtime.js';
+import { PACKAGE_ROOT, TemplateStore } from '../templates/template-store.js';
+import { prepareWorkspace, type WorkspaceRecord } from '../workspace/prepare-workspace.js';
+
+export interface DispatchRequest {
+  repo: string;
+  task?: string | undefined;
+  agent?: string | undefined;
+  issue?: string | undefined;
+  pr?: string | undefined;
+  branch?: string | undefined;
+  tag?: string | undefined;
+  org?: string | undefined;
+  template?: string | undefined;
+  persona?: string | undefined;
+  planTemplate?: string | undefined;
+  vars: Record<string, string>;
+  runtime?: RuntimeName | 'auto' | undefined;
+  gpu?: boolean | undefined;
+}
+
+export type RunPlan =
+  | { kind: 'container'; runtime: RuntimeName; spec: ContainerSpec; argv: string[] }
+  | { kind: 'host'; cwd: string; argv: string[]; env: EnvEntry[] };
+
+export interface PreparedDispatch {
+  workspace: string;
+  repo: RepoRef;
+  target: Target;
+  record: WorkspaceRecord;
+  reused: boolean;
+  mirrorCreated: boolean;
+  agent: ResolvedAgent;
+  prompt: string;
+  promptPath: string;
+  command: AgentCommand;
+  run: RunPlan;
+  /** Secret and setting variable names passed to the agent that are set here. */
+  envPassed: string[];
+  /** Names the agent could use that are not set. */
+  envMissing: string[];
+  template: string;
+  persona: string | undefined;
+  plan: string | undefined;
+}
+
+const REPO_INSTRUCTION_FILES = ['AGENTS.md', 'CLAUDE.md'];
+const MAX_INSTRUCTIONS_BYTES = 64 * 1024;
+const AGENT_CONFIG_DIRS = ['.claude', '.codex', '.gemini'];
+
+function targetOf(req: DispatchRequest, deps: Deps): Target {
+  const given = (['issue', 'pr', 'branch', 'tag'] as const).filter((key) => req[key] !== undefined);
+  if (given.length > 1) {
+    throw usageError('conflicting_targets', `--${given.join(' and --')} cannot be used together`, 'pick one of --issue, --pr, --branch or --tag');
+  }
+  if (req.issue !== undefined) return { kind: 'issue', number: assertNumber('issue', req.issue) };
+  if (req.pr !== undefined) return { kind: 'pr', number: assertNumber('pr', req.pr) };
+  if (req.branch !== undefined) return { kind: 'branch', name: assertRefName('branch', req.branch) };
+  if (req.tag !== undefined) return { kind: 'tag', name: assertRefName('tag', req.tag) };
+  return { kind: 'adhoc', id: adhocId(deps.clock.now(), deps.random.float) };
+}
+
+function defaultTask(target: Target, review: boolean): string | undefined {
+  if (review) return `Review the changes of ${describeTarget(target)} without modifying anything.`;
+  switch (target.kind) {
+    case 'issue':
+      return `Resolve issue #${target.number}.`;
+    case 'pr':
+      return `Address the open points of pull request #${target.number}.`;
+    default:
+      return undefined;
+  }
+}
+
+function forgeEndpoint(config: Config): ForgeEndpoint | undefined {
+  const key = config.defaults.forge ?? Object.keys(config.forges)[0];
+  if (key === undefined) return { key: 'github', url: 'https://github.com' };
+  const forge = config.forges[key];
+  if (forge === undefined) {
+    throw usageError('unknown_forge', `defaults.forge names forge "${key}", which is not configured`, `configured forges: ${Object.keys(config.forges).join(', ') || '(none)'}`);
+  }
+  return { key, url: forge.url };
+}
+
+function localRepoPath(input: string, cwd: string): string | undefined {
+  if (input.includes('://') || input.includes('::')) return undefined;
+  const path = resolve(cwd, input);
+  return existsSync(path) ? path : undefined;
+}
+
+function readRepoInstructions(repoDir: string): NamedText[] {
+  const docs: NamedText[] = [];
+  for (const file of REPO_INSTRUCTION_FILES) {
+    try {
+      const text = readFileSync(join(repoDir, file), 'utf8');
+      const bytes = Buffer.byteLength(text);
+      docs.push({ name: file, text: bytes > MAX_INSTRUCTIONS_BYTES ? `${text.slice(0, MAX_INSTRUCTIONS_BYTES)}\n\n[truncated: ${file} is ${bytes} bytes]` : text });
+    } catch {
+      // the repo has no such file
+    }
+  }
+  return docs;
+}
+
+function templateRoots(deps: Deps, projectDir: string | undefined): string[] {
+  const roots: string[] = [];
+  if (projectDir !== undefined) roots.push(join(projectDir, '.agentctl'));
+  roots.push(dirname(userConfigPath(deps.env, deps.home)));
+  roots.push(PACKAGE_ROOT);
+  return roots;
+}
+
+/**
+ * Everything up to starting the agent: validate, prepare the workspace,
+ * render and save the prompt, and plan the exact command.
+ */
+export async function prepareDispatch(req: DispatchRequest, config: Config, projectDir: string | undefined, deps: Deps): Promise<PreparedDispatch> {
+  // 1. Validate every input before touching the disk.
+  const target = targetOf(req, deps);
+  const agent = resolveAgent(req.agent ?? config.defaults.agent, config);
+  const repo = parseRepoSpec(req.repo, { org: req.org ?? config.defaults.org, forge: forgeEndpoint(config), localPath: localRepoPath(req.repo, deps.cwd) });
+  const review = agent.spec === 'codex:review' || agent.base === 'coderabbit';
+  const task = req.task ?? defaultTask(target, review);
+  if (task === undefined || task.trim() === '') {
+    throw usageError('missing_task', 'no task given', 'pass --task "what the agent should do", or target an --issue or --pr');
+  }
+  const repoSettings = config.repos[repo.slug];
+  const store = new TemplateStore({ roots: templateRoots(deps, projectDir), cwd: deps.cwd });
+  const templateName = req.template ?? (review ? 'review' : config.defaults.template);
+  const template = store.load('template', templateName);
+  const conventions = store.load('template', 'conventions');
+  const security = store.load('template', 'security');
+  const personaName = req.persona ?? config.defaults.persona;
+  const persona = personaName === undefined ? undefined : store.load('persona', personaName);
+  const plan = req.planTemplate === undefined ? undefined : store.load('plan', req.planTemplate);
+
+  const baseVars = (branch: string, base: string): Record<string, string> => ({
+    task,
+    repo: repo.slug,
+    target: describeTarget(target),
+    branch,
+    base_branch: base,
+    agent: agent.spec,
+    context: '',
+    ...req.vars,
+  });
+  const promptParts = { template, conventions, security, persona, plan };
+  // Render once with stand-ins so a bad template fails before any clone.
+  assemblePrompt({ ...promptParts, repoInstructions: [], vars: baseVars('', '') });
+
+  const home = stateHome(deps);
+  const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, repoSettings?.base ?? config.defaults.base);
+  let prompt = '';
+  const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root) => {
+    const record = JSON.parse(readFileSync(join(root, '.meta', 'workspace.json'), 'utf8')) as WorkspaceRecord;
+    prompt = assemblePrompt({
+      ...promptParts,
+      repoInstructions: readRepoInstructions(join(root, 'repo')),
+      vars: baseVars(record.branch ?? '', record.base ?? ''),
+    });
+    writeFileAtomic(join(root, '.meta', 'prompt.md'), prompt);
+  });
+
+  const runtime = (req.runtime ?? config.runtime.prefer) as RuntimeName | 'auto';
+  const promptPathInside = agent.native ? join(wsPlan.metaDir, 'prompt.md') : `${WORKSPACE_MOUNT}/.meta/prompt.md`;
+  const command = buildAgentCommand({
+    agent,
+    prompt,
+    promptPath: promptPathInside,
+    base: prepared.record.base ?? 'main',
+    sessionId: agent.builtin === 'claude' ? deps.random.uuid() : undefined,
+  });
+  const envPassed = command.env.filter((name) => deps.env[name] !== undefined && deps.env[name] !== '');
+  const envMissing = command.env.filter((name) => !envPassed.includes(name));
+
+  let run: RunPlan;
+  if (agent.native) {
+    run = { kind: 'host', cwd: wsPlan.repoDir, argv: command.argv, env: envPassed.map((name) => ({ name })) };
+  } else {
+    const chosen = previewRuntime(runtime, deps.env, deps.platform, deps.user.uid);
+    const image = agent.settings.image ?? config.runtime.image ?? deps.env.AGENTCTL_IMAGE ?? DEFAULT_IMAGE;
+    const spec = buildContainerSpec({
+      image,
+      runId: `${repo.org}-${repo.name}-${wsPlan.slot}`,
+      workspaceRoot: wsPlan.root,
+      labels: {
+        [`${LABEL_PREFIX}.workspace`]: wsPlan.root,
+        [`${LABEL_PREFIX}.agent`]: agent.spec,
+        [`${LABEL_PREFIX}.repo`]: repo.slug,
+      },
+      configDirs: AGENT_CONFIG_DIRS.map((name) => ({ name, hostPath: join(deps.home, name) })).filter((dir) => existsSync(dir.hostPath)),
+      envNames: envPassed,
+      gitIdentity: config.git,
+      hostUser: deps.user,
+      gpu: req.gpu ?? config.runtime.gpu,
+      runtime: chosen,
+      argv: command.argv,
+      stdin: command.stdin !== undefined,
+    });
+    run = { kind: 'container', runtime: chosen, spec, argv: renderRunArgv(chosen, spec) };
+  }
+  return {
+    workspace: wsPlan.root,
+    repo,
+    target,
+    record: prepared.record,
+    reused: prepared.reused,
+    mirrorCreated: prepared.mirrorCreated,
+    agent,
+    prompt,
+    promptPath: join(wsPlan.metaDir, 'prompt.md'),
+    command,
+    run,
+    envPassed,
+    envMissing,
+    template: template.name,
+    persona: persona?.name,
+    plan: plan?.name,
+  };
+}

@@ -1,0 +1,16 @@
+/** The git operations workspace prep needs; the real one shells out to git, tests use real repos too. */
+export interface GitClient {
+  /** Create the bare mirror of `url` at `mirrorDir`, or fetch into it when it exists. */
+  syncMirror(url: string, mirrorDir: string): Promise<{ created: boolean }>;
+  /** The commit a ref points to in `repoDir`, or undefined when the ref does not exist. */
+  resolveCommit(repoDir: string, ref: string): Promise<string | undefined>;
+  /** The branch HEAD points to in a (bare) repo. */
+  defaultBranch(repoDir: string): Promise<string | undefined>;
+  /** Short names of refs under a prefix such as refs/tags/, for error messages. */
+  listRefs(repoDir: string, prefix: string): Promise<string[]>;
+  /** Self-contained (hardlinked) clone of a local mirror, without checkout. */
+  cloneLocal(mirrorDir: string, repoDir: string): Promise<void>;
+  /** Check out `commit` as a new local `branch`, or detached when branch is undefined. */
+  checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void>;
+  setOrigin(repoDir: string, url: string): Promise<void>;
+}

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { AgentctlError, ExitCode } from '../core/errors.js';
+import { describeTarget, type Target } from '../core/names.js';
+import type { WorkspacePlan } from '../core/workspace/plan-workspace.js';
+import { writeJsonAtomic } from '../fs/atomic-write.js';
+import type { GitClient } from '../git/git-client.js';
+import { withFileLock } from '../fs/file-lock.js';
+
+export interface WorkspaceRecord {
+  repo: string;
+  cloneUrl: string;
+  target: Target;
+  branch: string | undefined;
+  base: string | undefined;
+  commit: string;
+  createdAt: string;
+}
+
+export interface PreparedWorkspace {
+  plan: WorkspacePlan;
+  record: WorkspaceRecord;
+  reused: boolean;
+  mirrorCreated: boolean;
+}
+
+export const WORKSPACE_RECORD = 'workspace.json';
+
+function sameTarget(a: Target, b: Target): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function readRecord(metaDir: string): WorkspaceRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(metaDir, WORKSPACE_RECORD), 'utf8')) as WorkspaceRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+async function resolveStart(
+  git: GitClient,
+  plan: WorkspacePlan,
+): Promise<{ commit: string; branch: string | undefined; base: string | undefined }> {
+  const mirror = plan.mirrorDir;
+  const { checkout } = plan;
+  const notFound = async (what: string, prefix: string, hint: string): Promise<never> => {
+    const known = await git.listRefs(mirror, prefix);
+    throw new AgentctlError('ref_not_found', `${what} not found in ${plan.repo.slug}`, {
+      exitCode: ExitCode.git,
+      hint: known.length > 0 ? `${hint}; some that exist: ${known.join(', ')}` : hint,
+    });
+  };
+  if (checkout.kind === 'tag') {
+    const commit = (await git.resolveCommit(mirror, `refs/tags/${checkout.tag}`)) ?? (await notFound(`tag ${checkout.tag}`, 'refs/tags/', 'check the tag name'));
+    return { commit, branch: undefined, base: undefined };
+  }
+  if (checkout.kind === 'pr') {
+    const commit =
+      (await git.resolveCommit(mirror, `refs/pull/${checkout.number}/head`)) ??
+      (await notFound(`pull request #${checkout.number} (refs/pull/${checkout.number}/head)`, 'refs/pull/', 'check the PR number'));
+    return { commit, branch: checkout.branch, base: undefined };
+  }
+  const base = checkout.base ?? (await git.defaultBranch(mirror));
+  if (base === undefined) {
+    throw new AgentctlError('empty_repo', `${plan.repo.slug} has no default branch (is it empty?)`, {
+      exitCode: ExitCode.git,
+      hint: 'push an initial commit, or set repos.<org/name>.base in the config',
+    });
+  }
+  if (checkout.kind === 'branch') {
+    const existing = await git.resolveCommit(mirror, `refs/heads/${checkout.branch}`);
+    if (existing !== undefined) return { commit: existing, branch: checkout.branch, base };
+  }
+  const commit =
+    (await git.resolveCommit(mirror, `refs/heads/${base}`)) ??
+    (await notFound(`base branch ${base}`, 'refs/heads/', 'set the base with repos.<org/name>.base in the config'));
+  return { commit, branch: checkout.branch, base };
+}
+
+/**
+ * Make the workspace for a plan. The checkout is built in a temporary
+ * directory next to its final place and renamed into place at the end, so a
+ * failure or a crash never leaves a half-made workspace under the real name.
+ */
+export async function prepareWorkspace(
+  git: GitClient,
+  plan: WorkspacePlan,
+  now: Date,
+  finish?: (tmpRoot: string) => Promise<void>,
+): Promise<PreparedWorkspace> {
+  const existing = existsSync(plan.root) ? readRecord(plan.metaDir) : undefined;
+  if (existsSync(plan.root)) {
+    if (existing === undefined || existing.cloneUrl !== plan.repo.cloneUrl || !sameTarget(existing.target, plan.target)) {
+      throw new AgentctlError('workspace_conflict', `workspace ${plan.root} already exists for something else`, {
+        exitCode: ExitCode.usage,
+        hint: existing === undefined ? 'remove it, or run agentctl gc' : `it belongs to ${existing.repo} ${describeTarget(existing.target)}; remove it or pick another target`,
+      });
+    }
+    if (finish !== undefined) await finish(plan.root);
+    return { plan, record: existing, reused: true, mirrorCreated: false };
+  }
+
+  const { created, start } = await withFileLock(plan.mirrorDir, async () => {
+    const sync = await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
+    return { created: sync.created, start: await resolveStart(git, plan) };
+  });
+
+  mkdirSync(dirname(plan.root), { recursive: true });
+  const tmpRoot = `${plan.root}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const tmpRepo = join(tmpRoot, 'repo');
+  const tmpMeta = join(tmpRoot, '.meta');
+  try {
+    mkdirSync(tmpMeta, { recursive: true });
+    await git.cloneLocal(plan.mirrorDir, tmpRepo);
+    await git.checkout(tmpRepo, start.commit, start.branch);
+    await git.setOrigin(tmpRepo, plan.repo.cloneUrl);
+    const record: WorkspaceRecord = {
+      repo: plan.repo.slug,
+      cloneUrl: plan.repo.cloneUrl,
+      target: plan.target,
+      branch: start.branch,
+      base: start.base,
+      commit: start.commit,
+      createdAt: now.toISOString(),
+    };
+    writeJsonAtomic(join(tmpMeta, WORKSPACE_RECORD), record);
+    if (finish !== undefined) await finish(tmpRoot);
+    try {
+      renameSync(tmpRoot, plan.root);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      // Another dispatch made the same workspace first: use theirs.
+      rmSync(tmpRoot, { recursive: true, force: true });
+      return prepareWorkspace(git, plan, now, finish);
+    }
+    return { plan, record, reused: false, mirrorCreated: created };
+  } catch (error) {
+    rmSync(tmpRoot, { recursive: true, force: true });
+    throw error;
+  }
+}
