@@ -59,6 +59,7 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .description('prepare a workspace and run an agent on it')
     .requiredOption('--repo <repo>', 'org/name, a git URL, or a local path')
     .option('--task <text>', 'what the agent should do')
+    .option('--task-file <file>', 'read the task from a file')
     .option('--agent <name[:model]>', 'agent to run (default from config: codex)')
     .option('--issue <n>', 'work on issue N (workspace task-N)')
     .option('--pr <n>', 'work on pull request N (workspace pr-N)')

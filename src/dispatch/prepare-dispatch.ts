@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { buildAgentCommand, type AgentCommand } from '../core/agents/agent-argv.js';
 import { resolveAgent, type ResolvedAgent } from '../core/agents/resolve-agent.js';
@@ -106,10 +106,26 @@ function forgeEndpoint(config: Config): ForgeEndpoint | undefined {
   return { key, url: forge.url };
 }
 
-function localRepoPath(input: string, cwd: string): string | undefined {
-  if (input.includes('://') || input.includes('::')) return undefined;
-  const path = resolve(cwd, input);
-  return existsSync(path) ? path : undefined;
+/**
+ * A --repo that is written as a path (./x, ../x, /x, ~/x) or names a git
+ * bundle is a local repository; "org/name" never is, even if such a directory
+ * happens to exist here.
+ */
+function localRepoPath(input: string, deps: Deps): string | undefined {
+  const pathLike = /^(\/|\.\.?\/|~\/)/.test(input) || input === '.' || input === '..' || input.endsWith('.bundle');
+  if (!pathLike || input.includes('::')) return undefined;
+  const path = input.startsWith('~/') ? join(deps.home, input.slice(2)) : resolve(deps.cwd, input);
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    return undefined;
+  }
+  const isRepo = isFile ? path.endsWith('.bundle') : existsSync(join(path, '.git')) || existsSync(join(path, 'HEAD'));
+  if (!isRepo) {
+    throw usageError('invalid_repo', `invalid --repo ${JSON.stringify(input)}: ${path} is not a git repository or bundle`, 'point --repo at a git checkout, a bare repo or a .bundle file');
+  }
+  return path;
 }
 
 function readRepoInstructions(repoDir: string): NamedText[] {
@@ -142,7 +158,7 @@ export async function prepareDispatch(req: DispatchRequest, config: Config, proj
   // 1. Validate every input before touching the disk.
   const target = targetOf(req, deps);
   const agent = resolveAgent(req.agent ?? config.defaults.agent, config);
-  const repo = parseRepoSpec(req.repo, { org: req.org ?? config.defaults.org, forge: forgeEndpoint(config), localPath: localRepoPath(req.repo, deps.cwd) });
+  const repo = parseRepoSpec(req.repo, { org: req.org ?? config.defaults.org, forge: forgeEndpoint(config), localPath: localRepoPath(req.repo, deps) });
   const review = agent.spec === 'codex:review' || agent.base === 'coderabbit';
   const task = req.task ?? defaultTask(target, review);
   if (task === undefined || task.trim() === '') {

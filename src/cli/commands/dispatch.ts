@@ -1,5 +1,8 @@
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
-import { AgentctlError, ExitCode } from '../../core/errors.js';
+import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
+import { MAX_PROMPT_BYTES } from '../../core/prompt/assemble-prompt.js';
 import { parseVars } from '../../core/prompt/render-template.js';
 import { prepareDispatch, type PreparedDispatch } from '../../dispatch/prepare-dispatch.js';
 import type { Deps } from '../deps.js';
@@ -11,6 +14,7 @@ import { displayCommand } from '../shell-quote.js';
 export const dispatchOptions = z.object({
   repo: z.string({ error: 'is required (org/name, a git URL or a local path)' }),
   task: z.string().optional(),
+  taskFile: z.string().optional(),
   agent: z.string().optional(),
   issue: z.string().optional(),
   pr: z.string().optional(),
@@ -73,6 +77,22 @@ function renderPreview(p: PreparedDispatch, color: boolean): string {
   return out;
 }
 
+function readTask(opts: DispatchOptions, deps: Deps): string | undefined {
+  if (opts.taskFile === undefined) return opts.task;
+  if (opts.task !== undefined) throw usageError('conflicting_task', '--task and --task-file cannot be used together', 'pass the task one way');
+  const path = resolve(deps.cwd, opts.taskFile);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (error) {
+    throw usageError('task_file_unreadable', `cannot read --task-file ${path}: ${(error as Error).message}`, 'check the path');
+  }
+  if (size > MAX_PROMPT_BYTES) {
+    throw usageError('prompt_too_large', `--task-file ${path} is ${size} bytes, above the ${MAX_PROMPT_BYTES}-byte prompt limit`, 'shorten the task; link to long material instead of pasting it');
+  }
+  return readFileSync(path, 'utf8');
+}
+
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(dispatchOptions, raw, 'dispatch');
   const { config, projectDir } = loadConfigFor(deps, opts.config);
@@ -85,7 +105,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   const prepared = await prepareDispatch(
     {
       repo: opts.repo,
-      task: opts.task,
+      task: readTask(opts, deps),
       agent: opts.agent,
       issue: opts.issue,
       pr: opts.pr,

@@ -14,10 +14,10 @@ export const SANDBOX_NOTE =
 /** Environment variables each built-in agent reads, passed through by name when set. */
 export const AGENT_ENV: Record<string, readonly string[]> = {
   claude: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_BASE_URL', 'CLAUDE_CODE_OAUTH_TOKEN'],
-  codex: ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CODEX_API_KEY'],
+  codex: ['CODEX_API_KEY', 'OPENAI_API_KEY'],
   gemini: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GEMINI_BASE_URL'],
   coderabbit: ['CODERABBIT_API_KEY'],
-  local: ['OLLAMA_HOST', 'CODEX_OSS_BASE_URL', 'CODEX_OSS_PORT'],
+  local: ['CODEX_OSS_BASE_URL', 'CODEX_OSS_PORT'],
 };
 
 export interface AgentCommandInput {
@@ -64,10 +64,18 @@ function codexExec(input: AgentCommandInput, leading: string[], model: string | 
   return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: undefined };
 }
 
+/** codex's own reviewer reads the diff against the base and changes nothing; it takes no free-form prompt with --base. */
+function codexReview(input: AgentCommandInput, model: string | undefined): AgentCommand {
+  const argv = ['codex', 'exec', 'review', '--base', input.base];
+  if (model !== undefined) argv.push('--model', model);
+  return { argv, stdin: undefined, promptVia: 'none', env: [], sessionId: undefined };
+}
+
 function geminiCommand(input: AgentCommandInput, model: string | undefined): AgentCommand {
   const viaStdin = tooLargeForArgument(input.prompt);
   // gemini appends -p to whatever arrives on stdin, so a large prompt goes there with a short pointer.
-  const argv = ['gemini', '-p', viaStdin ? 'Follow the instructions given on standard input.' : input.prompt, '--yolo'];
+  // --skip-trust: gemini otherwise refuses a folder it has not been told to trust (exit 55) and drops --yolo.
+  const argv = ['gemini', '-p', viaStdin ? 'Follow the instructions given on standard input.' : input.prompt, '--yolo', '--skip-trust'];
   if (model !== undefined) argv.push('-m', model.startsWith('gemini-') ? model : `gemini-2.5-${model}`);
   return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: undefined };
 }
@@ -100,10 +108,7 @@ export function buildAgentCommand(input: AgentCommandInput): AgentCommand {
       command = claudeCommand(input, model);
       break;
     case 'codex':
-      command =
-        agent.variant === 'review'
-          ? codexExec(input, ['--sandbox', 'read-only'], agent.settings.model)
-          : codexExec(input, ['--dangerously-bypass-approvals-and-sandbox'], model);
+      command = agent.variant === 'review' ? codexReview(input, agent.settings.model) : codexExec(input, ['--dangerously-bypass-approvals-and-sandbox'], model);
       break;
     case 'gemini':
       command = geminiCommand(input, model);
