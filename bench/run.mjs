@@ -5,14 +5,21 @@
 //   node bench/run.mjs --runs 15  more runs
 //   node bench/run.mjs --json     print the numbers as one JSON object on stdout
 //   node bench/run.mjs --regen    regenerate the cached test repository
+//   node bench/run.mjs --dir /dev/shm   put the work dir (AGENTCTL_HOME, clones) there instead of $TMPDIR
 //
 // The test repository (~5,000 files, 500 commits) is generated once with
 // `git fast-import` and cached in bench/.cache/ (ignored by bench/.gitignore).
 // Everything else lives in a temporary directory that is removed at the end.
+//
+// Clones made while measuring are only deleted after the last sample: on ext4
+// without a journal (as in some VMs) the inode allocator skips inodes deleted
+// in the last seconds to minutes, so deleting 5,000 files right before the next
+// sample makes that sample's checkout several times slower (and noisy).
+// That needs ~90 MB of disk per run; the workspaces use fresh issue numbers.
 // Only node built-ins are used.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,7 +32,7 @@ const NODE = process.execPath;
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv) {
-  const opts = { runs: 9, json: false, regen: false, keep: false };
+  const opts = { runs: 9, json: false, regen: false, keep: false, dir: undefined };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--runs') opts.runs = Number(argv[++i]);
@@ -33,8 +40,10 @@ function parseArgs(argv) {
     else if (arg === '--json') opts.json = true;
     else if (arg === '--regen') opts.regen = true;
     else if (arg === '--keep') opts.keep = true;
+    else if (arg === '--dir') opts.dir = argv[++i];
+    else if (arg.startsWith('--dir=')) opts.dir = arg.slice('--dir='.length);
     else if (arg === '-h' || arg === '--help') {
-      process.stdout.write('usage: node bench/run.mjs [--runs N] [--json] [--regen] [--keep]\n');
+      process.stdout.write('usage: node bench/run.mjs [--runs N] [--json] [--regen] [--keep] [--dir DIR]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${arg}\n`);
@@ -53,11 +62,15 @@ const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 // ---------------------------------------------------------------- environment
 
-const work = realpathSync(mkdtempSync(join(tmpdir(), 'agentctl-bench-')));
+if (opts.dir !== undefined) mkdirSync(opts.dir, { recursive: true });
+const work = realpathSync(mkdtempSync(join(opts.dir ?? tmpdir(), 'agentctl-bench-')));
 const home = join(work, 'home'); // HOME / XDG_CONFIG_HOME: no user config of this machine leaks in
 const agentctlHome = join(work, 'agentctl');
 const scratch = join(work, 'scratch');
 for (const dir of [home, agentctlHome, scratch]) mkdirSync(dir, { recursive: true });
+
+const FS_TYPES = { 0xef53: 'ext2/3/4', 0x01021994: 'tmpfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x794c7630: 'overlayfs', 0x2fc12fc1: 'zfs' };
+const workFs = FS_TYPES[statfsSync(work).type] ?? `fs type 0x${statfsSync(work).type.toString(16)}`;
 
 const ENV = {
   PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -250,7 +263,7 @@ const repoStats = {
   ),
 };
 log(`repo ${repoUrl}: ${repoStats.files} files, ${repoStats.commits} commits, pack ${(repoStats.packKiB / 1024).toFixed(1)} MiB`);
-log(`node ${process.version} (${NODE}), ${gitOut(['--version'])}, work dir ${work}`);
+log(`node ${process.version} (${NODE}), ${gitOut(['--version'])}, work dir ${work} (${workFs})`);
 
 let issue = 1000;
 function dispatchArgs(n) {
@@ -263,21 +276,15 @@ log(`cold dispatch (creates the mirror): ${coldMs.toFixed(0)} ms`);
 const mirrorsRoot = join(agentctlHome, 'cache', 'mirrors');
 const mirror = readdirSync(mirrorsRoot).flatMap((org) => readdirSync(join(mirrorsRoot, org)).filter((n) => n.endsWith('.git')).map((n) => join(mirrorsRoot, org, n)))[0];
 if (mirror === undefined) throw new Error(`no mirror found under ${mirrorsRoot}`);
-const workspacesRoot = join(agentctlHome, 'workspace');
 const headCommit = gitOut(['-C', mirror, 'rev-parse', 'refs/heads/main']);
 
-function removeWorkspaces() {
-  rmSync(workspacesRoot, { recursive: true, force: true });
-}
-removeWorkspaces();
 
-/** Each measurement: a timed body and an optional untimed cleanup (scratch/ is emptied after every sample too). */
+/** Each measurement: a label and a timed body. Whatever a body creates is removed after the last sample. */
 const measurements = [
   {
     key: 'dispatch',
     label: 'warm dispatch --dry-run',
     body: () => run(NODE, dispatchArgs((issue += 1))),
-    cleanup: removeWorkspaces,
   },
   {
     key: 'plainClone',
@@ -322,20 +329,20 @@ const measurements = [
 ];
 
 const samples = Object.fromEntries(measurements.map((m) => [m.key, []]));
-const cleanScratch = () => {
-  rmSync(scratch, { recursive: true, force: true });
-  mkdirSync(scratch, { recursive: true });
-};
 
 // Round-robin, so slow drift of the machine affects every measurement alike. Round 0 is the warm-up.
 for (let round = 0; round <= opts.runs; round += 1) {
   for (const m of measurements) {
     const t = timed(m.body);
     if (round > 0) samples[m.key].push(t);
-    m.cleanup?.();
-    cleanScratch();
   }
   if (!opts.json) process.stderr.write(round === 0 ? 'bench: warm-up done\n' : `bench: run ${round}/${opts.runs}\n`);
+}
+
+// Sanity check: the last timed dispatch really made its workspace.
+const lastWorkspace = join(agentctlHome, 'workspace', 'org', 'repo', `task-${issue}`);
+if (!existsSync(join(lastWorkspace, 'repo', '.git')) || !existsSync(join(lastWorkspace, '.meta', 'prompt.md'))) {
+  throw new Error(`dispatch did not create ${lastWorkspace} as expected`);
 }
 
 const med = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
@@ -385,6 +392,8 @@ if (opts.json) {
         node: process.version,
         git: gitOut(['--version']),
         runs: opts.runs,
+        workDir: work,
+        workFs,
         repo: { url: repoUrl, ...repoStats },
         coldDispatchMs: coldMs,
         medianMs: med,
@@ -411,6 +420,7 @@ if (opts.json) {
   const out = [];
   out.push('');
   out.push(`agentctl bench: ${opts.runs} runs (+1 warm-up), medians; node ${process.version}, ${gitOut(['--version'])}`);
+  out.push(`work dir: ${work} (${workFs})`);
   out.push(`repo: ${repoStats.files} files, ${repoStats.commits} commits, pack ${(repoStats.packKiB / 1024).toFixed(1)} MiB (cold dispatch that cloned the mirror: ${coldMs.toFixed(0)} ms)`);
   out.push('');
   const head = `${'measurement'.padEnd(26)} ${'ms'.padStart(8)}   ${'compared with'.padEnd(26)} ${'ms'.padStart(8)}   ${'ratio'.padEnd(13)} ${'goal'.padEnd(15)} result`;

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Config } from '../core/config/schema.js';
 import type { GitClient } from '../git/git-client.js';
+import type { RuntimeRegistry } from '../runtime/registry.js';
 import { processIO, type IO } from './io.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -18,6 +20,7 @@ export interface Deps {
   user: { uid: number; gid: number };
   platform: NodeJS.Platform;
   git(): Promise<GitClient>;
+  runtimes(config: Config): Promise<RuntimeRegistry>;
 }
 
 /** $AGENTCTL_HOME, or ~/.agentctl: every piece of state lives under it. */
@@ -40,6 +43,10 @@ export function realDeps(proc: NodeJS.Process): Deps {
     git: async () => {
       const { SimpleGitClient } = await import('../git/simple-git-client.js');
       return new SimpleGitClient(env);
+    },
+    runtimes: async (config) => {
+      const { realRegistry } = await import('../runtime/real-registry.js');
+      return realRegistry(config, env, proc.platform, { uid: proc.getuid?.() ?? 1000 });
     },
   };
 }

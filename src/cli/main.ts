@@ -73,8 +73,16 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .option('--runtime <name>', 'auto, docker, podman or apple')
     .option('--gpu', 'pass GPUs to the agent container')
     .option('--dry-run', 'prepare everything and show the prompt and command, without starting the agent')
+    .option('--wait', 'follow the run to its end; the exit code tells the outcome')
     .option('--json', 'print one JSON object')
     .action(invoke(() => import('./commands/dispatch.js')));
+
+  program
+    .command('status')
+    .description('show runs, finishing any whose agent has ended')
+    .argument('[workspace]', 'a workspace path, or org/repo/slot')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/status.js')));
 
   const config = program.command('config').description('inspect configuration');
   config

@@ -58,7 +58,8 @@ export function parseRepoSpec(input: string, ctx: RepoSpecContext): RepoRef {
   if (input.includes('::')) badRepo(input, 'git remote-helper transports such as ext:: can run commands and are refused');
 
   if (ctx.localPath !== undefined) {
-    const { name } = fromPathSegments(input, ctx.localPath.split('/'), 'local');
+    // Only the last part names the repo; the folders above it are the user's business.
+    const { name } = fromPathSegments(input, ctx.localPath.split('/').filter(Boolean).slice(-1), 'local');
     return { org: 'local', name, slug: `local/${name}`, cloneUrl: ctx.localPath, source: 'path' };
   }
 

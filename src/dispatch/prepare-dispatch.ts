@@ -22,7 +22,8 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Deps } from '../cli/deps.js';
 import { stateHome } from '../cli/deps.js';
 import { userConfigPath } from '../config/load-config.js';
-import { previewRuntime } from '../runtime/preview-runtime.js';
+import { wrapContainerArgv, wrapHostArgv } from '../core/run/wrap-argv.js';
+import { runFiles } from '../run/run-files.js';
 import { PACKAGE_ROOT, TemplateStore } from '../templates/template-store.js';
 import { prepareWorkspace, type WorkspaceRecord } from '../workspace/prepare-workspace.js';
 
@@ -68,6 +69,8 @@ export interface PreparedDispatch {
   plan: string | undefined;
 }
 
+/** Ollama on the host, seen from a container through the host gateway. */
+const LOCAL_MODEL_URL = 'http://host.docker.internal:11434/v1';
 const REPO_INSTRUCTION_FILES = ['AGENTS.md', 'CLAUDE.md'];
 const MAX_INSTRUCTIONS_BYTES = 64 * 1024;
 const AGENT_CONFIG_DIRS = ['.claude', '.codex', '.gemini'];
@@ -154,7 +157,13 @@ function templateRoots(deps: Deps, projectDir: string | undefined): string[] {
  * Everything up to starting the agent: validate, prepare the workspace,
  * render and save the prompt, and plan the exact command.
  */
-export async function prepareDispatch(req: DispatchRequest, config: Config, projectDir: string | undefined, deps: Deps): Promise<PreparedDispatch> {
+export async function prepareDispatch(
+  req: DispatchRequest,
+  config: Config,
+  projectDir: string | undefined,
+  deps: Deps,
+  chooseRuntime: (prefer: 'auto' | RuntimeName, image: string) => Promise<RuntimeName>,
+): Promise<PreparedDispatch> {
   // 1. Validate every input before touching the disk.
   const target = targetOf(req, deps);
   const agent = resolveAgent(req.agent ?? config.defaults.agent, config);
@@ -188,6 +197,11 @@ export async function prepareDispatch(req: DispatchRequest, config: Config, proj
   // Render once with stand-ins so a bad template fails before any clone.
   assemblePrompt({ ...promptParts, repoInstructions: [], vars: baseVars('', '') });
 
+  // A missing engine is found out before anything is created on disk.
+  // Image: per-agent config, then runtime.image, then AGENTCTL_IMAGE, then the default agent image.
+  const image = agent.settings.image ?? config.runtime.image ?? deps.env.AGENTCTL_IMAGE ?? DEFAULT_IMAGE;
+  const runtime = agent.native ? undefined : await chooseRuntime(req.runtime ?? config.runtime.prefer, image);
+
   const home = stateHome(deps);
   const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, repoSettings?.base ?? config.defaults.base);
   let prompt = '';
@@ -201,7 +215,6 @@ export async function prepareDispatch(req: DispatchRequest, config: Config, proj
     writeFileAtomic(join(root, '.meta', 'prompt.md'), prompt);
   });
 
-  const runtime = (req.runtime ?? config.runtime.prefer) as RuntimeName | 'auto';
   const promptPathInside = agent.native ? join(wsPlan.metaDir, 'prompt.md') : `${WORKSPACE_MOUNT}/.meta/prompt.md`;
   const command = buildAgentCommand({
     agent,
@@ -214,11 +227,13 @@ export async function prepareDispatch(req: DispatchRequest, config: Config, proj
   const envMissing = command.env.filter((name) => !envPassed.includes(name));
 
   let run: RunPlan;
-  if (agent.native) {
-    run = { kind: 'host', cwd: wsPlan.repoDir, argv: command.argv, env: envPassed.map((name) => ({ name })) };
+  if (runtime === undefined) {
+    const files = runFiles(wsPlan.root, agent.base, false);
+    const argv = wrapHostArgv(command.argv, { log: files.log, stdin: command.stdin === undefined ? undefined : files.prompt, exitCode: files.exitCode });
+    run = { kind: 'host', cwd: wsPlan.repoDir, argv, env: envPassed.map((name) => ({ name })) };
   } else {
-    const chosen = previewRuntime(runtime, deps.env, deps.platform, deps.user.uid);
-    const image = agent.settings.image ?? config.runtime.image ?? deps.env.AGENTCTL_IMAGE ?? DEFAULT_IMAGE;
+    const chosen = runtime;
+    const files = runFiles(wsPlan.root, agent.base, true);
     const spec = buildContainerSpec({
       image,
       runId: `${repo.org}-${repo.name}-${wsPlan.slot}`,
@@ -234,8 +249,9 @@ export async function prepareDispatch(req: DispatchRequest, config: Config, proj
       hostUser: deps.user,
       gpu: req.gpu ?? config.runtime.gpu,
       runtime: chosen,
-      argv: command.argv,
-      stdin: command.stdin !== undefined,
+      argv: wrapContainerArgv(command.argv, { log: files.log, stdin: command.stdin === undefined ? undefined : files.prompt }),
+      stdin: false,
+      extraEnv: agent.builtin === 'local' && deps.env.CODEX_OSS_BASE_URL === undefined ? [{ name: 'CODEX_OSS_BASE_URL', value: LOCAL_MODEL_URL }] : [],
     });
     run = { kind: 'container', runtime: chosen, spec, argv: renderRunArgv(chosen, spec) };
   }

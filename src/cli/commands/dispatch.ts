@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
+import { ExitCode, usageError } from '../../core/errors.js';
 import { MAX_PROMPT_BYTES } from '../../core/prompt/assemble-prompt.js';
 import { parseVars } from '../../core/prompt/render-template.js';
 import { prepareDispatch, type PreparedDispatch } from '../../dispatch/prepare-dispatch.js';
@@ -10,6 +10,18 @@ import { paint, useColor } from '../io.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
 import { displayCommand } from '../shell-quote.js';
+import type { Config } from '../../core/config/schema.js';
+import { describeTarget } from '../../core/names.js';
+import { exitCodeFor } from '../../core/run/exit-code.js';
+import { chooseRuntime } from '../../run/choose-runtime.js';
+import { waitForRun } from '../../run/finish-run.js';
+import type { RunContext } from '../../run/run-context.js';
+import { runFiles } from '../../run/run-files.js';
+import { startRun } from '../../run/start-run.js';
+import type { RuntimeRegistry } from '../../runtime/registry.js';
+import { previewRuntime } from '../../runtime/preview-runtime.js';
+import { renderFinal } from '../render-status.js';
+import { stateHome } from '../deps.js';
 
 export const dispatchOptions = z.object({
   repo: z.string({ error: 'is required (org/name, a git URL or a local path)' }),
@@ -28,6 +40,7 @@ export const dispatchOptions = z.object({
   runtime: z.enum(['auto', 'docker', 'podman', 'apple']).optional(),
   gpu: z.boolean().optional(),
   dryRun: z.boolean().default(false),
+  wait: z.boolean().default(false),
   json: z.boolean().default(false),
   config: z.string().optional(),
 });
@@ -93,37 +106,62 @@ function readTask(opts: DispatchOptions, deps: Deps): string | undefined {
   return readFileSync(path, 'utf8');
 }
 
+function runContext(deps: Deps, config: Config, runtimes: RuntimeRegistry): RunContext {
+  return {
+    config,
+    runtimes,
+    env: deps.env,
+    home: stateHome(deps),
+    clock: deps.clock,
+    user: deps.user,
+    notify: (line) => deps.io.err(`${line}\n`),
+  };
+}
+
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(dispatchOptions, raw, 'dispatch');
   const { config, projectDir } = loadConfigFor(deps, opts.config);
-  if (!opts.dryRun) {
-    throw new AgentctlError('not_yet', 'running agents is not available in this build', {
-      exitCode: ExitCode.usage,
-      hint: 'use --dry-run to prepare the workspace and preview the prompt and command',
-    });
+  const request = {
+    repo: opts.repo,
+    task: readTask(opts, deps),
+    agent: opts.agent,
+    issue: opts.issue,
+    pr: opts.pr,
+    branch: opts.branch,
+    tag: opts.tag,
+    org: opts.org,
+    template: opts.template,
+    persona: opts.persona,
+    planTemplate: opts.planTemplate,
+    vars: parseVars(opts.var),
+    runtime: opts.runtime,
+    gpu: opts.gpu,
+  };
+  if (opts.dryRun) {
+    // A preview never talks to an engine: it guesses from the sockets present, so it works anywhere.
+    const prepared = await prepareDispatch(request, config, projectDir, deps, async (prefer) =>
+      previewRuntime(prefer, deps.env, deps.platform, deps.user.uid),
+    );
+    if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared), null, 2)}\n`);
+    else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
+    return ExitCode.ok;
   }
-  const prepared = await prepareDispatch(
-    {
-      repo: opts.repo,
-      task: readTask(opts, deps),
-      agent: opts.agent,
-      issue: opts.issue,
-      pr: opts.pr,
-      branch: opts.branch,
-      tag: opts.tag,
-      org: opts.org,
-      template: opts.template,
-      persona: opts.persona,
-      planTemplate: opts.planTemplate,
-      vars: parseVars(opts.var),
-      runtime: opts.runtime,
-      gpu: opts.gpu,
-    },
-    config,
-    projectDir,
-    deps,
+
+  const runtimes = await deps.runtimes(config);
+  const ctx = runContext(deps, config, runtimes);
+  const prepared = await prepareDispatch(request, config, projectDir, deps, (prefer, image) =>
+    chooseRuntime(runtimes, prefer, image, deps.platform, ctx.notify),
   );
-  if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared), null, 2)}\n`);
-  else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
-  return ExitCode.ok;
+  const started = await startRun(prepared, ctx);
+  const where = started.containerId === undefined ? `host process ${started.pid}` : `${started.runtime} container ${started.containerId.slice(0, 12)}`;
+  ctx.notify(`started ${started.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)}) in ${where}`);
+  if (!opts.wait) {
+    ctx.notify(`follow: agentctl status ${prepared.workspace}   log: ${runFiles(prepared.workspace, prepared.agent.base, false).log}`);
+    deps.io.out(opts.json ? `${JSON.stringify(started, null, 2)}\n` : `${prepared.workspace}\n`);
+    return ExitCode.ok;
+  }
+  const final = (await waitForRun(started, ctx)) ?? started;
+  if (opts.json) deps.io.out(`${JSON.stringify(final, null, 2)}\n`);
+  else deps.io.out(renderFinal(final, useColor(deps.io, deps.env, false)));
+  return exitCodeFor(final);
 }

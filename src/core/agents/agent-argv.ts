@@ -90,8 +90,13 @@ function customCommand(input: AgentCommandInput): AgentCommand {
       `use "{prompt_file}" instead of "{prompt}" in agents.${input.agent.base}.command, or set stdin: true`,
     );
   }
+  const model = input.agent.variant ?? input.agent.settings.model ?? '';
+  // Replacement functions, not strings: "$&" and friends in a prompt must stay literal.
   const argv = template.map((arg) =>
-    arg.replaceAll('{prompt_file}', input.promptPath).replaceAll('{model}', input.agent.variant ?? input.agent.settings.model ?? '').replaceAll('{prompt}', input.prompt),
+    arg
+      .replaceAll('{prompt_file}', () => input.promptPath)
+      .replaceAll('{model}', () => model)
+      .replaceAll('{prompt}', () => input.prompt),
   );
   const viaStdin = input.agent.settings.stdin === true;
   const promptVia = usesPromptArg ? 'argument' : template.some((a) => a.includes('{prompt_file}')) ? 'file' : viaStdin ? 'stdin' : 'none';

@@ -24,8 +24,9 @@ export function resolveAgent(spec: string, config: Config): ResolvedAgent {
   const colon = spec.indexOf(':');
   const base = colon < 0 ? spec : spec.slice(0, colon);
   const variant = colon < 0 ? undefined : spec.slice(colon + 1);
-  const settings = config.agents[base];
-  const known = [...BUILTIN_AGENTS, ...Object.keys(config.agents).filter((name) => !isBuiltin(name))];
+  const settings = Object.hasOwn(config.agents, base) ? config.agents[base] : undefined;
+  const custom = Object.entries(config.agents).filter(([name, agent]) => !isBuiltin(name) && agent.command !== undefined);
+  const known = [...BUILTIN_AGENTS, ...custom.map(([name]) => name)];
   if (!isBuiltin(base) && settings?.command === undefined) {
     throw usageError(
       'unknown_agent',

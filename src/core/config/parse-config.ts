@@ -7,7 +7,7 @@ export type RawConfig = Record<string, unknown>;
 
 function configError(source: string, line: number | undefined, what: string, section: string | undefined): AgentctlError {
   const where = line === undefined ? source : `${source}, line ${line}`;
-  const example = section === undefined ? undefined : CONFIG_EXAMPLES[section];
+  const example = section !== undefined && Object.hasOwn(CONFIG_EXAMPLES, section) ? CONFIG_EXAMPLES[section] : undefined;
   const hint =
     example === undefined
       ? `fix the file, or run "agentctl init" to write a commented starter config`
@@ -45,7 +45,7 @@ export function parseConfigText(text: string, source: string): RawConfig {
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
   if (yamlError !== undefined) {
-    const line = yamlError.linePos?.[0].line;
+    const line = counter.linePos(yamlError.pos[0]).line;
     throw configError(source, line, `not valid YAML: ${yamlError.message.split('\n')[0]}`, undefined);
   }
   const raw: unknown = doc.toJS() ?? {};

@@ -77,7 +77,8 @@ export const configSchema = z
     runtime: z
       .object({
         prefer: z.enum(['auto', 'docker', 'podman', 'apple']).default('auto').describe('Container runtime.'),
-        socket: z.string().optional().describe('Engine API socket, e.g. unix:///run/podman/podman.sock.'),
+        docker_host: z.string().optional().describe('Docker engine API, e.g. unix:///var/run/docker.sock; DOCKER_HOST overrides.'),
+        podman_host: z.string().optional().describe('Podman API socket, e.g. unix:///run/podman/podman.sock; CONTAINER_HOST overrides.'),
         image: z.string().optional().describe('Agent image; AGENTCTL_IMAGE overrides.'),
         gpu: z.boolean().default(false).describe('Pass GPUs to agents.'),
         native_agents: z.array(z.string()).default(['claude', 'coderabbit']).describe('Agents run on the host.'),

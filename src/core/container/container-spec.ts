@@ -53,6 +53,8 @@ export interface ContainerSpecInput {
   runtime: RuntimeName;
   argv: string[];
   stdin: boolean;
+  /** Fixed, non-secret settings for this agent. */
+  extraEnv?: EnvEntry[];
 }
 
 export function fixedEnv(gitIdentity: { name: string; email: string }, home: string): EnvEntry[] {
@@ -81,7 +83,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     workspace: { hostPath: input.workspaceRoot, containerPath: WORKSPACE_MOUNT },
     configMounts: input.configDirs.map((dir) => ({ hostPath: dir.hostPath, containerPath: `${AGENT_HOME}/${dir.name}` })),
     workdir: AGENT_WORKDIR,
-    env: [...fixedEnv(input.gitIdentity, AGENT_HOME), ...input.envNames.map((name) => ({ name }))],
+    env: [...fixedEnv(input.gitIdentity, AGENT_HOME), ...(input.extraEnv ?? []), ...input.envNames.map((name) => ({ name }))],
     user,
     gpu: input.gpu,
     hostGateway: input.runtime !== 'apple',

@@ -1,0 +1,35 @@
+import type { RunStatus } from '../core/run/status.js';
+import { paint } from './io.js';
+
+export function elapsedSeconds(status: RunStatus, now: Date): number | undefined {
+  if (status.startedAt === undefined) return undefined;
+  const end = status.finishedAt === undefined ? now : new Date(status.finishedAt);
+  return Math.max(0, Math.round((end.getTime() - new Date(status.startedAt).getTime()) / 1000));
+}
+
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined) return '-';
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function stateLabel(status: RunStatus): string {
+  if (status.state === 'completed' && status.qa?.state === 'failed') return 'completed (QA failed)';
+  return status.state;
+}
+
+/** The closing summary of `dispatch --wait`. */
+export function renderFinal(status: RunStatus, color: boolean): string {
+  const c = paint(color);
+  const tone = status.state === 'completed' && status.qa?.state !== 'failed' ? c.green : status.state === 'blocked' ? c.yellow : c.red;
+  let out = `${tone(stateLabel(status))}: ${status.agent} on ${status.repo}`;
+  if (status.reason !== undefined) out += ` (${status.reason})`;
+  out += '\n';
+  if (status.question !== undefined) out += `question:\n${status.question.replace(/^/gm, '  ')}\n`;
+  if (status.qa !== undefined) {
+    out += `QA: ${status.qa.state}${status.qa.reason === undefined ? '' : ` (${status.qa.reason})`}; log ${status.qa.log}\n`;
+  }
+  out += `workspace: ${status.workspace}\n`;
+  return out;
+}

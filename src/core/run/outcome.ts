@@ -1,0 +1,36 @@
+import type { RunState } from './status.js';
+
+export interface RunEnd {
+  /** undefined when nobody could learn the exit code (the process or container vanished). */
+  exitCode: number | undefined;
+  killed: boolean;
+  /** Contents of BLOCKED.md, if the agent wrote one. */
+  blockedText: string | undefined;
+}
+
+export interface Outcome {
+  state: Extract<RunState, 'completed' | 'failed' | 'blocked'>;
+  reason: string | undefined;
+  question: string | undefined;
+}
+
+/** Keep questions readable in status output and forge comments. */
+export const MAX_QUESTION_CHARS = 8000;
+
+/**
+ * The rule users of the Go original rely on: a non-empty BLOCKED.md wins,
+ * then a non-zero, killed or unknown exit is a failure, else completed.
+ */
+export function decideOutcome(end: RunEnd): Outcome {
+  const question = end.blockedText?.trim();
+  if (question !== undefined && question !== '') {
+    const text = question.length > MAX_QUESTION_CHARS ? `${question.slice(0, MAX_QUESTION_CHARS)}…` : question;
+    return { state: 'blocked', reason: 'agent wrote BLOCKED.md', question: text };
+  }
+  if (end.exitCode === undefined) {
+    return { state: 'failed', reason: 'abandoned: the agent process is gone and left no exit code', question: undefined };
+  }
+  if (end.killed) return { state: 'failed', reason: `agent was killed (exit code ${end.exitCode})`, question: undefined };
+  if (end.exitCode !== 0) return { state: 'failed', reason: `agent exited with code ${end.exitCode}`, question: undefined };
+  return { state: 'completed', reason: undefined, question: undefined };
+}

@@ -1,0 +1,38 @@
+/**
+ * Agents run under a tiny sh wrapper so their output goes straight to the
+ * log file in the workspace as it is produced, whether or not any agentctl
+ * process is still watching, and so stdin is the prompt file or nothing
+ * (codex waits on an open stdin). The agent argv stays separate arguments:
+ * "$@" is never re-parsed by the shell.
+ */
+export function wrapContainerArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined }): string[] {
+  const script = `exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1`;
+  return ['env', `AGENTCTL_LOG=${paths.log}`, `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`, 'sh', '-c', script, 'agentctl-run', ...argv];
+}
+
+/**
+ * On the host nobody but our parent could collect the exit code of a
+ * detached process, so the wrapper writes it to a file (atomically, via
+ * rename) for whichever agentctl process looks next.
+ */
+export function wrapHostArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined; exitCode: string }): string[] {
+  const script = `"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"`;
+  return [
+    'env',
+    `AGENTCTL_LOG=${paths.log}`,
+    `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`,
+    `AGENTCTL_EXIT=${paths.exitCode}`,
+    'sh',
+    '-c',
+    script,
+    'agentctl-run',
+    ...argv,
+  ];
+}
+
+/** QA: each command in order, logged with a "$ cmd" header; the failing one is recorded. */
+export function wrapQaArgv(commands: readonly string[], paths: { log: string; failed: string }): string[] {
+  const script =
+    'for c in "$@"; do printf \'\\n$ %s\\n\' "$c"; sh -c "$c" < /dev/null || { code=$?; printf %s "$c" > "$AGENTCTL_QA_FAILED"; exit $code; }; done';
+  return ['env', `AGENTCTL_QA_FAILED=${paths.failed}`, `AGENTCTL_QA_LOG=${paths.log}`, 'sh', '-c', `(${script}) >> "$AGENTCTL_QA_LOG" 2>&1`, 'agentctl-qa', ...commands];
+}

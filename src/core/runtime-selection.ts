@@ -1,0 +1,50 @@
+import type { RuntimeName } from './container/container-spec.js';
+import { AgentctlError, ExitCode } from './errors.js';
+
+export interface ProbeResult {
+  runtime: RuntimeName;
+  ok: boolean;
+  detail: string;
+  endpoint: string;
+}
+
+export interface Selection {
+  runtime: RuntimeName;
+  /** Set when the requested runtime was not available and another was used. */
+  warning: string | undefined;
+}
+
+export function candidateOrder(platform: NodeJS.Platform): RuntimeName[] {
+  return platform === 'darwin' ? ['apple', 'docker', 'podman'] : ['docker', 'podman'];
+}
+
+const HOW_TO_START = [
+  'start Docker (dockerd, or Docker Desktop) or Podman (podman system service --time=0 unix:///run/podman/podman.sock &)',
+  'or point DOCKER_HOST / CONTAINER_HOST at a running engine',
+  'or mark the agent native (runtime.native_agents) to run it on the host',
+].join('; ');
+
+/**
+ * Pick the runtime from probe results: an available explicit choice, else
+ * the first available in platform order, with a warning when that is a
+ * fallback. Never silent, never a guess.
+ */
+export function selectRuntime(prefer: 'auto' | RuntimeName, probes: readonly ProbeResult[], platform: NodeJS.Platform): Selection {
+  const order = candidateOrder(platform);
+  const byName = new Map(probes.map((probe) => [probe.runtime, probe]));
+  if (prefer !== 'auto' && byName.get(prefer)?.ok === true) return { runtime: prefer, warning: undefined };
+  const found = order.find((name) => byName.get(name)?.ok === true);
+  if (found === undefined) {
+    const tried = probes.map((probe) => `${probe.runtime} at ${probe.endpoint}: ${probe.detail}`).join('; ');
+    throw new AgentctlError('no_runtime', `no container runtime is available (tried ${tried || 'nothing'})`, {
+      exitCode: ExitCode.environment,
+      hint: HOW_TO_START,
+    });
+  }
+  if (prefer === 'auto') return { runtime: found, warning: undefined };
+  const why = byName.get(prefer);
+  return {
+    runtime: found,
+    warning: `runtime ${prefer} is not available (${why === undefined ? 'not supported here' : why.detail}); using ${found} instead`,
+  };
+}

@@ -1,0 +1,25 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface RunEvent {
+  type: string;
+  at: string;
+  workspace: string;
+  [key: string]: unknown;
+}
+
+const MAX_EVENT_BYTES = 16 * 1024;
+
+function append(path: string, event: RunEvent): void {
+  mkdirSync(dirname(path), { recursive: true });
+  let line = JSON.stringify(event);
+  if (Buffer.byteLength(line) > MAX_EVENT_BYTES) line = JSON.stringify({ ...event, truncated: true, message: undefined, text: undefined });
+  // One write of one line; appends of lines this small are not interleaved.
+  appendFileSync(path, `${line}\n`);
+}
+
+/** Record a lifecycle event in the run's own log and the global one. */
+export function recordEvent(home: string, event: RunEvent): void {
+  append(join(event.workspace, '.meta', 'events.jsonl'), event);
+  append(join(home, 'events.jsonl'), event);
+}

@@ -1,0 +1,15 @@
+import type { Config } from '../core/config/schema.js';
+import type { RuntimeRegistry } from '../runtime/registry.js';
+import type { Env } from '../runtime/runtime.js';
+
+/** What starting and finishing runs needs from the outside world. */
+export interface RunContext {
+  config: Config;
+  runtimes: RuntimeRegistry;
+  env: Env;
+  home: string;
+  clock: { now(): Date };
+  user: { uid: number; gid: number };
+  /** Status lines for a person (stderr). */
+  notify(line: string): void;
+}

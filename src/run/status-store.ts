@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { RunStatus } from '../core/run/status.js';
+import { writeJsonAtomic } from '../fs/atomic-write.js';
+
+const qaSchema = z.object({
+  state: z.enum(['passed', 'failed', 'skipped']),
+  failedCommand: z.string().optional(),
+  commands: z.array(z.string()),
+  log: z.string(),
+  reason: z.string().optional(),
+});
+
+/** status.json is our own file, but a crash or a hand edit can still make it anything. */
+const statusSchema = z.object({
+  version: z.literal(1),
+  state: z.enum(['prepared', 'queued', 'running', 'completed', 'failed', 'blocked', 'cancelled']),
+  workspace: z.string(),
+  repo: z.string(),
+  agent: z.string(),
+  pool: z.string(),
+  runtime: z.enum(['docker', 'podman', 'apple', 'host']),
+  image: z.string().optional(),
+  containerId: z.string().optional(),
+  pid: z.number().int().optional(),
+  sessionId: z.string().optional(),
+  runCount: z.number().int().nonnegative(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  exitCode: z.number().int().optional(),
+  reason: z.string().optional(),
+  question: z.string().optional(),
+  qa: qaSchema.optional(),
+  owner: z.object({ uid: z.number().int(), gid: z.number().int() }).optional(),
+  warnings: z.array(z.string()),
+});
+
+export function metaDir(workspace: string): string {
+  return join(workspace, '.meta');
+}
+
+export function statusPath(workspace: string): string {
+  return join(metaDir(workspace), 'status.json');
+}
+
+export function readStatus(workspace: string): RunStatus | undefined {
+  let text: string;
+  try {
+    text = readFileSync(statusPath(workspace), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = statusSchema.safeParse(JSON.parse(text));
+    return parsed.success ? (parsed.data as RunStatus) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeStatus(status: RunStatus): void {
+  writeJsonAtomic(statusPath(status.workspace), status);
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !entry.name.includes('.tmp-'))
+      .map((entry) => join(dir, entry.name));
+  } catch {
+    return [];
+  }
+}
+
+/** Every workspace under $AGENTCTL_HOME/workspace/<org>/<repo>/<slot>. */
+export function listWorkspaces(home: string): string[] {
+  return subdirs(join(home, 'workspace'))
+    .flatMap(subdirs)
+    .flatMap(subdirs)
+    .sort();
+}

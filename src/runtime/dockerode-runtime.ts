@@ -1,0 +1,216 @@
+import type Dockerode from 'dockerode';
+import type { ContainerSpec, EnvEntry } from '../core/container/container-spec.js';
+import { AgentctlError, ExitCode } from '../core/errors.js';
+import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
+import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
+
+const PROBE_TIMEOUT_MS = 2000;
+/** Go's zero time: what both engines report for "never started/finished". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+type Endpoint = Pick<EngineEndpoint, 'url' | 'connection' | 'tried'>;
+
+interface EngineHttpError {
+  statusCode?: number;
+  json?: { message?: string } | null;
+  message?: string;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as EngineHttpError | null)?.statusCode;
+}
+
+function reasonOf(error: unknown): string {
+  const engineError = error as EngineHttpError | null;
+  return engineError?.json?.message ?? engineError?.message ?? String(error);
+}
+
+/** Pass-through entries take their value from `env` here, at the engine call, and are dropped when unset. */
+export function resolveEnv(entries: EnvEntry[], env: Env): string[] {
+  return entries.flatMap((entry) => {
+    const value = entry.value ?? env[entry.name];
+    return value === undefined ? [] : [`${entry.name}=${value}`];
+  });
+}
+
+function time(value: string | undefined): string | undefined {
+  return value === undefined || value === '' || value.startsWith(ZERO_TIME.slice(0, 10)) ? undefined : value;
+}
+
+/** Docker Engine and Podman's Docker-compatible API, through dockerode. */
+export class DockerodeRuntime implements ContainerRuntime {
+  private constructor(
+    readonly name: EngineName,
+    private readonly endpoint: Endpoint,
+    private readonly docker: Dockerode,
+    private readonly probeClient: Dockerode,
+  ) {}
+
+  /** dockerode is imported here, not at module load, to keep CLI start fast. */
+  static async create(name: EngineName, endpoint: Endpoint): Promise<DockerodeRuntime> {
+    const { default: Docker } = await import('dockerode');
+    // dockerode's own defaults read DOCKER_HOST and friends; pin every
+    // connection field so a podman runtime never follows a docker setting.
+    const base = { host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined, ...endpoint.connection };
+    return new DockerodeRuntime(name, endpoint, new Docker(base), new Docker({ ...base, timeout: PROBE_TIMEOUT_MS }));
+  }
+
+  private get title(): string {
+    return this.name === 'docker' ? 'Docker' : 'Podman';
+  }
+
+  private fail(call: string, error: unknown, hint?: string): AgentctlError {
+    return new AgentctlError('engine_error', `${this.title} ${call} failed at ${this.endpoint.url}: ${reasonOf(error)}`, {
+      exitCode: ExitCode.environment,
+      hint: hint ?? `Check that the ${this.name} engine is running and answering at ${this.endpoint.url}.`,
+      cause: error,
+    });
+  }
+
+  async probe(): Promise<Availability> {
+    const result = { runtime: this.name, endpoint: this.endpoint.url };
+    const started = performance.now();
+    try {
+      await this.probeClient.ping();
+      const version = await this.probeClient.version();
+      const engine = version.Components?.find((component) => component.Name.endsWith('Engine'));
+      // Docker names its component just "Engine"; Podman says "Podman Engine".
+      const product = engine === undefined || engine.Name === 'Engine' ? `${this.title} Engine` : engine.Name;
+      return { ...result, ok: true, detail: `${product} ${engine?.Version ?? version.Version}` };
+    } catch (error) {
+      // The client's timeout surfaces only as "socket hang up".
+      const timedOut = performance.now() - started >= PROBE_TIMEOUT_MS;
+      const reason = timedOut ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : reasonOf(error);
+      return { ...result, ok: false, detail: `${reason} (tried: ${this.endpoint.tried.join(', ')})` };
+    }
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw this.fail(`image inspect ${image}`, error);
+    }
+  }
+
+  async start(spec: ContainerSpec, env: Env): Promise<{ id: string }> {
+    if (spec.stdin) {
+      // A detached container has nobody to feed its stdin; the agent would read EOF.
+      throw new AgentctlError('engine_stdin', `${this.title} containers are started detached and cannot take the prompt on stdin.`, {
+        exitCode: ExitCode.failure,
+        hint: 'Pass the prompt as an argument or a file for container runs.',
+      });
+    }
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer(this.createOptions(spec, env));
+    } catch (error) {
+      const hint =
+        statusOf(error) === 404 ? `Build or load ${spec.image} into ${this.name} first.` : statusOf(error) === 409 ? `Remove the old container ${spec.name} first.` : undefined;
+      throw this.fail(`create of ${spec.name}`, error, hint);
+    }
+    try {
+      await container.start();
+    } catch (error) {
+      // A created-but-never-started container would look like a live run to a later `list`.
+      await container.remove({ force: true }).catch(() => undefined);
+      throw this.fail(`start of ${spec.name}`, error);
+    }
+    return { id: container.id };
+  }
+
+  private createOptions(spec: ContainerSpec, env: Env): Dockerode.ContainerCreateOptions {
+    const hostConfig: Dockerode.HostConfig = {
+      Binds: [
+        `${spec.workspace.hostPath}:${spec.workspace.containerPath}`,
+        ...spec.configMounts.map((mount) => `${mount.hostPath}:${mount.containerPath}:ro`),
+      ],
+      // The exit code must outlive this process, for a later agentctl to read.
+      AutoRemove: false,
+    };
+    // Podman 4.3's compat API takes "host-gateway" literally (an /etc/hosts
+    // line "host-gateway host.docker.internal"); it adds
+    // host.containers.internal with the real gateway address on its own.
+    if (spec.hostGateway && this.name === 'docker') hostConfig.ExtraHosts = ['host.docker.internal:host-gateway'];
+    if (spec.gpu) hostConfig.DeviceRequests = [{ Driver: '', Count: -1, Capabilities: [['gpu']] }];
+    return {
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.argv,
+      WorkingDir: spec.workdir,
+      User: spec.user,
+      Env: resolveEnv(spec.env, env),
+      Labels: spec.labels,
+      OpenStdin: false,
+      Tty: false,
+      HostConfig: hostConfig,
+    };
+  }
+
+  async inspect(id: string): Promise<ContainerState | undefined> {
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw this.fail(`inspect of ${id}`, error);
+    }
+    const running = info.State.Running;
+    const finishedAt = time(info.State.FinishedAt);
+    return {
+      id: info.Id,
+      running,
+      // A created-but-unstarted container reports ExitCode 0; only a finished one has a real code.
+      exitCode: !running && finishedAt !== undefined ? info.State.ExitCode : undefined,
+      killed: info.State.OOMKilled,
+      labels: info.Config.Labels ?? {},
+      startedAt: time(info.State.StartedAt),
+      finishedAt: running ? undefined : finishedAt,
+    };
+  }
+
+  async wait(id: string): Promise<{ exitCode: number }> {
+    try {
+      const result = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
+      return { exitCode: result.StatusCode };
+    } catch (error) {
+      throw this.fail(`wait for ${id}`, error);
+    }
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerState[]> {
+    let found: Dockerode.ContainerInfo[];
+    try {
+      found = await this.docker.listContainers({
+        all: true,
+        filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) },
+      });
+    } catch (error) {
+      throw this.fail('list', error);
+    }
+    // The list carries no exit codes, so each container is inspected; one removed meanwhile is skipped.
+    const states = await Promise.all(found.map((info) => this.inspect(info.Id)));
+    return states.filter((state) => state !== undefined);
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: graceSeconds });
+    } catch (error) {
+      // 304: already stopped; 404: already gone.
+      if (statusOf(error) === 304 || statusOf(error) === 404) return;
+      throw this.fail(`stop of ${id}`, error);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove();
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      throw this.fail(`remove of ${id}`, error);
+    }
+  }
+}

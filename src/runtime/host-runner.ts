@@ -1,0 +1,88 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Env } from './runtime.js';
+
+export interface HostStart {
+  argv: string[];
+  cwd: string;
+  /** Variable names passed through from our environment. */
+  passEnv: string[];
+  /** Fixed, non-secret values. */
+  fixedEnv: Record<string, string>;
+}
+
+export interface HostProcessState {
+  running: boolean;
+  exitCode: number | undefined;
+}
+
+/** Native agents: detached host processes whose wrapper writes the exit code to a file. */
+export interface HostRunner {
+  start(spec: HostStart, env: Env): Promise<{ pid: number }>;
+  state(pid: number, exitCodeFile: string): HostProcessState;
+  stop(pid: number, graceSeconds: number): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readExitCode(path: string): number | undefined {
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class ExecaHostRunner implements HostRunner {
+  async start(spec: HostStart, env: Env): Promise<{ pid: number }> {
+    const { execa } = await import('execa');
+    const childEnv: Record<string, string> = { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: env.HOME ?? '/', ...spec.fixedEnv };
+    for (const name of spec.passEnv) {
+      const value = env[name];
+      if (value !== undefined) childEnv[name] = value;
+    }
+    const [file, ...args] = spec.argv as [string, ...string[]];
+    const child = execa(file, args, {
+      cwd: spec.cwd,
+      env: childEnv,
+      extendEnv: false,
+      detached: true,
+      cleanup: false,
+      reject: false,
+      stdio: 'ignore',
+    });
+    // Let this process exit while the agent keeps running.
+    (child as unknown as ChildProcess).unref();
+    if (child.pid === undefined) throw new Error(`could not start ${file}`);
+    return { pid: child.pid };
+  }
+
+  state(pid: number, exitCodeFile: string): HostProcessState {
+    const exitCode = readExitCode(exitCodeFile);
+    if (exitCode !== undefined) return { running: false, exitCode };
+    return { running: alive(pid), exitCode: undefined };
+  }
+
+  async stop(pid: number, graceSeconds: number): Promise<void> {
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        // The wrapper leads its own process group (detached), so the agent's children go too.
+        process.kill(-pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    signal('SIGTERM');
+    const deadline = Date.now() + graceSeconds * 1000;
+    while (Date.now() < deadline && alive(pid)) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (alive(pid)) signal('SIGKILL');
+  }
+}

@@ -1,0 +1,55 @@
+import type { ContainerSpec, RuntimeName } from '../core/container/container-spec.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** What an engine reports about one container. */
+export interface ContainerState {
+  id: string;
+  running: boolean;
+  /** Set once the container has exited. */
+  exitCode: number | undefined;
+  /** The engine's OOM/kill flag, when it has one. */
+  killed: boolean;
+  labels: Record<string, string>;
+  startedAt: string | undefined;
+  finishedAt: string | undefined;
+}
+
+export interface Availability {
+  runtime: RuntimeName;
+  ok: boolean;
+  /** Engine version when ok; why not when not ok. */
+  detail: string;
+  /** Where we looked (socket URL, binary). */
+  endpoint: string;
+}
+
+/**
+ * One container engine. Specs name the workspace by its local path and the
+ * adapter decides how the engine gets it (a bind mount for a local engine; a
+ * remote adapter could copy it in and back), so nothing above this interface
+ * assumes the engine shares our filesystem.
+ */
+export interface ContainerRuntime {
+  readonly name: RuntimeName;
+  /** Is the engine installed and answering? Never throws. */
+  probe(): Promise<Availability>;
+  /** Does the image exist locally? */
+  hasImage(image: string): Promise<boolean>;
+  /**
+   * Create and start a detached container. Pass-through env entries (no
+   * value) are resolved from `env` inside the engine call, never written to
+   * a command line or file.
+   */
+  start(spec: ContainerSpec, env: Env): Promise<{ id: string }>;
+  /** Current state, or undefined when the container no longer exists. */
+  inspect(id: string): Promise<ContainerState | undefined>;
+  /** Block until the container exits; resolves with its exit code. */
+  wait(id: string): Promise<{ exitCode: number }>;
+  /** Containers carrying all of these labels. */
+  list(labels: Record<string, string>): Promise<ContainerState[]>;
+  /** SIGTERM, then SIGKILL after `graceSeconds`. Idempotent. */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  /** Remove a stopped container. Idempotent. */
+  remove(id: string): Promise<void>;
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../../src/cli/commands/dispatch.js';
+import { AgentctlError } from '../../../src/core/errors.js';
+import { fakeDeps } from '../../fakes/fake-deps.js';
+import { makeForge, type Forge } from '../../support/git-fixtures.js';
+
+let forge: Forge;
+
+beforeAll(() => {
+  forge = makeForge();
+  forge.createRepo('acme', 'web', { 'README.md': '# web\n' });
+});
+afterAll(() => forge.cleanup());
+
+function deps(env: Record<string, string> = {}, isTTY = false) {
+  const d = fakeDeps({ env: { DOCKER_HOST: 'unix:///nonexistent.sock', ...env }, isTTY });
+  d.writeUserConfig(`defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  prefer: podman\n  image: localhost/agent:1\n`);
+  return d;
+}
+
+describe('dispatch --dry-run (command)', () => {
+  it('prints the workspace, checkout, agent and exact command, plain when not a terminal', async () => {
+    const d = deps({ OPENAI_API_KEY: 'sk-do-not-print' });
+    const code = await run({ repo: 'acme/web', issue: '9', task: 'Fix it', dryRun: true }, d);
+    expect(code).toBe(0);
+    const ws = join(d.state, 'workspace', 'acme', 'web', 'task-9');
+    const lines = d.io.stdout.split('\n');
+    expect(lines.slice(0, 8)).toEqual([
+      'Dry run: the workspace is ready; no agent was started.',
+      '',
+      `Workspace  ${ws}`,
+      `Repo       acme/web (${forge.url}/acme/web.git)`,
+      expect.stringMatching(/^Checkout {3}branch agent\/issue-9 at [0-9a-f]{12}, base main$/),
+      'Agent      codex (pool codex, podman container localhost/agent:1)',
+      expect.stringMatching(new RegExp(`^Prompt {5}${ws}/\\.meta/prompt\\.md \\(\\d+ bytes, template coding\\)$`)),
+      'Env        OPENAI_API_KEY  not set: CODEX_API_KEY',
+    ]);
+    const command = d.io.stdout.split('--- command ---\n')[1] as string;
+    expect(command).toBe(
+      `podman run --detach --name agentctl-acme-web-task-9 --label dev.agentctl.workspace=${ws} --label dev.agentctl.agent=codex --label dev.agentctl.repo=acme/web ` +
+        `--volume ${ws}:/workspace --workdir /workspace/repo --user 1000:1000 --env TERM=dumb --env NO_COLOR=1 --env CI=true --env HOME=/home/agent ` +
+        '--env GIT_AUTHOR_NAME=agentctl --env GIT_AUTHOR_EMAIL=agentctl@localhost --env GIT_COMMITTER_NAME=agentctl --env GIT_COMMITTER_EMAIL=agentctl@localhost ' +
+        '--env OPENAI_API_KEY --add-host host.docker.internal:host-gateway localhost/agent:1 env AGENTCTL_LOG=/workspace/.meta/agent-codex.log AGENTCTL_STDIN=/dev/null ' +
+        `sh -c 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1' agentctl-run codex exec --dangerously-bypass-approvals-and-sandbox -- "$(cat ${ws}/.meta/prompt.md)"\n`,
+    );
+    expect(d.io.stdout).not.toContain('sk-do-not-print');
+    expect(d.io.stdout).not.toContain('\u001b[');
+    expect(d.io.stderr).toBe('');
+  });
+
+  it('colours the preview on a terminal unless NO_COLOR is set', async () => {
+    const tty = deps({}, true);
+    await run({ repo: 'acme/web', issue: '10', task: 'x', dryRun: true }, tty);
+    expect(tty.io.stdout).toContain('\u001b[33mDry run\u001b[39m');
+    const noColor = deps({ NO_COLOR: '1' }, true);
+    await run({ repo: 'acme/web', issue: '10', task: 'x', dryRun: true }, noColor);
+    expect(noColor.io.stdout).not.toContain('\u001b[');
+  });
+
+  it('gives one JSON object with the prompt saved in .meta and the argv as an array', async () => {
+    const d = deps();
+    await run({ repo: 'acme/web', pr: undefined, branch: 'main', task: 'Tidy up', agent: 'claude:opus', persona: 'security-reviewer', planTemplate: 'refactor', var: ['extra=1'], dryRun: true, json: true }, d);
+    const out = JSON.parse(d.io.stdout);
+    expect(out.workspace).toBe(join(d.state, 'workspace', 'acme', 'web', 'main'));
+    expect(out.agent).toBe('claude:opus');
+    expect(out.persona).toBe('security-reviewer');
+    expect(out.planTemplate).toBe('refactor');
+    expect(out.sessionId).toBe('00000000-0000-4000-8000-000000000001');
+    expect(out.command).toEqual([
+      'claude', '-p', out.prompt, '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions',
+      '--append-system-prompt', expect.stringContaining('agentctl sandbox'), '--model', 'opus', '--session-id', out.sessionId,
+    ]);
+    expect(out.run.kind).toBe('host');
+    expect(out.run.cwd).toBe(join(out.workspace, 'repo'));
+    expect(readFileSync(out.promptPath, 'utf8')).toBe(out.prompt);
+    expect(out.prompt.indexOf('## Persona')).toBeLessThan(out.prompt.indexOf('## Plan'));
+  });
+
+  it('refuses an unknown persona, listing the ones that exist', async () => {
+    const d = deps();
+    const error = (await run({ repo: 'acme/web', issue: '1', persona: 'pirate', dryRun: true }, d).catch((e: unknown) => e)) as AgentctlError;
+    expect(error.message).toBe('unknown persona "pirate"');
+    expect(error.hint).toMatch(/^available: docs-writer, security-reviewer, senior-engineer, test-engineer;/);
+    expect(error.exitCode).toBe(2);
+  });
+});

@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { finalizeConfig, mergeRaw, parseConfigText, type RawConfig } from '../../../src/core/config/parse-config.js';
+import { CONFIG_EXAMPLES, configSchema } from '../../../src/core/config/schema.js';
+import { ExitCode } from '../../../src/core/errors.js';
+import { thrown } from '../thrown.js';
+
+const SRC = '/home/me/.config/agentctl/config.yaml';
+
+const VALID = `# agentctl config
+defaults:
+  agent: claude
+  org: acme
+  forge: github
+forges:
+  github:
+    kind: github
+    url: https://github.com
+    token_env: GITHUB_TOKEN
+  codeberg:
+    kind: forgejo
+    url: https://codeberg.org
+    token_env: FORGEJO_TOKEN
+agents:
+  claude:
+    model: sonnet
+  mybot:
+    command: [mybot, --prompt-file, "{prompt_file}"]
+    env: [MYBOT_API_KEY]
+pools:
+  cloud:
+    limit: 2
+    agents: [claude, codex]
+runtime:
+  prefer: podman
+  gpu: true
+timeouts:
+  agent: 1800
+repos:
+  acme/web:
+    base: develop
+    qa: ["npm ci", "npm test"]
+    copy: [.env.example, { from: .env.ci, to: .env }]
+`;
+
+function configErrorOf(text: string) {
+  return thrown(() => parseConfigText(text, SRC));
+}
+
+describe('parseConfigText: valid files', () => {
+  it('returns the raw, undefaulted mapping', () => {
+    expect(parseConfigText(VALID, SRC)).toStrictEqual({
+      defaults: { agent: 'claude', org: 'acme', forge: 'github' },
+      forges: {
+        github: { kind: 'github', url: 'https://github.com', token_env: 'GITHUB_TOKEN' },
+        codeberg: { kind: 'forgejo', url: 'https://codeberg.org', token_env: 'FORGEJO_TOKEN' },
+      },
+      agents: {
+        claude: { model: 'sonnet' },
+        mybot: { command: ['mybot', '--prompt-file', '{prompt_file}'], env: ['MYBOT_API_KEY'] },
+      },
+      pools: { cloud: { limit: 2, agents: ['claude', 'codex'] } },
+      runtime: { prefer: 'podman', gpu: true },
+      timeouts: { agent: 1800 },
+      repos: { 'acme/web': { base: 'develop', qa: ['npm ci', 'npm test'], copy: ['.env.example', { from: '.env.ci', to: '.env' }] } },
+    });
+  });
+
+  it.each([[''], ['# only a comment\n'], ['---\n']])('%j is an empty config', (text) => {
+    expect(parseConfigText(text, SRC)).toStrictEqual({});
+  });
+});
+
+describe('parseConfigText: errors', () => {
+  const FORGES_HINT =
+    'a valid example:\n  forges:\n    github:\n      kind: github\n      url: https://github.com\n      token_env: GITHUB_TOKEN\n' +
+    '    codeberg:\n      kind: forgejo\n      url: https://codeberg.org\n      token_env: FORGEJO_TOKEN';
+  const DEFAULTS_HINT = 'a valid example:\n  defaults:\n    agent: codex\n    org: acme\n    forge: github';
+  const GENERIC_HINT = 'fix the file, or run "agentctl init" to write a commented starter config';
+
+  it.each<[string, string, string]>([
+    ['defaults:\n  agent: codex\n  agnet: claude\n', 'line 3: defaults.agnet: unknown setting "agnet"', DEFAULTS_HINT],
+    ['defaults:\n  agent: codex\n\nfoo: 1\n', 'line 4: foo: unknown setting "foo"', GENERIC_HINT],
+    [
+      'defaults:\n  agent: codex\nforges:\n  x:\n    kind: gitlab\n    url: https://gitlab.com\n',
+      'line 5: forges.x.kind: Invalid option: expected one of "github"|"forgejo"|"gitea"',
+      FORGES_HINT,
+    ],
+    [
+      'forges:\n  x:\n    kind: github\n    url: https://github.com\n    token_env: ghp_abc-123\n',
+      'line 5: forges.x.token_env: must be an environment variable NAME such as GITHUB_TOKEN, not a value',
+      FORGES_HINT,
+    ],
+    [
+      'forges:\n  x:\n    kind: github\n    url: https://github.com\n    tokn_env: GITHUB_TOKEN\n',
+      'line 5: forges.x.tokn_env: unknown setting "tokn_env"',
+      FORGES_HINT,
+    ],
+    [
+      'defaults:\n  agent: codex\ntimeouts:\n  agent: 60\n  grace: -1\n',
+      'line 5: timeouts.grace: Too small: expected number to be >=0',
+      'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5',
+    ],
+    [
+      'runtime:\n  prefer: kubernetes\n',
+      'line 2: runtime.prefer: Invalid option: expected one of "auto"|"docker"|"podman"|"apple"',
+      'a valid example:\n  runtime:\n    prefer: podman\n    image: localhost/agentctl-agent:latest\n    gpu: false',
+    ],
+    ['pools:\n  codex:\n    limit: 0\n', 'line 3: pools.codex.limit: Too small: expected number to be >0', 'a valid example:\n  pools:\n    codex:\n      limit: 2'],
+    ['hello\n', 'line 1: the top level must be a mapping of settings', DEFAULTS_HINT],
+    ['- defaults\n- agents\n', 'line 1: the top level must be a mapping of settings', DEFAULTS_HINT],
+  ])('%j', (text, where, hint) => {
+    const error = configErrorOf(text);
+    expect(error.code).toBe('invalid_config');
+    expect(error.exitCode).toBe(ExitCode.config);
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toBe(`invalid config ${SRC}, ${where}`);
+    expect(error.hint).toBe(hint);
+  });
+
+  it('reports the line of a secret-looking value in an agent env list', () => {
+    const text = 'agents:\n  mybot:\n    command: [mybot]\n    env:\n      - MYBOT_KEY\n      - sk-live-123\n';
+    expect(configErrorOf(text).message).toBe(
+      `invalid config ${SRC}, line 6: agents.mybot.env.1: must be an environment variable NAME such as GITHUB_TOKEN, not a value`,
+    );
+  });
+
+  it.each([
+    ['defaults:\n  agent: codex\n  org: [acme\n', 'not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    ['defaults:\n  agent: codex\n  agent: claude\n', 'not valid YAML: Map keys must be unique'],
+    ['x: 1\n\ty: 2\n', 'not valid YAML: Tabs are not allowed as indentation'],
+  ])('bad YAML %j is a config error', (text, what) => {
+    const error = configErrorOf(text);
+    expect(error.code).toBe('invalid_config');
+    expect(error.exitCode).toBe(3);
+    expect(error.message.startsWith(`invalid config ${SRC}`)).toBe(true);
+    expect(error.message.endsWith(`: ${what}`)).toBe(true);
+    expect(error.hint).toBe('fix the file, or run "agentctl init" to write a commented starter config');
+  });
+
+  it.each(Object.keys(CONFIG_EXAMPLES).map((section) => [section]))('the %s example in hints is itself a valid config', (section) => {
+    const example = CONFIG_EXAMPLES[section] as string;
+    expect(parseYaml(example)).toHaveProperty(section);
+    expect(() => parseConfigText(example, 'example')).not.toThrow();
+    // And it is shown indented, as the hint prints it.
+    const indented = example.replace(/^/gm, '  ');
+    expect(indented.split('\n').every((line) => line.startsWith('  '))).toBe(true);
+  });
+});
+
+describe('mergeRaw', () => {
+  it.each<[string, RawConfig[], RawConfig]>([
+    ['no layers', [], {}],
+    ['one layer', [{ defaults: { agent: 'claude' } }], { defaults: { agent: 'claude' } }],
+    [
+      'later scalars win, nested maps merge',
+      [{ defaults: { agent: 'codex', org: 'acme' } }, { defaults: { agent: 'claude' } }],
+      { defaults: { agent: 'claude', org: 'acme' } },
+    ],
+    [
+      'deep maps merge key by key',
+      [
+        { forges: { github: { kind: 'github', url: 'https://github.com', token_env: 'GITHUB_TOKEN' } } },
+        { forges: { github: { token_env: 'GH_TOKEN' }, codeberg: { kind: 'forgejo', url: 'https://codeberg.org' } } },
+      ],
+      {
+        forges: {
+          github: { kind: 'github', url: 'https://github.com', token_env: 'GH_TOKEN' },
+          codeberg: { kind: 'forgejo', url: 'https://codeberg.org' },
+        },
+      },
+    ],
+    [
+      'arrays replace, never concatenate',
+      [{ runtime: { native_agents: ['claude', 'coderabbit'], gpu: true } }, { runtime: { native_agents: ['gemini'] } }],
+      { runtime: { native_agents: ['gemini'], gpu: true } },
+    ],
+    [
+      'an empty array replaces too',
+      [{ qa: { commands: ['npm test'] } }, { qa: { commands: [] } }],
+      { qa: { commands: [] } },
+    ],
+    [
+      'three layers apply in order',
+      [{ timeouts: { agent: 100, grace: 1 } }, { timeouts: { agent: 200 } }, { timeouts: { agent: 300, idle: 9 } }],
+      { timeouts: { agent: 300, grace: 1, idle: 9 } },
+    ],
+    ['a map replaces a scalar', [{ defaults: 'oops' }, { defaults: { agent: 'codex' } }], { defaults: { agent: 'codex' } }],
+    ['a scalar replaces a map', [{ defaults: { agent: 'codex' } }, { defaults: 'oops' }], { defaults: 'oops' }],
+  ])('%s', (_name, layers, expected) => {
+    expect(mergeRaw(layers)).toStrictEqual(expected);
+  });
+
+  it('does not modify its inputs', () => {
+    const a = { defaults: { agent: 'codex', org: 'acme' } };
+    const b = { defaults: { agent: 'claude' } };
+    mergeRaw([a, b]);
+    expect(a).toStrictEqual({ defaults: { agent: 'codex', org: 'acme' } });
+    expect(b).toStrictEqual({ defaults: { agent: 'claude' } });
+  });
+});
+
+describe('finalizeConfig', () => {
+  it('fills every default', () => {
+    expect(finalizeConfig({}, 'defaults')).toStrictEqual({
+      defaults: { agent: 'codex', template: 'coding' },
+      forges: {},
+      agents: {},
+      pools: {},
+      concurrency: { default_limit: 1 },
+      runtime: { prefer: 'auto', gpu: false, native_agents: ['claude', 'coderabbit'] },
+      timeouts: { agent: 3600, grace: 5, idle: 0 },
+      qa: { enabled: true },
+      backoff: { fast_fail_seconds: 60, threshold: 3, pause_minutes: 30 },
+      git: { name: 'agentctl', email: 'agentctl@localhost' },
+      repos: {},
+    });
+  });
+
+  it('matches configSchema.parse({})', () => {
+    expect(finalizeConfig({}, 'defaults')).toStrictEqual(configSchema.parse({}));
+  });
+
+  it('keeps given values and defaults the rest of a section', () => {
+    const config = finalizeConfig(
+      mergeRaw([parseConfigText('timeouts:\n  agent: 60\n', 'a'), parseConfigText('backoff:\n  threshold: 5\n', 'b')]),
+      'merged',
+    );
+    expect(config.timeouts).toStrictEqual({ agent: 60, grace: 5, idle: 0 });
+    expect(config.backoff).toStrictEqual({ fast_fail_seconds: 60, threshold: 5, pause_minutes: 30 });
+    expect(config.defaults.agent).toBe('codex');
+  });
+
+  it.each<[RawConfig, string, string]>([
+    [
+      { timeouts: { agent: 'soon' } },
+      'invalid config AGENTCTL_TIMEOUT: timeouts.agent: Invalid input: expected number, received string',
+      'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5',
+    ],
+    [
+      { runtime: { gpu: 'maybe' } },
+      'invalid config AGENTCTL_TIMEOUT: runtime.gpu: Invalid input: expected boolean, received string',
+      'a valid example:\n  runtime:\n    prefer: podman\n    image: localhost/agentctl-agent:latest\n    gpu: false',
+    ],
+  ])('%j fails without a line number', (raw, message, hint) => {
+    const error = thrown(() => finalizeConfig(raw, 'AGENTCTL_TIMEOUT'));
+    expect(error.code).toBe('invalid_config');
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toBe(message);
+    expect(error.hint).toBe(hint);
+  });
+});

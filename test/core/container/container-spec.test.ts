@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildContainerSpec,
+  FALLBACK_AGENT_USER,
+  renderRunArgv,
+  type ContainerSpecInput,
+  type RuntimeName,
+} from '../../../src/core/container/container-spec.js';
+
+const RUN_ID = 'run-20260304-050607-8000';
+const WS = '/home/me/.agentctl/workspace/acme/web/task-42';
+
+function input(overrides: Partial<ContainerSpecInput> = {}): ContainerSpecInput {
+  return {
+    image: 'localhost/agentctl-agent:latest',
+    runId: RUN_ID,
+    workspaceRoot: WS,
+    labels: { 'dev.agentctl.run': RUN_ID, 'dev.agentctl.repo': 'acme/web' },
+    configDirs: [{ hostPath: '/home/me/.codex', name: '.codex' }],
+    envNames: ['OPENAI_API_KEY'],
+    gitIdentity: { name: 'agentctl', email: 'agentctl@localhost' },
+    hostUser: { uid: 1001, gid: 1002 },
+    gpu: false,
+    runtime: 'docker',
+    argv: ['codex', 'exec', '--', 'Fix it; rm -rf /'],
+    stdin: false,
+    ...overrides,
+  };
+}
+
+const FIXED_ENV = [
+  '--env', 'TERM=dumb',
+  '--env', 'NO_COLOR=1',
+  '--env', 'CI=true',
+  '--env', 'HOME=/home/agent',
+  '--env', 'GIT_AUTHOR_NAME=agentctl',
+  '--env', 'GIT_AUTHOR_EMAIL=agentctl@localhost',
+  '--env', 'GIT_COMMITTER_NAME=agentctl',
+  '--env', 'GIT_COMMITTER_EMAIL=agentctl@localhost',
+];
+
+function expectedArgv(program: string, user: string, tail: { hostGateway: boolean; gpuFlag?: string; interactive?: boolean }): string[] {
+  return [
+    program, 'run', '--detach', '--name', `agentctl-${RUN_ID}`,
+    ...(tail.interactive === true ? ['--interactive'] : []),
+    '--label', `dev.agentctl.run=${RUN_ID}`,
+    '--label', 'dev.agentctl.repo=acme/web',
+    '--volume', `${WS}:/workspace`,
+    '--volume', '/home/me/.codex:/home/agent/.codex:ro',
+    '--workdir', '/workspace/repo',
+    '--user', user,
+    ...FIXED_ENV,
+    '--env', 'OPENAI_API_KEY',
+    ...(tail.hostGateway ? ['--add-host', 'host.docker.internal:host-gateway'] : []),
+    ...(tail.gpuFlag === undefined ? [] : [tail.gpuFlag]),
+    'localhost/agentctl-agent:latest', 'codex', 'exec', '--', 'Fix it; rm -rf /',
+  ];
+}
+
+describe('buildContainerSpec', () => {
+  it('describes the whole container', () => {
+    expect(buildContainerSpec(input())).toStrictEqual({
+      image: 'localhost/agentctl-agent:latest',
+      name: `agentctl-${RUN_ID}`,
+      labels: { 'dev.agentctl.run': RUN_ID, 'dev.agentctl.repo': 'acme/web' },
+      workspace: { hostPath: WS, containerPath: '/workspace' },
+      configMounts: [{ hostPath: '/home/me/.codex', containerPath: '/home/agent/.codex' }],
+      workdir: '/workspace/repo',
+      env: [
+        { name: 'TERM', value: 'dumb' },
+        { name: 'NO_COLOR', value: '1' },
+        { name: 'CI', value: 'true' },
+        { name: 'HOME', value: '/home/agent' },
+        { name: 'GIT_AUTHOR_NAME', value: 'agentctl' },
+        { name: 'GIT_AUTHOR_EMAIL', value: 'agentctl@localhost' },
+        { name: 'GIT_COMMITTER_NAME', value: 'agentctl' },
+        { name: 'GIT_COMMITTER_EMAIL', value: 'agentctl@localhost' },
+        { name: 'OPENAI_API_KEY' },
+      ],
+      user: '1001:1002',
+      gpu: false,
+      hostGateway: true,
+      argv: ['codex', 'exec', '--', 'Fix it; rm -rf /'],
+      stdin: false,
+    });
+  });
+
+  it.each<[{ uid: number; gid: number }, string]>([
+    [{ uid: 0, gid: 0 }, '1000:1000'],
+    [{ uid: 0, gid: 20 }, '1000:1000'],
+    [{ uid: 501, gid: 20 }, '501:20'],
+    [{ uid: 1000, gid: 1000 }, '1000:1000'],
+    [{ uid: 1001, gid: 0 }, '1001:0'],
+  ])('host user %j runs the agent as %s', (hostUser, user) => {
+    expect(buildContainerSpec(input({ hostUser })).user).toBe(user);
+  });
+
+  it('the root fallback is the image agent user', () => {
+    expect(FALLBACK_AGENT_USER).toBe('1000:1000');
+  });
+
+  it.each<[RuntimeName, boolean]>([
+    ['docker', true],
+    ['podman', true],
+    ['apple', false],
+  ])('%s: host gateway %s', (runtime, hostGateway) => {
+    expect(buildContainerSpec(input({ runtime })).hostGateway).toBe(hostGateway);
+  });
+
+  it.each([
+    ['run x/y', 'agentctl-run-x-y'],
+    ['run:$(id)', 'agentctl-run---id-'],
+    ['r'.repeat(200), `agentctl-${'r'.repeat(111)}`],
+  ])('run id %j becomes container name %s', (runId, name) => {
+    const spec = buildContainerSpec(input({ runId }));
+    expect(spec.name).toBe(name);
+    expect(spec.name.length).toBeLessThanOrEqual(120);
+  });
+
+  it('mounts every config dir read-only under the agent home', () => {
+    const spec = buildContainerSpec(
+      input({ configDirs: [{ hostPath: '/home/me/.claude', name: '.claude' }, { hostPath: '/home/me/.gemini', name: '.gemini' }] }),
+    );
+    expect(spec.configMounts).toStrictEqual([
+      { hostPath: '/home/me/.claude', containerPath: '/home/agent/.claude' },
+      { hostPath: '/home/me/.gemini', containerPath: '/home/agent/.gemini' },
+    ]);
+    expect(renderRunArgv('docker', spec)).toEqual(
+      expect.arrayContaining(['/home/me/.claude:/home/agent/.claude:ro', '/home/me/.gemini:/home/agent/.gemini:ro']),
+    );
+  });
+});
+
+describe('renderRunArgv', () => {
+  it.each<[RuntimeName, boolean, string[]]>([
+    ['docker', false, expectedArgv('docker', '1001:1002', { hostGateway: true })],
+    ['docker', true, expectedArgv('docker', '1001:1002', { hostGateway: true, gpuFlag: '--gpus=all' })],
+    ['podman', false, expectedArgv('podman', '1001:1002', { hostGateway: true })],
+    ['podman', true, expectedArgv('podman', '1001:1002', { hostGateway: true, gpuFlag: '--gpus=all' })],
+    ['apple', false, expectedArgv('container', '1001:1002', { hostGateway: false })],
+    ['apple', true, expectedArgv('container', '1001:1002', { hostGateway: false, gpuFlag: '--gpu=metal' })],
+  ])('%s with gpu=%s', (runtime, gpu, argv) => {
+    expect(renderRunArgv(runtime, buildContainerSpec(input({ runtime, gpu })))).toStrictEqual(argv);
+  });
+
+  it('as root, runs the agent as 1000:1000', () => {
+    expect(renderRunArgv('docker', buildContainerSpec(input({ hostUser: { uid: 0, gid: 0 } })))).toStrictEqual(
+      expectedArgv('docker', '1000:1000', { hostGateway: true }),
+    );
+  });
+
+  it('adds --interactive when the agent reads stdin', () => {
+    expect(renderRunArgv('podman', buildContainerSpec(input({ runtime: 'podman', stdin: true })))).toStrictEqual(
+      expectedArgv('podman', '1001:1002', { hostGateway: true, interactive: true }),
+    );
+  });
+
+  it.each([['docker'], ['podman'], ['apple']] as const)('%s passes secrets by name only', (runtime) => {
+    const argv = renderRunArgv(runtime, buildContainerSpec(input({ runtime, envNames: ['OPENAI_API_KEY', 'GITHUB_TOKEN'] })));
+    const envArgs = argv.flatMap((arg, i) => (argv[i - 1] === '--env' ? [arg] : []));
+    expect(envArgs.slice(-2)).toStrictEqual(['OPENAI_API_KEY', 'GITHUB_TOKEN']);
+    expect(argv.some((arg) => arg.startsWith('OPENAI_API_KEY=') || arg.startsWith('GITHUB_TOKEN='))).toBe(false);
+  });
+
+  it('puts fixed extra settings after the standard ones and before pass-through names', () => {
+    const spec = buildContainerSpec(input({ extraEnv: [{ name: 'OLLAMA_HOST', value: 'http://host.docker.internal:11434' }] }));
+    const argv = renderRunArgv('docker', spec);
+    const envArgs = argv.flatMap((arg, i) => (argv[i - 1] === '--env' ? [arg] : []));
+    expect(envArgs.slice(-3)).toStrictEqual(['GIT_COMMITTER_EMAIL=agentctl@localhost', 'OLLAMA_HOST=http://host.docker.internal:11434', 'OPENAI_API_KEY']);
+  });
+
+  it('keeps the agent argv as separate trailing elements', () => {
+    const argv = renderRunArgv('docker', buildContainerSpec(input({ argv: ['claude', '-p', '$(x) | y', '--verbose'] })));
+    expect(argv.slice(-5)).toStrictEqual(['localhost/agentctl-agent:latest', 'claude', '-p', '$(x) | y', '--verbose']);
+  });
+});

@@ -1,0 +1,23 @@
+import type { IO } from '../../src/cli/io.js';
+
+export interface FakeIO extends IO {
+  stdout: string;
+  stderr: string;
+}
+
+/** Captures what a command writes; a terminal or not, as the test says. */
+export function fakeIO(options: { isTTY?: boolean; stdinIsTTY?: boolean } = {}): FakeIO {
+  const io: FakeIO = {
+    stdout: '',
+    stderr: '',
+    isTTY: options.isTTY ?? false,
+    stdinIsTTY: options.stdinIsTTY ?? false,
+    out: (text) => {
+      io.stdout += text;
+    },
+    err: (text) => {
+      io.stderr += text;
+    },
+  };
+  return io;
+}

@@ -1,0 +1,280 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_WORKDIR, LABEL_PREFIX, renderRunArgv, WORKSPACE_MOUNT, type ContainerSpec } from '../../src/core/container/container-spec.js';
+import { AgentctlError, ExitCode } from '../../src/core/errors.js';
+import { DockerodeRuntime } from '../../src/runtime/dockerode-runtime.js';
+import { parseEngineUrl, type EngineName } from '../../src/runtime/engine-endpoint.js';
+
+const IMAGE = process.env.AGENTCTL_TEST_IMAGE;
+const SETUP = 'run `bash test/support/engines.sh all` and `eval "$(bash test/support/engines.sh env)"`';
+const RUN_LABEL = `${LABEL_PREFIX}.test-run`;
+const RUN = `dockerode-${process.pid}-${Date.now()}`;
+
+async function connect(name: EngineName, url: string | undefined): Promise<{ runtime?: DockerodeRuntime; reason?: string }> {
+  if (url === undefined || IMAGE === undefined) return { reason: `AGENTCTL_TEST_${name.toUpperCase()}_HOST or AGENTCTL_TEST_IMAGE is not set; ${SETUP}` };
+  const runtime = await DockerodeRuntime.create(name, { url, connection: parseEngineUrl(url), tried: [url] });
+  const availability = await runtime.probe();
+  if (!availability.ok) return { reason: `${name} is not answering: ${availability.detail}; ${SETUP}` };
+  if (!(await runtime.hasImage(IMAGE))) return { reason: `${IMAGE} is missing from ${name}; ${SETUP}` };
+  return { runtime };
+}
+
+// Probed once at load so each engine's suite can be skipped (locally) or failed (CI) by name.
+const engines = [
+  { name: 'docker' as const, ...(await connect('docker', process.env.AGENTCTL_TEST_DOCKER_HOST)) },
+  { name: 'podman' as const, ...(await connect('podman', process.env.AGENTCTL_TEST_PODMAN_HOST)) },
+];
+
+async function thrownAsync(promise: Promise<unknown>): Promise<AgentctlError> {
+  const caught = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(caught, 'expected the call to reject').toBeInstanceOf(AgentctlError);
+  return caught as AgentctlError;
+}
+
+describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRuntime, reason }) => {
+  if (maybeRuntime === undefined) {
+    if (process.env.CI === 'true') it(`needs a running ${name} engine`, () => expect.fail(reason));
+    else it.skip(`${name}: ${reason}`, () => undefined);
+    return;
+  }
+  const runtime = maybeRuntime;
+  const image = IMAGE!;
+  const dirs: string[] = [];
+
+  function workspace(): string {
+    const dir = mkdtempSync(join(tmpdir(), `agentctl-${name}-ws-`));
+    dirs.push(dir);
+    mkdirSync(join(dir, 'repo'));
+    // The container runs as uid 1000; the temp dirs belong to whoever runs the tests.
+    chmodSync(dir, 0o777);
+    chmodSync(join(dir, 'repo'), 0o777);
+    return dir;
+  }
+
+  function spec(testCase: string, overrides: Partial<ContainerSpec> = {}): ContainerSpec {
+    return {
+      image,
+      name: `agentctl-test-${RUN}-${name}-${testCase}`,
+      labels: { [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: testCase },
+      workspace: { hostPath: workspace(), containerPath: WORKSPACE_MOUNT },
+      configMounts: [],
+      workdir: AGENT_WORKDIR,
+      env: [],
+      user: '1000:1000',
+      gpu: false,
+      hostGateway: false,
+      argv: ['true'],
+      stdin: false,
+      ...overrides,
+    };
+  }
+
+  afterAll(async () => {
+    for (const container of await runtime.list({ [RUN_LABEL]: RUN })) {
+      await runtime.stop(container.id, 0);
+      await runtime.remove(container.id);
+    }
+    expect(await runtime.list({ [RUN_LABEL]: RUN })).toEqual([]);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('probes the engine and reports its version', async () => {
+    const availability = await runtime.probe();
+    expect(availability.ok).toBe(true);
+    expect(availability.runtime).toBe(name);
+    expect(availability.detail).toMatch(name === 'docker' ? /^Docker Engine \d+\.\d+\.\d+/ : /^Podman Engine \d+\.\d+\.\d+$/);
+  });
+
+  it('reports an engine that is not there without throwing, naming where it looked', async () => {
+    const url = `unix:///tmp/agentctl-no-such-${name}.sock`;
+    const absent = await DockerodeRuntime.create(name, { url, connection: parseEngineUrl(url), tried: [url] });
+    const started = performance.now();
+    const availability = await absent.probe();
+    expect(performance.now() - started).toBeLessThan(2500);
+    expect(availability.ok).toBe(false);
+    expect(availability.endpoint).toBe(url);
+    expect(availability.detail).toContain('ENOENT');
+    expect(availability.detail).toContain(`(tried: ${url})`);
+  });
+
+  it('knows which images exist', async () => {
+    expect(await runtime.hasImage(image)).toBe(true);
+    expect(await runtime.hasImage('localhost/agentctl-no-such-image:never')).toBe(false);
+  });
+
+  describe('a container that exits 3', () => {
+    const secret = `s3cret-${RUN}`;
+    let run: ContainerSpec;
+    let id: string;
+    let config: string;
+
+    beforeAll(async () => {
+      config = workspace();
+      writeFileSync(join(config, 'settings.json'), '{"from":"host"}');
+      run = spec('exit3', {
+        configMounts: [{ hostPath: config, containerPath: '/home/agent/.agentconf' }],
+        env: [{ name: 'SECRET_NAME' }, { name: 'AGENTCTL_TEST_UNSET' }, { name: 'FIXED', value: 'fixed value' }],
+        argv: [
+          'sh',
+          '-c',
+          [
+            'printf %s "$SECRET_NAME" > secret.txt',
+            'printf %s "$FIXED" > fixed.txt',
+            'echo "${AGENTCTL_TEST_UNSET-unset}" > unset.txt',
+            'id -u > uid.txt; id -g > gid.txt; pwd > pwd.txt',
+            'cat /home/agent/.agentconf/settings.json > config.txt',
+            '(touch /home/agent/.agentconf/new 2>/dev/null && echo writable || echo read-only) > config-mode.txt',
+            'exit 3',
+          ].join('; '),
+        ],
+      });
+      ({ id } = await runtime.start(run, { SECRET_NAME: secret, PATH: '/bin' }));
+    });
+
+    it('returns the exit code from wait', async () => {
+      expect(await runtime.wait(id)).toEqual({ exitCode: 3 });
+    });
+
+    it('ran as the given user in the workdir, with the workspace and config mounted', () => {
+      const repo = join(run.workspace.hostPath, 'repo');
+      const read = (file: string) => readFileSync(join(repo, file), 'utf8');
+      expect(read('uid.txt')).toBe('1000\n');
+      expect(read('gid.txt')).toBe('1000\n');
+      expect(read('pwd.txt')).toBe(`${AGENT_WORKDIR}\n`);
+      expect(read('fixed.txt')).toBe('fixed value');
+      expect(read('config.txt')).toBe('{"from":"host"}');
+      expect(read('config-mode.txt')).toBe('read-only\n');
+    });
+
+    it('passed the secret from the env argument only', () => {
+      expect(readFileSync(join(run.workspace.hostPath, 'repo', 'secret.txt'), 'utf8')).toBe(secret);
+      expect(readFileSync(join(run.workspace.hostPath, 'repo', 'unset.txt'), 'utf8')).toBe('unset\n');
+      expect(JSON.stringify(run)).not.toContain(secret);
+      expect(renderRunArgv(name, run).join(' ')).not.toContain(secret);
+    });
+
+    it('inspects as exited with code 3 and its labels', async () => {
+      const state = await runtime.inspect(id);
+      expect(state).toMatchObject({ id, running: false, exitCode: 3, killed: false, labels: run.labels });
+      expect(Date.parse(state!.startedAt!)).toBeLessThanOrEqual(Date.parse(state!.finishedAt!));
+    });
+
+    it('is found by its labels', async () => {
+      const found = await runtime.list({ [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: 'exit3' });
+      expect(found.map((state) => state.id)).toEqual([id]);
+      expect(found[0]).toMatchObject({ running: false, exitCode: 3 });
+      expect(await runtime.list({ [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: 'nothing-has-this' })).toEqual([]);
+    });
+
+    it('is gone after remove, and remove is idempotent', async () => {
+      await runtime.remove(id);
+      expect(await runtime.inspect(id)).toBeUndefined();
+      await runtime.remove(id);
+    });
+  });
+
+  it('starts and waits for a trivial container quickly', async () => {
+    const started = performance.now();
+    const { id } = await runtime.start(spec('trivial'), {});
+    const { exitCode } = await runtime.wait(id);
+    const ms = Math.round(performance.now() - started);
+    console.info(`${name}: start -> wait for \`true\` took ${ms} ms`);
+    expect(exitCode).toBe(0);
+    expect((await runtime.inspect(id))?.exitCode).toBe(0);
+    await runtime.remove(id);
+  });
+
+  it('stops a container that ignores SIGTERM within the grace period', async () => {
+    // sleep as PID 1 ignores SIGTERM, so the engine must fall back to SIGKILL.
+    const { id } = await runtime.start(spec('stop', { argv: ['sleep', '60'] }), {});
+    const running = await runtime.inspect(id);
+    expect(running).toMatchObject({ running: true, exitCode: undefined, finishedAt: undefined });
+    expect(running?.startedAt).toBeDefined();
+    const started = performance.now();
+    await runtime.stop(id, 1);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(await runtime.inspect(id)).toMatchObject({ running: false, exitCode: 137 });
+    await runtime.stop(id, 1);
+    await runtime.remove(id);
+    await runtime.stop(id, 1);
+  });
+
+  it('names the host gateway the way the engine supports', async () => {
+    const run = spec('gateway', { hostGateway: true, argv: ['sh', '-c', 'cat /etc/hosts > hosts.txt'] });
+    const { id } = await runtime.start(run, {});
+    expect(await runtime.wait(id)).toEqual({ exitCode: 0 });
+    const hosts = readFileSync(join(run.workspace.hostPath, 'repo', 'hosts.txt'), 'utf8');
+    if (name === 'docker') expect(hosts).toMatch(/^\d+\.\d+\.\d+\.\d+\s+host\.docker\.internal$/m);
+    else expect(hosts).toMatch(/^\d+\.\d+\.\d+\.\d+\s+host\.containers\.internal$/m);
+    expect(hosts).not.toContain('host-gateway');
+    await runtime.remove(id);
+  });
+
+  it('asks for GPUs: Docker without a GPU driver refuses at start, Podman ignores it', async () => {
+    const run = spec('gpu', { gpu: true });
+    if (name === 'docker') {
+      const error = await thrownAsync(runtime.start(run, {}));
+      expect(error.code).toBe('engine_error');
+      expect(error.exitCode).toBe(ExitCode.environment);
+      expect(error.message).toContain(`Docker start of ${run.name} failed`);
+      expect(error.message).toContain('could not select device driver');
+      // The half-made container is not left behind to look like a run.
+      expect(await runtime.list({ [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: 'gpu' })).toEqual([]);
+    } else {
+      const { id } = await runtime.start(run, {});
+      expect(await runtime.wait(id)).toEqual({ exitCode: 0 });
+      await runtime.remove(id);
+    }
+  });
+
+  it('explains a missing image', async () => {
+    const run = spec('noimage', { image: 'localhost/agentctl-no-such-image:never' });
+    const error = await thrownAsync(runtime.start(run, {}));
+    expect(error.code).toBe('engine_error');
+    expect(error.hint).toBe(`Build or load localhost/agentctl-no-such-image:never into ${name} first.`);
+  });
+
+  it('refuses a spec that wants stdin', async () => {
+    const error = await thrownAsync(runtime.start(spec('stdin', { stdin: true }), {}));
+    expect(error.code).toBe('engine_stdin');
+  });
+
+  it('treats an unknown container as gone', async () => {
+    expect(await runtime.inspect('agentctl-no-such-container')).toBeUndefined();
+    await runtime.stop('agentctl-no-such-container', 1);
+    await runtime.remove('agentctl-no-such-container');
+    const error = await thrownAsync(runtime.wait('agentctl-no-such-container'));
+    expect(error.code).toBe('engine_error');
+    expect(error.cause).toBeDefined();
+  });
+});
+
+describe('DockerodeRuntime.probe against an endpoint that never answers', () => {
+  it('gives up after about 2 s and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentctl-hang-'));
+    const socketPath = join(dir, 'engine.sock');
+    const connections: Socket[] = [];
+    const server = createServer((connection) => connections.push(connection));
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const url = `unix://${socketPath}`;
+      const runtime = await DockerodeRuntime.create('docker', { url, connection: parseEngineUrl(url), tried: [url] });
+      const started = performance.now();
+      const availability = await runtime.probe();
+      const elapsed = performance.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(1900);
+      expect(elapsed).toBeLessThan(3500);
+      expect(availability).toEqual({ runtime: 'docker', ok: false, endpoint: url, detail: `no answer within 2 s (tried: ${url})` });
+    } finally {
+      for (const connection of connections) connection.destroy();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
