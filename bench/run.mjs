@@ -68,6 +68,11 @@ const home = join(work, 'home'); // HOME / XDG_CONFIG_HOME: no user config of th
 const agentctlHome = join(work, 'agentctl');
 const scratch = join(work, 'scratch');
 for (const dir of [home, agentctlHome, scratch]) mkdirSync(dir, { recursive: true });
+// Remove the work dir however the run ends (an error included), unless --keep.
+process.on('exit', () => {
+  if (opts.keep) log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+});
 
 const FS_TYPES = { 0xef53: 'ext2/3/4', 0x01021994: 'tmpfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x794c7630: 'overlayfs', 0x2fc12fc1: 'zfs' };
 const workFs = FS_TYPES[statfsSync(work).type] ?? `fs type 0x${statfsSync(work).type.toString(16)}`;
@@ -443,5 +448,3 @@ if (opts.json) {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-if (opts.keep) log(`kept ${work}`);
-else rmSync(work, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Env } from './runtime.js';
 
@@ -23,13 +23,24 @@ export interface HostRunner {
   stop(pid: number, graceSeconds: number): Promise<void>;
 }
 
+function isZombie(pid: number): boolean {
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces, so read after the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A process that has exited but was never reaped (its parent, us, is gone) counts as ended. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
 }
 
 function readExitCode(path: string): number | undefined {
@@ -41,28 +52,23 @@ function readExitCode(path: string): number | undefined {
   }
 }
 
-export class ExecaHostRunner implements HostRunner {
+export class SpawnHostRunner implements HostRunner {
   async start(spec: HostStart, env: Env): Promise<{ pid: number }> {
-    const { execa } = await import('execa');
     const childEnv: Record<string, string> = { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: env.HOME ?? '/', ...spec.fixedEnv };
     for (const name of spec.passEnv) {
       const value = env[name];
       if (value !== undefined) childEnv[name] = value;
     }
     const [file, ...args] = spec.argv as [string, ...string[]];
-    const child = execa(file, args, {
-      cwd: spec.cwd,
-      env: childEnv,
-      extendEnv: false,
-      detached: true,
-      cleanup: false,
-      reject: false,
-      stdio: 'ignore',
+    // Node's spawn, not execa: the agent must outlive us, so it is detached
+    // into its own process group and unref'd, with nothing of ours to await.
+    const child = spawn(file, args, { cwd: spec.cwd, env: childEnv, detached: true, stdio: 'ignore' });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid as number));
+      child.once('error', reject);
     });
-    // Let this process exit while the agent keeps running.
-    (child as unknown as ChildProcess).unref();
-    if (child.pid === undefined) throw new Error(`could not start ${file}`);
-    return { pid: child.pid };
+    child.unref();
+    return { pid };
   }
 
   state(pid: number, exitCodeFile: string): HostProcessState {

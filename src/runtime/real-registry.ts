@@ -2,7 +2,7 @@ import type { Config } from '../core/config/schema.js';
 import type { RuntimeName } from '../core/container/container-spec.js';
 import { candidateOrder, type ProbeResult } from '../core/runtime-selection.js';
 import { resolveEndpoint } from './engine-endpoint.js';
-import { ExecaHostRunner } from './host-runner.js';
+import { SpawnHostRunner } from './host-runner.js';
 import type { RuntimeRegistry } from './registry.js';
 import type { ContainerRuntime, Env } from './runtime.js';
 
@@ -37,6 +37,6 @@ export function realRegistry(config: Config, env: Env, platform: NodeJS.Platform
           }
         }),
       ),
-    host: new ExecaHostRunner(),
+    host: new SpawnHostRunner(),
   };
 }

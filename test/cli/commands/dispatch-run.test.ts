@@ -1,0 +1,454 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../../src/cli/commands/dispatch.js';
+import { SANDBOX_NOTE } from '../../../src/core/agents/agent-argv.js';
+import type { ContainerSpec, RuntimeName } from '../../../src/core/container/container-spec.js';
+import { AgentctlError } from '../../../src/core/errors.js';
+import type { Env } from '../../../src/runtime/runtime.js';
+import { fakeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
+import { fakeRegistry, type FakeRegistry } from '../../fakes/fake-registry.js';
+import { FakeRuntime } from '../../fakes/fake-runtime.js';
+import { makeForge, type Forge } from '../../support/git-fixtures.js';
+
+const IMAGE = 'localhost/agent:1';
+const NOW = '2026-11-23T10:00:00.000Z';
+const CONTAINER_SCRIPT = 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1';
+const HOST_SCRIPT = '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
+const FIXED_ENV = [
+  { name: 'TERM', value: 'dumb' },
+  { name: 'NO_COLOR', value: '1' },
+  { name: 'CI', value: 'true' },
+  { name: 'HOME', value: '/home/agent' },
+  { name: 'GIT_AUTHOR_NAME', value: 'agentctl' },
+  { name: 'GIT_AUTHOR_EMAIL', value: 'agentctl@localhost' },
+  { name: 'GIT_COMMITTER_NAME', value: 'agentctl' },
+  { name: 'GIT_COMMITTER_EMAIL', value: 'agentctl@localhost' },
+];
+const QA_SKIPPED = 'no go.mod, composer.json or package.json; set repos.<org/name>.qa to run QA';
+
+/** What the "container" does when it starts: optionally touch the workspace, then exit with a code (or keep running). */
+type Step = (spec: ContainerSpec) => number | undefined;
+
+/** A FakeRuntime whose containers follow a script: each start takes the next step and exits on a timer, as an agent would. */
+class ScriptedRuntime extends FakeRuntime {
+  readonly steps: Step[] = [];
+
+  constructor(name: RuntimeName = 'docker') {
+    super(name);
+    this.images.add(IMAGE);
+  }
+
+  override async start(spec: ContainerSpec, env: Env): Promise<{ id: string }> {
+    const started = await super.start(spec, env);
+    const step = this.steps.shift();
+    if (step !== undefined) {
+      setTimeout(() => {
+        const code = step(spec);
+        if (code !== undefined) this.exit(started.id, code);
+      }, 5);
+    }
+    return started;
+  }
+}
+
+let forge: Forge;
+
+beforeAll(() => {
+  forge = makeForge();
+  forge.createRepo('acme', 'web', { 'README.md': '# web\n' });
+});
+afterAll(() => forge.cleanup());
+
+function setup(registry: FakeRegistry, env: Record<string, string> = {}, extraConfig = ''): FakeDeps {
+  const d = fakeDeps({ env, runtimes: registry });
+  d.writeUserConfig(`defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  image: ${IMAGE}\n${extraConfig}`);
+  return d;
+}
+
+const workspaceOf = (d: FakeDeps, slot = 'task-9') => join(d.state, 'workspace', 'acme', 'web', slot);
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+const jsonLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+async function rejection(promise: Promise<unknown>): Promise<AgentctlError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AgentctlError);
+  return error as AgentctlError;
+}
+
+describe('dispatch (container agent)', () => {
+  it('starts the agent container with the configured image, labels, user and only the env names that are set', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker, new ScriptedRuntime('podman')]), { OPENAI_API_KEY: 'sk-test-value', CODEX_API_KEY: '' });
+    const code = await run({ repo: 'acme/web', issue: '9', task: 'Fix it' }, d);
+    const ws = workspaceOf(d);
+
+    expect(code).toBe(0);
+    expect(d.io.stdout).toBe(`${ws}\n`);
+    expect(d.io.stderr).toBe(`started codex on acme/web (issue #9) in docker container fake-1\nfollow: agentctl status ${ws}   log: ${ws}/.meta/agent-codex.log\n`);
+
+    expect(docker.started).toHaveLength(1);
+    const prompt = readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8');
+    expect(prompt).toContain('Fix it');
+    const started = docker.started[0]!;
+    expect(started.id).toBe('fake-1');
+    expect(started.spec).toEqual({
+      image: IMAGE,
+      name: 'agentctl-acme-web-task-9',
+      labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'codex', 'dev.agentctl.repo': 'acme/web' },
+      workspace: { hostPath: ws, containerPath: '/workspace' },
+      configMounts: [],
+      workdir: '/workspace/repo',
+      env: [...FIXED_ENV, { name: 'OPENAI_API_KEY' }],
+      user: '1000:1000',
+      gpu: false,
+      hostGateway: true,
+      argv: [
+        'env', 'AGENTCTL_LOG=/workspace/.meta/agent-codex.log', 'AGENTCTL_STDIN=/dev/null', 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run',
+        'codex', 'exec', '--dangerously-bypass-approvals-and-sandbox', '--', prompt,
+      ],
+      stdin: false,
+    });
+    // The secret's value only reaches the engine call, resolved from the environment.
+    expect(started.env).toContain('OPENAI_API_KEY=sk-test-value');
+    expect(started.env.filter((entry) => entry.startsWith('CODEX_API_KEY'))).toEqual([]);
+    expect(JSON.stringify(started.spec)).not.toContain('sk-test-value');
+
+    expect(readJson(join(ws, '.meta', 'status.json'))).toEqual({
+      version: 1,
+      state: 'running',
+      workspace: ws,
+      repo: 'acme/web',
+      agent: 'codex',
+      pool: 'codex',
+      runtime: 'docker',
+      image: IMAGE,
+      containerId: 'fake-1',
+      runCount: 1,
+      startedAt: NOW,
+      owner: { uid: 1000, gid: 1000 },
+      warnings: [],
+    });
+    const startedEvent = { type: 'started', at: NOW, workspace: ws, agent: 'codex', runtime: 'docker', runCount: 1, containerId: 'fake-1' };
+    expect(jsonLines(join(ws, '.meta', 'events.jsonl'))).toEqual([startedEvent]);
+    expect(jsonLines(join(d.state, 'events.jsonl'))).toEqual([startedEvent]);
+    expect(readFileSync(join(ws, '.meta', 'agent-codex.log'), 'utf8')).toBe(`=== agentctl run 1: codex started ${NOW} ===\n`);
+  });
+
+  it('passes no env names at all when none of the agent variables is set', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    expect(await run({ repo: 'acme/web', issue: '9' }, d)).toBe(0);
+    expect(docker.started[0]!.spec.env).toEqual(FIXED_ENV);
+  });
+
+  it.each<[string, number | undefined, boolean, number, (ws: string) => string]>([
+    [
+      'exit 0: completed, QA skipped',
+      0,
+      false,
+      0,
+      (ws) => `completed: codex on acme/web\nQA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`,
+    ],
+    ['exit 3: failed', 3, false, 10, (ws) => `failed: codex on acme/web (agent exited with code 3)\nworkspace: ${ws}\n`],
+    [
+      'BLOCKED.md written before exit 0: blocked, question printed',
+      0,
+      true,
+      11,
+      (ws) => `blocked: codex on acme/web (agent wrote BLOCKED.md)\nquestion:\n  Which database should I use?\n  Postgres or SQLite?\nworkspace: ${ws}\n`,
+    ],
+    [
+      'BLOCKED.md wins over a non-zero exit',
+      5,
+      true,
+      11,
+      (ws) => `blocked: codex on acme/web (agent wrote BLOCKED.md)\nquestion:\n  Which database should I use?\n  Postgres or SQLite?\nworkspace: ${ws}\n`,
+    ],
+  ])('--wait, %s', async (_name, exitCode, block, expectedCode, summary) => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    const ws = workspaceOf(d);
+    docker.steps.push(() => {
+      if (block) writeFileSync(join(ws, 'repo', 'BLOCKED.md'), '\nWhich database should I use?\nPostgres or SQLite?\n');
+      return exitCode;
+    });
+    const code = await run({ repo: 'acme/web', issue: '9', wait: true }, d);
+    expect(code).toBe(expectedCode);
+    expect(d.io.stdout).toBe(summary(ws));
+    expect(d.io.stderr).toBe('started codex on acme/web (issue #9) in docker container fake-1\n');
+    const status = readJson(join(ws, '.meta', 'status.json'));
+    expect(status.state).toBe(block ? 'blocked' : exitCode === 0 ? 'completed' : 'failed');
+    expect(status.exitCode).toBe(exitCode);
+    expect(status.finishedAt).toBe(NOW);
+    expect(docker.removed).toEqual(['fake-1']);
+    const events = jsonLines(join(ws, '.meta', 'events.jsonl'));
+    expect(events.map((e) => e.type)).toEqual(['started', 'finished']);
+    expect(events[1]).toMatchObject({ state: status.state, exitCode, at: NOW });
+  });
+
+  it('--wait --json prints the final status', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    const ws = workspaceOf(d);
+    docker.steps.push(() => 3);
+    expect(await run({ repo: 'acme/web', issue: '9', wait: true, json: true }, d)).toBe(10);
+    expect(JSON.parse(d.io.stdout)).toEqual({
+      version: 1,
+      state: 'failed',
+      workspace: ws,
+      repo: 'acme/web',
+      agent: 'codex',
+      pool: 'codex',
+      runtime: 'docker',
+      image: IMAGE,
+      containerId: 'fake-1',
+      runCount: 1,
+      startedAt: NOW,
+      finishedAt: NOW,
+      exitCode: 3,
+      reason: 'agent exited with code 3',
+      owner: { uid: 1000, gid: 1000 },
+      warnings: [],
+    });
+  });
+
+  it('--wait runs the repo QA in a container of the same image and exits 12 when it fails', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]), {}, 'repos:\n  acme/web:\n    qa: ["npm ci", "npm test"]\n');
+    const ws = workspaceOf(d);
+    docker.steps.push(
+      () => 0,
+      () => {
+        // What the QA wrapper would leave behind when its second command fails.
+        writeFileSync(join(ws, '.meta', 'qa-failed-command'), 'npm test');
+        return 1;
+      },
+    );
+    expect(await run({ repo: 'acme/web', issue: '9', wait: true }, d)).toBe(12);
+    expect(d.io.stdout).toBe(`completed (QA failed): codex on acme/web\nQA: failed ("npm test" failed (exit code 1)); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`);
+    expect(docker.started).toHaveLength(2);
+    const qa = docker.started[1]!.spec;
+    expect(qa.image).toBe(IMAGE);
+    expect(qa.labels).toEqual({ 'dev.agentctl.workspace': ws, 'dev.agentctl.role': 'qa' });
+    expect(qa.argv.slice(0, 3)).toEqual(['env', 'AGENTCTL_QA_FAILED=/workspace/.meta/qa-failed-command', 'AGENTCTL_QA_LOG=/workspace/.meta/qa.log']);
+    expect(qa.argv.slice(-3)).toEqual(['agentctl-qa', 'npm ci', 'npm test']);
+    expect(docker.removed).toEqual(['fake-2', 'fake-1']);
+    expect(readFileSync(join(ws, '.meta', 'qa.log'), 'utf8')).toBe('# QA from config (repos.<repo>.qa)\n');
+    expect(readJson(join(ws, '.meta', 'status.json')).qa).toEqual({
+      state: 'failed',
+      commands: ['npm ci', 'npm test'],
+      failedCommand: 'npm test',
+      log: `${ws}/.meta/qa.log`,
+      reason: '"npm test" failed (exit code 1)',
+    });
+  });
+
+  it('removes a BLOCKED.md left by an earlier run when it starts again, and counts the runs', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    const ws = workspaceOf(d);
+    const blocked = join(ws, 'repo', 'BLOCKED.md');
+    docker.steps.push(() => {
+      writeFileSync(blocked, 'Which API version?\n');
+      return 0;
+    });
+    expect(await run({ repo: 'acme/web', issue: '9', wait: true }, d)).toBe(11);
+    expect(existsSync(blocked)).toBe(true);
+
+    let blockedAtSecondStart: boolean | undefined;
+    docker.steps.push(() => {
+      blockedAtSecondStart = existsSync(blocked);
+      return 0;
+    });
+    d.io.stdout = '';
+    d.io.stderr = '';
+    expect(await run({ repo: 'acme/web', issue: '9', wait: true }, d)).toBe(0);
+    expect(blockedAtSecondStart).toBe(false);
+    expect(existsSync(blocked)).toBe(false);
+    expect(d.io.stdout).toBe(`completed: codex on acme/web\nQA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`);
+    expect(d.io.stderr).toBe('started codex on acme/web (issue #9) in docker container fake-2\n');
+    const status = readJson(join(ws, '.meta', 'status.json'));
+    expect(status).toMatchObject({ state: 'completed', runCount: 2, containerId: 'fake-2', exitCode: 0 });
+    expect(status.question).toBeUndefined();
+    expect(readFileSync(join(ws, '.meta', 'agent-codex.log'), 'utf8')).toBe(
+      `=== agentctl run 1: codex started ${NOW} ===\n=== agentctl run 2: codex started ${NOW} ===\n`,
+    );
+    expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => [e.type, e.runCount ?? e.state])).toEqual([
+      ['started', 1],
+      ['finished', 'blocked'],
+      ['started', 2],
+      ['finished', 'completed'],
+    ]);
+  });
+
+  it('warns and falls back to docker when the requested podman is not available', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const podman = new ScriptedRuntime('podman');
+    podman.availability = { runtime: 'podman', ok: false, detail: 'connect ENOENT /run/podman/podman.sock', endpoint: 'unix:///run/podman/podman.sock' };
+    const d = setup(fakeRegistry([docker, podman]));
+    const ws = workspaceOf(d);
+    expect(await run({ repo: 'acme/web', issue: '9', runtime: 'podman' }, d)).toBe(0);
+    expect(d.io.stderr).toBe(
+      'warning: runtime podman is not available (connect ENOENT /run/podman/podman.sock); using docker instead\n' +
+        'started codex on acme/web (issue #9) in docker container fake-1\n' +
+        `follow: agentctl status ${ws}   log: ${ws}/.meta/agent-codex.log\n`,
+    );
+    expect(podman.started).toEqual([]);
+    expect(docker.started).toHaveLength(1);
+    expect(readJson(join(ws, '.meta', 'status.json')).runtime).toBe('docker');
+  });
+
+  it('uses an available explicit --runtime podman without a warning', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const podman = new ScriptedRuntime('podman');
+    const d = setup(fakeRegistry([docker, podman]));
+    expect(await run({ repo: 'acme/web', issue: '9', runtime: 'podman' }, d)).toBe(0);
+    expect(d.io.stderr.split('\n')[0]).toBe('started codex on acme/web (issue #9) in podman container fake-1');
+    expect(docker.started).toEqual([]);
+    expect(podman.started).toHaveLength(1);
+  });
+
+  it('fails with no_runtime (exit 4) and creates no workspace when no engine answers', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const podman = new ScriptedRuntime('podman');
+    docker.availability = { runtime: 'docker', ok: false, detail: 'connect ENOENT /var/run/docker.sock', endpoint: 'unix:///var/run/docker.sock' };
+    podman.availability = { runtime: 'podman', ok: false, detail: 'connect ECONNREFUSED', endpoint: 'unix:///run/podman/podman.sock' };
+    const d = setup(fakeRegistry([docker, podman]));
+    const error = await rejection(run({ repo: 'acme/web', issue: '9' }, d));
+    expect(error.code).toBe('no_runtime');
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toBe(
+      'no container runtime is available (tried docker at unix:///var/run/docker.sock: connect ENOENT /var/run/docker.sock; podman at unix:///run/podman/podman.sock: connect ECONNREFUSED)',
+    );
+    expect(error.hint).toMatch(/^start Docker \(dockerd, or Docker Desktop\) or Podman/);
+    expect(existsSync(join(d.state, 'workspace'))).toBe(false);
+    expect(docker.started).toEqual([]);
+    expect(d.io.stdout).toBe('');
+    expect(d.io.stderr).toBe('');
+  });
+
+  it('fails with image_missing (exit 4) and creates no workspace when the image is not in the engine', async () => {
+    const docker = new ScriptedRuntime('docker');
+    docker.images.clear();
+    docker.images.add('localhost/some-other:1');
+    const d = setup(fakeRegistry([docker]));
+    const error = await rejection(run({ repo: 'acme/web', issue: '9' }, d));
+    expect(error.code).toBe('image_missing');
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toBe(`image ${IMAGE} is not present in docker`);
+    expect(error.hint).toBe(
+      "build the agent image (see the README's Containerfile section), or set runtime.image in the config or AGENTCTL_IMAGE to an image you have",
+    );
+    expect(existsSync(join(d.state, 'workspace'))).toBe(false);
+    expect(docker.started).toEqual([]);
+  });
+
+  it('refuses a second dispatch while the first is running (already_running, exit 2) and starts nothing', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    const ws = workspaceOf(d);
+    expect(await run({ repo: 'acme/web', issue: '9' }, d)).toBe(0);
+    const before = readFileSync(join(ws, '.meta', 'status.json'), 'utf8');
+    const error = await rejection(run({ repo: 'acme/web', issue: '9' }, d));
+    expect(error.code).toBe('already_running');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe(`an agent is already running in ${ws}`);
+    expect(error.hint).toBe(`follow it with "agentctl status ${ws}", or stop it with "agentctl cancel ${ws}"`);
+    expect(docker.started).toHaveLength(1);
+    expect(readFileSync(join(ws, '.meta', 'status.json'), 'utf8')).toBe(before);
+  });
+});
+
+describe('dispatch (native agent)', () => {
+  it('starts claude on the host in <ws>/repo through the sh wrapper, passing only the env names that are set', async () => {
+    const registry = fakeRegistry([]);
+    const d = setup(registry, { ANTHROPIC_API_KEY: 'sk-ant-test', CLAUDE_CODE_OAUTH_TOKEN: '' });
+    const ws = workspaceOf(d);
+    expect(await run({ repo: 'acme/web', issue: '9', agent: 'claude' }, d)).toBe(0);
+    expect(registry.probes).toBe(0);
+    expect(d.io.stdout).toBe(`${ws}\n`);
+    expect(d.io.stderr).toBe(`started claude on acme/web (issue #9) in host process 4242\nfollow: agentctl status ${ws}   log: ${ws}/.meta/agent-claude.log\n`);
+
+    const prompt = readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8');
+    const sessionId = '00000000-0000-4000-8000-000000000001';
+    expect(registry.host.started).toEqual([
+      {
+        pid: 4242,
+        env: { ANTHROPIC_API_KEY: 'sk-ant-test' },
+        spec: {
+          cwd: join(ws, 'repo'),
+          passEnv: ['ANTHROPIC_API_KEY'],
+          fixedEnv: {
+            NO_COLOR: '1',
+            CI: 'true',
+            TERM: 'dumb',
+            GIT_AUTHOR_NAME: 'agentctl',
+            GIT_AUTHOR_EMAIL: 'agentctl@localhost',
+            GIT_COMMITTER_NAME: 'agentctl',
+            GIT_COMMITTER_EMAIL: 'agentctl@localhost',
+          },
+          argv: [
+            'env',
+            `AGENTCTL_LOG=${ws}/.meta/agent-claude.log`,
+            'AGENTCTL_STDIN=/dev/null',
+            `AGENTCTL_EXIT=${ws}/.meta/exit-code`,
+            'sh',
+            '-c',
+            HOST_SCRIPT,
+            'agentctl-run',
+            'claude', '-p', prompt, '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions',
+            '--append-system-prompt', SANDBOX_NOTE, '--session-id', sessionId,
+          ],
+        },
+      },
+    ]);
+    expect(readJson(join(ws, '.meta', 'status.json'))).toEqual({
+      version: 1,
+      state: 'running',
+      workspace: ws,
+      repo: 'acme/web',
+      agent: 'claude',
+      pool: 'claude',
+      runtime: 'host',
+      pid: 4242,
+      sessionId,
+      runCount: 1,
+      startedAt: NOW,
+      owner: { uid: 1000, gid: 1000 },
+      warnings: [],
+    });
+    expect(jsonLines(join(ws, '.meta', 'events.jsonl'))).toEqual([
+      { type: 'started', at: NOW, workspace: ws, agent: 'claude', runtime: 'host', runCount: 1, pid: 4242 },
+    ]);
+  });
+
+  it('--wait runs QA on the host with real sh, stops at the first failing command and exits 12', async () => {
+    const registry = fakeRegistry([]);
+    const d = setup(registry, {}, 'repos:\n  acme/web:\n    qa: ["echo checking", "exit 4", "touch ran-after-failure"]\n');
+    const ws = workspaceOf(d);
+    const pending = run({ repo: 'acme/web', issue: '9', agent: 'claude', wait: true }, d);
+    // The agent ends once it has been started (and not before, or start would make it run again).
+    const settled = pending.then(
+      () => true,
+      () => true,
+    );
+    while (registry.host.started.length === 0 && !(await Promise.race([settled, new Promise<false>((resolve) => setTimeout(() => resolve(false), 5))]))) {
+      // wait for the start
+    }
+    registry.host.finish(4242, 0);
+    expect(await pending).toBe(12);
+    expect(d.io.stdout).toBe(`completed (QA failed): claude on acme/web\nQA: failed ("exit 4" failed (exit code 4)); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`);
+    expect(readFileSync(join(ws, '.meta', 'qa.log'), 'utf8')).toBe('# QA from config (repos.<repo>.qa)\n\n$ echo checking\nchecking\n\n$ exit 4\n');
+    expect(readFileSync(join(ws, '.meta', 'qa-failed-command'), 'utf8')).toBe('exit 4');
+    expect(existsSync(join(ws, 'repo', 'ran-after-failure'))).toBe(false);
+    expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'completed', exitCode: 0, qa: { state: 'failed', failedCommand: 'exit 4' } });
+  });
+});

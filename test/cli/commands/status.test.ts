@@ -1,0 +1,196 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run } from '../../../src/cli/commands/status.js';
+import type { RunStatus } from '../../../src/core/run/status.js';
+import { AgentctlError } from '../../../src/core/errors.js';
+import { fakeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
+import { fakeRegistry } from '../../fakes/fake-registry.js';
+import { FakeRuntime } from '../../fakes/fake-runtime.js';
+
+const NOW = '2026-11-23T10:00:00.000Z';
+const QUESTION = 'Which database should I use for the session store: Postgres, SQLite or Redis?\nThe README mentions both.';
+
+function base(ws: string, overrides: Partial<RunStatus>): RunStatus {
+  return {
+    version: 1,
+    state: 'running',
+    workspace: ws,
+    repo: 'acme/web',
+    agent: 'codex',
+    pool: 'codex',
+    runtime: 'docker',
+    runCount: 1,
+    owner: { uid: 1000, gid: 1000 },
+    warnings: [],
+    ...overrides,
+  };
+}
+
+function writeStatusFile(d: FakeDeps, slot: string, overrides: Partial<RunStatus>): RunStatus {
+  const ws = join(d.state, 'workspace', ...slot.split('/'));
+  mkdirSync(join(ws, '.meta'), { recursive: true });
+  const status = base(ws, overrides);
+  writeFileSync(join(ws, '.meta', 'status.json'), `${JSON.stringify(status, null, 2)}\n`);
+  return status;
+}
+
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+
+/**
+ * Four runs, listed in path order:
+ *  acme/api/task-3  completed, QA failed, 30m15s
+ *  acme/web/task-7  blocked on the host, 1h15m, a long two-line question
+ *  acme/web/task-9  running in docker, container still running, 45s so far
+ *  zeta/tool/main   "running" in podman, but its container exited with 1
+ */
+function fixture() {
+  const docker = new FakeRuntime('docker');
+  const podman = new FakeRuntime('podman');
+  const registry = fakeRegistry([docker, podman]);
+  const d = fakeDeps({ runtimes: registry });
+  const container = { killed: false, labels: {}, startedAt: undefined, finishedAt: undefined };
+  docker.add({ ...container, id: 'c-running', running: true, exitCode: undefined });
+  podman.add({ ...container, id: 'c-exited', running: false, exitCode: 1 });
+  const api = writeStatusFile(d, 'acme/api/task-3', {
+    state: 'completed',
+    repo: 'acme/api',
+    containerId: 'c-old',
+    image: 'localhost/agent:1',
+    startedAt: '2026-11-23T09:00:00.000Z',
+    finishedAt: '2026-11-23T09:30:15.000Z',
+    exitCode: 0,
+    qa: { state: 'failed', commands: ['npm test'], failedCommand: 'npm test', log: '/x/qa.log', reason: '"npm test" failed (exit code 1)' },
+  });
+  const blocked = writeStatusFile(d, 'acme/web/task-7', {
+    state: 'blocked',
+    agent: 'claude',
+    pool: 'claude',
+    runtime: 'host',
+    pid: 4242,
+    startedAt: '2026-11-23T08:00:00.000Z',
+    finishedAt: '2026-11-23T09:15:00.000Z',
+    exitCode: 0,
+    reason: 'agent wrote BLOCKED.md',
+    question: QUESTION,
+  });
+  const running = writeStatusFile(d, 'acme/web/task-9', { containerId: 'c-running', image: 'localhost/agent:1', startedAt: '2026-11-23T09:59:15.000Z' });
+  const exited = writeStatusFile(d, 'zeta/tool/main', {
+    repo: 'zeta/tool',
+    runtime: 'podman',
+    containerId: 'c-exited',
+    image: 'localhost/agent:1',
+    startedAt: '2026-11-23T09:58:55.000Z',
+  });
+  return { d, docker, podman, registry, api, blocked, running, exited };
+}
+
+describe('status', () => {
+  it('lists every run as a table, finishing the one whose container has exited', async () => {
+    const { d, docker, podman, running, exited } = fixture();
+    expect(await run({}, d)).toBe(0);
+    expect(d.io.stdout).toBe(
+      [
+        'WORKSPACE        STATE                  AGENT   RUNTIME  ELAPSED  QA      NOTE',
+        'acme/api/task-3  completed (QA failed)  codex   docker   30m15s   failed',
+        'acme/web/task-7  blocked                claude  host     1h15m    -       Which database should I use for the session store: Postgres,',
+        'acme/web/task-9  running                codex   docker   45s      -',
+        'zeta/tool/main   failed                 codex   podman   1m05s    -       agent exited with code 1',
+        '',
+      ].join('\n'),
+    );
+    expect(d.io.stderr).toBe('');
+
+    // The exited run is finished exactly as a waiting dispatch would have.
+    const finishedStatus = { ...exited, state: 'failed', exitCode: 1, reason: 'agent exited with code 1', finishedAt: NOW };
+    expect(readJson(join(exited.workspace, '.meta', 'status.json'))).toEqual(finishedStatus);
+    const event = { type: 'finished', at: NOW, workspace: exited.workspace, agent: 'codex', state: 'failed', exitCode: 1, reason: 'agent exited with code 1' };
+    expect(readFileSync(join(exited.workspace, '.meta', 'events.jsonl'), 'utf8')).toBe(`${JSON.stringify(event)}\n`);
+    expect(readFileSync(join(d.state, 'events.jsonl'), 'utf8')).toBe(`${JSON.stringify(event)}\n`);
+    expect(podman.removed).toEqual(['c-exited']);
+
+    // The running one is left alone.
+    expect(readJson(join(running.workspace, '.meta', 'status.json'))).toEqual(running);
+    expect(existsSync(join(running.workspace, '.meta', 'events.jsonl'))).toBe(false);
+    expect(docker.removed).toEqual([]);
+    expect((await docker.inspect('c-running'))?.running).toBe(true);
+  });
+
+  it('--json gives {runs} with elapsedSeconds, after finishing exited runs', async () => {
+    const { d, api, blocked, running, exited } = fixture();
+    expect(await run({ json: true }, d)).toBe(0);
+    expect(d.io.stderr).toBe('');
+    expect(d.io.stdout.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(d.io.stdout)).toEqual({
+      runs: [
+        { ...api, elapsedSeconds: 1815 },
+        { ...blocked, elapsedSeconds: 4500 },
+        { ...running, elapsedSeconds: 45 },
+        { ...exited, state: 'failed', exitCode: 1, reason: 'agent exited with code 1', finishedAt: NOW, elapsedSeconds: 65 },
+      ],
+    });
+  });
+
+  it('shows one workspace given as org/repo/slot or as a path', async () => {
+    const { d, blocked } = fixture();
+    const table = [
+      'WORKSPACE        STATE    AGENT   RUNTIME  ELAPSED  QA  NOTE',
+      'acme/web/task-7  blocked  claude  host     1h15m    -   Which database should I use for the session store: Postgres,',
+      '',
+    ].join('\n');
+    expect(await run({ args: ['acme/web/task-7'] }, d)).toBe(0);
+    expect(d.io.stdout).toBe(table);
+    d.io.stdout = '';
+    expect(await run({ args: [blocked.workspace] }, d)).toBe(0);
+    expect(d.io.stdout).toBe(table);
+  });
+
+  it('does not ask the engines anything when no run is running', async () => {
+    const d = fakeDeps(); // its registry throws on any use
+    const ws = writeStatusFile(d, 'acme/web/task-1', { state: 'failed', startedAt: '2026-11-23T09:59:58.000Z', finishedAt: '2026-11-23T09:59:59.000Z', exitCode: 2, reason: 'agent exited with code 2' });
+    expect(await run({}, d)).toBe(0);
+    expect(d.io.stdout).toBe(
+      ['WORKSPACE        STATE   AGENT  RUNTIME  ELAPSED  QA  NOTE', 'acme/web/task-1  failed  codex  docker   1s       -   agent exited with code 2', ''].join('\n'),
+    );
+    expect(d.io.stderr).toBe('');
+    expect(readJson(join(ws.workspace, '.meta', 'status.json'))).toEqual(ws);
+  });
+
+  it('warns and still lists a running run it cannot check', async () => {
+    const d = fakeDeps(); // get() throws "no runtime docker in this test"
+    const ws = writeStatusFile(d, 'acme/web/task-2', { containerId: 'c-1', startedAt: '2026-11-23T09:00:00.000Z' });
+    expect(await run({}, d)).toBe(0);
+    expect(d.io.stderr).toBe(`warning: could not check ${ws.workspace}: no runtime docker in this test\n`);
+    expect(d.io.stdout).toBe(
+      ['WORKSPACE        STATE    AGENT  RUNTIME  ELAPSED  QA  NOTE', 'acme/web/task-2  running  codex  docker   1h00m    -', ''].join('\n'),
+    );
+  });
+
+  it('refuses an unknown workspace with unknown_workspace (exit 2)', async () => {
+    const { d } = fixture();
+    const error = (await run({ args: ['acme/nope/task-1'] }, d).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as AgentctlError;
+    expect(error).toBeInstanceOf(AgentctlError);
+    expect(error.code).toBe('unknown_workspace');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe('no workspace "acme/nope/task-1"');
+    expect(error.hint).toBe('pass a path printed by dispatch, or org/repo/slot; "agentctl status" lists them all');
+    expect(d.io.stdout).toBe('');
+  });
+
+  it('with no runs prints a hint on stderr and nothing on stdout', async () => {
+    const d = fakeDeps();
+    expect(await run({}, d)).toBe(0);
+    expect(d.io.stdout).toBe('');
+    expect(d.io.stderr).toBe('no runs yet; start one with: agentctl dispatch --repo org/name --issue N\n');
+  });
+
+  it('with no runs and --json prints an empty list', async () => {
+    const d = fakeDeps();
+    expect(await run({ json: true }, d)).toBe(0);
+    expect(d.io.stdout).toBe('{\n  "runs": []\n}\n');
+    expect(d.io.stderr).toBe('');
+  });
+});
