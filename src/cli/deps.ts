@@ -41,8 +41,8 @@ export function realDeps(proc: NodeJS.Process): Deps {
     user: { uid: proc.getuid?.() ?? 1000, gid: proc.getgid?.() ?? 1000 },
     platform: proc.platform,
     git: async () => {
-      const { SimpleGitClient } = await import('../git/simple-git-client.js');
-      return new SimpleGitClient(env);
+      const { ExecGitClient } = await import('../git/exec-git-client.js');
+      return new ExecGitClient(env);
     },
     runtimes: async (config) => {
       const { realRegistry } = await import('../runtime/real-registry.js');

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
-import { finalizeConfig, mergeRaw, parseConfigText, type RawConfig } from '../core/config/parse-config.js';
+import { finalizeConfig, mergeRaw, validateLayer, type RawConfig } from '../core/config/validate-config.js';
 import type { Config } from '../core/config/schema.js';
 import { envOverrides } from '../core/config/env-overrides.js';
 
@@ -56,7 +56,7 @@ function findProjectConfig(cwd: string): string | undefined {
 }
 
 /** Built-in defaults < user file < project file < --config FILE < AGENTCTL_* variables. */
-export function loadConfig(input: LoadConfigInput): LoadedConfig {
+export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> {
   const layers: RawConfig[] = [];
   const sources: string[] = [];
   const userPath = userConfigPath(input.env, input.home);
@@ -76,12 +76,14 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
       }
       continue;
     }
+    // The YAML parser is only loaded when there is a file to read.
+    const { parseConfigText } = await import('../core/config/parse-config.js');
     layers.push(parseConfigText(text, path));
     sources.push(path);
   }
   const fromEnv = envOverrides(input.env);
   if (fromEnv.layer !== undefined) {
-    layers.push(parseConfigText(JSON.stringify(fromEnv.layer), `environment (${fromEnv.names.join(', ')})`));
+    layers.push(validateLayer(fromEnv.layer, `environment (${fromEnv.names.join(', ')})`));
     sources.push(`environment: ${fromEnv.names.join(', ')}`);
   }
   const merged = mergeRaw(layers);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../src/cli/deps.js';
-import { SimpleGitClient } from '../../src/git/simple-git-client.js';
+import { ExecGitClient } from '../../src/git/exec-git-client.js';
 import type { RuntimeRegistry } from '../../src/runtime/registry.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 import { FakeHostRunner } from './fake-host-runner.js';
@@ -40,7 +40,7 @@ export function fakeDeps(options: { env?: Record<string, string>; runtimes?: Run
     random: { uuid: () => `00000000-0000-4000-8000-${String(++uuid).padStart(12, '0')}`, float: () => 0.5 },
     user: { uid: options.uid ?? 1000, gid: options.uid ?? 1000 },
     platform: 'linux',
-    git: async () => new SimpleGitClient(env),
+    git: async () => new ExecGitClient(env),
     runtimes: async () => runtimes,
     writeUserConfig(yaml: string) {
       const dir = join(home, 'config', 'agentctl');

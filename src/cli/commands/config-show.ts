@@ -20,7 +20,7 @@ export function secretsStatus(config: Config, env: Env): Array<{ name: string; u
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(configShowOptions, raw, 'config show');
-  const loaded = loadConfigFor(deps, opts.config);
+  const loaded = await loadConfigFor(deps, opts.config);
   const secrets = secretsStatus(loaded.config, deps.env);
   if (opts.json) {
     deps.io.out(`${JSON.stringify({ home: stateHome(deps), sources: loaded.sources, config: loaded.config, secrets }, null, 2)}\n`);

@@ -120,7 +120,7 @@ function runContext(deps: Deps, config: Config, runtimes: RuntimeRegistry): RunC
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(dispatchOptions, raw, 'dispatch');
-  const { config, projectDir } = loadConfigFor(deps, opts.config);
+  const { config, projectDir } = await loadConfigFor(deps, opts.config);
   const request = {
     repo: opts.repo,
     task: readTask(opts, deps),

@@ -29,7 +29,7 @@ export function resolveWorkspace(arg: string, deps: Deps): string {
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(statusOptions, raw, 'status');
-  const { config } = loadConfigFor(deps, opts.config);
+  const { config } = await loadConfigFor(deps, opts.config);
   const home = stateHome(deps);
   const workspaces = opts.args[0] === undefined ? listWorkspaces(home) : [resolveWorkspace(opts.args[0], deps)];
   const statuses = workspaces.map((ws) => readStatus(ws)).filter((s): s is RunStatus => s !== undefined);

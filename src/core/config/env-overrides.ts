@@ -1,4 +1,4 @@
-import type { RawConfig } from './parse-config.js';
+import type { RawConfig } from './validate-config.js';
 
 /** AGENTCTL_* variables and the setting each one overrides. */
 export const ENV_OVERRIDES: ReadonlyArray<{ name: string; path: [string, string]; kind: 'string' | 'bool' | 'int' }> = [

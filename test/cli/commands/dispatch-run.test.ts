@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/dispatch.js';
@@ -6,10 +6,22 @@ import { SANDBOX_NOTE } from '../../../src/core/agents/agent-argv.js';
 import type { ContainerSpec, RuntimeName } from '../../../src/core/container/container-spec.js';
 import { AgentctlError } from '../../../src/core/errors.js';
 import type { Env } from '../../../src/runtime/runtime.js';
-import { fakeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
+import { fakeDeps as makeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
 import { fakeRegistry, type FakeRegistry } from '../../fakes/fake-registry.js';
 import { FakeRuntime } from '../../fakes/fake-runtime.js';
 import { makeForge, type Forge } from '../../support/git-fixtures.js';
+
+const homes: string[] = [];
+afterAll(() => {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
+
+/** fakeDeps whose temp home is removed after the file. */
+function fakeDeps(options: Parameters<typeof makeDeps>[0] = {}): FakeDeps {
+  const d = makeDeps(options);
+  homes.push(d.home);
+  return d;
+}
 
 const IMAGE = 'localhost/agent:1';
 const NOW = '2026-11-23T10:00:00.000Z';

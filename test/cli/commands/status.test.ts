@@ -1,12 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/status.js';
 import type { RunStatus } from '../../../src/core/run/status.js';
 import { AgentctlError } from '../../../src/core/errors.js';
-import { fakeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
+import { fakeDeps as makeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 import { FakeRuntime } from '../../fakes/fake-runtime.js';
+
+const homes: string[] = [];
+afterAll(() => {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
+
+/** fakeDeps whose temp home is removed after the file. */
+function fakeDeps(options: Parameters<typeof makeDeps>[0] = {}): FakeDeps {
+  const d = makeDeps(options);
+  homes.push(d.home);
+  return d;
+}
 
 const NOW = '2026-11-23T10:00:00.000Z';
 const QUESTION = 'Which database should I use for the session store: Postgres, SQLite or Redis?\nThe README mentions both.';
@@ -143,6 +155,35 @@ describe('status', () => {
     d.io.stdout = '';
     expect(await run({ args: [blocked.workspace] }, d)).toBe(0);
     expect(d.io.stdout).toBe(table);
+  });
+
+  it('marks a running run abandoned when its container or host process is gone without an exit code', async () => {
+    const docker = new FakeRuntime('docker');
+    const registry = fakeRegistry([docker]); // its FakeHostRunner knows no pid, so pid 777 is gone
+    const d = fakeDeps({ runtimes: registry });
+    const vanished = writeStatusFile(d, 'acme/web/task-5', { containerId: 'c-vanished', startedAt: '2026-11-23T09:59:50.000Z' });
+    const host = writeStatusFile(d, 'acme/web/task-6', { agent: 'claude', pool: 'claude', runtime: 'host', pid: 777, startedAt: '2026-11-23T09:59:40.000Z' });
+    expect(await run({}, d)).toBe(0);
+    const reason = 'abandoned: the agent process is gone and left no exit code';
+    expect(d.io.stdout).toBe(
+      [
+        'WORKSPACE        STATE   AGENT   RUNTIME  ELAPSED  QA  NOTE',
+        `acme/web/task-5  failed  codex   docker   10s      -   ${reason}`,
+        `acme/web/task-6  failed  claude  host     20s      -   ${reason}`,
+        '',
+      ].join('\n'),
+    );
+    expect(readJson(join(vanished.workspace, '.meta', 'status.json'))).toEqual({ ...vanished, state: 'failed', reason, finishedAt: NOW });
+    expect(readJson(join(host.workspace, '.meta', 'status.json'))).toEqual({ ...host, state: 'failed', reason, finishedAt: NOW });
+    expect(
+      readFileSync(join(d.state, 'events.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { type: 'finished', at: NOW, workspace: vanished.workspace, agent: 'codex', state: 'failed', reason },
+      { type: 'finished', at: NOW, workspace: host.workspace, agent: 'claude', state: 'failed', reason },
+    ]);
   });
 
   it('does not ask the engines anything when no run is running', async () => {

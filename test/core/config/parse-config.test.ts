@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { finalizeConfig, mergeRaw, parseConfigText, type RawConfig } from '../../../src/core/config/parse-config.js';
+import { parseConfigText } from '../../../src/core/config/parse-config.js';
+import { finalizeConfig, mergeRaw, type RawConfig } from '../../../src/core/config/validate-config.js';
 import { CONFIG_EXAMPLES, configSchema } from '../../../src/core/config/schema.js';
 import { ExitCode } from '../../../src/core/errors.js';
 import { thrown } from '../thrown.js';
@@ -76,7 +77,7 @@ describe('parseConfigText: errors', () => {
     'a valid example:\n  forges:\n    github:\n      kind: github\n      url: https://github.com\n      token_env: GITHUB_TOKEN\n' +
     '    codeberg:\n      kind: forgejo\n      url: https://codeberg.org\n      token_env: FORGEJO_TOKEN';
   const DEFAULTS_HINT = 'a valid example:\n  defaults:\n    agent: codex\n    org: acme\n    forge: github';
-  const GENERIC_HINT = 'fix the file, or run "agentctl init" to write a commented starter config';
+  const GENERIC_HINT = 'fix the file; the README lists every setting under "Configuration"';
 
   it.each<[string, string, string]>([
     ['defaults:\n  agent: codex\n  agnet: claude\n', 'line 3: defaults.agnet: unknown setting "agnet"', DEFAULTS_HINT],
@@ -135,7 +136,7 @@ describe('parseConfigText: errors', () => {
     expect(error.exitCode).toBe(3);
     expect(error.message.startsWith(`invalid config ${SRC}`)).toBe(true);
     expect(error.message.endsWith(`: ${what}`)).toBe(true);
-    expect(error.hint).toBe('fix the file, or run "agentctl init" to write a commented starter config');
+    expect(error.hint).toBe('fix the file; the README lists every setting under "Configuration"');
   });
 
   it.each(Object.keys(CONFIG_EXAMPLES).map((section) => [section]))('the %s example in hints is itself a valid config', (section) => {

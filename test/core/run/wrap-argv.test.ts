@@ -1,9 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { wrapContainerArgv, wrapHostArgv, wrapQaArgv } from '../../../src/core/run/wrap-argv.js';
 import { makeTempDir } from '../../support/git-fixtures.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = makeTempDir(prefix);
+  dirs.push(dir);
+  return dir;
+}
 
 const CONTAINER_SCRIPT = 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1';
 const HOST_SCRIPT = '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
@@ -36,7 +47,7 @@ describe('wrapContainerArgv', () => {
   });
 
   it('runs under real sh: output to the log, stdin from the file, exit code passed on, arguments untouched', () => {
-    const dir = makeTempDir('wrap-container');
+    const dir = tempDir('wrap-container');
     const log = join(dir, 'agent.log');
     const prompt = join(dir, 'prompt.md');
     writeFileSync(log, 'earlier\n');
@@ -71,7 +82,7 @@ describe('wrapHostArgv', () => {
   });
 
   it('logs stdout and stderr and writes the agent exit code (7) to the exit-code file', () => {
-    const dir = makeTempDir('wrap-host');
+    const dir = tempDir('wrap-host');
     const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), stdin: undefined };
     const result = sh(wrapHostArgv(['sh', '-c', 'echo to-stdout; echo to-stderr >&2; cat; exit 7'], files), dir, 'not for the agent');
     expect(result.status).toBe(0);
@@ -83,7 +94,7 @@ describe('wrapHostArgv', () => {
   });
 
   it('records exit 0 and feeds the prompt file on stdin', () => {
-    const dir = makeTempDir('wrap-host-stdin');
+    const dir = tempDir('wrap-host-stdin');
     const prompt = join(dir, 'prompt.md');
     writeFileSync(prompt, 'Fix issue 9\nplease\n');
     const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), stdin: prompt };
@@ -94,7 +105,7 @@ describe('wrapHostArgv', () => {
   });
 
   it("passes hostile arguments to printf '%s\\n' unchanged and runs none of them", () => {
-    const dir = makeTempDir('wrap-host-hostile');
+    const dir = tempDir('wrap-host-hostile');
     const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), stdin: undefined };
     const result = sh(wrapHostArgv(['printf', '%s\n', ...HOSTILE], files), dir);
     expect(result.status).toBe(0);
@@ -126,7 +137,7 @@ describe('wrapQaArgv', () => {
     ['a failing first command', ['false', 'echo never'], 1, '\n$ false\n', 'false'],
     ['commands do not read our stdin', ['cat', 'echo after'], 0, '\n$ cat\n\n$ echo after\nafter\n', undefined],
   ])('under real sh: %s', (_name, commands, code, log, failed) => {
-    const dir = makeTempDir('wrap-qa');
+    const dir = tempDir('wrap-qa');
     const paths = { log: join(dir, 'qa.log'), failed: join(dir, 'qa-failed-command') };
     writeFileSync(paths.log, '# QA from test\n');
     const result = sh(wrapQaArgv(commands, paths), dir, 'stdin must not reach QA\n');

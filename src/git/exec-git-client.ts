@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { GitClient } from './git-client.js';
 
-/** Remote-helper transports such as ext:: can run commands; only plain transports are allowed. */
+/**
+ * Remote-helper transports such as ext:: can run commands; only plain
+ * transports are allowed. No prompts: a dispatch must fail, not hang.
+ */
 const GIT_ENV = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
@@ -12,37 +15,49 @@ const GIT_ENV = {
 };
 
 const NETWORK_TIMEOUT_MS = 5 * 60 * 1000;
+const LOCAL_TIMEOUT_MS = 60 * 1000;
+
+class GitCommandError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+    readonly exitCode: number | string | null | undefined,
+  ) {
+    super(stderr.trim() || `git ${args[0]} exited with ${String(exitCode)}`);
+  }
+}
 
 function gitError(action: string, error: unknown, hint: string): AgentctlError {
   const detail = (error as Error).message.trim().split('\n').filter(Boolean).slice(-3).join('; ');
   return new AgentctlError('git_failed', `git ${action} failed: ${detail}`, { exitCode: ExitCode.git, hint, cause: error });
 }
 
-export class SimpleGitClient implements GitClient {
-  private readonly env: Record<string, string>;
-  private readonly allowEnvironment: string[];
+/**
+ * Workspace prep runs git directly through execFile. Measured on the hot
+ * path of every dispatch: simple-git waits 50 ms after each command that
+ * prints nothing (four of them here) and execa takes ~50 ms to import, while
+ * these calls need nothing but argv, env, cwd and a timeout.
+ */
+export class ExecGitClient implements GitClient {
+  private readonly env: NodeJS.ProcessEnv;
 
   constructor(env: Record<string, string | undefined>) {
-    // simple-git refuses GIT_* variables it was not told about; the user's own (proxies, CA files) are kept.
-    this.env = Object.fromEntries(
-      Object.entries({ ...env, ...GIT_ENV }).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
-    this.allowEnvironment = Object.keys(this.env).filter((name) => name.toUpperCase().startsWith('GIT_'));
+    this.env = { ...env, ...GIT_ENV };
   }
 
-  private git(dir?: string, timeout?: number): SimpleGit {
-    const git = simpleGit({
-      baseDir: dir,
-      timeout: timeout === undefined ? undefined : { block: timeout },
-      allowEnvironment: this.allowEnvironment,
-    } as Parameters<typeof simpleGit>[0]);
-    return git.env(this.env);
+  private run(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile('git', args, { cwd, env: this.env, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+        if (error === null) resolve(stdout);
+        else reject(new GitCommandError(args, stderr || error.message, (error as NodeJS.ErrnoException).code));
+      });
+    });
   }
 
   async syncMirror(url: string, mirrorDir: string): Promise<{ created: boolean }> {
     if (existsSync(mirrorDir)) {
       try {
-        await this.git(mirrorDir, NETWORK_TIMEOUT_MS).raw(['fetch', '--prune', '--quiet', 'origin']);
+        await this.run(['fetch', '--prune', '--quiet', '--no-auto-maintenance', 'origin'], mirrorDir, NETWORK_TIMEOUT_MS);
       } catch (error) {
         throw gitError(`fetch from ${url}`, error, 'check that the repository is reachable and your credentials for it work');
       }
@@ -50,7 +65,7 @@ export class SimpleGitClient implements GitClient {
     }
     mkdirSync(dirname(mirrorDir), { recursive: true });
     try {
-      await this.git(undefined, NETWORK_TIMEOUT_MS).raw(['clone', '--mirror', '--quiet', '--', url, mirrorDir]);
+      await this.run(['clone', '--mirror', '--quiet', '--', url, mirrorDir], undefined, NETWORK_TIMEOUT_MS);
     } catch (error) {
       throw gitError(`clone of ${url}`, error, 'check the repository name and that it is reachable (for org/name, check the forge url in the config)');
     }
@@ -59,7 +74,7 @@ export class SimpleGitClient implements GitClient {
 
   async resolveCommit(repoDir: string, ref: string): Promise<string | undefined> {
     try {
-      const out = await this.git(repoDir).raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
+      const out = await this.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], repoDir);
       return out.trim() || undefined;
     } catch {
       return undefined;
@@ -68,21 +83,20 @@ export class SimpleGitClient implements GitClient {
 
   async defaultBranch(repoDir: string): Promise<string | undefined> {
     try {
-      const out = await this.git(repoDir).raw(['symbolic-ref', '--quiet', '--short', 'HEAD']);
-      return out.trim() || undefined;
+      return (await this.run(['symbolic-ref', '--quiet', '--short', 'HEAD'], repoDir)).trim() || undefined;
     } catch {
       return undefined;
     }
   }
 
   async listRefs(repoDir: string, prefix: string): Promise<string[]> {
-    const out = await this.git(repoDir).raw(['for-each-ref', '--count=20', '--format=%(refname:lstrip=2)', prefix]);
+    const out = await this.run(['for-each-ref', '--count=20', '--format=%(refname:lstrip=2)', prefix], repoDir);
     return out.split('\n').filter(Boolean);
   }
 
   async cloneLocal(mirrorDir: string, repoDir: string): Promise<void> {
     try {
-      await this.git().raw(['clone', '--local', '--no-checkout', '--quiet', '--', mirrorDir, repoDir]);
+      await this.run(['clone', '--local', '--no-checkout', '--quiet', '--', mirrorDir, repoDir]);
     } catch (error) {
       throw gitError('clone from the local mirror', error, `remove the mirror ${mirrorDir} and try again`);
     }
@@ -91,13 +105,13 @@ export class SimpleGitClient implements GitClient {
   async checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void> {
     const args = branch === undefined ? ['checkout', '--quiet', '--detach', commit] : ['checkout', '--quiet', '-B', branch, commit];
     try {
-      await this.git(repoDir).raw(args);
+      await this.run(args, repoDir);
     } catch (error) {
       throw gitError(`checkout of ${branch ?? commit}`, error, 'check the branch name and the repository state');
     }
   }
 
   async setOrigin(repoDir: string, url: string): Promise<void> {
-    await this.git(repoDir).raw(['remote', 'set-url', 'origin', url]);
+    await this.run(['remote', 'set-url', 'origin', url], repoDir);
   }
 }
