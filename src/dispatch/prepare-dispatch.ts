@@ -14,6 +14,8 @@ import {
   type RuntimeName,
 } from '../core/container/container-spec.js';
 import { usageError } from '../core/errors.js';
+import { alreadyRunning } from '../run/start-run.js';
+import { readStatus } from '../run/status-store.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
 import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
@@ -206,6 +208,8 @@ export async function prepareDispatch(
   const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, repoSettings?.base ?? config.defaults.base);
   let prompt = '';
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root) => {
+    // The running agent's prompt and files are not ours to touch.
+    if (readStatus(root)?.state === 'running') throw alreadyRunning(root);
     const record = JSON.parse(readFileSync(join(root, '.meta', 'workspace.json'), 'utf8')) as WorkspaceRecord;
     prompt = assemblePrompt({
       ...promptParts,

@@ -40,7 +40,9 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
   if (status.runtime === 'host') {
     const { execa } = await import('execa');
     const [file, ...args] = wrapQaArgv(plan.commands, { log: hostFiles.qaLog, failed: hostFiles.qaFailed }) as [string, ...string[]];
-    const result = await execa(file, args, { cwd: repoDir, reject: false, stdin: 'ignore', env: { NO_COLOR: '1', CI: 'true' } });
+    // Only what a build needs: QA runs code the agent may just have written, so no tokens.
+    const env = { PATH: ctx.env.PATH ?? '/usr/bin:/bin', HOME: ctx.env.HOME ?? '/', NO_COLOR: '1', CI: 'true' };
+    const result = await execa(file, args, { cwd: repoDir, reject: false, stdin: 'ignore', env, extendEnv: false });
     exitCode = result.exitCode ?? 1;
   } else {
     const inside = runFiles(status.workspace, '', true);

@@ -14,16 +14,18 @@ function hostEnv(ctx: RunContext): Record<string, string> {
   return { NO_COLOR: '1', CI: 'true', TERM: 'dumb', GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
 }
 
+export function alreadyRunning(workspace: string): AgentctlError {
+  return new AgentctlError('already_running', `an agent is already running in ${workspace}`, {
+    exitCode: ExitCode.usage,
+    hint: `follow it with "agentctl status ${workspace}", or stop it with "agentctl cancel ${workspace}"`,
+  });
+}
+
 /** Start the agent of a prepared dispatch and record it as running. */
 export async function startRun(prepared: PreparedDispatch, ctx: RunContext): Promise<RunStatus> {
   const workspace = prepared.workspace;
   const previous = readStatus(workspace);
-  if (previous?.state === 'running') {
-    throw new AgentctlError('already_running', `an agent is already running in ${workspace}`, {
-      exitCode: ExitCode.usage,
-      hint: `follow it with "agentctl status ${workspace}", or stop it with "agentctl cancel ${workspace}"`,
-    });
-  }
+  if (previous?.state === 'running') throw alreadyRunning(workspace);
   const files = runFiles(workspace, prepared.agent.base, false);
   // A question left by an earlier run must not decide this one.
   rmSync(blockedFile(workspace), { force: true });

@@ -367,9 +367,10 @@ describe('dispatch (container agent)', () => {
     const docker = new ScriptedRuntime('docker');
     const d = setup(fakeRegistry([docker]));
     const ws = workspaceOf(d);
-    expect(await run({ repo: 'acme/web', issue: '9' }, d)).toBe(0);
+    expect(await run({ repo: 'acme/web', issue: '9', task: 'TASK-A' }, d)).toBe(0);
     const before = readFileSync(join(ws, '.meta', 'status.json'), 'utf8');
-    const error = await rejection(run({ repo: 'acme/web', issue: '9' }, d));
+    const error = await rejection(run({ repo: 'acme/web', issue: '9', task: 'TASK-B' }, d));
+    expect(readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8')).toContain('TASK-A');
     expect(error.code).toBe('already_running');
     expect(error.exitCode).toBe(2);
     expect(error.message).toBe(`an agent is already running in ${ws}`);
