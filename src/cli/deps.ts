@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../templates/template-store.js';
 import type { Config } from '../core/config/schema.js';
 import type { GitClient } from '../git/git-client.js';
 import type { RuntimeRegistry } from '../runtime/registry.js';
@@ -21,6 +22,9 @@ export interface Deps {
   platform: NodeJS.Platform;
   git(): Promise<GitClient>;
   runtimes(config: Config): Promise<RuntimeRegistry>;
+  /** Start the background supervisor for this state dir unless one is alive. */
+  startSupervisor(home: string): Promise<void>;
+  pid: number;
 }
 
 /** $AGENTCTL_HOME, or ~/.agentctl: every piece of state lives under it. */
@@ -43,6 +47,11 @@ export function realDeps(proc: NodeJS.Process): Deps {
     git: async () => {
       const { ExecGitClient } = await import('../git/exec-git-client.js');
       return new ExecGitClient(env);
+    },
+    pid: proc.pid,
+    startSupervisor: async (home) => {
+      const { spawnSupervisor } = await import('../run/supervisor.js');
+      spawnSupervisor(home, env, join(PACKAGE_ROOT, 'bin', 'agentctl'));
     },
     runtimes: async (config) => {
       const { realRegistry } = await import('../runtime/real-registry.js');

@@ -35,14 +35,14 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
   }
   const deps = makeDeps();
   const debug = args.includes('--debug');
-  const { Command, CommanderError } = await import('commander');
+  const { Command, CommanderError, Option } = await import('commander');
   let exitCode: number = ExitCode.ok;
-  const invoke = (load: () => Promise<CommandModule>) => async (...actionArgs: unknown[]) => {
+  const invoke = (load: () => Promise<CommandModule>, fixed: Record<string, unknown> = {}) => async (...actionArgs: unknown[]) => {
     const command = actionArgs.at(-1) as InstanceType<typeof Command>;
     const opts = { ...command.optsWithGlobals() };
     delete opts.debug;
     const mod = await load();
-    exitCode = await mod.run({ ...opts, args: command.args }, deps);
+    exitCode = await mod.run({ ...opts, ...fixed, args: command.args }, deps);
   };
 
   const program = new Command('agentctl')
@@ -74,6 +74,8 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .option('--gpu', 'pass GPUs to the agent container')
     .option('--dry-run', 'prepare everything and show the prompt and command, without starting the agent')
     .option('--wait', 'follow the run to its end; the exit code tells the outcome')
+    .option('--timeout <seconds>', 'stop the agent after this many seconds')
+    .option('--priority <n>', 'queue priority; higher starts first (default 0)')
     .option('--json', 'print one JSON object')
     .action(invoke(() => import('./commands/dispatch.js')));
 
@@ -83,6 +85,59 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .argument('[workspace]', 'a workspace path, or org/repo/slot')
     .option('--json', 'print JSON')
     .action(invoke(() => import('./commands/status.js')));
+
+  program
+    .command('run-queue')
+    .description('start queued runs and finish ended ones; --follow keeps at it until the queue is empty (for CI)')
+    .option('--follow', 'keep going until nothing is queued or running')
+    .addOption(new Option('--supervise', 'run as the background supervisor').hideHelp())
+    .option('--json', 'print JSON lines')
+    .action(invoke(() => import('./commands/run-queue.js')));
+
+  program
+    .command('cancel')
+    .description('cancel a queued run, or stop a running one')
+    .argument('<workspace>', 'a workspace path, or org/repo/slot')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/cancel.js')));
+
+  program
+    .command('resume')
+    .description("continue a finished claude run's session")
+    .argument('<workspace>', 'a workspace path, or org/repo/slot')
+    .option('--task <text>', 'what to tell the agent', 'Continue where you left off.')
+    .option('--wait', 'follow the run to its end')
+    .option('--timeout <seconds>', 'stop the agent after this many seconds')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/resume.js')));
+
+  program
+    .command('freeze')
+    .description('stop starting new runs; queued runs wait, running ones go on')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/freeze.js'), { frozen: true }));
+
+  program
+    .command('thaw')
+    .description('start runs again after freeze')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/freeze.js'), { frozen: false }));
+
+  const pool = program.command('pool').description('pools of agents');
+  pool
+    .command('resume')
+    .description("lift a pool's backoff pause early")
+    .argument('<pool>', 'pool name, e.g. codex')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/pool-resume.js')));
+
+  program
+    .command('gc')
+    .description('remove finished workspaces; never queued or running ones')
+    .option('--older-than <age>', 'only workspaces finished longer ago than this (30m, 12h, 7d)', '7d')
+    .option('--dry-run', 'only list what would be removed')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/gc.js')));
 
   const config = program.command('config').description('inspect configuration');
   config

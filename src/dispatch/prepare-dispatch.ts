@@ -14,7 +14,7 @@ import {
   type RuntimeName,
 } from '../core/container/container-spec.js';
 import { usageError } from '../core/errors.js';
-import { alreadyRunning } from '../run/start-run.js';
+import { alreadyRunning } from '../run/launch-run.js';
 import { readStatus } from '../run/status-store.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
 import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
@@ -233,7 +233,7 @@ export async function prepareDispatch(
   let run: RunPlan;
   if (runtime === undefined) {
     const files = runFiles(wsPlan.root, agent.base, false);
-    const argv = wrapHostArgv(command.argv, { log: files.log, stdin: command.stdin === undefined ? undefined : files.prompt, exitCode: files.exitCode });
+    const argv = wrapHostArgv(command.argv, { log: files.log, stdin: command.stdin === undefined ? undefined : files.prompt, exitCode: files.exitCode, pid: files.pid });
     run = { kind: 'host', cwd: wsPlan.repoDir, argv, env: envPassed.map((name) => ({ name })) };
   } else {
     const chosen = runtime;

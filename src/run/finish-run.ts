@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
+import { LABEL_PREFIX } from '../core/container/container-spec.js';
+import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
+import { isTerminal, type RunStatus } from '../core/run/status.js';
+import { applyOutcome } from '../core/schedule/scheduler.js';
 import { chownTree } from '../fs/chown-tree.js';
-import { decideOutcome, type RunEnd } from '../core/run/outcome.js';
-import type { RunStatus } from '../core/run/status.js';
 import { recordEvent } from './events.js';
+import { crashPoint } from './faults.js';
+import { RUN_LABEL, recordedPid } from './launch-run.js';
 import type { RunContext } from './run-context.js';
 import { blockedFile, runFiles } from './run-files.js';
 import { runQa } from './run-qa.js';
+import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { readStatus, statusPath, writeStatus } from './status-store.js';
 
 function readBlocked(workspace: string): string | undefined {
@@ -17,17 +22,57 @@ function readBlocked(workspace: string): string | undefined {
   }
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** How the run ended, or undefined while it is still going. */
 async function observeEnd(status: RunStatus, ctx: RunContext): Promise<RunEnd | undefined> {
   if (status.runtime === 'host') {
     const state = ctx.runtimes.host.state(status.pid ?? -1, runFiles(status.workspace, '', false).exitCode);
     if (state.running) return undefined;
-    return { exitCode: state.exitCode, killed: false, blockedText: readBlocked(status.workspace) };
+    return { exitCode: state.exitCode, killed: false, blockedText: readBlocked(status.workspace), stopReason: status.stopReason };
   }
   const runtime = await ctx.runtimes.get(status.runtime);
   const container = status.containerId === undefined ? undefined : await runtime.inspect(status.containerId);
   if (container?.running === true) return undefined;
-  return { exitCode: container?.exitCode, killed: container?.killed ?? false, blockedText: readBlocked(status.workspace) };
+  return { exitCode: container?.exitCode, killed: container?.killed ?? false, blockedText: readBlocked(status.workspace), stopReason: status.stopReason };
+}
+
+async function stopAgent(status: RunStatus, ctx: RunContext): Promise<void> {
+  const grace = ctx.config.timeouts.grace;
+  if (status.runtime === 'host') {
+    if (status.pid !== undefined) await ctx.runtimes.host.stop(status.pid, grace);
+  } else if (status.containerId !== undefined) {
+    await (await ctx.runtimes.get(status.runtime)).stop(status.containerId, grace);
+  }
+}
+
+function timeoutHint(status: RunStatus): string {
+  const seconds = status.timeoutSeconds ?? 0;
+  const resume = status.sessionId === undefined ? '' : `, or continue it with "agentctl resume ${status.workspace}"`;
+  return `the agent ran longer than its ${seconds} s timeout; retry with a longer one (--timeout ${Math.max(seconds * 2, 60)})${resume}`;
+}
+
+async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
+  if (final.state === 'cancelled' || final.startedAt === undefined || final.finishedAt === undefined) return;
+  const durationSeconds = (new Date(final.finishedAt).getTime() - new Date(final.startedAt).getTime()) / 1000;
+  await withSchedulerLock(ctx.home, async () => {
+    const state = readSchedulerState(ctx.home);
+    const result = applyOutcome(state.pools[final.pool], { failed: final.state === 'failed', durationSeconds }, ctx.config.backoff, ctx.clock.now());
+    state.pools[final.pool] = result.backoff;
+    writeSchedulerState(ctx.home, state);
+    if (result.paused) {
+      const line = `pool ${final.pool} paused until ${result.backoff.pausedUntil} after ${ctx.config.backoff.threshold} fast failures in a row`;
+      ctx.notify(`warning: ${line}; "agentctl pool resume ${final.pool}" lifts it`);
+      recordEvent(ctx.home, { type: 'backoff', at: ctx.clock.now().toISOString(), workspace: final.workspace, pool: final.pool, pausedUntil: result.backoff.pausedUntil });
+    }
+  });
 }
 
 async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promise<RunStatus> {
@@ -38,6 +83,7 @@ async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promis
     exitCode: end.exitCode,
     reason: outcome.reason,
     question: outcome.question,
+    hint: outcome.reason === 'timeout' ? timeoutHint(status) : undefined,
   };
   if (outcome.state === 'completed' && ctx.config.qa.enabled) {
     try {
@@ -49,6 +95,7 @@ async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promis
       };
     }
   }
+  crashPoint('during-finish', ctx.env);
   final = { ...final, finishedAt: ctx.clock.now().toISOString() };
   const owner = status.owner;
   if (owner !== undefined && status.runtime !== 'host' && ctx.user.uid === 0) {
@@ -76,51 +123,148 @@ async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promis
     reason: final.reason,
     qa: final.qa?.state,
   });
+  await recordBackoff(final, ctx);
   return final;
 }
 
 /**
- * Finish a run whose agent has ended: outcome, QA, final status, events.
- * Exactly once across processes: whoever holds the workspace's finish lock
- * does it, and everyone else sees the result or the run still going.
- * With `wait`, block for the lock instead of returning at once.
+ * A run whose slot was claimed but whose agent was never recorded: the
+ * claiming process died between the claim and the status write. Adopt the
+ * agent if it started; put the run back in the queue if it never did; leave
+ * it alone while the claimer is still alive.
  */
-export async function reconcileRun(workspace: string, ctx: RunContext, wait = false): Promise<RunStatus | undefined> {
-  const before = readStatus(workspace);
-  if (before?.state !== 'running') return before;
+async function settleClaim(status: RunStatus, ctx: RunContext): Promise<RunStatus> {
+  if (status.runtime === 'host') {
+    const pid = recordedPid(status.workspace);
+    if (pid !== undefined) {
+      const adopted = { ...status, pid, claimedBy: undefined };
+      writeStatus(adopted);
+      return adopted;
+    }
+  } else {
+    const runtime = await ctx.runtimes.get(status.runtime);
+    const [found] = await runtime.list({ [`${LABEL_PREFIX}.workspace`]: status.workspace, [RUN_LABEL]: String(status.runCount) });
+    if (found !== undefined) {
+      const adopted = { ...status, containerId: found.id, claimedBy: undefined };
+      writeStatus(adopted);
+      return adopted;
+    }
+  }
+  if (status.claimedBy !== undefined && status.claimedBy !== ctx.pid && processAlive(status.claimedBy)) return status;
+  if (status.claimedBy === ctx.pid) return status;
+  // Never started: back to the queue, in its old place.
+  const requeued: RunStatus = {
+    ...status,
+    state: 'queued',
+    runCount: status.runCount - 1,
+    claimedBy: undefined,
+    startedAt: undefined,
+    seq: status.seq ?? 0,
+    queuedAt: status.queuedAt ?? ctx.clock.now().toISOString(),
+    waitingFor: 'requeued: the agentctl process that was starting it stopped first',
+  };
+  writeStatus(requeued);
+  return requeued;
+}
+
+async function withFinishLock<T>(workspace: string, wait: boolean, fn: () => Promise<T>): Promise<T | undefined> {
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(statusPath(workspace), {
       realpath: false,
       lockfilePath: `${statusPath(workspace)}.finish.lock`,
       stale: 20_000,
-      retries: wait ? { retries: 100_000, minTimeout: 200, maxTimeout: 1000 } : 0,
+      retries: wait ? { retries: 100_000, minTimeout: 100, maxTimeout: 1000 } : 0,
     });
   } catch {
-    return before;
+    return undefined;
   }
   try {
-    const status = readStatus(workspace);
-    if (status?.state !== 'running') return status;
-    const end = await observeEnd(status, ctx);
-    if (end === undefined) return status;
-    return await complete(status, end, ctx);
+    return await fn();
   } finally {
     await release();
   }
 }
 
-/** Block until the agent of a running status ends, then finish it. */
-export async function waitForRun(status: RunStatus, ctx: RunContext): Promise<RunStatus | undefined> {
-  if (status.runtime === 'host') {
-    const exitFile = runFiles(status.workspace, '', false).exitCode;
-    while (ctx.runtimes.host.state(status.pid ?? -1, exitFile).running) await new Promise((resolve) => setTimeout(resolve, 200));
-  } else if (status.containerId !== undefined) {
-    try {
-      await (await ctx.runtimes.get(status.runtime)).wait(status.containerId);
-    } catch {
-      // Already finished and removed by another agentctl process: its status is the answer.
+/**
+ * Bring a running run up to date: adopt or requeue a dangling claim, stop it
+ * when its time is up, and finish it (outcome, QA, final status, events,
+ * backoff) once its agent has ended. Exactly once across processes: whoever
+ * holds the workspace's finish lock does it; everyone else sees the result
+ * or the run still going.
+ */
+export async function reconcileRun(workspace: string, ctx: RunContext, wait = false): Promise<RunStatus | undefined> {
+  const before = readStatus(workspace);
+  if (before?.state !== 'running') return before;
+  const result = await withFinishLock(workspace, wait, async () => {
+    let status = readStatus(workspace);
+    if (status?.state !== 'running') return status;
+    if (status.containerId === undefined && status.pid === undefined) {
+      status = await settleClaim(status, ctx);
+      if (status.state !== 'running' || (status.containerId === undefined && status.pid === undefined)) return status;
     }
+    let end = await observeEnd(status, ctx);
+    if (end === undefined && status.timeoutSeconds !== undefined && status.timeoutSeconds > 0 && status.startedAt !== undefined) {
+      const deadline = new Date(status.startedAt).getTime() + status.timeoutSeconds * 1000;
+      if (ctx.clock.now().getTime() >= deadline) {
+        status = { ...status, stopReason: 'timeout' };
+        writeStatus(status);
+        await stopAgent(status, ctx);
+        end = await observeEnd(status, ctx);
+      }
+    }
+    if (end === undefined) return status;
+    return complete(status, end, ctx);
+  });
+  return result ?? before;
+}
+
+/** Stop a running run on purpose and finish it with that reason. */
+export async function stopRun(workspace: string, reason: StopReason, ctx: RunContext): Promise<RunStatus | undefined> {
+  return withFinishLock(workspace, true, async () => {
+    let status = readStatus(workspace);
+    if (status?.state !== 'running') return status;
+    status = { ...status, stopReason: reason };
+    writeStatus(status);
+    await stopAgent(status, ctx);
+    const end = (await observeEnd(status, ctx)) ?? { exitCode: undefined, killed: true, blockedText: undefined, stopReason: reason };
+    return complete(status, end, ctx);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Follow one run to its end (for `dispatch --wait`): wait on the engine
+ * when there is a container, poll otherwise, enforce the timeout, and help
+ * the queue along while the run waits for a slot.
+ */
+export async function followRun(workspace: string, ctx: RunContext, drain: () => Promise<unknown>): Promise<RunStatus> {
+  let waiter: Promise<unknown> | undefined;
+  let exited = false;
+  for (;;) {
+    const status = await reconcileRun(workspace, ctx);
+    if (status === undefined) throw new Error(`the status of ${workspace} disappeared`);
+    if (isTerminal(status.state)) return status;
+    if (status.state === 'queued') {
+      await drain();
+      await sleep(250);
+      continue;
+    }
+    if (status.containerId !== undefined && waiter === undefined) {
+      const runtime = await ctx.runtimes.get(status.runtime as 'docker' | 'podman' | 'apple');
+      waiter = runtime.wait(status.containerId).then(
+        () => (exited = true),
+        () => (exited = true),
+      );
+    }
+    let pause = waiter === undefined || exited ? 200 : 1000;
+    if (status.timeoutSeconds !== undefined && status.timeoutSeconds > 0 && status.startedAt !== undefined) {
+      const left = new Date(status.startedAt).getTime() + status.timeoutSeconds * 1000 - ctx.clock.now().getTime();
+      pause = Math.max(20, Math.min(left, pause));
+    }
+    await (waiter === undefined || exited ? sleep(pause) : Promise.race([waiter, sleep(pause)]));
   }
-  return reconcileRun(status.workspace, ctx, true);
 }

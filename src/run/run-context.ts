@@ -10,6 +10,10 @@ export interface RunContext {
   home: string;
   clock: { now(): Date };
   user: { uid: number; gid: number };
+  /** This process, as recorded in claims. */
+  pid: number;
   /** Status lines for a person (stderr). */
   notify(line: string): void;
+  /** Make sure a background supervisor is alive to drain the queue and finish runs. */
+  ensureSupervisor(): Promise<void>;
 }

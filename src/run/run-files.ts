@@ -8,6 +8,7 @@ export function runFiles(workspace: string, agentBase: string, inside: boolean) 
     log: `${meta}/agent-${agentBase}.log`,
     prompt: `${meta}/prompt.md`,
     exitCode: `${meta}/exit-code`,
+    pid: `${meta}/pid`,
     qaLog: `${meta}/qa.log`,
     qaFailed: `${meta}/qa-failed-command`,
   };

@@ -33,6 +33,14 @@ const statusSchema = z.object({
   question: z.string().optional(),
   qa: qaSchema.optional(),
   owner: z.object({ uid: z.number().int(), gid: z.number().int() }).optional(),
+  hint: z.string().optional(),
+  priority: z.number().int().optional(),
+  seq: z.number().int().optional(),
+  queuedAt: z.string().optional(),
+  waitingFor: z.string().optional(),
+  claimedBy: z.number().int().optional(),
+  timeoutSeconds: z.number().int().optional(),
+  stopReason: z.enum(['timeout', 'cancelled']).optional(),
   warnings: z.array(z.string()),
 });
 

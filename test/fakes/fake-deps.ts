@@ -9,6 +9,8 @@ import { fakeIO, type FakeIO } from './fake-io.js';
 
 export interface FakeDeps extends Deps {
   io: FakeIO;
+  /** How many times a command asked for the background supervisor. */
+  supervisorStarts: number;
   home: string;
   state: string;
   writeUserConfig(yaml: string): string;
@@ -30,7 +32,12 @@ export function fakeDeps(options: { env?: Record<string, string>; runtimes?: Run
     probeAll: async () => [],
     host: new FakeHostRunner(),
   };
-  return {
+  const deps: FakeDeps = {
+    supervisorStarts: 0,
+    pid: process.pid,
+    startSupervisor: async () => {
+      deps.supervisorStarts += 1;
+    },
     io: fakeIO({ isTTY: options.isTTY ?? false }),
     env,
     home,
@@ -49,4 +56,5 @@ export function fakeDeps(options: { env?: Record<string, string>; runtimes?: Run
       return join(dir, 'config.yaml');
     },
   };
+  return deps;
 }

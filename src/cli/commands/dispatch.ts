@@ -10,18 +10,12 @@ import { paint, useColor } from '../io.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
 import { displayCommand } from '../shell-quote.js';
-import type { Config } from '../../core/config/schema.js';
 import { describeTarget } from '../../core/names.js';
-import { exitCodeFor } from '../../core/run/exit-code.js';
 import { chooseRuntime } from '../../run/choose-runtime.js';
-import { waitForRun } from '../../run/finish-run.js';
-import type { RunContext } from '../../run/run-context.js';
-import { runFiles } from '../../run/run-files.js';
-import { startRun } from '../../run/start-run.js';
-import type { RuntimeRegistry } from '../../runtime/registry.js';
+import type { Job } from '../../run/job-store.js';
+import { runContextFor } from '../run-context.js';
+import { submitJob } from '../submit-job.js';
 import { previewRuntime } from '../../runtime/preview-runtime.js';
-import { renderFinal } from '../render-status.js';
-import { stateHome } from '../deps.js';
 
 export const dispatchOptions = z.object({
   repo: z.string({ error: 'is required (org/name, a git URL or a local path)' }),
@@ -41,6 +35,8 @@ export const dispatchOptions = z.object({
   gpu: z.boolean().optional(),
   dryRun: z.boolean().default(false),
   wait: z.boolean().default(false),
+  timeout: z.coerce.number().int().positive().optional(),
+  priority: z.coerce.number().int().min(-1000).max(1000).optional(),
   json: z.boolean().default(false),
   config: z.string().optional(),
 });
@@ -106,18 +102,6 @@ function readTask(opts: DispatchOptions, deps: Deps): string | undefined {
   return readFileSync(path, 'utf8');
 }
 
-function runContext(deps: Deps, config: Config, runtimes: RuntimeRegistry): RunContext {
-  return {
-    config,
-    runtimes,
-    env: deps.env,
-    home: stateHome(deps),
-    clock: deps.clock,
-    user: deps.user,
-    notify: (line) => deps.io.err(`${line}\n`),
-  };
-}
-
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(dispatchOptions, raw, 'dispatch');
   const { config, projectDir } = await loadConfigFor(deps, opts.config);
@@ -147,21 +131,28 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     return ExitCode.ok;
   }
 
-  const runtimes = await deps.runtimes(config);
-  const ctx = runContext(deps, config, runtimes);
+  const ctx = await runContextFor(deps, config);
   const prepared = await prepareDispatch(request, config, projectDir, deps, (prefer, image) =>
-    chooseRuntime(runtimes, prefer, image, deps.platform, ctx.notify),
+    chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify),
   );
-  const started = await startRun(prepared, ctx);
-  const where = started.containerId === undefined ? `host process ${started.pid}` : `${started.runtime} container ${started.containerId.slice(0, 12)}`;
-  ctx.notify(`started ${started.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)}) in ${where}`);
-  if (!opts.wait) {
-    ctx.notify(`follow: agentctl status ${prepared.workspace}   log: ${runFiles(prepared.workspace, prepared.agent.base, false).log}`);
-    deps.io.out(opts.json ? `${JSON.stringify(started, null, 2)}\n` : `${prepared.workspace}\n`);
-    return ExitCode.ok;
-  }
-  const final = (await waitForRun(started, ctx)) ?? started;
-  if (opts.json) deps.io.out(`${JSON.stringify(final, null, 2)}\n`);
-  else deps.io.out(renderFinal(final, useColor(deps.io, deps.env, false)));
-  return exitCodeFor(final);
+  const job = jobFor(prepared, opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent, opts.priority ?? 0);
+  return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts);
+}
+
+/** What a queued or started run needs later, in whichever process starts it. */
+export function jobFor(prepared: PreparedDispatch, timeoutSeconds: number, priority: number): Job {
+  return {
+    version: 1,
+    workspace: prepared.workspace,
+    repo: prepared.repo.slug,
+    agent: prepared.agent.spec,
+    agentBase: prepared.agent.base,
+    pool: prepared.agent.pool,
+    run: prepared.run,
+    envPassed: prepared.envPassed,
+    agentArgv: prepared.command.argv,
+    sessionId: prepared.command.sessionId,
+    timeoutSeconds,
+    priority,
+  };
 }

@@ -3,12 +3,16 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
-import { reconcileRun } from '../../run/finish-run.js';
-import { listWorkspaces, readStatus, statusPath } from '../../run/status-store.js';
+import { formatWait, limitsFrom, pauseLeft } from '../../core/schedule/scheduler.js';
+import { allStatuses } from '../../run/queue.js';
+import { readSchedulerState } from '../../run/scheduler-store.js';
+import { readStatus, statusPath } from '../../run/status-store.js';
+import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
 import { elapsedSeconds, formatDuration, stateLabel } from '../render-status.js';
+import { runContextFor } from '../run-context.js';
 
 export const statusOptions = z.object({
   args: z.array(z.string()).default([]),
@@ -27,31 +31,58 @@ export function resolveWorkspace(arg: string, deps: Deps): string {
   return found;
 }
 
+interface PoolRow {
+  pool: string;
+  limit: number;
+  running: number;
+  queued: number;
+  pausedSeconds: number;
+  fastFails: number;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(statusOptions, raw, 'status');
   const { config } = await loadConfigFor(deps, opts.config);
   const home = stateHome(deps);
-  const workspaces = opts.args[0] === undefined ? listWorkspaces(home) : [resolveWorkspace(opts.args[0], deps)];
-  const statuses = workspaces.map((ws) => readStatus(ws)).filter((s): s is RunStatus => s !== undefined);
-  const needEngines = statuses.some((s) => s.state === 'running');
-  if (needEngines) {
-    const runtimes = await deps.runtimes(config);
-    const ctx = { config, runtimes, env: deps.env, home, clock: deps.clock, user: deps.user, notify: (line: string) => deps.io.err(`${line}\n`) };
-    for (const [index, status] of statuses.entries()) {
-      if (status.state !== 'running') continue;
-      try {
-        statuses[index] = (await reconcileRun(status.workspace, ctx)) ?? status;
-      } catch (error) {
-        deps.io.err(`warning: could not check ${status.workspace}: ${(error as Error).message}\n`);
-      }
-    }
+  const only = opts.args[0] === undefined ? undefined : resolveWorkspace(opts.args[0], deps);
+  // Whoever looks does the waiting work too: finish ended runs, start queued ones.
+  if (allStatuses(home).some((s) => s.state === 'running' || s.state === 'queued')) {
+    const ctx = await runContextFor(deps, config);
+    const result = await tick(ctx);
+    if (result.running > 0 || (result.queued > 0 && !result.frozen)) await ctx.ensureSupervisor();
   }
+  const everything = allStatuses(home);
+  const statuses = only === undefined ? everything : [readStatus(only)].filter((s): s is RunStatus => s !== undefined);
+  const scheduler = readSchedulerState(home);
   const now = deps.clock.now();
+  const limits = limitsFrom(config);
+  const poolNames = [...new Set([...everything.map((s) => s.pool), ...Object.keys(scheduler.pools), ...Object.keys(config.pools)])].sort();
+  const pools: PoolRow[] = poolNames.map((pool) => ({
+    pool,
+    limit: limits.pool(pool),
+    running: everything.filter((s) => s.pool === pool && s.state === 'running').length,
+    queued: everything.filter((s) => s.pool === pool && s.state === 'queued').length,
+    pausedSeconds: pauseLeft(scheduler.pools[pool], now),
+    fastFails: scheduler.pools[pool]?.fastFails ?? 0,
+  }));
+  const queue = everything
+    .filter((s) => s.state === 'queued')
+    .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.seq ?? 0) - (b.seq ?? 0))
+    .map((s) => s.workspace);
+
   if (opts.json) {
-    deps.io.out(`${JSON.stringify({ runs: statuses.map((s) => ({ ...s, elapsedSeconds: elapsedSeconds(s, now) ?? null })) }, null, 2)}\n`);
+    const runs = statuses.map((s) => ({ ...s, elapsedSeconds: elapsedSeconds(s, now) ?? null }));
+    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue }, null, 2)}\n`);
     return ExitCode.ok;
   }
   if (statuses.length === 0) {
+    if (scheduler.frozen) deps.io.err('agentctl is frozen: no new runs start until "agentctl thaw"\n');
     deps.io.err('no runs yet; start one with: agentctl dispatch --repo org/name --issue N\n');
     return ExitCode.ok;
   }
@@ -63,11 +94,16 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     s.runtime,
     formatDuration(elapsedSeconds(s, now)),
     s.qa?.state ?? '-',
-    s.question?.split('\n')[0]?.slice(0, 60) ?? s.reason ?? '',
+    s.question?.split('\n')[0]?.slice(0, 60) ?? s.waitingFor ?? s.reason ?? '',
   ]);
-  const header = ['WORKSPACE', 'STATE', 'AGENT', 'RUNTIME', 'ELAPSED', 'QA', 'NOTE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) => `${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ')}`.trimEnd();
-  deps.io.out(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+  let out = table(['WORKSPACE', 'STATE', 'AGENT', 'RUNTIME', 'ELAPSED', 'QA', 'NOTE'], rows);
+  if (only === undefined) {
+    out += `\n${table(
+      ['POOL', 'LIMIT', 'RUNNING', 'QUEUED', 'BACKOFF'],
+      pools.map((p) => [p.pool, String(p.limit), String(p.running), String(p.queued), p.pausedSeconds > 0 ? `paused ${formatWait(p.pausedSeconds)}` : p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-']),
+    )}`;
+    if (scheduler.frozen) out += '\nfrozen: no new runs start until "agentctl thaw"\n';
+  }
+  deps.io.out(out);
   return ExitCode.ok;
 }

@@ -144,3 +144,15 @@ export function buildAgentCommand(input: AgentCommandInput): AgentCommand {
   const env = [...(agent.builtin === undefined ? [] : (AGENT_ENV[agent.builtin] ?? [])), ...(agent.settings.env ?? [])];
   return { ...command, env: [...new Set(env)] };
 }
+
+/**
+ * Continue a claude session: the same flags as a fresh run, with the new
+ * task as the prompt and --resume instead of a new --session-id.
+ */
+export function claudeResumeArgv(previous: readonly string[], sessionId: string, task: string): string[] {
+  const modelAt = previous.indexOf('--model');
+  const argv = ['claude', '-p', task, '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--append-system-prompt', SANDBOX_NOTE];
+  if (modelAt >= 0 && previous[modelAt + 1] !== undefined) argv.push('--model', previous[modelAt + 1] as string);
+  argv.push('--resume', sessionId);
+  return argv;
+}

@@ -1,15 +1,19 @@
 import type { RunState } from './status.js';
 
+/** Why agentctl itself stopped a run, if it did. */
+export type StopReason = 'timeout' | 'cancelled';
+
 export interface RunEnd {
   /** undefined when nobody could learn the exit code (the process or container vanished). */
   exitCode: number | undefined;
   killed: boolean;
   /** Contents of BLOCKED.md, if the agent wrote one. */
   blockedText: string | undefined;
+  stopReason?: StopReason | undefined;
 }
 
 export interface Outcome {
-  state: Extract<RunState, 'completed' | 'failed' | 'blocked'>;
+  state: Extract<RunState, 'completed' | 'failed' | 'blocked' | 'cancelled'>;
   reason: string | undefined;
   question: string | undefined;
 }
@@ -18,10 +22,13 @@ export interface Outcome {
 export const MAX_QUESTION_CHARS = 8000;
 
 /**
- * The rule users of the Go original rely on: a non-empty BLOCKED.md wins,
- * then a non-zero, killed or unknown exit is a failure, else completed.
+ * The rule users of the Go original rely on: a stop by agentctl (cancel,
+ * timeout) decides first, then a non-empty BLOCKED.md, then a non-zero,
+ * killed or unknown exit is a failure, else completed.
  */
 export function decideOutcome(end: RunEnd): Outcome {
+  if (end.stopReason === 'cancelled') return { state: 'cancelled', reason: 'cancelled', question: undefined };
+  if (end.stopReason === 'timeout') return { state: 'failed', reason: 'timeout', question: undefined };
   const question = end.blockedText?.trim();
   if (question !== undefined && question !== '') {
     const text = question.length > MAX_QUESTION_CHARS ? `${question.slice(0, MAX_QUESTION_CHARS)}…` : question;

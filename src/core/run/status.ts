@@ -33,6 +33,19 @@ export interface RunStatus {
   /** The agent's question, for a blocked run. */
   question?: string | undefined;
   qa?: QaResult | undefined;
+  /** What to do about the outcome, e.g. how to retry after a timeout. */
+  hint?: string | undefined;
+  /** Queue order: higher priority first, then lower seq. */
+  priority?: number | undefined;
+  seq?: number | undefined;
+  queuedAt?: string | undefined;
+  /** Why the run is queued, in words. */
+  waitingFor?: string | undefined;
+  /** pid of the agentctl process that claimed a slot and is starting the agent. */
+  claimedBy?: number | undefined;
+  timeoutSeconds?: number | undefined;
+  /** Set when agentctl decided to stop the run, before it stops it. */
+  stopReason?: 'timeout' | 'cancelled' | undefined;
   /** Who dispatched the run: the workspace is handed back to them when it ends. */
   owner?: { uid: number; gid: number } | undefined;
   warnings: string[];

@@ -13,15 +13,20 @@ export function wrapContainerArgv(argv: readonly string[], paths: { log: string;
 /**
  * On the host nobody but our parent could collect the exit code of a
  * detached process, so the wrapper writes it to a file (atomically, via
- * rename) for whichever agentctl process looks next.
+ * rename) for whichever agentctl process looks next. It also records its own
+ * pid first, so a run is found again even if agentctl died right after
+ * starting it.
  */
-export function wrapHostArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined; exitCode: string }): string[] {
-  const script = `"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"`;
+export function wrapHostArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined; exitCode: string; pid: string }): string[] {
+  const script =
+    'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; ' +
+    '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
   return [
     'env',
     `AGENTCTL_LOG=${paths.log}`,
     `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`,
     `AGENTCTL_EXIT=${paths.exitCode}`,
+    `AGENTCTL_PID=${paths.pid}`,
     'sh',
     '-c',
     script,

@@ -17,7 +17,7 @@ function tempDir(prefix: string): string {
 }
 
 const CONTAINER_SCRIPT = 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1';
-const HOST_SCRIPT = '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
+const HOST_SCRIPT = 'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
 const QA_SCRIPT =
   '(for c in "$@"; do printf \'\\n$ %s\\n\' "$c"; sh -c "$c" < /dev/null || { code=$?; printf %s "$c" > "$AGENTCTL_QA_FAILED"; exit $code; }; done) >> "$AGENTCTL_QA_LOG" 2>&1';
 
@@ -62,20 +62,20 @@ describe('wrapContainerArgv', () => {
 });
 
 describe('wrapHostArgv', () => {
-  const paths = { log: '/ws/.meta/agent-claude.log', exitCode: '/ws/.meta/exit-code' };
+  const paths = { log: '/ws/.meta/agent-claude.log', exitCode: '/ws/.meta/exit-code', pid: '/ws/.meta/pid' };
 
   it.each<[string, string[], string | undefined, string[]]>([
     [
       'prompt on stdin',
       ['claude', '-p'],
       '/ws/.meta/prompt.md',
-      ['env', 'AGENTCTL_LOG=/ws/.meta/agent-claude.log', 'AGENTCTL_STDIN=/ws/.meta/prompt.md', 'AGENTCTL_EXIT=/ws/.meta/exit-code', 'sh', '-c', HOST_SCRIPT, 'agentctl-run', 'claude', '-p'],
+      ['env', 'AGENTCTL_LOG=/ws/.meta/agent-claude.log', 'AGENTCTL_STDIN=/ws/.meta/prompt.md', 'AGENTCTL_EXIT=/ws/.meta/exit-code', 'AGENTCTL_PID=/ws/.meta/pid', 'sh', '-c', HOST_SCRIPT, 'agentctl-run', 'claude', '-p'],
     ],
     [
       'no stdin',
       ['claude', '-p', ...HOSTILE],
       undefined,
-      ['env', 'AGENTCTL_LOG=/ws/.meta/agent-claude.log', 'AGENTCTL_STDIN=/dev/null', 'AGENTCTL_EXIT=/ws/.meta/exit-code', 'sh', '-c', HOST_SCRIPT, 'agentctl-run', 'claude', '-p', ...HOSTILE],
+      ['env', 'AGENTCTL_LOG=/ws/.meta/agent-claude.log', 'AGENTCTL_STDIN=/dev/null', 'AGENTCTL_EXIT=/ws/.meta/exit-code', 'AGENTCTL_PID=/ws/.meta/pid', 'sh', '-c', HOST_SCRIPT, 'agentctl-run', 'claude', '-p', ...HOSTILE],
     ],
   ])('%s', (_name, argv, stdin, expected) => {
     expect(wrapHostArgv(argv, { ...paths, stdin })).toEqual(expected);
@@ -83,21 +83,21 @@ describe('wrapHostArgv', () => {
 
   it('logs stdout and stderr and writes the agent exit code (7) to the exit-code file', () => {
     const dir = tempDir('wrap-host');
-    const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), stdin: undefined };
+    const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), pid: join(dir, 'pid'), stdin: undefined };
     const result = sh(wrapHostArgv(['sh', '-c', 'echo to-stdout; echo to-stderr >&2; cat; exit 7'], files), dir, 'not for the agent');
     expect(result.status).toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe('');
     expect(readFileSync(files.log, 'utf8')).toBe('to-stdout\nto-stderr\n');
     expect(readFileSync(files.exitCode, 'utf8')).toBe('7\n');
-    expect(readdirSync(dir).sort()).toEqual(['agent.log', 'exit-code']);
+    expect(readdirSync(dir).sort()).toEqual(['agent.log', 'exit-code', 'pid']);
   });
 
   it('records exit 0 and feeds the prompt file on stdin', () => {
     const dir = tempDir('wrap-host-stdin');
     const prompt = join(dir, 'prompt.md');
     writeFileSync(prompt, 'Fix issue 9\nplease\n');
-    const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), stdin: prompt };
+    const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), pid: join(dir, 'pid'), stdin: prompt };
     const result = sh(wrapHostArgv(['cat'], files), dir);
     expect(result.status).toBe(0);
     expect(readFileSync(files.log, 'utf8')).toBe('Fix issue 9\nplease\n');
@@ -106,13 +106,13 @@ describe('wrapHostArgv', () => {
 
   it("passes hostile arguments to printf '%s\\n' unchanged and runs none of them", () => {
     const dir = tempDir('wrap-host-hostile');
-    const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), stdin: undefined };
+    const files = { log: join(dir, 'agent.log'), exitCode: join(dir, 'exit-code'), pid: join(dir, 'pid'), stdin: undefined };
     const result = sh(wrapHostArgv(['printf', '%s\n', ...HOSTILE], files), dir);
     expect(result.status).toBe(0);
     expect(readFileSync(files.log, 'utf8')).toBe(HOSTILE.map((arg) => `${arg}\n`).join(''));
     expect(readFileSync(files.exitCode, 'utf8')).toBe('0\n');
     for (const name of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(join(dir, name))).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual(['agent.log', 'exit-code']);
+    expect(readdirSync(dir).sort()).toEqual(['agent.log', 'exit-code', 'pid']);
   });
 });
 

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { claudeResumeArgv, MAX_PROMPT_ARG_BYTES } from '../../core/agents/agent-argv.js';
+import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
+import { wrapContainerArgv, wrapHostArgv } from '../../core/run/wrap-argv.js';
+import { readJob, type Job } from '../../run/job-store.js';
+import { runFiles } from '../../run/run-files.js';
+import { readStatus } from '../../run/status-store.js';
+import type { Deps } from '../deps.js';
+import { loadConfigFor } from '../load.js';
+import { parseOptions } from '../parse-options.js';
+import { runContextFor } from '../run-context.js';
+import { submitJob } from '../submit-job.js';
+import { resolveWorkspace } from './status.js';
+
+export const resumeOptions = z.object({
+  args: z.array(z.string()).min(1, 'needs a workspace'),
+  task: z.string().default('Continue where you left off.'),
+  wait: z.boolean().default(false),
+  timeout: z.coerce.number().int().positive().optional(),
+  json: z.boolean().default(false),
+  config: z.string().optional(),
+});
+
+/** The job of a finished claude run, changed to continue its session with a new task. */
+export function resumeJob(job: Job, sessionId: string, task: string, timeoutSeconds: number): Job {
+  const agentArgv = claudeResumeArgv(job.agentArgv, sessionId, task);
+  const stdin = undefined;
+  if (job.run.kind === 'host') {
+    const files = runFiles(job.workspace, job.agentBase, false);
+    return { ...job, agentArgv, timeoutSeconds, run: { ...job.run, argv: wrapHostArgv(agentArgv, { log: files.log, stdin, exitCode: files.exitCode, pid: files.pid }) } };
+  }
+  const files = runFiles(job.workspace, job.agentBase, true);
+  return { ...job, agentArgv, timeoutSeconds, run: { ...job.run, spec: { ...job.run.spec, argv: wrapContainerArgv(agentArgv, { log: files.log, stdin }) } } };
+}
+
+export async function run(raw: unknown, deps: Deps): Promise<number> {
+  const opts = parseOptions(resumeOptions, raw, 'resume');
+  if (Buffer.byteLength(opts.task) > MAX_PROMPT_ARG_BYTES) {
+    throw usageError('task_too_large', `the --task text is ${Buffer.byteLength(opts.task)} bytes; resume takes at most ${MAX_PROMPT_ARG_BYTES}`, 'shorten it');
+  }
+  const workspace = resolveWorkspace(opts.args[0] as string, deps);
+  const status = readStatus(workspace);
+  const job = readJob(workspace);
+  if (status === undefined || job === undefined) {
+    throw usageError('nothing_to_resume', `${workspace} has no finished run to resume`, 'dispatch a run first');
+  }
+  if (status.state === 'running' || status.state === 'queued') {
+    throw usageError('still_active', `the run in ${workspace} is still ${status.state}`, `wait for it, or "agentctl cancel ${workspace}" first`);
+  }
+  if (job.agentBase !== 'claude' || status.sessionId === undefined) {
+    throw new AgentctlError('resume_unsupported', `the run in ${workspace} (${status.agent}) has no session to resume`, {
+      exitCode: ExitCode.usage,
+      hint: 'resume continues claude sessions; for other agents dispatch again with a new --task',
+    });
+  }
+  const { config } = await loadConfigFor(deps, opts.config);
+  const ctx = await runContextFor(deps, config);
+  const next = resumeJob(job, status.sessionId, opts.task, opts.timeout ?? job.timeoutSeconds);
+  return submitJob(next, `${next.agent} (resuming session ${status.sessionId})`, ctx, deps, opts);
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { ExitCode } from '../../core/errors.js';
+import type { RunStatus } from '../../core/run/status.js';
+import { runAsSupervisor, superviseUntilIdle, tick, type TickResult } from '../../run/supervisor.js';
+import type { Deps } from '../deps.js';
+import { loadConfigFor } from '../load.js';
+import { parseOptions } from '../parse-options.js';
+import { runContextFor } from '../run-context.js';
+
+export const runQueueOptions = z.object({
+  follow: z.boolean().default(false),
+  supervise: z.boolean().default(false),
+  json: z.boolean().default(false),
+  config: z.string().optional(),
+});
+
+function lines(result: TickResult, json: boolean): string {
+  const describe = (verb: string, s: RunStatus) =>
+    json
+      ? JSON.stringify({ event: verb, workspace: s.workspace, agent: s.agent, state: s.state, reason: s.reason ?? null })
+      : `${verb} ${s.agent} in ${s.workspace}${verb === 'finished' ? `: ${s.state}${s.reason === undefined ? '' : ` (${s.reason})`}` : ''}`;
+  return [...result.started.map((s) => describe('started', s)), ...result.finished.map((s) => describe('finished', s))].map((l) => `${l}\n`).join('');
+}
+
+/**
+ * Drain the queue in the foreground: one pass, or with --follow until
+ * nothing is queued or running (for CI). --supervise is the background
+ * supervisor that dispatch starts; it exits at once if another is alive.
+ */
+export async function run(raw: unknown, deps: Deps): Promise<number> {
+  const opts = parseOptions(runQueueOptions, raw, 'run-queue');
+  const { config } = await loadConfigFor(deps, opts.config);
+  const ctx = await runContextFor(deps, config);
+  const report = (result: TickResult) => deps.io.out(lines(result, opts.json));
+  if (opts.supervise) {
+    await runAsSupervisor(ctx, report);
+    return ExitCode.ok;
+  }
+  if (opts.follow) {
+    let last: TickResult | undefined;
+    await superviseUntilIdle(ctx, (result) => {
+      last = result;
+      report(result);
+    });
+    if (last?.frozen === true && last.queued > 0) deps.io.err(`frozen: ${last.queued} run(s) stay queued until "agentctl thaw"\n`);
+    return ExitCode.ok;
+  }
+  const result = await tick(ctx);
+  report(result);
+  deps.io.err(`${result.running} running, ${result.queued} queued${result.frozen ? ' (frozen)' : ''}\n`);
+  return ExitCode.ok;
+}

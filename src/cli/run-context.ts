@@ -1,0 +1,19 @@
+import type { Config } from '../core/config/schema.js';
+import type { RunContext } from '../run/run-context.js';
+import { stateHome, type Deps } from './deps.js';
+
+/** The run context of a command, built from its injected deps. */
+export async function runContextFor(deps: Deps, config: Config): Promise<RunContext> {
+  const home = stateHome(deps);
+  return {
+    config,
+    runtimes: await deps.runtimes(config),
+    env: deps.env,
+    home,
+    clock: deps.clock,
+    user: deps.user,
+    pid: deps.pid,
+    notify: (line) => deps.io.err(`${line}\n`),
+    ensureSupervisor: () => deps.startSupervisor(home),
+  };
+}

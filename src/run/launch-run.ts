@@ -1,0 +1,94 @@
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
+import { AgentctlError, ExitCode } from '../core/errors.js';
+import type { RunStatus } from '../core/run/status.js';
+import { chownTree } from '../fs/chown-tree.js';
+import { recordEvent } from './events.js';
+import { crashPoint } from './faults.js';
+import type { Job } from './job-store.js';
+import type { RunContext } from './run-context.js';
+import { blockedFile, runFiles } from './run-files.js';
+import { writeStatus } from './status-store.js';
+
+export const RUN_LABEL = `${LABEL_PREFIX}.run`;
+
+export function alreadyRunning(workspace: string): AgentctlError {
+  return new AgentctlError('already_running', `an agent is already running in ${workspace}`, {
+    exitCode: ExitCode.usage,
+    hint: `follow it with "agentctl status ${workspace}", or stop it with "agentctl cancel ${workspace}"`,
+  });
+}
+
+function hostEnv(ctx: RunContext): Record<string, string> {
+  const { name, email } = ctx.config.git;
+  return { NO_COLOR: '1', CI: 'true', TERM: 'dumb', GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
+}
+
+/** The pid a host wrapper recorded for itself, if it got that far. */
+export function recordedPid(workspace: string): number | undefined {
+  try {
+    const text = readFileSync(runFiles(workspace, '', false).pid, 'utf8').trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Start the agent of a job whose slot has been claimed (status `running`
+ * without a container or pid yet), then record where it runs. A failure to
+ * start ends the run as failed, so the slot is freed.
+ */
+export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext): Promise<RunStatus> {
+  const workspace = job.workspace;
+  const files = runFiles(workspace, job.agentBase, false);
+  // A question or exit code left by an earlier run must not decide this one.
+  for (const stale of [blockedFile(workspace), files.exitCode, files.qaFailed, files.pid]) rmSync(stale, { force: true });
+  appendFileSync(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
+  let status: RunStatus;
+  try {
+    if (job.run.kind === 'container') {
+      if (ctx.user.uid === 0 && job.run.spec.user === FALLBACK_AGENT_USER) {
+        // Root may not run the agent, so the agent user borrows the workspace until the run is finished.
+        const [uid, gid] = FALLBACK_AGENT_USER.split(':').map(Number) as [number, number];
+        chownTree(workspace, uid, gid);
+      }
+      const runtime = await ctx.runtimes.get(job.run.runtime);
+      // One name per run: a container of an earlier run that could not be removed must not block this one.
+      const spec = {
+        ...job.run.spec,
+        name: `${job.run.spec.name}-${claimed.runCount}`,
+        labels: { ...job.run.spec.labels, [RUN_LABEL]: String(claimed.runCount) },
+      };
+      const { id } = await runtime.start(spec, ctx.env);
+      crashPoint('after-start', ctx.env);
+      status = { ...claimed, containerId: id, claimedBy: undefined };
+    } else {
+      const { pid } = await ctx.runtimes.host.start({ argv: job.run.argv, cwd: job.run.cwd, passEnv: job.envPassed, fixedEnv: hostEnv(ctx) }, ctx.env);
+      crashPoint('after-start', ctx.env);
+      status = { ...claimed, pid, claimedBy: undefined };
+    }
+  } catch (error) {
+    const failed: RunStatus = {
+      ...claimed,
+      state: 'failed',
+      claimedBy: undefined,
+      reason: `could not start the agent: ${(error as Error).message}`,
+      finishedAt: ctx.clock.now().toISOString(),
+    };
+    writeStatus(failed);
+    recordEvent(ctx.home, { type: 'finished', at: failed.finishedAt as string, workspace, agent: job.agent, state: 'failed', reason: failed.reason });
+    throw error;
+  }
+  writeStatus(status);
+  recordEvent(ctx.home, {
+    type: 'started',
+    at: status.startedAt as string,
+    workspace,
+    agent: status.agent,
+    runtime: status.runtime,
+    runCount: status.runCount,
+    ...(status.containerId === undefined ? { pid: status.pid } : { containerId: status.containerId }),
+  });
+  return status;
+}

@@ -1,0 +1,129 @@
+import { AgentctlError, ExitCode } from '../core/errors.js';
+import type { RunStatus } from '../core/run/status.js';
+import { admit, limitsFrom, planStarts, type SchedRun } from '../core/schedule/scheduler.js';
+import { recordEvent } from './events.js';
+import { crashPoint } from './faults.js';
+import { readJob, type Job } from './job-store.js';
+import { alreadyRunning, launchRun } from './launch-run.js';
+import type { RunContext } from './run-context.js';
+import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
+import { listWorkspaces, readStatus, writeStatus } from './status-store.js';
+
+/** Every run with a status, read fresh. */
+export function allStatuses(home: string): RunStatus[] {
+  return listWorkspaces(home)
+    .map((workspace) => readStatus(workspace))
+    .filter((status): status is RunStatus => status !== undefined);
+}
+
+function schedRuns(statuses: readonly RunStatus[]): SchedRun[] {
+  return statuses.map((s) => ({ workspace: s.workspace, pool: s.pool, state: s.state, priority: s.priority ?? 0, seq: s.seq ?? 0 }));
+}
+
+/** A run that holds a slot and is about to be started by `ctx.pid`. */
+function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): RunStatus {
+  return {
+    version: 1,
+    state: 'running',
+    workspace: job.workspace,
+    repo: job.repo,
+    agent: job.agent,
+    pool: job.pool,
+    runtime: job.run.kind === 'host' ? 'host' : job.run.runtime,
+    image: job.run.kind === 'container' ? job.run.spec.image : undefined,
+    sessionId: job.sessionId,
+    runCount: (previous?.runCount ?? 0) + 1,
+    startedAt: ctx.clock.now().toISOString(),
+    owner: previous?.owner ?? { uid: ctx.user.uid, gid: ctx.user.gid },
+    priority: job.priority,
+    seq: previous?.seq,
+    queuedAt: previous?.queuedAt,
+    claimedBy: ctx.pid,
+    timeoutSeconds: job.timeoutSeconds,
+    warnings: [],
+  };
+}
+
+export type Admission = { queued: false; status: RunStatus } | { queued: true; status: RunStatus; reason: string };
+
+/**
+ * Start now or queue: decided under the scheduler lock against every run
+ * on disk, so no pool ever runs more than its limit whatever the number of
+ * racing dispatches. A started run is claimed here and launched by the caller.
+ */
+export async function admitJob(job: Job, ctx: RunContext): Promise<Admission> {
+  return withSchedulerLock(ctx.home, async () => {
+    const previous = readStatus(job.workspace);
+    if (previous?.state === 'running') throw alreadyRunning(job.workspace);
+    if (previous?.state === 'queued') {
+      throw new AgentctlError('already_queued', `a run is already queued in ${job.workspace}`, {
+        exitCode: ExitCode.usage,
+        hint: `see it with "agentctl status ${job.workspace}", or drop it with "agentctl cancel ${job.workspace}"`,
+      });
+    }
+    const state = readSchedulerState(ctx.home);
+    const now = ctx.clock.now();
+    const decision = admit(job.pool, schedRuns(allStatuses(ctx.home)), state, limitsFrom(ctx.config), now);
+    if (decision.start) {
+      const status = claimedStatus(job, previous, ctx);
+      writeStatus(status);
+      return { queued: false, status };
+    }
+    state.seq += 1;
+    writeSchedulerState(ctx.home, state);
+    const status: RunStatus = {
+      version: 1,
+      state: 'queued',
+      workspace: job.workspace,
+      repo: job.repo,
+      agent: job.agent,
+      pool: job.pool,
+      runtime: job.run.kind === 'host' ? 'host' : job.run.runtime,
+      image: job.run.kind === 'container' ? job.run.spec.image : undefined,
+      sessionId: job.sessionId,
+      runCount: previous?.runCount ?? 0,
+      owner: previous?.owner ?? { uid: ctx.user.uid, gid: ctx.user.gid },
+      priority: job.priority,
+      seq: state.seq,
+      queuedAt: now.toISOString(),
+      waitingFor: decision.reason,
+      timeoutSeconds: job.timeoutSeconds,
+      warnings: [],
+    };
+    writeStatus(status);
+    recordEvent(ctx.home, { type: 'queued', at: status.queuedAt as string, workspace: job.workspace, agent: job.agent, pool: job.pool, reason: decision.reason });
+    crashPoint('after-queued', ctx.env);
+    return { queued: true, status, reason: decision.reason };
+  });
+}
+
+/** Start every queued run that may start now, in priority and FIFO order. Returns the runs launched. */
+export async function drainQueue(ctx: RunContext): Promise<RunStatus[]> {
+  const claimed = await withSchedulerLock(ctx.home, async () => {
+    const statuses = allStatuses(ctx.home);
+    if (!statuses.some((s) => s.state === 'queued')) return [];
+    const starts = planStarts(schedRuns(statuses), readSchedulerState(ctx.home), limitsFrom(ctx.config), ctx.clock.now());
+    const out: Array<{ job: Job; status: RunStatus }> = [];
+    for (const workspace of starts) {
+      const previous = statuses.find((s) => s.workspace === workspace);
+      const job = readJob(workspace);
+      if (job === undefined) {
+        writeStatus({ ...(previous as RunStatus), state: 'failed', reason: 'the queued job file .meta/job.json is missing or unreadable', finishedAt: ctx.clock.now().toISOString() });
+        continue;
+      }
+      const status = claimedStatus(job, previous, ctx);
+      writeStatus(status);
+      out.push({ job, status });
+    }
+    return out;
+  });
+  const launched: RunStatus[] = [];
+  for (const { job, status } of claimed) {
+    try {
+      launched.push(await launchRun(job, status, ctx));
+    } catch (error) {
+      ctx.notify(`warning: could not start the queued run in ${job.workspace}: ${(error as Error).message}`);
+    }
+  }
+  return launched;
+}
