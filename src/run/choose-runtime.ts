@@ -11,7 +11,10 @@ export async function chooseRuntime(
   platform: NodeJS.Platform,
   warn: (line: string) => void,
 ): Promise<RuntimeName> {
-  const selection = selectRuntime(prefer, await registry.probeAll(), platform);
+  // An explicit choice that answers needs no look at the other engines.
+  const preferred = prefer === 'auto' ? undefined : await (await registry.get(prefer)).probe().catch(() => undefined);
+  const probes = preferred?.ok === true ? [preferred] : await registry.probeAll();
+  const selection = selectRuntime(prefer, probes, platform);
   if (selection.warning !== undefined) warn(`warning: ${selection.warning}`);
   const runtime = await registry.get(selection.runtime);
   if (!(await runtime.hasImage(image))) {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import lockfile from 'proper-lockfile';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
 import { applyOutcome } from '../core/schedule/scheduler.js';
 import { chownTree } from '../fs/chown-tree.js';
+import { acquireLock } from '../fs/file-lock.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
 import { RUN_LABEL, recordedPid } from './launch-run.js';
@@ -168,21 +168,12 @@ async function settleClaim(status: RunStatus, ctx: RunContext): Promise<RunStatu
 }
 
 async function withFinishLock<T>(workspace: string, wait: boolean, fn: () => Promise<T>): Promise<T | undefined> {
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(statusPath(workspace), {
-      realpath: false,
-      lockfilePath: `${statusPath(workspace)}.finish.lock`,
-      stale: 20_000,
-      retries: wait ? { retries: 100_000, minTimeout: 100, maxTimeout: 1000 } : 0,
-    });
-  } catch {
-    return undefined;
-  }
+  const release = await acquireLock(`${statusPath(workspace)}.finish`, { wait });
+  if (release === undefined) return undefined;
   try {
     return await fn();
   } finally {
-    await release();
+    release();
   }
 }
 

@@ -1,22 +1,19 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
+import { acquireLock, lockHeld } from '../fs/file-lock.js';
 import type { RunStatus } from '../core/run/status.js';
 import { reconcileRun } from './finish-run.js';
 import { allStatuses, drainQueue } from './queue.js';
 import type { RunContext } from './run-context.js';
 import { readSchedulerState, stateDir } from './scheduler-store.js';
 
-const LOCK_OPTIONS = { realpath: false, stale: 15_000, update: 5_000 } as const;
-
 function supervisorLockPath(home: string): string {
   return join(stateDir(home), 'supervisor');
 }
 
 export function supervisorAlive(home: string): boolean {
-  mkdirSync(stateDir(home), { recursive: true });
-  return lockfile.checkSync(supervisorLockPath(home), { ...LOCK_OPTIONS, lockfilePath: `${supervisorLockPath(home)}.lock` });
+  return lockHeld(supervisorLockPath(home));
 }
 
 export interface TickResult {
@@ -69,18 +66,12 @@ export async function superviseUntilIdle(ctx: RunContext, onTick: (result: TickR
 
 /** Be the one supervisor: returns false at once when another is alive. */
 export async function runAsSupervisor(ctx: RunContext, onTick: (result: TickResult) => void): Promise<boolean> {
-  const path = supervisorLockPath(ctx.home);
-  mkdirSync(stateDir(ctx.home), { recursive: true });
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(path, { ...LOCK_OPTIONS, lockfilePath: `${path}.lock`, retries: 0 });
-  } catch {
-    return false;
-  }
+  const release = await acquireLock(supervisorLockPath(ctx.home), { wait: false });
+  if (release === undefined) return false;
   try {
     await superviseUntilIdle(ctx, onTick);
   } finally {
-    await release();
+    release();
   }
   return true;
 }
@@ -92,6 +83,7 @@ export async function runAsSupervisor(ctx: RunContext, onTick: (result: TickResu
  */
 export function spawnSupervisor(home: string, env: Record<string, string | undefined>, bin: string): void {
   if (supervisorAlive(home)) return;
+  mkdirSync(stateDir(home), { recursive: true });
   const log = openSync(join(stateDir(home), 'supervisor.log'), 'a');
   const child = spawn(process.execPath, [bin, 'run-queue', '--supervise'], {
     detached: true,

@@ -4,7 +4,8 @@ import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
 import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
 
-const PROBE_TIMEOUT_MS = 2000;
+/** Generous: a busy engine (many agents starting at once) can take seconds to answer. */
+const PROBE_TIMEOUT_MS = 10_000;
 /** Go's zero time: what both engines report for "never started/finished". */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -14,6 +15,11 @@ interface EngineHttpError {
   statusCode?: number;
   json?: { message?: string } | null;
   message?: string;
+}
+
+/** Podman 4.3 answers 500 "no such container" where Docker answers 404 for a container removed meanwhile. */
+function isGone(error: unknown): boolean {
+  return statusOf(error) === 404 || /no such container/i.test(reasonOf(error));
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -154,7 +160,7 @@ export class DockerodeRuntime implements ContainerRuntime {
     try {
       info = await this.docker.getContainer(id).inspect();
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      if (isGone(error)) return undefined;
       throw this.fail(`inspect of ${id}`, error);
     }
     const running = info.State.Running;
@@ -200,7 +206,7 @@ export class DockerodeRuntime implements ContainerRuntime {
       await this.docker.getContainer(id).stop({ t: graceSeconds });
     } catch (error) {
       // 304: already stopped; 404: already gone.
-      if (statusOf(error) === 304 || statusOf(error) === 404) return;
+      if (statusOf(error) === 304 || isGone(error)) return;
       throw this.fail(`stop of ${id}`, error);
     }
   }
@@ -209,7 +215,7 @@ export class DockerodeRuntime implements ContainerRuntime {
     try {
       await this.docker.getContainer(id).remove();
     } catch (error) {
-      if (statusOf(error) === 404) return;
+      if (isGone(error)) return;
       throw this.fail(`remove of ${id}`, error);
     }
   }

@@ -26,7 +26,9 @@ function fakeDeps(options: Parameters<typeof makeDeps>[0] = {}): FakeDeps {
 const IMAGE = 'localhost/agent:1';
 const NOW = '2026-11-23T10:00:00.000Z';
 const CONTAINER_SCRIPT = 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1';
-const HOST_SCRIPT = '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
+const HOST_SCRIPT =
+  'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; ' +
+  '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
 const FIXED_ENV = [
   { name: 'TERM', value: 'dumb' },
   { name: 'NO_COLOR', value: '1' },
@@ -113,8 +115,9 @@ describe('dispatch (container agent)', () => {
     expect(started.id).toBe('fake-1');
     expect(started.spec).toEqual({
       image: IMAGE,
-      name: 'agentctl-acme-web-task-9',
-      labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'codex', 'dev.agentctl.repo': 'acme/web' },
+      // One container name per run, and the run number as a label so a later process can adopt it.
+      name: 'agentctl-acme-web-task-9-1',
+      labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'codex', 'dev.agentctl.repo': 'acme/web', 'dev.agentctl.run': '1' },
       workspace: { hostPath: ws, containerPath: '/workspace' },
       configMounts: [],
       workdir: '/workspace/repo',
@@ -146,8 +149,12 @@ describe('dispatch (container agent)', () => {
       runCount: 1,
       startedAt: NOW,
       owner: { uid: 1000, gid: 1000 },
+      priority: 0,
+      timeoutSeconds: 3600,
       warnings: [],
     });
+    // Not waiting: a background supervisor is asked for, exactly once, to finish the run later.
+    expect(d.supervisorStarts).toBe(1);
     const startedEvent = { type: 'started', at: NOW, workspace: ws, agent: 'codex', runtime: 'docker', runCount: 1, containerId: 'fake-1' };
     expect(jsonLines(join(ws, '.meta', 'events.jsonl'))).toEqual([startedEvent]);
     expect(jsonLines(join(d.state, 'events.jsonl'))).toEqual([startedEvent]);
@@ -228,8 +235,12 @@ describe('dispatch (container agent)', () => {
       exitCode: 3,
       reason: 'agent exited with code 3',
       owner: { uid: 1000, gid: 1000 },
+      priority: 0,
+      timeoutSeconds: 3600,
       warnings: [],
     });
+    // The waiting process finishes the run itself: no supervisor needed.
+    expect(d.supervisorStarts).toBe(0);
   });
 
   it('--wait runs the repo QA in a container of the same image and exits 12 when it fails', async () => {
@@ -289,6 +300,10 @@ describe('dispatch (container agent)', () => {
     expect(d.io.stderr).toBe('started codex on acme/web (issue #9) in docker container fake-2\n');
     const status = readJson(join(ws, '.meta', 'status.json'));
     expect(status).toMatchObject({ state: 'completed', runCount: 2, containerId: 'fake-2', exitCode: 0 });
+    expect(docker.started.map((c) => [c.spec.name, c.spec.labels['dev.agentctl.run']])).toEqual([
+      ['agentctl-acme-web-task-9-1', '1'],
+      ['agentctl-acme-web-task-9-2', '2'],
+    ]);
     expect(status.question).toBeUndefined();
     expect(readFileSync(join(ws, '.meta', 'agent-codex.log'), 'utf8')).toBe(
       `=== agentctl run 1: codex started ${NOW} ===\n=== agentctl run 2: codex started ${NOW} ===\n`,
@@ -413,6 +428,7 @@ describe('dispatch (native agent)', () => {
             `AGENTCTL_LOG=${ws}/.meta/agent-claude.log`,
             'AGENTCTL_STDIN=/dev/null',
             `AGENTCTL_EXIT=${ws}/.meta/exit-code`,
+            `AGENTCTL_PID=${ws}/.meta/pid`,
             'sh',
             '-c',
             HOST_SCRIPT,
@@ -436,8 +452,11 @@ describe('dispatch (native agent)', () => {
       runCount: 1,
       startedAt: NOW,
       owner: { uid: 1000, gid: 1000 },
+      priority: 0,
+      timeoutSeconds: 3600,
       warnings: [],
     });
+    expect(d.supervisorStarts).toBe(1);
     expect(jsonLines(join(ws, '.meta', 'events.jsonl'))).toEqual([
       { type: 'started', at: NOW, workspace: ws, agent: 'claude', runtime: 'host', runCount: 1, pid: 4242 },
     ]);

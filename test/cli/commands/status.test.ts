@@ -109,9 +109,17 @@ describe('status', () => {
         'acme/web/task-9  running                codex   docker   45s      -',
         'zeta/tool/main   failed                 codex   podman   1m05s    -       agent exited with code 1',
         '',
+        // Every pool with a run: codex still runs task-9 (limit 1 by default); zeta's 65 s failure is not fast.
+        'POOL    LIMIT  RUNNING  QUEUED  BACKOFF',
+        'claude  1      0        0       -',
+        'codex   1      1        0       -',
+        '',
       ].join('\n'),
     );
     expect(d.io.stderr).toBe('');
+    // A run is still going, so a supervisor is asked for to finish it later.
+    expect(d.supervisorStarts).toBe(1);
+    expect(readJson(join(d.state, 'state', 'scheduler.json'))).toEqual({ version: 1, seq: 0, frozen: false, pools: { codex: { fastFails: 0 } } });
 
     // The exited run is finished exactly as a waiting dispatch would have.
     const finishedStatus = { ...exited, state: 'failed', exitCode: 1, reason: 'agent exited with code 1', finishedAt: NOW };
@@ -128,18 +136,24 @@ describe('status', () => {
     expect((await docker.inspect('c-running'))?.running).toBe(true);
   });
 
-  it('--json gives {runs} with elapsedSeconds, after finishing exited runs', async () => {
+  it('--json gives {frozen, runs, pools, queue} with elapsedSeconds, after finishing exited runs', async () => {
     const { d, api, blocked, running, exited } = fixture();
     expect(await run({ json: true }, d)).toBe(0);
     expect(d.io.stderr).toBe('');
     expect(d.io.stdout.endsWith('}\n')).toBe(true);
     expect(JSON.parse(d.io.stdout)).toEqual({
+      frozen: false,
       runs: [
         { ...api, elapsedSeconds: 1815 },
         { ...blocked, elapsedSeconds: 4500 },
         { ...running, elapsedSeconds: 45 },
         { ...exited, state: 'failed', exitCode: 1, reason: 'agent exited with code 1', finishedAt: NOW, elapsedSeconds: 65 },
       ],
+      pools: [
+        { pool: 'claude', limit: 1, running: 0, queued: 0, pausedSeconds: 0, fastFails: 0 },
+        { pool: 'codex', limit: 1, running: 1, queued: 0, pausedSeconds: 0, fastFails: 0 },
+      ],
+      queue: [],
     });
   });
 
@@ -171,8 +185,14 @@ describe('status', () => {
         `acme/web/task-5  failed  codex   docker   10s      -   ${reason}`,
         `acme/web/task-6  failed  claude  host     20s      -   ${reason}`,
         '',
+        // Both ended 10 s and 20 s after their start: each is a fast failure of its pool (threshold 3).
+        'POOL    LIMIT  RUNNING  QUEUED  BACKOFF',
+        'claude  1      0        0       1 fast failure(s)',
+        'codex   1      0        0       1 fast failure(s)',
+        '',
       ].join('\n'),
     );
+    expect(d.supervisorStarts).toBe(0);
     expect(readJson(join(vanished.workspace, '.meta', 'status.json'))).toEqual({ ...vanished, state: 'failed', reason, finishedAt: NOW });
     expect(readJson(join(host.workspace, '.meta', 'status.json'))).toEqual({ ...host, state: 'failed', reason, finishedAt: NOW });
     expect(
@@ -191,9 +211,17 @@ describe('status', () => {
     const ws = writeStatusFile(d, 'acme/web/task-1', { state: 'failed', startedAt: '2026-11-23T09:59:58.000Z', finishedAt: '2026-11-23T09:59:59.000Z', exitCode: 2, reason: 'agent exited with code 2' });
     expect(await run({}, d)).toBe(0);
     expect(d.io.stdout).toBe(
-      ['WORKSPACE        STATE   AGENT  RUNTIME  ELAPSED  QA  NOTE', 'acme/web/task-1  failed  codex  docker   1s       -   agent exited with code 2', ''].join('\n'),
+      [
+        'WORKSPACE        STATE   AGENT  RUNTIME  ELAPSED  QA  NOTE',
+        'acme/web/task-1  failed  codex  docker   1s       -   agent exited with code 2',
+        '',
+        'POOL   LIMIT  RUNNING  QUEUED  BACKOFF',
+        'codex  1      0        0       -',
+        '',
+      ].join('\n'),
     );
     expect(d.io.stderr).toBe('');
+    expect(d.supervisorStarts).toBe(0);
     expect(readJson(join(ws.workspace, '.meta', 'status.json'))).toEqual(ws);
   });
 
@@ -203,8 +231,16 @@ describe('status', () => {
     expect(await run({}, d)).toBe(0);
     expect(d.io.stderr).toBe(`warning: could not check ${ws.workspace}: no runtime docker in this test\n`);
     expect(d.io.stdout).toBe(
-      ['WORKSPACE        STATE    AGENT  RUNTIME  ELAPSED  QA  NOTE', 'acme/web/task-2  running  codex  docker   1h00m    -', ''].join('\n'),
+      [
+        'WORKSPACE        STATE    AGENT  RUNTIME  ELAPSED  QA  NOTE',
+        'acme/web/task-2  running  codex  docker   1h00m    -',
+        '',
+        'POOL   LIMIT  RUNNING  QUEUED  BACKOFF',
+        'codex  1      1        0       -',
+        '',
+      ].join('\n'),
     );
+    expect(d.supervisorStarts).toBe(1);
   });
 
   it('refuses an unknown workspace with unknown_workspace (exit 2)', async () => {
@@ -228,10 +264,10 @@ describe('status', () => {
     expect(d.io.stderr).toBe('no runs yet; start one with: agentctl dispatch --repo org/name --issue N\n');
   });
 
-  it('with no runs and --json prints an empty list', async () => {
+  it('with no runs and --json prints empty lists, not frozen', async () => {
     const d = fakeDeps();
     expect(await run({ json: true }, d)).toBe(0);
-    expect(d.io.stdout).toBe('{\n  "runs": []\n}\n');
+    expect(d.io.stdout).toBe('{\n  "frozen": false,\n  "runs": [],\n  "pools": [],\n  "queue": []\n}\n');
     expect(d.io.stderr).toBe('');
   });
 });
