@@ -27,6 +27,7 @@ export function renderFinal(status: RunStatus, color: boolean): string {
   if (status.reason !== undefined) out += ` (${status.reason})`;
   out += '\n';
   if (status.question !== undefined) out += `question:\n${status.question.replace(/^/gm, '  ')}\n`;
+  if (status.hint !== undefined) out += `hint: ${status.hint}\n`;
   if (status.qa !== undefined) {
     out += `QA: ${status.qa.state}${status.qa.reason === undefined ? '' : ` (${status.qa.reason})`}; log ${status.qa.log}\n`;
   }

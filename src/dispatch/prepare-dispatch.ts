@@ -165,6 +165,10 @@ export async function prepareDispatch(
   projectDir: string | undefined,
   deps: Deps,
   chooseRuntime: (prefer: 'auto' | RuntimeName, image: string) => Promise<RuntimeName>,
+  /** Called before an existing workspace is reused; finishes an ended run, throws while one is live. */
+  settleExisting: (root: string) => Promise<void> = async (root) => {
+    if (readStatus(root)?.state === 'running') throw alreadyRunning(root);
+  },
 ): Promise<PreparedDispatch> {
   // 1. Validate every input before touching the disk.
   const target = targetOf(req, deps);
@@ -209,7 +213,7 @@ export async function prepareDispatch(
   let prompt = '';
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root) => {
     // The running agent's prompt and files are not ours to touch.
-    if (readStatus(root)?.state === 'running') throw alreadyRunning(root);
+    await settleExisting(root);
     const record = JSON.parse(readFileSync(join(root, '.meta', 'workspace.json'), 'utf8')) as WorkspaceRecord;
     prompt = assemblePrompt({
       ...promptParts,

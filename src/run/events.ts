@@ -23,3 +23,8 @@ export function recordEvent(home: string, event: RunEvent): void {
   append(join(event.workspace, '.meta', 'events.jsonl'), event);
   append(join(home, 'events.jsonl'), event);
 }
+
+/** An event about agentctl as a whole (freeze, thaw, pool resume): global log only. */
+export function recordGlobalEvent(home: string, event: { type: string; at: string; [key: string]: unknown }): void {
+  append(join(home, 'events.jsonl'), { ...event, workspace: '' });
+}

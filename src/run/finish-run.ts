@@ -215,6 +215,9 @@ export async function stopRun(workspace: string, reason: StopReason, ctx: RunCon
   return withFinishLock(workspace, true, async () => {
     let status = readStatus(workspace);
     if (status?.state !== 'running') return status;
+    // An agent that already ended keeps its own outcome (a question, an exit code).
+    const ended = status.containerId === undefined && status.pid === undefined ? undefined : await observeEnd(status, ctx);
+    if (ended !== undefined) return complete(status, ended, ctx);
     status = { ...status, stopReason: reason };
     writeStatus(status);
     await stopAgent(status, ctx);

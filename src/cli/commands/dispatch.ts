@@ -12,7 +12,10 @@ import { parseOptions } from '../parse-options.js';
 import { displayCommand } from '../shell-quote.js';
 import { describeTarget } from '../../core/names.js';
 import { chooseRuntime } from '../../run/choose-runtime.js';
+import { reconcileRun } from '../../run/finish-run.js';
 import type { Job } from '../../run/job-store.js';
+import { alreadyRunning } from '../../run/launch-run.js';
+import { readStatus } from '../../run/status-store.js';
 import { runContextFor } from '../run-context.js';
 import { submitJob } from '../submit-job.js';
 import { previewRuntime } from '../../runtime/preview-runtime.js';
@@ -132,8 +135,16 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   }
 
   const ctx = await runContextFor(deps, config);
-  const prepared = await prepareDispatch(request, config, projectDir, deps, (prefer, image) =>
-    chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify),
+  const prepared = await prepareDispatch(
+    request,
+    config,
+    projectDir,
+    deps,
+    (prefer, image) => chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify),
+    async (root) => {
+      const status = readStatus(root)?.state === 'running' ? await reconcileRun(root, ctx) : readStatus(root);
+      if (status?.state === 'running') throw alreadyRunning(root);
+    },
   );
   const job = jobFor(prepared, opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent, opts.priority ?? 0);
   return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ExitCode } from '../../core/errors.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from '../../run/scheduler-store.js';
-import { recordEvent } from '../../run/events.js';
+import { recordGlobalEvent } from '../../run/events.js';
 import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
@@ -19,7 +19,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     state.frozen = opts.frozen;
     writeSchedulerState(home, state);
   });
-  recordEvent(home, { type: opts.frozen ? 'frozen' : 'thawed', at: deps.clock.now().toISOString(), workspace: home });
+  recordGlobalEvent(home, { type: opts.frozen ? 'frozen' : 'thawed', at: deps.clock.now().toISOString() });
   if (!opts.frozen) {
     const { config } = await loadConfigFor(deps, opts.config);
     const ctx = await runContextFor(deps, config);

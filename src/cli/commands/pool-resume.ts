@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
-import { recordEvent } from '../../run/events.js';
+import { recordGlobalEvent } from '../../run/events.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from '../../run/scheduler-store.js';
 import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
@@ -27,7 +27,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   if (!known.had) {
     throw usageError('unknown_pool', `pool ${JSON.stringify(pool)} has no backoff to lift`, `pools with backoff state: ${known.pools.join(', ') || '(none)'}; "agentctl status" shows every pool`);
   }
-  recordEvent(home, { type: 'pool-resumed', at: deps.clock.now().toISOString(), workspace: home, pool });
+  recordGlobalEvent(home, { type: 'pool-resumed', at: deps.clock.now().toISOString(), pool });
   const { config } = await loadConfigFor(deps, opts.config);
   const ctx = await runContextFor(deps, config);
   const result = await tick(ctx);

@@ -4,7 +4,7 @@ import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
 import { wrapContainerArgv, wrapHostArgv } from '../../core/run/wrap-argv.js';
 import { readJob, type Job } from '../../run/job-store.js';
 import { runFiles } from '../../run/run-files.js';
-import { readStatus } from '../../run/status-store.js';
+import { reconcileRun } from '../../run/finish-run.js';
 import type { Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
@@ -39,7 +39,10 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     throw usageError('task_too_large', `the --task text is ${Buffer.byteLength(opts.task)} bytes; resume takes at most ${MAX_PROMPT_ARG_BYTES}`, 'shorten it');
   }
   const workspace = resolveWorkspace(opts.args[0] as string, deps);
-  const status = readStatus(workspace);
+  const { config } = await loadConfigFor(deps, opts.config);
+  const ctx = await runContextFor(deps, config);
+  // A run whose agent has ended but that nobody finished yet is finished first.
+  const status = await reconcileRun(workspace, ctx);
   const job = readJob(workspace);
   if (status === undefined || job === undefined) {
     throw usageError('nothing_to_resume', `${workspace} has no finished run to resume`, 'dispatch a run first');
@@ -53,8 +56,6 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       hint: 'resume continues claude sessions; for other agents dispatch again with a new --task',
     });
   }
-  const { config } = await loadConfigFor(deps, opts.config);
-  const ctx = await runContextFor(deps, config);
   const next = resumeJob(job, status.sessionId, opts.task, opts.timeout ?? job.timeoutSeconds);
   return submitJob(next, `${next.agent} (resuming session ${status.sessionId})`, ctx, deps, opts);
 }

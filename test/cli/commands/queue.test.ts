@@ -6,7 +6,8 @@ import { run as freeze } from '../../../src/cli/commands/freeze.js';
 import { run as poolResume } from '../../../src/cli/commands/pool-resume.js';
 import { run as runQueue } from '../../../src/cli/commands/run-queue.js';
 import { run as status } from '../../../src/cli/commands/status.js';
-import { clearOutput, cli, NOW, readJson, ScriptedRuntime, useCommandHarness } from '../../fakes/command-harness.js';
+import { clearOutput, cli, NOW, readJson, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
+import { fakeIO } from '../../fakes/fake-io.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 
 const h = useCommandHarness();
@@ -108,6 +109,32 @@ describe('queue: pool limits', () => {
     expect(d.io.stderr).toBe('');
     expect(docker.started.map((c) => c.id)).toEqual(['fake-1', 'fake-2']);
     expect(d.supervisorStarts).toBe(3);
+  });
+
+  it('dispatch --wait of a queued run follows it once another process has freed the slot', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = h.setup(fakeRegistry([docker]), { config: LIMIT_1 });
+    const ws1 = h.workspaceOf(d, 'task-1');
+    const ws2 = h.workspaceOf(d, 'task-2');
+    expect(await dispatch({ repo: 'acme/web', issue: '1' }, d)).toBe(0);
+    clearOutput(d);
+    const waiting = dispatch({ repo: 'acme/web', issue: '2', wait: true }, d);
+    await until(() => existsSync(join(ws2, '.meta', 'status.json')) && h.statusOf(d, 'task-2').state === 'queued');
+    // Waiting for a slot, it still makes sure a supervisor will free one.
+    await until(() => d.supervisorStarts === 2);
+
+    docker.exit('fake-1', 0);
+    const other = { ...d, io: fakeIO() };
+    expect(await runQueue({}, other)).toBe(0);
+    // Whichever process drains first starts the queued run (the waiting one polls too); it starts exactly once.
+    expect([`started codex in ${ws2}\nfinished codex in ${ws1}: completed\n`, `finished codex in ${ws1}: completed\n`]).toContain(other.io.stdout);
+    await until(() => docker.started.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(docker.started.map((c) => c.spec.name)).toEqual(['agentctl-acme-web-task-1-1', 'agentctl-acme-web-task-2-1']);
+    docker.exit('fake-2', 3);
+    expect(await waiting).toBe(10);
+    expect(d.io.stdout).toBe(`failed: codex on acme/web (agent exited with code 3)\nworkspace: ${ws2}\n`);
+    expect(d.io.stderr).toBe(`queued codex on acme/web (issue #2): ${AT_LIMIT}\n`);
   });
 
   it('--priority orders the queue: higher first, then first come first served', async () => {

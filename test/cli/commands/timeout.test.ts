@@ -59,7 +59,9 @@ describe('timeouts', () => {
     await until(() => docker.started.length === 1);
     clock.advance(2);
     expect(await waiting).toBe(10);
-    expect(d.io.stdout).toBe(`failed: codex on acme/web (timeout)\nworkspace: ${ws}\n`);
+    expect(d.io.stdout).toBe(
+      `failed: codex on acme/web (timeout)\nhint: the agent ran longer than its 1 s timeout; retry with a longer one (--timeout 60)\nworkspace: ${ws}\n`,
+    );
     expect(d.io.stderr).toBe('started codex on acme/web (issue #1) in docker container fake-1\n');
     expect(docker.stopped).toEqual([{ id: 'fake-1', graceSeconds: 5 }]);
   });
@@ -75,7 +77,9 @@ describe('timeouts', () => {
     clock.advance(2);
     expect(await waiting).toBe(10);
     expect(registry.host.stopped).toEqual([4242]);
-    expect(d.io.stdout).toBe(`failed: claude on acme/web (timeout)\nworkspace: ${ws}\n`);
+    expect(d.io.stdout).toBe(
+      `failed: claude on acme/web (timeout)\nhint: the agent ran longer than its 1 s timeout; retry with a longer one (--timeout 60), or continue it with "agentctl resume ${ws}"\nworkspace: ${ws}\n`,
+    );
     expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({
       state: 'failed',
       reason: 'timeout',

@@ -1,0 +1,55 @@
+/** What agentctl needs from a forge (GitHub, Forgejo, Gitea): one interface, one adapter per API. */
+
+export interface ForgeComment {
+  id: number;
+  author: string;
+  body: string;
+  createdAt: string;
+}
+
+export interface ForgeIssue {
+  number: number;
+  title: string;
+  body: string;
+  labels: string[];
+  url: string;
+}
+
+export interface ForgePull {
+  number: number;
+  title: string;
+  body: string;
+  /** Branch the PR merges into. */
+  base: string;
+  /** Branch the PR comes from. */
+  head: string;
+  headSha: string;
+  url: string;
+}
+
+export interface RepoId {
+  owner: string;
+  repo: string;
+}
+
+export interface Forge {
+  readonly kind: 'github' | 'forgejo' | 'gitea';
+  /** Config key, for messages: "forge github". */
+  readonly key: string;
+  getIssue(repo: RepoId, number: number): Promise<ForgeIssue>;
+  /** Oldest first; at most the newest `limit`. */
+  listComments(repo: RepoId, number: number, limit?: number): Promise<ForgeComment[]>;
+  getPull(repo: RepoId, number: number): Promise<ForgePull>;
+  /** Paths changed by the PR (at most a few hundred). */
+  listPullFiles(repo: RepoId, number: number): Promise<string[]>;
+  postComment(repo: RepoId, number: number, body: string): Promise<ForgeComment>;
+  editComment(repo: RepoId, commentId: number, body: string): Promise<ForgeComment>;
+  /** Adds labels, creating them on the repo first if the forge needs that. */
+  addLabels(repo: RepoId, number: number, labels: string[]): Promise<void>;
+  /** Removing a label the issue does not have is not an error. */
+  removeLabel(repo: RepoId, number: number, label: string): Promise<void>;
+  /** Forgejo/Gitea issue stopwatch; GitHub has none and rejects these. */
+  startStopwatch(repo: RepoId, number: number): Promise<void>;
+  stopStopwatch(repo: RepoId, number: number): Promise<void>;
+  createPull(repo: RepoId, pull: { title: string; body: string; head: string; base: string }): Promise<{ number: number; url: string }>;
+}
