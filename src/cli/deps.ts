@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../templates/template-store.js';
 import type { Config } from '../core/config/schema.js';
 import type { GitClient } from '../git/git-client.js';
+import type { ForgeAccess } from '../forge/forge-access.js';
 import type { RuntimeRegistry } from '../runtime/registry.js';
 import { processIO, type IO } from './io.js';
 
@@ -22,6 +23,7 @@ export interface Deps {
   platform: NodeJS.Platform;
   git(): Promise<GitClient>;
   runtimes(config: Config): Promise<RuntimeRegistry>;
+  forges(config: Config): ForgeAccess;
   /** Start the background supervisor for this state dir unless one is alive. */
   startSupervisor(home: string): Promise<void>;
   pid: number;
@@ -53,6 +55,10 @@ export function realDeps(proc: NodeJS.Process): Deps {
       const { spawnSupervisor } = await import('../run/supervisor.js');
       spawnSupervisor(home, env, join(PACKAGE_ROOT, 'bin', 'agentctl'));
     },
+    forges: (config) => ({
+      forRepo: async (repo) => (await import('../forge/create-forge.js')).forgeForRepo(config, repo, env),
+      byKey: async (key) => (await import('../forge/create-forge.js')).createForge(config, key, env),
+    }),
     runtimes: async (config) => {
       const { realRegistry } = await import('../runtime/real-registry.js');
       return realRegistry(config, env, proc.platform, { uid: proc.getuid?.() ?? 1000 });

@@ -76,6 +76,8 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .option('--wait', 'follow the run to its end; the exit code tells the outcome')
     .option('--timeout <seconds>', 'stop the agent after this many seconds')
     .option('--priority <n>', 'queue priority; higher starts first (default 0)')
+    .option('--push', 'after a completed run whose QA did not fail: commit, push the branch and open a PR')
+    .option('--comment', 'post the review as one comment on the PR (review agents)')
     .option('--json', 'print one JSON object')
     .action(invoke(() => import('./commands/dispatch.js')));
 
@@ -110,6 +112,16 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .option('--timeout <seconds>', 'stop the agent after this many seconds')
     .option('--json', 'print JSON')
     .action(invoke(() => import('./commands/resume.js')));
+
+  program
+    .command('answer')
+    .description("answer a blocked run's question and resume it")
+    .argument('<workspace>', 'a workspace path, or org/repo/slot')
+    .argument('[text]', 'the answer')
+    .option('--from-forge', 'take the newest reply after the question on the issue or PR')
+    .option('--wait', 'follow the resumed run to its end')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/answer.js')));
 
   program
     .command('freeze')

@@ -8,6 +8,8 @@ export async function runContextFor(deps: Deps, config: Config): Promise<RunCont
   return {
     config,
     runtimes: await deps.runtimes(config),
+    forges: deps.forges(config),
+    git: await deps.git(),
     env: deps.env,
     home,
     clock: deps.clock,

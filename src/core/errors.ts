@@ -15,6 +15,7 @@ export const ExitCode = {
   qaFailed: 12,
   runCancelled: 13,
   runPending: 14,
+  changesRequested: 15,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

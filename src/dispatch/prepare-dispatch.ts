@@ -25,6 +25,9 @@ import type { Deps } from '../cli/deps.js';
 import { stateHome } from '../cli/deps.js';
 import { userConfigPath } from '../config/load-config.js';
 import { wrapContainerArgv, wrapHostArgv } from '../core/run/wrap-argv.js';
+import { forgeNumber, issueContext, pullContext, SUMMARY_MARKER } from '../core/forge/forge-plan.js';
+import type { ForgeAccess } from '../forge/forge-access.js';
+import type { ForgeLink } from '../run/forge-hooks.js';
 import { runFiles } from '../run/run-files.js';
 import { PACKAGE_ROOT, TemplateStore } from '../templates/template-store.js';
 import { prepareWorkspace, type WorkspaceRecord } from '../workspace/prepare-workspace.js';
@@ -44,6 +47,10 @@ export interface DispatchRequest {
   vars: Record<string, string>;
   runtime?: RuntimeName | 'auto' | undefined;
   gpu?: boolean | undefined;
+  /** Commit, push and open a PR after a completed run whose QA passed. */
+  push?: boolean | undefined;
+  /** Post the review as one PR comment (review agents). */
+  comment?: boolean | undefined;
 }
 
 export type RunPlan =
@@ -69,6 +76,11 @@ export interface PreparedDispatch {
   template: string;
   persona: string | undefined;
   plan: string | undefined;
+  /** Where the run reports on its forge, when the target is an issue or PR on a configured forge. */
+  forge: ForgeLink | undefined;
+  issueTitle: string | undefined;
+  /** Forge problems met while preparing; never fatal. */
+  warnings: string[];
 }
 
 /** Ollama on the host, seen from a container through the host gateway. */
@@ -109,6 +121,45 @@ function forgeEndpoint(config: Config): ForgeEndpoint | undefined {
     throw usageError('unknown_forge', `defaults.forge names forge "${key}", which is not configured`, `configured forges: ${Object.keys(config.forges).join(', ') || '(none)'}`);
   }
   return { key, url: forge.url };
+}
+
+interface ForgeContext {
+  text: string;
+  /** The PR's base branch. */
+  base?: string | undefined;
+  link: ForgeLink | undefined;
+  issueTitle: string | undefined;
+  warnings: string[];
+}
+
+/**
+ * The issue's or PR's text for the prompt, from the forge. A forge that is
+ * down or refuses costs the context, with a warning, never the dispatch.
+ */
+async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Target): Promise<ForgeContext> {
+  const number = forgeNumber(target);
+  const none: ForgeContext = { text: '', link: undefined, issueTitle: undefined, warnings: [] };
+  if (number === undefined) return none;
+  let found: Awaited<ReturnType<ForgeAccess['forRepo']>>;
+  try {
+    found = await forges.forRepo(repo);
+  } catch (error) {
+    return { ...none, warnings: [(error as Error).message] };
+  }
+  if (found === undefined) return none;
+  const { forge, repo: id } = found;
+  const link: ForgeLink = { key: forge.key, kind: forge.kind, owner: id.owner, repo: id.repo, number };
+  try {
+    if (target.kind === 'pr') {
+      const [pull, files] = await Promise.all([forge.getPull(id, number), forge.listPullFiles(id, number)]);
+      return { text: pullContext(pull, files), base: pull.base, link, issueTitle: pull.title, warnings: [] };
+    }
+    const [issue, comments] = await Promise.all([forge.getIssue(id, number), forge.listComments(id, number, 10)]);
+    const human = comments.filter((c) => !c.body.includes(SUMMARY_MARKER));
+    return { text: issueContext(issue, human), link, issueTitle: issue.title, warnings: [] };
+  } catch (error) {
+    return { text: '', link, issueTitle: undefined, warnings: [`no ${target.kind === 'pr' ? 'pull request' : 'issue'} context from forge ${forge.key}: ${(error as Error).message}`] };
+  }
 }
 
 /**
@@ -180,6 +231,7 @@ export async function prepareDispatch(
     throw usageError('missing_task', 'no task given', 'pass --task "what the agent should do", or target an --issue or --pr');
   }
   const repoSettings = config.repos[repo.slug];
+  const forgeContext = await fetchForgeContext(deps.forges(config), repo, target);
   const store = new TemplateStore({ roots: templateRoots(deps, projectDir), cwd: deps.cwd });
   const templateName = req.template ?? (review ? 'review' : config.defaults.template);
   const template = store.load('template', templateName);
@@ -196,7 +248,7 @@ export async function prepareDispatch(
     branch,
     base_branch: base,
     agent: agent.spec,
-    context: '',
+    context: forgeContext.text,
     ...req.vars,
   });
   const promptParts = { template, conventions, security, persona, plan };
@@ -209,7 +261,8 @@ export async function prepareDispatch(
   const runtime = agent.native ? undefined : await chooseRuntime(req.runtime ?? config.runtime.prefer, image);
 
   const home = stateHome(deps);
-  const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, repoSettings?.base ?? config.defaults.base);
+  const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, forgeContext.base ?? repoSettings?.base ?? config.defaults.base);
+  for (const warning of forgeContext.warnings) deps.io.err(`warning: ${warning}\n`);
   let prompt = '';
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root) => {
     // The running agent's prompt and files are not ours to touch.
@@ -280,5 +333,8 @@ export async function prepareDispatch(
     template: template.name,
     persona: persona?.name,
     plan: plan?.name,
+    forge: forgeContext.link,
+    issueTitle: forgeContext.issueTitle,
+    warnings: forgeContext.warnings,
   };
 }

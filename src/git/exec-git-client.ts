@@ -45,9 +45,9 @@ export class ExecGitClient implements GitClient {
     this.env = { ...env, ...GIT_ENV };
   }
 
-  private run(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS): Promise<string> {
+  private run(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile('git', args, { cwd, env: this.env, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      execFile('git', args, { cwd, env: { ...this.env, ...extraEnv }, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
         if (error === null) resolve(stdout);
         else reject(new GitCommandError(args, stderr || error.message, (error as NodeJS.ErrnoException).code));
       });
@@ -109,6 +109,42 @@ export class ExecGitClient implements GitClient {
     } catch (error) {
       throw gitError(`checkout of ${branch ?? commit}`, error, 'check the branch name and the repository state');
     }
+  }
+
+  async commitAll(repoDir: string, message: string, identity: { name: string; email: string }): Promise<boolean> {
+    await this.run(['add', '--all'], repoDir);
+    const staged = await this.run(['diff', '--cached', '--name-only'], repoDir);
+    if (staged.trim() === '') return false;
+    const who = { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email };
+    await this.run(['commit', '--quiet', '--no-verify', '-m', message], repoDir, LOCAL_TIMEOUT_MS, who);
+    return true;
+  }
+
+  async head(repoDir: string): Promise<string> {
+    return (await this.run(['rev-parse', 'HEAD'], repoDir)).trim();
+  }
+
+  async push(repoDir: string, branch: string, token: string | undefined): Promise<void> {
+    // git reads GIT_CONFIG_COUNT/KEY/VALUE as if passed with -c, so the header stays out of argv and off disk.
+    const auth =
+      token === undefined
+        ? {}
+        : {
+            GIT_CONFIG_COUNT: '1',
+            GIT_CONFIG_KEY_0: 'http.extraHeader',
+            GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`,
+          };
+    try {
+      await this.run(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], repoDir, NETWORK_TIMEOUT_MS, auth);
+    } catch (error) {
+      throw gitError(`push of ${branch}`, error, 'check that the token in the forge\'s token_env may push to the repository');
+    }
+  }
+
+  async ensureBranch(repoDir: string, branch: string, startPoint: string): Promise<void> {
+    if ((await this.resolveCommit(repoDir, `refs/heads/${branch}`)) !== undefined) return;
+    if ((await this.resolveCommit(repoDir, startPoint)) === undefined) return;
+    await this.run(['branch', '--no-track', '--', branch, startPoint], repoDir);
   }
 
   async setOrigin(repoDir: string, url: string): Promise<void> {

@@ -13,4 +13,15 @@ export interface GitClient {
   /** Check out `commit` as a new local `branch`, or detached when branch is undefined. */
   checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void>;
   setOrigin(repoDir: string, url: string): Promise<void>;
+  /** Stage everything and commit with this identity; false when there was nothing to commit. */
+  commitAll(repoDir: string, message: string, identity: { name: string; email: string }): Promise<boolean>;
+  /** The commit HEAD points to. */
+  head(repoDir: string): Promise<string>;
+  /**
+   * Push HEAD to `branch` on origin. A token, when given, travels in the
+   * git process's environment as an HTTP header, never on a command line.
+   */
+  push(repoDir: string, branch: string, token: string | undefined): Promise<void>;
+  /** Create `branch` at `startPoint` unless it exists (or the start point does not). */
+  ensureBranch(repoDir: string, branch: string, startPoint: string): Promise<void>;
 }

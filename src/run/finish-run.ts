@@ -3,6 +3,10 @@ import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
 import { applyOutcome } from '../core/schedule/scheduler.js';
+import { finishActions } from '../core/forge/forge-plan.js';
+import { applyForgeActions } from './forge-hooks.js';
+import { readJob, type Job } from './job-store.js';
+import { postReview, publish } from './publish.js';
 import { chownTree } from '../fs/chown-tree.js';
 import { acquireLock } from '../fs/file-lock.js';
 import { recordEvent } from './events.js';
@@ -75,6 +79,18 @@ async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
   });
 }
 
+/** Push and open a PR when asked and earned, post a review, and tell the forge how the run ended. */
+async function report(job: Job, status: RunStatus, ctx: RunContext): Promise<RunStatus> {
+  let final = status;
+  if (job.push && final.state === 'completed' && final.qa?.state !== 'failed') final = { ...final, ...(await publish(job, final, ctx)) };
+  if (job.comment && job.target.kind === 'pr') final = { ...final, ...(await postReview(job, final, ctx)) };
+  if (job.forge !== undefined) {
+    const warnings = await applyForgeActions(job.forge, finishActions(job.forge.kind, final, { pullUrl: final.pullRequest?.url }), status.workspace, ctx);
+    final = { ...final, warnings: [...final.warnings, ...warnings] };
+  }
+  return final;
+}
+
 async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promise<RunStatus> {
   const outcome = decideOutcome(end);
   let final: RunStatus = {
@@ -85,7 +101,9 @@ async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promis
     question: outcome.question,
     hint: outcome.reason === 'timeout' ? timeoutHint(status) : undefined,
   };
-  if (outcome.state === 'completed' && ctx.config.qa.enabled) {
+  const job = readJob(status.workspace);
+  // Review agents change nothing, so there is nothing of theirs to check.
+  if (outcome.state === 'completed' && ctx.config.qa.enabled && job?.review !== true) {
     try {
       final = { ...final, qa: await runQa(status, ctx) };
     } catch (error) {
@@ -112,6 +130,7 @@ async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promis
       final.warnings = [...final.warnings, `could not remove container ${status.containerId}: ${(error as Error).message}`];
     }
   }
+  if (job !== undefined) final = await report(job, final, ctx);
   writeStatus(final);
   recordEvent(ctx.home, {
     type: 'finished',

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Target } from '../core/names.js';
 import type { RunPlan } from '../dispatch/prepare-dispatch.js';
+import type { ForgeLink } from './forge-hooks.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 
 /**
@@ -21,6 +23,18 @@ export interface Job {
   sessionId: string | undefined;
   timeoutSeconds: number;
   priority: number;
+  target: Target;
+  /** The branch the agent works on (undefined for a detached tag). */
+  branch: string | undefined;
+  base: string | undefined;
+  forge: ForgeLink | undefined;
+  issueTitle: string | undefined;
+  /** Commit, push and open a PR after a completed run whose QA did not fail. */
+  push: boolean;
+  /** Post the review as one PR comment. */
+  comment: boolean;
+  /** A review agent (codex:review, coderabbit): no QA after it. */
+  review: boolean;
 }
 
 export function jobPath(workspace: string): string {

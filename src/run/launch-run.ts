@@ -3,7 +3,9 @@ import { FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-s
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
 import { chownTree } from '../fs/chown-tree.js';
+import { startActions } from '../core/forge/forge-plan.js';
 import { recordEvent } from './events.js';
+import { applyForgeActions } from './forge-hooks.js';
 import { crashPoint } from './faults.js';
 import type { Job } from './job-store.js';
 import type { RunContext } from './run-context.js';
@@ -79,6 +81,10 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext): 
     writeStatus(failed);
     recordEvent(ctx.home, { type: 'finished', at: failed.finishedAt as string, workspace, agent: job.agent, state: 'failed', reason: failed.reason });
     throw error;
+  }
+  if (job.forge !== undefined) {
+    const warnings = await applyForgeActions(job.forge, startActions(job.forge.kind), workspace, ctx);
+    status = { ...status, warnings: [...status.warnings, ...warnings] };
   }
   writeStatus(status);
   recordEvent(ctx.home, {

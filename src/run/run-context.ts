@@ -1,4 +1,6 @@
 import type { Config } from '../core/config/schema.js';
+import type { ForgeAccess } from '../forge/forge-access.js';
+import type { GitClient } from '../git/git-client.js';
 import type { RuntimeRegistry } from '../runtime/registry.js';
 import type { Env } from '../runtime/runtime.js';
 
@@ -6,6 +8,8 @@ import type { Env } from '../runtime/runtime.js';
 export interface RunContext {
   config: Config;
   runtimes: RuntimeRegistry;
+  forges: ForgeAccess;
+  git: GitClient;
   env: Env;
   home: string;
   clock: { now(): Date };

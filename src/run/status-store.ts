@@ -41,6 +41,9 @@ const statusSchema = z.object({
   claimedBy: z.number().int().optional(),
   timeoutSeconds: z.number().int().optional(),
   stopReason: z.enum(['timeout', 'cancelled']).optional(),
+  pushed: z.object({ branch: z.string(), commit: z.string() }).optional(),
+  pullRequest: z.object({ number: z.number().int(), url: z.string() }).optional(),
+  review: z.object({ verdict: z.enum(['approve', 'request-changes']).optional(), posted: z.boolean() }).optional(),
   warnings: z.array(z.string()),
 });
 

@@ -60,7 +60,7 @@ async function resolveStart(
     const commit =
       (await git.resolveCommit(mirror, `refs/pull/${checkout.number}/head`)) ??
       (await notFound(`pull request #${checkout.number} (refs/pull/${checkout.number}/head)`, 'refs/pull/', 'check the PR number'));
-    return { commit, branch: checkout.branch, base: undefined };
+    return { commit, branch: checkout.branch, base: checkout.base ?? (await git.defaultBranch(mirror)) };
   }
   const base = checkout.base ?? (await git.defaultBranch(mirror));
   if (base === undefined) {
@@ -115,6 +115,8 @@ export async function prepareWorkspace(
     mkdirSync(tmpMeta, { recursive: true });
     await git.cloneLocal(plan.mirrorDir, tmpRepo);
     await git.checkout(tmpRepo, start.commit, start.branch);
+    // Review tools diff against the base by name, so it must exist as a local branch.
+    if (start.base !== undefined && start.base !== start.branch) await git.ensureBranch(tmpRepo, start.base, `origin/${start.base}`);
     await git.setOrigin(tmpRepo, plan.repo.cloneUrl);
     const record: WorkspaceRecord = {
       repo: plan.repo.slug,

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../src/cli/deps.js';
+import type { ForgeAccess } from '../../src/forge/forge-access.js';
 import { ExecGitClient } from '../../src/git/exec-git-client.js';
 import type { RuntimeRegistry } from '../../src/runtime/registry.js';
 import { makeTempDir } from '../support/git-fixtures.js';
@@ -20,7 +21,9 @@ export interface FakeDeps extends Deps {
  * Deps for command tests: captured output, a fixed clock and ids, a temp
  * home and state dir, real git, and whatever runtimes the test supplies.
  */
-export function fakeDeps(options: { env?: Record<string, string>; runtimes?: RuntimeRegistry; isTTY?: boolean; uid?: number } = {}): FakeDeps {
+export function fakeDeps(
+  options: { env?: Record<string, string>; runtimes?: RuntimeRegistry; forges?: ForgeAccess; isTTY?: boolean; uid?: number } = {},
+): FakeDeps {
   const home = makeTempDir('cmd-home');
   const state = join(home, 'state');
   const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, PATH: process.env.PATH, ...options.env };
@@ -49,6 +52,13 @@ export function fakeDeps(options: { env?: Record<string, string>; runtimes?: Run
     platform: 'linux',
     git: async () => new ExecGitClient(env),
     runtimes: async () => runtimes,
+    forges: () =>
+      options.forges ?? {
+        forRepo: async () => undefined,
+        byKey: async (key) => {
+          throw new Error(`no forge ${key} in this test`);
+        },
+      },
     writeUserConfig(yaml: string) {
       const dir = join(home, 'config', 'agentctl');
       mkdirSync(dir, { recursive: true });

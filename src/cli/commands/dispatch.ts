@@ -39,6 +39,8 @@ export const dispatchOptions = z.object({
   dryRun: z.boolean().default(false),
   wait: z.boolean().default(false),
   timeout: z.coerce.number().int().positive().optional(),
+  push: z.boolean().optional(),
+  comment: z.boolean().default(false),
   priority: z.coerce.number().int().min(-1000).max(1000).optional(),
   json: z.boolean().default(false),
   config: z.string().optional(),
@@ -146,12 +148,15 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       if (status?.state === 'running') throw alreadyRunning(root);
     },
   );
-  const job = jobFor(prepared, opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent, opts.priority ?? 0);
+  const job = jobFor(prepared, opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent, opts.priority ?? 0, {
+    push: opts.push ?? config.defaults.push,
+    comment: opts.comment,
+  });
   return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts);
 }
 
 /** What a queued or started run needs later, in whichever process starts it. */
-export function jobFor(prepared: PreparedDispatch, timeoutSeconds: number, priority: number): Job {
+export function jobFor(prepared: PreparedDispatch, timeoutSeconds: number, priority: number, publish: { push: boolean; comment: boolean }): Job {
   return {
     version: 1,
     workspace: prepared.workspace,
@@ -165,5 +170,13 @@ export function jobFor(prepared: PreparedDispatch, timeoutSeconds: number, prior
     sessionId: prepared.command.sessionId,
     timeoutSeconds,
     priority,
+    target: prepared.target,
+    branch: prepared.record.branch,
+    base: prepared.record.base,
+    forge: prepared.forge,
+    issueTitle: prepared.issueTitle,
+    push: publish.push,
+    comment: publish.comment,
+    review: prepared.agent.spec === 'codex:review' || prepared.agent.base === 'coderabbit',
   };
 }

@@ -64,11 +64,19 @@ function codexExec(input: AgentCommandInput, leading: string[], model: string | 
   return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: undefined };
 }
 
-/** codex's own reviewer reads the diff against the base and changes nothing; it takes no free-form prompt with --base. */
+/**
+ * codex's own reviewer reads the diff against the base and changes nothing;
+ * it takes no free-form prompt with --base. Its final message (the review)
+ * is saved next to the prompt, for posting as a PR comment.
+ */
 function codexReview(input: AgentCommandInput, model: string | undefined): AgentCommand {
-  const argv = ['codex', 'exec', 'review', '--base', input.base];
+  const argv = ['codex', 'exec', 'review', '--base', input.base, '--output-last-message', reviewPathFor(input.promptPath)];
   if (model !== undefined) argv.push('--model', model);
   return { argv, stdin: undefined, promptVia: 'none', env: [], sessionId: undefined };
+}
+
+export function reviewPathFor(promptPath: string): string {
+  return promptPath.replace(/prompt\.md$/, 'review.md');
 }
 
 function geminiCommand(input: AgentCommandInput, model: string | undefined): AgentCommand {

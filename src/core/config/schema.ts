@@ -58,10 +58,14 @@ export const configSchema = z
         base: z.string().optional().describe('Base branch; defaults to the remote default branch.'),
         template: z.string().default('coding').describe('Main prompt template.'),
         persona: z.string().optional().describe('Persona used when --persona is not given.'),
+        push: z.boolean().default(false).describe('Commit, push and open a PR after a completed run whose QA did not fail.'),
       })
       .strict()
       .prefault({}),
-    forges: z.record(z.string(), forgeSchema).default({}).describe('Forges by key.'),
+    forges: z
+      .record(z.string(), forgeSchema)
+      .default({ github: { kind: 'github', url: 'https://github.com', token_env: 'GITHUB_TOKEN' } })
+      .describe('Forges by key; github.com (token in GITHUB_TOKEN) when none are configured.'),
     agents: z.record(z.string(), agentSchema).default({}).describe('Built-in agent overrides and custom agents.'),
     pools: z
       .record(z.string(), z.object({ limit: z.number().int().positive(), agents: z.array(z.string()).optional() }).strict())

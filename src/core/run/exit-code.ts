@@ -5,7 +5,8 @@ import type { RunStatus } from './status.js';
 export function exitCodeFor(status: RunStatus): number {
   switch (status.state) {
     case 'completed':
-      return status.qa?.state === 'failed' ? ExitCode.qaFailed : ExitCode.ok;
+      if (status.qa?.state === 'failed') return ExitCode.qaFailed;
+      return status.review?.verdict === 'request-changes' ? ExitCode.changesRequested : ExitCode.ok;
     case 'failed':
       return ExitCode.runFailed;
     case 'blocked':

@@ -46,6 +46,9 @@ export interface RunStatus {
   timeoutSeconds?: number | undefined;
   /** Set when agentctl decided to stop the run, before it stops it. */
   stopReason?: 'timeout' | 'cancelled' | undefined;
+  pushed?: { branch: string; commit: string } | undefined;
+  pullRequest?: { number: number; url: string } | undefined;
+  review?: { verdict: 'approve' | 'request-changes' | undefined; posted: boolean } | undefined;
   /** Who dispatched the run: the workspace is handed back to them when it ends. */
   owner?: { uid: number; gid: number } | undefined;
   warnings: string[];

@@ -7,7 +7,7 @@ import type { RepoRef } from '../repo-spec.js';
 export type CheckoutPlan =
   | { kind: 'new-branch'; branch: string; base: string | undefined }
   | { kind: 'branch'; branch: string; base: string | undefined }
-  | { kind: 'pr'; number: number; branch: string }
+  | { kind: 'pr'; number: number; branch: string; base: string | undefined }
   | { kind: 'tag'; tag: string };
 
 export interface WorkspacePlan {
@@ -42,7 +42,7 @@ export function planWorkspace(home: string, repo: RepoRef, target: Target, base:
       checkout = { kind: 'tag', tag: target.name };
       break;
     case 'pr':
-      checkout = { kind: 'pr', number: target.number, branch: workBranchFor(target) as string };
+      checkout = { kind: 'pr', number: target.number, branch: workBranchFor(target) as string, base };
       break;
     case 'branch':
       checkout = { kind: 'branch', branch: target.name, base };

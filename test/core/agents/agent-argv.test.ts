@@ -13,6 +13,7 @@ import { thrown } from '../thrown.js';
 
 const P = 'Fix the login bug';
 const PROMPT_PATH = '/workspace/.meta/prompt.md';
+const REVIEW_PATH = '/workspace/.meta/review.md';
 const defaults = configSchema.parse({});
 
 function build(spec: string, options: { prompt?: string; config?: Config; sessionId?: string } = {}): AgentCommand {
@@ -46,7 +47,7 @@ describe('buildAgentCommand: built-in agents', () => {
     ['codex', undefined, [...CODEX_YOLO, '--', P], 'argument'],
     ['codex:gpt-5', undefined, [...CODEX_YOLO, '--model', 'gpt-5', '--', P], 'argument'],
     // codex's own reviewer diffs against the base; it takes no free-form prompt.
-    ['codex:review', undefined, ['codex', 'exec', 'review', '--base', 'main'], 'none'],
+    ['codex:review', undefined, ['codex', 'exec', 'review', '--base', 'main', '--output-last-message', REVIEW_PATH], 'none'],
     ['gemini', undefined, ['gemini', '-p', P, '--yolo', '--skip-trust'], 'argument'],
     ['gemini:flash', undefined, ['gemini', '-p', P, '--yolo', '--skip-trust', '-m', 'gemini-2.5-flash'], 'argument'],
     ['gemini:gemini-2.5-pro', undefined, ['gemini', '-p', P, '--yolo', '--skip-trust', '-m', 'gemini-2.5-pro'], 'argument'],
@@ -95,7 +96,7 @@ describe('buildAgentCommand: config settings for built-ins', () => {
     ['claude:opus', ['claude', '-p', P, ...CLAUDE_TAIL, '--model', 'opus', '--max-turns', '5']],
     ['codex', [...CODEX_YOLO, '--model', 'o3', '-c', 'model_reasoning_effort=high', '--', P]],
     ['codex:gpt-5', [...CODEX_YOLO, '--model', 'gpt-5', '-c', 'model_reasoning_effort=high', '--', P]],
-    ['codex:review', ['codex', 'exec', 'review', '--base', 'main', '--model', 'o3', '-c', 'model_reasoning_effort=high']],
+    ['codex:review', ['codex', 'exec', 'review', '--base', 'main', '--output-last-message', REVIEW_PATH, '--model', 'o3', '-c', 'model_reasoning_effort=high']],
     ['gemini', ['gemini', '-p', P, '--yolo', '--skip-trust', '--sandbox']],
     ['coderabbit', ['coderabbit', 'review', '--plain', '--base', 'main', '--config', 'cr.yaml']],
     ['local', [...LOCAL_HEAD, '--model', 'llama3', '--profile', 'lab', '--', P]],
@@ -159,7 +160,7 @@ describe('buildAgentCommand: large prompts', () => {
   it('codex:review ignores the prompt, however large', () => {
     const command = build('codex:review', { prompt: big });
     expect(command).toStrictEqual({
-      argv: ['codex', 'exec', 'review', '--base', 'main'],
+      argv: ['codex', 'exec', 'review', '--base', 'main', '--output-last-message', REVIEW_PATH],
       stdin: undefined,
       promptVia: 'none',
       env: ['CODEX_API_KEY', 'OPENAI_API_KEY'],

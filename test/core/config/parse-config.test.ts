@@ -204,8 +204,8 @@ describe('mergeRaw', () => {
 describe('finalizeConfig', () => {
   it('fills every default', () => {
     expect(finalizeConfig({}, 'defaults')).toStrictEqual({
-      defaults: { agent: 'codex', template: 'coding' },
-      forges: {},
+      defaults: { agent: 'codex', template: 'coding', push: false },
+      forges: { github: { kind: 'github', url: 'https://github.com', token_env: 'GITHUB_TOKEN' } },
       agents: {},
       pools: {},
       concurrency: { default_limit: 1 },

@@ -20,7 +20,7 @@ describe('planWorkspace', () => {
   it.each<[Target, string | undefined, string, CheckoutPlan]>([
     [{ kind: 'issue', number: 42 }, 'main', 'task-42', { kind: 'new-branch', branch: 'agent/issue-42', base: 'main' }],
     [{ kind: 'issue', number: 42 }, undefined, 'task-42', { kind: 'new-branch', branch: 'agent/issue-42', base: undefined }],
-    [{ kind: 'pr', number: 7 }, 'main', 'pr-7', { kind: 'pr', number: 7, branch: 'pr-7' }],
+    [{ kind: 'pr', number: 7 }, 'main', 'pr-7', { kind: 'pr', number: 7, branch: 'pr-7', base: 'main' }],
     [{ kind: 'branch', name: 'feature/login' }, 'develop', 'feature-login', { kind: 'branch', branch: 'feature/login', base: 'develop' }],
     [{ kind: 'tag', name: 'v1.2.0' }, 'main', 'v1.2.0', { kind: 'tag', tag: 'v1.2.0' }],
     [

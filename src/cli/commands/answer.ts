@@ -1,0 +1,89 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { claudeResumeArgv, MAX_PROMPT_ARG_BYTES } from '../../core/agents/agent-argv.js';
+import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
+import { QUESTION_MARKER } from '../../core/forge/forge-plan.js';
+import { wrapContainerArgv, wrapHostArgv } from '../../core/run/wrap-argv.js';
+import { writeFileAtomic } from '../../fs/atomic-write.js';
+import { reconcileRun } from '../../run/finish-run.js';
+import { readJob, type Job } from '../../run/job-store.js';
+import type { RunContext } from '../../run/run-context.js';
+import { runFiles } from '../../run/run-files.js';
+import type { Deps } from '../deps.js';
+import { loadConfigFor } from '../load.js';
+import { parseOptions } from '../parse-options.js';
+import { runContextFor } from '../run-context.js';
+import { submitJob } from '../submit-job.js';
+import { resolveWorkspace } from './status.js';
+
+export const answerOptions = z.object({
+  args: z.array(z.string()).min(1, 'needs a workspace'),
+  fromForge: z.boolean().default(false),
+  wait: z.boolean().default(false),
+  json: z.boolean().default(false),
+  config: z.string().optional(),
+});
+
+/** The newest forge comment after agentctl's question: the human's reply. */
+async function answerFromForge(job: Job, ctx: RunContext): Promise<string> {
+  if (job.forge === undefined) {
+    throw usageError('no_forge', `the run in ${job.workspace} is not linked to an issue or PR on a configured forge`, 'give the answer as text: agentctl answer <workspace> "..."');
+  }
+  const forge = await ctx.forges.byKey(job.forge.key);
+  const comments = await forge.listComments({ owner: job.forge.owner, repo: job.forge.repo }, job.forge.number, 100);
+  const asked = comments.map((c) => c.body.includes(QUESTION_MARKER)).lastIndexOf(true);
+  const reply = comments.slice(asked + 1).filter((c) => !c.body.includes('<!-- agentctl:')).at(-1);
+  if (asked < 0 || reply === undefined) {
+    throw new AgentctlError('no_answer_yet', `no reply after the agent's question on #${job.forge.number} yet`, {
+      exitCode: ExitCode.usage,
+      hint: 'reply to the question comment on the forge, or pass the answer as text',
+    });
+  }
+  return reply.body.trim();
+}
+
+/** The same job with the answer added to its prompt (or, for claude, as the next turn of its session). */
+export function answeredJob(job: Job, question: string, answer: string, sessionId: string | undefined, promptPath: string): Job {
+  const section = `\n\n## Your earlier question, answered\n\nYou asked:\n\n${question.replace(/^/gm, '> ')}\n\nThe answer (also in /workspace/ANSWER.md):\n\n${answer}\n`;
+  let agentArgv: string[];
+  if (job.agentBase === 'claude' && sessionId !== undefined) {
+    agentArgv = claudeResumeArgv(job.agentArgv, sessionId, `Your question was answered:\n\n${answer}\n\nContinue the task.`);
+  } else {
+    const oldPrompt = readFileSync(promptPath, 'utf8');
+    const newPrompt = `${oldPrompt.trimEnd()}${section}`;
+    writeFileAtomic(promptPath, newPrompt);
+    agentArgv = job.agentArgv.map((arg) => (arg === oldPrompt ? newPrompt : arg));
+    if (agentArgv.some((arg) => Buffer.byteLength(arg) > MAX_PROMPT_ARG_BYTES)) {
+      throw usageError('prompt_too_large_for_argv', 'the prompt with the answer is too large for the command line', 'shorten the answer');
+    }
+  }
+  const usesStdin = job.run.kind === 'host' ? job.run.argv.includes(`AGENTCTL_STDIN=${runFiles(job.workspace, job.agentBase, false).prompt}`) : job.run.spec.argv.includes(`AGENTCTL_STDIN=${runFiles(job.workspace, job.agentBase, true).prompt}`);
+  if (job.run.kind === 'host') {
+    const files = runFiles(job.workspace, job.agentBase, false);
+    return { ...job, agentArgv, run: { ...job.run, argv: wrapHostArgv(agentArgv, { log: files.log, stdin: usesStdin ? files.prompt : undefined, exitCode: files.exitCode, pid: files.pid }) } };
+  }
+  const files = runFiles(job.workspace, job.agentBase, true);
+  return { ...job, agentArgv, run: { ...job.run, spec: { ...job.run.spec, argv: wrapContainerArgv(agentArgv, { log: files.log, stdin: usesStdin ? files.prompt : undefined }) } } };
+}
+
+/** Answer a blocked run's question: write ANSWER.md and resume the run with the answer in its prompt. */
+export async function run(raw: unknown, deps: Deps): Promise<number> {
+  const opts = parseOptions(answerOptions, raw, 'answer');
+  const [target, text] = opts.args as [string, string | undefined];
+  if (opts.fromForge === (text !== undefined)) {
+    throw usageError('answer_source', 'give the answer either as text or with --from-forge', 'agentctl answer <workspace> "use PostgreSQL", or agentctl answer <workspace> --from-forge');
+  }
+  const workspace = resolveWorkspace(target, deps);
+  const { config } = await loadConfigFor(deps, opts.config);
+  const ctx = await runContextFor(deps, config);
+  const status = await reconcileRun(workspace, ctx);
+  const job = readJob(workspace);
+  if (status?.state !== 'blocked' || job === undefined || status.question === undefined) {
+    throw usageError('not_blocked', `the run in ${workspace} is ${status?.state ?? 'not started'}, not blocked on a question`, '"agentctl status" shows which runs are blocked');
+  }
+  const answer = opts.fromForge ? await answerFromForge(job, ctx) : (text as string);
+  writeFileSync(join(workspace, 'ANSWER.md'), `# Question\n\n${status.question}\n\n# Answer\n\n${answer}\n`);
+  const next = answeredJob(job, status.question, answer, status.sessionId, runFiles(workspace, job.agentBase, false).prompt);
+  return submitJob(next, `${next.agent} with the answer`, ctx, deps, opts);
+}

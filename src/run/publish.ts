@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pullRequestText, REVIEW_MARKER, reviewVerdict } from '../core/forge/forge-plan.js';
+import type { RunStatus } from '../core/run/status.js';
+import { recordEvent } from './events.js';
+import { applyForgeActions } from './forge-hooks.js';
+import type { Job } from './job-store.js';
+import type { RunContext } from './run-context.js';
+import { runFiles } from './run-files.js';
+
+/**
+ * After a completed run whose QA did not fail: commit what the agent left
+ * uncommitted, push the branch from the host (the container never sees a
+ * credential) and open a PR. Problems become warnings; the run stays done.
+ */
+export async function publish(job: Job, status: RunStatus, ctx: RunContext): Promise<Partial<RunStatus>> {
+  const warnings: string[] = [];
+  const repoDir = join(job.workspace, 'repo');
+  if (job.branch === undefined) return { warnings: [...status.warnings, 'not pushed: a tag checkout has no branch to push'] };
+  let pushed: RunStatus['pushed'];
+  try {
+    const what = job.target.kind === 'issue' ? ` for #${job.target.number}` : '';
+    await ctx.git.commitAll(repoDir, `agentctl: ${job.agent} run ${status.runCount}${what}`, ctx.config.git);
+    const tokenEnv = job.forge === undefined ? undefined : ctx.config.forges[job.forge.key]?.token_env;
+    await ctx.git.push(repoDir, job.branch, tokenEnv === undefined ? undefined : ctx.env[tokenEnv]);
+    pushed = { branch: job.branch, commit: await ctx.git.head(repoDir) };
+    recordEvent(ctx.home, { type: 'pushed', at: ctx.clock.now().toISOString(), workspace: job.workspace, branch: job.branch, commit: pushed.commit });
+  } catch (error) {
+    return { warnings: [...status.warnings, `not pushed: ${(error as Error).message}`] };
+  }
+  let pullRequest: RunStatus['pullRequest'];
+  if (job.forge !== undefined && job.target.kind !== 'pr' && job.base !== undefined && job.base !== job.branch) {
+    try {
+      const forge = await ctx.forges.byKey(job.forge.key);
+      const text = pullRequestText(status, job.target, job.issueTitle);
+      pullRequest = await forge.createPull({ owner: job.forge.owner, repo: job.forge.repo }, { ...text, head: job.branch, base: job.base });
+      recordEvent(ctx.home, { type: 'pull-request', at: ctx.clock.now().toISOString(), workspace: job.workspace, number: pullRequest.number, url: pullRequest.url });
+    } catch (error) {
+      warnings.push(`pushed ${job.branch}, but no pull request: ${(error as Error).message}`);
+    }
+  }
+  return { pushed, pullRequest, warnings: [...status.warnings, ...warnings] };
+}
+
+const MAX_REVIEW_CHARS = 60_000;
+
+/** The review text: the agent's saved final message, else the end of its log. */
+export function reviewText(job: Job): string {
+  const meta = join(job.workspace, '.meta');
+  try {
+    const text = readFileSync(join(meta, 'review.md'), 'utf8').trim();
+    if (text !== '') return text.slice(0, MAX_REVIEW_CHARS);
+  } catch {
+    // no saved message: fall back to the log
+  }
+  try {
+    const log = readFileSync(runFiles(job.workspace, job.agentBase, false).log, 'utf8');
+    return log.split('\n').filter((line) => !line.startsWith('=== agentctl run')).slice(-200).join('\n').trim().slice(-MAX_REVIEW_CHARS);
+  } catch {
+    return '';
+  }
+}
+
+/** Post a review as one PR comment (edited in place on later runs) and read its verdict. */
+export async function postReview(job: Job, status: RunStatus, ctx: RunContext): Promise<Partial<RunStatus>> {
+  const text = reviewText(job);
+  const verdict = reviewVerdict(text);
+  if (job.forge === undefined) {
+    return { review: { verdict, posted: false }, warnings: [...status.warnings, 'review not posted: the repo is on no configured forge with an API'] };
+  }
+  const body = `${REVIEW_MARKER}\n**agentctl review** by \`${job.agent}\` (run ${status.runCount}, ${status.state})\n\n${text || '(the agent produced no review text)'}\n`;
+  const warnings = await applyForgeActions(job.forge, [{ op: 'upsert-comment', marker: REVIEW_MARKER, body }], job.workspace, ctx);
+  return { review: { verdict, posted: warnings.length === 0 }, warnings: [...status.warnings, ...warnings] };
+}
