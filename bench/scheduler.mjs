@@ -68,7 +68,7 @@ const TIME_BIN = '/usr/bin/time';
 function usage() {
   return (
     'usage: node bench/scheduler.mjs [--runs N] [--limit L] [--engine podman|docker] [--json]\n' +
-    '         [--drain follow|supervisor] [--dispatch-parallel P] [--bin PATH] [--keep] [--dir DIR]\n'
+    '         [--drain follow|supervisor] [--dispatch-parallel P] [--raw-rounds 1|2] [--bin PATH] [--keep] [--dir DIR]\n'
   );
 }
 
@@ -80,11 +80,12 @@ function parseArgs(argv) {
     json: false,
     drain: 'follow',
     dispatchParallel: 8,
+    rawRounds: 2,
     bin: join(ROOT, 'bin', 'agentctl'),
     keep: false,
     dir: undefined,
   };
-  const takes = ['--runs', '--limit', '--engine', '--drain', '--dispatch-parallel', '--bin', '--dir'];
+  const takes = ['--runs', '--limit', '--engine', '--drain', '--dispatch-parallel', '--raw-rounds', '--bin', '--dir'];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const name = arg.split('=')[0];
@@ -101,6 +102,7 @@ function parseArgs(argv) {
     else if (name === '--engine') opts.engine = v;
     else if (name === '--drain') opts.drain = v;
     else if (name === '--dispatch-parallel') opts.dispatchParallel = Number(v);
+    else if (name === '--raw-rounds') opts.rawRounds = Number(v);
     else if (name === '--bin') opts.bin = realpathSync(v);
     else if (name === '--dir') opts.dir = v;
     else if (arg === '--json') opts.json = true;
@@ -125,6 +127,10 @@ function parseArgs(argv) {
   }
   if (opts.engine !== 'podman' && opts.engine !== 'docker') {
     process.stderr.write(`bench: unknown engine ${opts.engine} (podman, docker)\n`);
+    process.exit(2);
+  }
+  if (opts.rawRounds !== 1 && opts.rawRounds !== 2) {
+    process.stderr.write('bench: --raw-rounds is 1 (raw runs before the agentctl phase) or 2 (before and after, averaged)\n');
     process.exit(2);
   }
   if (opts.drain !== 'follow' && opts.drain !== 'supervisor') {
@@ -537,6 +543,44 @@ const engineServer = ping.headers.server ?? '?';
 
 const agentctl = (args, o = {}) => timedProcess(NODE, [opts.bin, ...args], { measureRss: true, ...o });
 
+// ---------------------------------------------------------------- phase B: raw
+
+/** N raw `run --rm` at parallelism L: total, machine CPU, per-process times and the engine's lifecycle of each. */
+async function rawPhase(tag) {
+  log(`raw (${tag}): ${opts.runs} × ${ENGINE.cli(ENGINE.url)[0]} run --rm at parallelism ${opts.limit}`);
+  const rawEnv = { PATH: BASE_ENV.PATH, HOME: home };
+  const busy0 = machineBusyMs();
+  const t = now();
+  const wall0 = Date.now();
+  const name = (i) => `agentctl-bench-raw-${process.pid}-${tag}-${i}`;
+  const raws = await pool(opts.runs, opts.limit, (i) => {
+    const [cli, args] = ENGINE.cli(ENGINE.url, name(i));
+    const wallStart = Date.now();
+    return timedProcess(cli, args, { env: rawEnv }).then((r) => ({ ...r, name: name(i), wallStart, wallEnd: wallStart + r.total }));
+  });
+  const total = now() - t;
+  const busy = machineBusyMs() - busy0;
+  const idle = slotIdle(
+    raws.map((r) => r.start - t),
+    raws.map((r) => r.end - t),
+    opts.limit,
+  );
+  log(`raw (${tag}): ${opts.runs} runs in ${(total / 1000).toFixed(2)} s`);
+  let lives;
+  try {
+    const names = new Set(raws.map((r) => r.name));
+    const lc = lifecycles(await engineEvents(wall0, Date.now()), (e) => e.name !== undefined && names.has(e.name));
+    lives = [...lc.values()].filter((l) => l.create !== undefined && l.start !== undefined && l.die !== undefined && l.remove !== undefined);
+    if (lives.length !== opts.runs) {
+      log(`engine events: found ${lives.length} of ${opts.runs} raw containers; no timeline`);
+      lives = undefined;
+    }
+  } catch (error) {
+    log(`engine events unavailable: ${error.message}`);
+  }
+  return { total, busy, idle, raws, lives };
+}
+
 // ---------------------------------------------------------------- phase A: agentctl
 
 const loadStart = loadavg();
@@ -567,6 +611,11 @@ for (let waited = 0; supervisorPids().length > 0; waited += 50) {
   const counts = statesOnDisk();
   if (counts.queued !== opts.runs) throw new Error(`expected ${opts.runs} queued runs before thaw, found ${JSON.stringify(counts)}`);
 }
+
+// The raw runs go right before and (with --raw-rounds 2, the default) right after
+// the agentctl phase, and the two are averaged: other work on the machine then
+// weighs on both sides alike.
+const rawBefore = await rawPhase('before');
 
 const sampler = supervisorSampler();
 sampler.start();
@@ -699,47 +748,30 @@ try {
 } catch (error) {
   log(`engine events unavailable: ${error.message}`);
 }
+const rawAfter = opts.rawRounds === 2 ? await rawPhase('after') : undefined;
 
-// ---------------------------------------------------------------- phase B: raw
+// ---------------------------------------------------------------- phase B: raw, combined
 
-log(`raw: ${opts.runs} × ${rawCli} run --rm at parallelism ${opts.limit}`);
-const rawEnv = { PATH: BASE_ENV.PATH, HOME: home };
-const busyB0 = machineBusyMs();
-const tb0 = now();
-const rawName = (i) => `agentctl-bench-raw-${process.pid}-${i}`;
-const rawWall0 = Date.now();
-const raws = await pool(opts.runs, opts.limit, (i) => {
-  const [cli, args] = ENGINE.cli(ENGINE.url, rawName(i));
-  const wallStart = Date.now();
-  return timedProcess(cli, args, { env: rawEnv }).then((r) => ({ ...r, name: rawName(i), wallStart, wallEnd: wallStart + r.total }));
-});
-const totalB = now() - tb0;
-const busyB = machineBusyMs() - busyB0;
-const idleB = slotIdle(
-  raws.map((r) => r.start - tb0),
-  raws.map((r) => r.end - tb0),
-  opts.limit,
-);
-log(`raw: ${opts.runs} runs in ${(totalB / 1000).toFixed(2)} s`);
+const rawRounds = [rawBefore, ...(rawAfter === undefined ? [] : [rawAfter])];
+const totalB = rawRounds.reduce((sum, r) => sum + r.total, 0) / rawRounds.length;
+const busyB = rawRounds.reduce((sum, r) => sum + r.busy, 0) / rawRounds.length;
+const idleB = rawRounds.reduce((sum, r) => sum + r.idle, 0) / rawRounds.length;
+const raws = rawRounds.flatMap((r) => r.raws);
 let timelineB;
-try {
-  const names = new Map(raws.map((r) => [r.name, r]));
-  const lc = lifecycles(await engineEvents(rawWall0, Date.now()), (e) => e.name !== undefined && names.has(e.name));
-  const lives = [...lc.values()].filter((l) => l.create !== undefined && l.start !== undefined && l.die !== undefined && l.remove !== undefined);
-  if (lives.length === opts.runs) {
-    const part = (f) => summary(lives.map(f));
-    timelineB = {
-      spawnToCreate: part((l) => l.create - names.get(l.name).wallStart),
-      createToStart: part((l) => l.start - l.create),
-      startToDie: part((l) => l.die - l.start),
-      dieToRemove: part((l) => l.remove - l.die),
-      removeToExit: part((l) => names.get(l.name).wallEnd - l.remove),
-      createToRemove: part((l) => l.remove - l.create),
-      engineIdleMsPerRun: round(engineIdle(lives, opts.limit) / opts.runs),
-    };
-  } else log(`engine events: found ${lives.length} of ${opts.runs} raw containers; no timeline`);
-} catch (error) {
-  log(`engine events unavailable: ${error.message}`);
+const rawLives = rawRounds.map((r) => r.lives);
+if (rawLives.every((l) => l !== undefined)) {
+  const lives = rawLives.flat();
+  const byName = new Map(raws.map((r) => [r.name, r]));
+  const part = (fn) => summary(lives.map(fn));
+  timelineB = {
+    spawnToCreate: part((l) => l.create - byName.get(l.name).wallStart),
+    createToStart: part((l) => l.start - l.create),
+    startToDie: part((l) => l.die - l.start),
+    dieToRemove: part((l) => l.remove - l.die),
+    removeToExit: part((l) => byName.get(l.name).wallEnd - l.remove),
+    createToRemove: part((l) => l.remove - l.create),
+    engineIdleMsPerRun: round(rawLives.reduce((sum, l) => sum + engineIdle(l, opts.limit), 0) / rawLives.length / opts.runs),
+  };
 }
 
 // ---------------------------------------------------------------- report
@@ -775,6 +807,7 @@ const result = {
   },
   raw: {
     totalMs: round(totalB, 0),
+    roundsMs: rawRounds.map((r) => round(r.total, 0)),
     perRunMs: summary(raws.map((r) => r.total)),
     slotIdleMsPerRun: round(idleB / opts.runs),
     timeline: timelineB ?? null,
@@ -833,7 +866,7 @@ if (opts.json) {
     `  (1-min load average ${result.loadavg.start} at the start, ${result.loadavg.end} at the end: other work on the machine skews both phases)`,
     '',
     `  agentctl (thaw + ${opts.drain === 'follow' ? 'run-queue --follow' : 'background supervisor'}): ${s(totalA)}   (${a.throughputPerS} runs/s; thaw ${a.thawMs} ms)`,
-    `  raw ${rawCli} run --rm × ${opts.runs} at ${opts.limit}:     ${s(totalB)}   (${b.throughputPerS} runs/s)`,
+    `  raw ${rawCli} run --rm × ${opts.runs} at ${opts.limit}:     ${s(totalB)}   (${b.throughputPerS} runs/s${b.roundsMs.length > 1 ? `; mean of ${b.roundsMs.map((x) => s(x)).join(' before and ')} after` : ''})`,
     '',
     `  overhead per run (A − B) / N:     ${result.overheadMsPerRun} ms     goal ≤ ${GOAL_OVERHEAD_MS} ms   ${verdict(result.goals.overheadMsPerRun)}`,
     `  per-run wall, median (p90):       agentctl ${a.perRunMs.median} ms (${a.perRunMs.p90})   raw ${b.perRunMs.median} ms (${b.perRunMs.p90})   Δ ${result.medianPerRunDeltaMs} ms`,

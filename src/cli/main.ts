@@ -76,6 +76,8 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .option('--wait', 'follow the run to its end; the exit code tells the outcome')
     .option('--timeout <seconds>', 'stop the agent after this many seconds')
     .option('--priority <n>', 'queue priority; higher starts first (default 0)')
+    .option('--idle-timeout <seconds>', 'stop the agent when it prints nothing for this long')
+    .option('--max-budget-usd <amount>', 'stop the agent once its reported cost passes this')
     .option('--push', 'after a completed run whose QA did not fail: commit, push the branch and open a PR')
     .option('--comment', 'post the review as one comment on the PR (review agents)')
     .option('--json', 'print one JSON object')

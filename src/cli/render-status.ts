@@ -16,6 +16,7 @@ export function formatDuration(seconds: number | undefined): string {
 
 export function stateLabel(status: RunStatus): string {
   if (status.state === 'completed' && status.qa?.state === 'failed') return 'completed (QA failed)';
+  if (status.state === 'completed' && status.noChanges === true) return 'completed (no changes)';
   return status.state;
 }
 

@@ -51,6 +51,7 @@ export interface DispatchRequest {
   push?: boolean | undefined;
   /** Post the review as one PR comment (review agents). */
   comment?: boolean | undefined;
+  maxBudgetUsd?: number | undefined;
 }
 
 export type RunPlan =
@@ -283,6 +284,7 @@ export async function prepareDispatch(
     promptPath: promptPathInside,
     base: prepared.record.base ?? 'main',
     sessionId: agent.builtin === 'claude' ? deps.random.uuid() : undefined,
+    maxBudgetUsd: req.maxBudgetUsd,
   });
   const envPassed = command.env.filter((name) => deps.env[name] !== undefined && deps.env[name] !== '');
   const envMissing = command.env.filter((name) => !envPassed.includes(name));

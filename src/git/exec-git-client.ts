@@ -120,6 +120,11 @@ export class ExecGitClient implements GitClient {
     return true;
   }
 
+  async changedSince(repoDir: string, commit: string): Promise<boolean> {
+    if ((await this.head(repoDir)) !== commit) return true;
+    return (await this.run(['status', '--porcelain', '--untracked-files=normal'], repoDir)).trim() !== '';
+  }
+
   async head(repoDir: string): Promise<string> {
     return (await this.run(['rev-parse', 'HEAD'], repoDir)).trim();
   }

@@ -15,6 +15,8 @@ export interface GitClient {
   setOrigin(repoDir: string, url: string): Promise<void>;
   /** Stage everything and commit with this identity; false when there was nothing to commit. */
   commitAll(repoDir: string, message: string, identity: { name: string; email: string }): Promise<boolean>;
+  /** Whether the checkout moved past `commit` or has uncommitted changes. */
+  changedSince(repoDir: string, commit: string): Promise<boolean>;
   /** The commit HEAD points to. */
   head(repoDir: string): Promise<string>;
   /**

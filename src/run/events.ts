@@ -28,3 +28,8 @@ export function recordEvent(home: string, event: RunEvent): void {
 export function recordGlobalEvent(home: string, event: { type: string; at: string; [key: string]: unknown }): void {
   append(join(home, 'events.jsonl'), { ...event, workspace: '' });
 }
+
+/** An event of one run only (agent output): the run's own log, not the global one. */
+export function appendRunEvent(workspace: string, event: RunEvent): void {
+  append(join(workspace, '.meta', 'events.jsonl'), event);
+}

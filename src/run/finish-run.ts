@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
@@ -11,6 +12,7 @@ import { chownTree } from '../fs/chown-tree.js';
 import { acquireLock } from '../fs/file-lock.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
+import { ingestOutput } from './ingest-output.js';
 import { RUN_LABEL, recordedPid } from './launch-run.js';
 import type { RunContext } from './run-context.js';
 import { blockedFile, runFiles } from './run-files.js';
@@ -57,6 +59,41 @@ async function stopAgent(status: RunStatus, ctx: RunContext): Promise<void> {
   }
 }
 
+export function agentBaseOf(status: RunStatus): string {
+  return status.agent.split(':')[0] as string;
+}
+
+/** Whether agentctl must stop a live run now: out of time, silent too long, or over budget. */
+function stopDue(status: RunStatus, now: Date): StopReason | undefined {
+  if (status.startedAt === undefined) return undefined;
+  const started = new Date(status.startedAt).getTime();
+  if (status.timeoutSeconds !== undefined && status.timeoutSeconds > 0 && now.getTime() >= started + status.timeoutSeconds * 1000) return 'timeout';
+  if (status.idleSeconds !== undefined && status.idleSeconds > 0) {
+    let last = started;
+    try {
+      last = Math.max(started, statSync(runFiles(status.workspace, agentBaseOf(status), false).log).mtimeMs);
+    } catch {
+      // no output yet: silent since the start
+    }
+    if (now.getTime() - last >= status.idleSeconds * 1000) return 'idle';
+  }
+  if (status.budgetUsd !== undefined && (status.usage?.costUsd ?? 0) > status.budgetUsd) return 'budget';
+  return undefined;
+}
+
+function stopHint(status: RunStatus): string | undefined {
+  switch (status.stopReason) {
+    case 'timeout':
+      return timeoutHint(status);
+    case 'idle':
+      return `the agent printed nothing for ${status.idleSeconds ?? 0} s; raise --idle-timeout, or look at its log for where it stalled`;
+    case 'budget':
+      return `the agent reported $${(status.usage?.costUsd ?? 0).toFixed(2)}, over the $${status.budgetUsd ?? 0} budget; raise --max-budget-usd to let it go further`;
+    default:
+      return undefined;
+  }
+}
+
 function timeoutHint(status: RunStatus): string {
   const seconds = status.timeoutSeconds ?? 0;
   const resume = status.sessionId === undefined ? '' : `, or continue it with "agentctl resume ${status.workspace}"`;
@@ -91,7 +128,9 @@ async function report(job: Job, status: RunStatus, ctx: RunContext): Promise<Run
   return final;
 }
 
-async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promise<RunStatus> {
+async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise<RunStatus> {
+  // The agent's last words are read before the outcome is written.
+  const status = ingestOutput(ended, agentBaseOf(ended), ctx.clock.now(), true);
   const outcome = decideOutcome(end);
   let final: RunStatus = {
     ...status,
@@ -99,7 +138,7 @@ async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promis
     exitCode: end.exitCode,
     reason: outcome.reason,
     question: outcome.question,
-    hint: outcome.reason === 'timeout' ? timeoutHint(status) : undefined,
+    hint: end.stopReason === undefined ? undefined : stopHint(status),
   };
   const job = readJob(status.workspace);
   // Review agents change nothing, so there is nothing of theirs to check.
@@ -121,6 +160,13 @@ async function complete(status: RunStatus, end: RunEnd, ctx: RunContext): Promis
       chownTree(status.workspace, owner.uid, owner.gid);
     } catch (error) {
       final.warnings = [...final.warnings, `could not hand the workspace back to uid ${owner.uid}: ${(error as Error).message}`];
+    }
+  }
+  if (final.state === 'completed' && job?.review !== true && status.startCommit !== undefined) {
+    const changed = await ctx.git.changedSince(join(status.workspace, 'repo'), status.startCommit).catch(() => true);
+    if (!changed) {
+      final = { ...final, noChanges: true };
+      recordEvent(ctx.home, { type: 'no-changes', at: ctx.clock.now().toISOString(), workspace: status.workspace, agent: status.agent });
     }
   }
   if (status.runtime !== 'host' && status.containerId !== undefined) {
@@ -213,15 +259,15 @@ export async function reconcileRun(workspace: string, ctx: RunContext, wait = fa
       status = await settleClaim(status, ctx);
       if (status.state !== 'running' || (status.containerId === undefined && status.pid === undefined)) return status;
     }
+    status = ingestOutput(status, agentBaseOf(status), ctx.clock.now());
+    writeStatus(status);
     let end = await observeEnd(status, ctx);
-    if (end === undefined && status.timeoutSeconds !== undefined && status.timeoutSeconds > 0 && status.startedAt !== undefined) {
-      const deadline = new Date(status.startedAt).getTime() + status.timeoutSeconds * 1000;
-      if (ctx.clock.now().getTime() >= deadline) {
-        status = { ...status, stopReason: 'timeout' };
-        writeStatus(status);
-        await stopAgent(status, ctx);
-        end = await observeEnd(status, ctx);
-      }
+    const stop = end === undefined ? stopDue(status, ctx.clock.now()) : undefined;
+    if (stop !== undefined) {
+      status = { ...status, stopReason: stop };
+      writeStatus(status);
+      await stopAgent(status, ctx);
+      end = await observeEnd(status, ctx);
     }
     if (end === undefined) return status;
     return complete(status, end, ctx);

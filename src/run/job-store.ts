@@ -22,6 +22,9 @@ export interface Job {
   agentArgv: string[];
   sessionId: string | undefined;
   timeoutSeconds: number;
+  idleSeconds: number;
+  /** Cost limit that agentctl enforces itself (agents that take --max-budget-usd get it on their command line). */
+  budgetUsd: number | undefined;
   priority: number;
   target: Target;
   /** The branch the agent works on (undefined for a detached tag). */

@@ -1,4 +1,5 @@
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
@@ -47,6 +48,7 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext): 
   // A question or exit code left by an earlier run must not decide this one.
   for (const stale of [blockedFile(workspace), files.exitCode, files.qaFailed, files.pid]) rmSync(stale, { force: true });
   appendFileSync(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
+  const startCommit = await ctx.git.head(join(workspace, 'repo')).catch(() => undefined);
   let status: RunStatus;
   try {
     if (job.run.kind === 'container') {
@@ -64,11 +66,11 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext): 
       };
       const { id } = await runtime.start(spec, ctx.env);
       crashPoint('after-start', ctx.env);
-      status = { ...claimed, containerId: id, claimedBy: undefined };
+      status = { ...claimed, containerId: id, claimedBy: undefined, startCommit };
     } else {
       const { pid } = await ctx.runtimes.host.start({ argv: job.run.argv, cwd: job.run.cwd, passEnv: job.envPassed, fixedEnv: hostEnv(ctx) }, ctx.env);
       crashPoint('after-start', ctx.env);
-      status = { ...claimed, pid, claimedBy: undefined };
+      status = { ...claimed, pid, claimedBy: undefined, startCommit };
     }
   } catch (error) {
     const failed: RunStatus = {

@@ -40,6 +40,8 @@ function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContex
     queuedAt: previous?.queuedAt,
     claimedBy: ctx.pid,
     timeoutSeconds: job.timeoutSeconds,
+    idleSeconds: job.idleSeconds,
+    budgetUsd: job.budgetUsd,
     warnings: [],
   };
 }
@@ -88,6 +90,8 @@ export async function admitJob(job: Job, ctx: RunContext): Promise<Admission> {
       queuedAt: now.toISOString(),
       waitingFor: decision.reason,
       timeoutSeconds: job.timeoutSeconds,
+      idleSeconds: job.idleSeconds,
+      budgetUsd: job.budgetUsd,
       warnings: [],
     };
     writeStatus(status);

@@ -40,6 +40,8 @@ export const dispatchOptions = z.object({
   wait: z.boolean().default(false),
   timeout: z.coerce.number().int().positive().optional(),
   push: z.boolean().optional(),
+  idleTimeout: z.coerce.number().int().nonnegative().optional(),
+  maxBudgetUsd: z.coerce.number().positive().optional(),
   comment: z.boolean().default(false),
   priority: z.coerce.number().int().min(-1000).max(1000).optional(),
   json: z.boolean().default(false),
@@ -125,6 +127,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     vars: parseVars(opts.var),
     runtime: opts.runtime,
     gpu: opts.gpu,
+    maxBudgetUsd: opts.maxBudgetUsd,
   };
   if (opts.dryRun) {
     // A preview never talks to an engine: it guesses from the sockets present, so it works anywhere.
@@ -148,7 +151,11 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       if (status?.state === 'running') throw alreadyRunning(root);
     },
   );
-  const job = jobFor(prepared, opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent, opts.priority ?? 0, {
+  const job = jobFor(prepared, {
+    timeoutSeconds: opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent,
+    idleSeconds: opts.idleTimeout ?? config.timeouts.idle,
+    budgetUsd: prepared.command.enforcesBudget ? undefined : opts.maxBudgetUsd,
+    priority: opts.priority ?? 0,
     push: opts.push ?? config.defaults.push,
     comment: opts.comment,
   });
@@ -156,7 +163,10 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
 }
 
 /** What a queued or started run needs later, in whichever process starts it. */
-export function jobFor(prepared: PreparedDispatch, timeoutSeconds: number, priority: number, publish: { push: boolean; comment: boolean }): Job {
+export function jobFor(
+  prepared: PreparedDispatch,
+  settings: { timeoutSeconds: number; idleSeconds: number; budgetUsd: number | undefined; priority: number; push: boolean; comment: boolean },
+): Job {
   return {
     version: 1,
     workspace: prepared.workspace,
@@ -168,15 +178,17 @@ export function jobFor(prepared: PreparedDispatch, timeoutSeconds: number, prior
     envPassed: prepared.envPassed,
     agentArgv: prepared.command.argv,
     sessionId: prepared.command.sessionId,
-    timeoutSeconds,
-    priority,
+    timeoutSeconds: settings.timeoutSeconds,
+    idleSeconds: settings.idleSeconds,
+    budgetUsd: settings.budgetUsd,
+    priority: settings.priority,
     target: prepared.target,
     branch: prepared.record.branch,
     base: prepared.record.base,
     forge: prepared.forge,
     issueTitle: prepared.issueTitle,
-    push: publish.push,
-    comment: publish.comment,
+    push: settings.push,
+    comment: settings.comment,
     review: prepared.agent.spec === 'codex:review' || prepared.agent.base === 'coderabbit',
   };
 }

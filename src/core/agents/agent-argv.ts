@@ -27,6 +27,7 @@ export interface AgentCommandInput {
   promptPath: string;
   base: string;
   sessionId?: string | undefined;
+  maxBudgetUsd?: number | undefined;
 }
 
 export interface AgentCommand {
@@ -39,6 +40,8 @@ export interface AgentCommand {
   /** Environment variable names the agent may read. */
   env: string[];
   sessionId: string | undefined;
+  /** The agent stops itself at --max-budget-usd; otherwise agentctl watches the reported cost. */
+  enforcesBudget: boolean;
 }
 
 function tooLargeForArgument(prompt: string): boolean {
@@ -52,16 +55,18 @@ function claudeCommand(input: AgentCommandInput, model: string | undefined): Age
   argv.push('--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--append-system-prompt', SANDBOX_NOTE);
   if (model !== undefined) argv.push('--model', model);
   if (input.sessionId !== undefined) argv.push('--session-id', input.sessionId);
-  return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: input.sessionId };
+  if (input.maxBudgetUsd !== undefined) argv.push('--max-budget-usd', String(input.maxBudgetUsd));
+  return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: input.sessionId, enforcesBudget: true };
 }
 
 function codexExec(input: AgentCommandInput, leading: string[], model: string | undefined): AgentCommand {
   const viaStdin = tooLargeForArgument(input.prompt);
-  const argv = ['codex', 'exec', ...leading];
+  // --json: JSONL events, which agentctl turns into progress, usage and results.
+  const argv = ['codex', 'exec', '--json', ...leading];
   if (model !== undefined) argv.push('--model', model);
   // "-" makes codex read the prompt from stdin; "--" keeps a prompt starting with "-" from being an option.
   argv.push(...(viaStdin ? ['-'] : ['--', input.prompt]));
-  return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: undefined };
+  return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: undefined, enforcesBudget: false };
 }
 
 /**
@@ -70,9 +75,9 @@ function codexExec(input: AgentCommandInput, leading: string[], model: string | 
  * is saved next to the prompt, for posting as a PR comment.
  */
 function codexReview(input: AgentCommandInput, model: string | undefined): AgentCommand {
-  const argv = ['codex', 'exec', 'review', '--base', input.base, '--output-last-message', reviewPathFor(input.promptPath)];
+  const argv = ['codex', 'exec', 'review', '--json', '--base', input.base, '--output-last-message', reviewPathFor(input.promptPath)];
   if (model !== undefined) argv.push('--model', model);
-  return { argv, stdin: undefined, promptVia: 'none', env: [], sessionId: undefined };
+  return { argv, stdin: undefined, promptVia: 'none', env: [], sessionId: undefined, enforcesBudget: false };
 }
 
 export function reviewPathFor(promptPath: string): string {
@@ -83,9 +88,9 @@ function geminiCommand(input: AgentCommandInput, model: string | undefined): Age
   const viaStdin = tooLargeForArgument(input.prompt);
   // gemini appends -p to whatever arrives on stdin, so a large prompt goes there with a short pointer.
   // --skip-trust: gemini otherwise refuses a folder it has not been told to trust (exit 55) and drops --yolo.
-  const argv = ['gemini', '-p', viaStdin ? 'Follow the instructions given on standard input.' : input.prompt, '--yolo', '--skip-trust'];
+  const argv = ['gemini', '-p', viaStdin ? 'Follow the instructions given on standard input.' : input.prompt, '--yolo', '--skip-trust', '--output-format', 'stream-json'];
   if (model !== undefined) argv.push('-m', model.startsWith('gemini-') ? model : `gemini-2.5-${model}`);
-  return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: undefined };
+  return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia: viaStdin ? 'stdin' : 'argument', env: [], sessionId: undefined, enforcesBudget: false };
 }
 
 function customCommand(input: AgentCommandInput): AgentCommand {
@@ -108,7 +113,7 @@ function customCommand(input: AgentCommandInput): AgentCommand {
   );
   const viaStdin = input.agent.settings.stdin === true;
   const promptVia = usesPromptArg ? 'argument' : template.some((a) => a.includes('{prompt_file}')) ? 'file' : viaStdin ? 'stdin' : 'none';
-  return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia, env: [], sessionId: undefined };
+  return { argv, stdin: viaStdin ? input.prompt : undefined, promptVia, env: [], sessionId: undefined, enforcesBudget: false };
 }
 
 /** The command line for an agent run: pure data, identical in dry-run and for real. */
@@ -129,7 +134,7 @@ export function buildAgentCommand(input: AgentCommandInput): AgentCommand {
     case 'coderabbit': {
       const argv = ['coderabbit', 'review', '--plain', '--base', input.base];
       if (agent.variant !== undefined) argv.push('--type', agent.variant);
-      command = { argv, stdin: undefined, promptVia: 'none', env: [], sessionId: undefined };
+      command = { argv, stdin: undefined, promptVia: 'none', env: [], sessionId: undefined, enforcesBudget: false };
       break;
     }
     case 'local':

@@ -1,7 +1,7 @@
 import type { RunState } from './status.js';
 
 /** Why agentctl itself stopped a run, if it did. */
-export type StopReason = 'timeout' | 'cancelled';
+export type StopReason = 'timeout' | 'cancelled' | 'idle' | 'budget';
 
 export interface RunEnd {
   /** undefined when nobody could learn the exit code (the process or container vanished). */
@@ -28,7 +28,7 @@ export const MAX_QUESTION_CHARS = 8000;
  */
 export function decideOutcome(end: RunEnd): Outcome {
   if (end.stopReason === 'cancelled') return { state: 'cancelled', reason: 'cancelled', question: undefined };
-  if (end.stopReason === 'timeout') return { state: 'failed', reason: 'timeout', question: undefined };
+  if (end.stopReason !== undefined) return { state: 'failed', reason: end.stopReason, question: undefined };
   const question = end.blockedText?.trim();
   if (question !== undefined && question !== '') {
     const text = question.length > MAX_QUESTION_CHARS ? `${question.slice(0, MAX_QUESTION_CHARS)}…` : question;

@@ -44,8 +44,22 @@ export interface RunStatus {
   /** pid of the agentctl process that claimed a slot and is starting the agent. */
   claimedBy?: number | undefined;
   timeoutSeconds?: number | undefined;
+  /** Stop the run when its output is silent this long; 0 or unset is off. */
+  idleSeconds?: number | undefined;
+  /** Stop the run once the reported cost passes this (for agents that cannot enforce it themselves). */
+  budgetUsd?: number | undefined;
   /** Set when agentctl decided to stop the run, before it stops it. */
-  stopReason?: 'timeout' | 'cancelled' | undefined;
+  stopReason?: 'timeout' | 'cancelled' | 'idle' | 'budget' | undefined;
+  /** The last progress lines of the agent's output (at most 20). */
+  progress?: string[] | undefined;
+  usage?: { inputTokens: number; outputTokens: number; costUsd?: number | undefined } | undefined;
+  turns?: number | undefined;
+  /** Tools the agent asked for and was denied: the result may be incomplete. */
+  deniedTools?: string[] | undefined;
+  /** HEAD when the agent started, to tell whether it changed anything. */
+  startCommit?: string | undefined;
+  /** Completed, but the agent changed nothing and asked nothing. */
+  noChanges?: boolean | undefined;
   pushed?: { branch: string; commit: string } | undefined;
   pullRequest?: { number: number; url: string } | undefined;
   review?: { verdict: 'approve' | 'request-changes' | undefined; posted: boolean } | undefined;
