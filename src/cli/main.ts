@@ -1,11 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { isAgentctlError, ExitCode } from '../core/errors.js';
+import { agentctlVersion as version } from '../version.js';
 import { realDeps, type Deps } from './deps.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -124,6 +119,15 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .option('--wait', 'follow the resumed run to its end')
     .option('--json', 'print JSON')
     .action(invoke(() => import('./commands/answer.js')));
+
+  program
+    .command('replay')
+    .description("dispatch again what a run's manifest recorded")
+    .argument('<workspace>', 'a workspace path, or org/repo/slot')
+    .option('--dry-run', 'prepare and show, without starting the agent')
+    .option('--wait', 'follow the run to its end')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/replay.js')));
 
   program
     .command('freeze')

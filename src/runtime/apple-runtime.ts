@@ -111,6 +111,17 @@ export class AppleRuntime implements ContainerRuntime {
     return result.exitCode === 0;
   }
 
+  async imageId(image: string): Promise<string | undefined> {
+    const result = await this.run(`image inspect ${image}`, ['image', 'inspect', image]);
+    if (result.exitCode !== 0) return undefined;
+    try {
+      const [first] = JSON.parse(result.stdout) as Array<{ index?: { digest?: string }; digest?: string }>;
+      return first?.index?.digest ?? first?.digest;
+    } catch {
+      return undefined;
+    }
+  }
+
   async start(spec: ContainerSpec, env: Env): Promise<{ id: string }> {
     if (spec.stdin) {
       // A detached container has nobody to feed its stdin; the agent would read EOF.

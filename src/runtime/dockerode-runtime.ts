@@ -101,6 +101,14 @@ export class DockerodeRuntime implements ContainerRuntime {
     }
   }
 
+  async imageId(image: string): Promise<string | undefined> {
+    try {
+      return ((await this.docker.getImage(image).inspect()) as { Id?: string }).Id;
+    } catch {
+      return undefined;
+    }
+  }
+
   async start(spec: ContainerSpec, env: Env): Promise<{ id: string }> {
     if (spec.stdin) {
       // A detached container has nobody to feed its stdin; the agent would read EOF.

@@ -36,6 +36,8 @@ export interface ContainerRuntime {
   probe(): Promise<Availability>;
   /** Does the image exist locally? */
   hasImage(image: string): Promise<boolean>;
+  /** The image's ID (a digest), or undefined when the engine cannot say. */
+  imageId(image: string): Promise<string | undefined>;
   /**
    * Create and start a detached container. Pass-through env entries (no
    * value) are resolved from `env` inside the engine call, never written to

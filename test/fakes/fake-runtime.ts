@@ -33,6 +33,10 @@ export class FakeRuntime implements ContainerRuntime {
     return { ...this.availability };
   }
 
+  async imageId(image: string): Promise<string | undefined> {
+    return this.images.has(image) ? `sha256:fake-${image}` : undefined;
+  }
+
   async hasImage(image: string): Promise<boolean> {
     return this.images.has(image);
   }

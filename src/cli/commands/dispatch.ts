@@ -17,6 +17,9 @@ import type { Job } from '../../run/job-store.js';
 import { alreadyRunning } from '../../run/launch-run.js';
 import { readStatus } from '../../run/status-store.js';
 import { runContextFor } from '../run-context.js';
+import { imageCliVersion } from '../../run/cli-version.js';
+import { buildManifest, hostCliVersion, writeManifest, type ReplayRequest } from '../../run/manifest.js';
+import type { RunContext } from '../../run/run-context.js';
 import { submitJob } from '../submit-job.js';
 import { previewRuntime } from '../../runtime/preview-runtime.js';
 
@@ -134,6 +137,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     const prepared = await prepareDispatch(request, config, projectDir, deps, async (prefer) =>
       previewRuntime(prefer, deps.env, deps.platform, deps.user.uid),
     );
+    writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), { createdAt: deps.clock.now(), cliVersion: undefined, imageId: undefined }));
     if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared), null, 2)}\n`);
     else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
     return ExitCode.ok;
@@ -151,6 +155,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       if (status?.state === 'running') throw alreadyRunning(root);
     },
   );
+  writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), await manifestFacts(prepared, ctx, deps)));
   const job = jobFor(prepared, {
     timeoutSeconds: opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent,
     idleSeconds: opts.idleTimeout ?? config.timeouts.idle,
@@ -160,6 +165,34 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     comment: opts.comment,
   });
   return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts);
+}
+
+/** The request as it can be replayed: the repo by its clone URL, so it works from any directory. */
+function replayRequest(opts: DispatchOptions, prepared: PreparedDispatch, task: string | undefined): ReplayRequest {
+  return {
+    repo: prepared.repo.cloneUrl,
+    task,
+    agent: prepared.agent.spec,
+    issue: opts.issue,
+    pr: opts.pr,
+    branch: opts.branch,
+    tag: opts.tag,
+    template: opts.template,
+    persona: opts.persona,
+    planTemplate: opts.planTemplate,
+    var: opts.var,
+    runtime: opts.runtime,
+    gpu: opts.gpu,
+  };
+}
+
+async function manifestFacts(prepared: PreparedDispatch, ctx: RunContext, deps: Deps): Promise<{ createdAt: Date; cliVersion: string | undefined; imageId: string | undefined }> {
+  const cli = prepared.command.argv[0] as string;
+  if (prepared.run.kind === 'host') return { createdAt: deps.clock.now(), cliVersion: await hostCliVersion(cli, { ...deps.env }), imageId: undefined };
+  const runtime = await ctx.runtimes.get(prepared.run.runtime);
+  const imageId = await runtime.imageId(prepared.run.spec.image);
+  const cliVersion = imageId === undefined ? undefined : await imageCliVersion(runtime, prepared.run.spec.image, imageId, cli, prepared.workspace, ctx.home, ctx.env);
+  return { createdAt: deps.clock.now(), cliVersion, imageId };
 }
 
 /** What a queued or started run needs later, in whichever process starts it. */

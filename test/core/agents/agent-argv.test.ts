@@ -16,7 +16,7 @@ const PROMPT_PATH = '/workspace/.meta/prompt.md';
 const REVIEW_PATH = '/workspace/.meta/review.md';
 const defaults = configSchema.parse({});
 
-function build(spec: string, options: { prompt?: string; config?: Config; sessionId?: string } = {}): AgentCommand {
+function build(spec: string, options: { prompt?: string; config?: Config; sessionId?: string; maxBudgetUsd?: number } = {}): AgentCommand {
   const config = options.config ?? defaults;
   return buildAgentCommand({
     agent: resolveAgent(spec, config),
@@ -24,12 +24,17 @@ function build(spec: string, options: { prompt?: string; config?: Config; sessio
     promptPath: PROMPT_PATH,
     base: 'main',
     sessionId: options.sessionId,
+    maxBudgetUsd: options.maxBudgetUsd,
   });
 }
 
 const CLAUDE_TAIL = ['--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--append-system-prompt', SANDBOX_NOTE];
-const CODEX_YOLO = ['codex', 'exec', '--dangerously-bypass-approvals-and-sandbox'];
-const LOCAL_HEAD = ['codex', 'exec', '--oss', '--local-provider', 'ollama', '--dangerously-bypass-approvals-and-sandbox'];
+// --json comes right after exec: codex then prints JSONL events that agentctl parses.
+const CODEX_YOLO = ['codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox'];
+const LOCAL_HEAD = ['codex', 'exec', '--json', '--oss', '--local-provider', 'ollama', '--dangerously-bypass-approvals-and-sandbox'];
+
+const GEMINI_TAIL = ['--yolo', '--skip-trust', '--output-format', 'stream-json'];
+const REVIEW_HEAD = ['codex', 'exec', 'review', '--json', '--base', 'main', '--output-last-message', REVIEW_PATH];
 
 const custom = configSchema.parse({
   agents: {
@@ -47,10 +52,10 @@ describe('buildAgentCommand: built-in agents', () => {
     ['codex', undefined, [...CODEX_YOLO, '--', P], 'argument'],
     ['codex:gpt-5', undefined, [...CODEX_YOLO, '--model', 'gpt-5', '--', P], 'argument'],
     // codex's own reviewer diffs against the base; it takes no free-form prompt.
-    ['codex:review', undefined, ['codex', 'exec', 'review', '--base', 'main', '--output-last-message', REVIEW_PATH], 'none'],
-    ['gemini', undefined, ['gemini', '-p', P, '--yolo', '--skip-trust'], 'argument'],
-    ['gemini:flash', undefined, ['gemini', '-p', P, '--yolo', '--skip-trust', '-m', 'gemini-2.5-flash'], 'argument'],
-    ['gemini:gemini-2.5-pro', undefined, ['gemini', '-p', P, '--yolo', '--skip-trust', '-m', 'gemini-2.5-pro'], 'argument'],
+    ['codex:review', undefined, REVIEW_HEAD, 'none'],
+    ['gemini', undefined, ['gemini', '-p', P, ...GEMINI_TAIL], 'argument'],
+    ['gemini:flash', undefined, ['gemini', '-p', P, ...GEMINI_TAIL, '-m', 'gemini-2.5-flash'], 'argument'],
+    ['gemini:gemini-2.5-pro', undefined, ['gemini', '-p', P, ...GEMINI_TAIL, '-m', 'gemini-2.5-pro'], 'argument'],
     ['coderabbit', undefined, ['coderabbit', 'review', '--plain', '--base', 'main'], 'none'],
     ['coderabbit:uncommitted', undefined, ['coderabbit', 'review', '--plain', '--base', 'main', '--type', 'uncommitted'], 'none'],
     ['local', undefined, [...LOCAL_HEAD, '--model', 'devstral-24b', '--', P], 'argument'],
@@ -80,6 +85,47 @@ describe('buildAgentCommand: built-in agents', () => {
   });
 });
 
+describe('buildAgentCommand: budget', () => {
+  it.each<[string, boolean]>([
+    ['claude', true],
+    ['claude:opus', true],
+    ['codex', false],
+    ['codex:review', false],
+    ['gemini', false],
+    ['coderabbit', false],
+    ['local', false],
+  ])('%s enforces a budget itself: %s', (spec, enforces) => {
+    expect(build(spec).enforcesBudget).toBe(enforces);
+  });
+
+  it.each([['argbot'], ['filebot'], ['stdinbot'], ['nobot']])('custom agent %s does not enforce a budget', (spec) => {
+    expect(build(spec, { config: custom, maxBudgetUsd: 2 }).enforcesBudget).toBe(false);
+  });
+
+  it.each<[string, number, string[]]>([
+    ['claude', 2.5, ['claude', '-p', P, ...CLAUDE_TAIL, '--max-budget-usd', '2.5']],
+    ['claude:opus', 10, ['claude', '-p', P, ...CLAUDE_TAIL, '--model', 'opus', '--session-id', 'sess-9', '--max-budget-usd', '10']],
+  ])('%s gets --max-budget-usd %s at the end', (spec, budget, argv) => {
+    const sessionId = spec === 'claude:opus' ? 'sess-9' : undefined;
+    expect(build(spec, { maxBudgetUsd: budget, ...(sessionId === undefined ? {} : { sessionId }) }).argv).toStrictEqual(argv);
+  });
+
+  it('claude gets no --max-budget-usd without a budget', () => {
+    expect(build('claude').argv).not.toContain('--max-budget-usd');
+  });
+
+  it.each([['codex'], ['codex:review'], ['gemini'], ['coderabbit'], ['local']])('%s never gets --max-budget-usd (agentctl watches the cost)', (spec) => {
+    const argv = build(spec, { maxBudgetUsd: 3 }).argv;
+    expect(argv).not.toContain('--max-budget-usd');
+    expect(argv).not.toContain('3');
+  });
+
+  it('claude keeps --max-budget-usd before configured args', () => {
+    const config = configSchema.parse({ agents: { claude: { args: ['--max-turns', '5'] } } });
+    expect(build('claude', { config, maxBudgetUsd: 1 }).argv).toStrictEqual(['claude', '-p', P, ...CLAUDE_TAIL, '--max-budget-usd', '1', '--max-turns', '5']);
+  });
+});
+
 describe('buildAgentCommand: config settings for built-ins', () => {
   const configured = configSchema.parse({
     agents: {
@@ -96,8 +142,8 @@ describe('buildAgentCommand: config settings for built-ins', () => {
     ['claude:opus', ['claude', '-p', P, ...CLAUDE_TAIL, '--model', 'opus', '--max-turns', '5']],
     ['codex', [...CODEX_YOLO, '--model', 'o3', '-c', 'model_reasoning_effort=high', '--', P]],
     ['codex:gpt-5', [...CODEX_YOLO, '--model', 'gpt-5', '-c', 'model_reasoning_effort=high', '--', P]],
-    ['codex:review', ['codex', 'exec', 'review', '--base', 'main', '--output-last-message', REVIEW_PATH, '--model', 'o3', '-c', 'model_reasoning_effort=high']],
-    ['gemini', ['gemini', '-p', P, '--yolo', '--skip-trust', '--sandbox']],
+    ['codex:review', [...REVIEW_HEAD, '--model', 'o3', '-c', 'model_reasoning_effort=high']],
+    ['gemini', ['gemini', '-p', P, ...GEMINI_TAIL, '--sandbox']],
     ['coderabbit', ['coderabbit', 'review', '--plain', '--base', 'main', '--config', 'cr.yaml']],
     ['local', [...LOCAL_HEAD, '--model', 'llama3', '--profile', 'lab', '--', P]],
     ['local:qwen3', [...LOCAL_HEAD, '--model', 'qwen3', '--profile', 'lab', '--', P]],
@@ -115,7 +161,7 @@ describe('buildAgentCommand: custom agents', () => {
     ['nobot', ['nobot', '--check'], 'none', undefined, []],
   ])('%s', (spec, argv, promptVia, stdin, env) => {
     const command = build(spec, { config: custom });
-    expect(command).toStrictEqual({ argv, stdin, promptVia, env, sessionId: undefined });
+    expect(command).toStrictEqual({ argv, stdin, promptVia, env, sessionId: undefined, enforcesBudget: false });
   });
 });
 
@@ -130,8 +176,8 @@ describe('buildAgentCommand: large prompts', () => {
     ['claude', ['claude', '-p', ...CLAUDE_TAIL]],
     ['claude:opus', ['claude', '-p', ...CLAUDE_TAIL, '--model', 'opus']],
     ['codex', [...CODEX_YOLO, '-']],
-    ['gemini', ['gemini', '-p', 'Follow the instructions given on standard input.', '--yolo', '--skip-trust']],
-    ['gemini:flash', ['gemini', '-p', 'Follow the instructions given on standard input.', '--yolo', '--skip-trust', '-m', 'gemini-2.5-flash']],
+    ['gemini', ['gemini', '-p', 'Follow the instructions given on standard input.', ...GEMINI_TAIL]],
+    ['gemini:flash', ['gemini', '-p', 'Follow the instructions given on standard input.', ...GEMINI_TAIL, '-m', 'gemini-2.5-flash']],
     ['local', [...LOCAL_HEAD, '--model', 'devstral-24b', '-']],
   ])('%s switches to stdin above 100 KiB', (spec, argv) => {
     const command = build(spec, { prompt: big });
@@ -160,11 +206,12 @@ describe('buildAgentCommand: large prompts', () => {
   it('codex:review ignores the prompt, however large', () => {
     const command = build('codex:review', { prompt: big });
     expect(command).toStrictEqual({
-      argv: ['codex', 'exec', 'review', '--base', 'main', '--output-last-message', REVIEW_PATH],
+      argv: REVIEW_HEAD,
       stdin: undefined,
       promptVia: 'none',
       env: ['CODEX_API_KEY', 'OPENAI_API_KEY'],
       sessionId: undefined,
+      enforcesBudget: false,
     });
   });
 

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AgentctlError, ExitCode } from '../../core/errors.js';
+import { configuredImage, shortId } from '../../core/image/agent-image.js';
+import { PACKAGE_ROOT } from '../../templates/template-store.js';
+import type { Deps } from '../deps.js';
+import { realBuilderFactory, runtimeOption, selectImageRuntime, type BuilderFactory } from '../image-runtime.js';
+import { loadConfigFor } from '../load.js';
+import { parseOptions } from '../parse-options.js';
+
+export const CONTAINERFILE = 'Containerfile';
+/** The Containerfile's own default for BASE. */
+export const DEFAULT_BASE = 'debian:bookworm-slim';
+/** Labels every image built by agentctl carries; the hash tells whether an image is from this Containerfile and base. */
+export const LABEL_CONTAINERFILE = 'dev.agentctl.containerfile-sha256';
+export const LABEL_BASE = 'dev.agentctl.base';
+export const LABEL_VERSION = 'dev.agentctl.version';
+
+export const imageBuildOptions = z.object({
+  runtime: runtimeOption,
+  base: z.string().min(1, 'needs an image name').optional(),
+  tag: z.string().min(1, 'needs an image name').optional(),
+  json: z.boolean().default(false),
+  config: z.string().optional(),
+});
+
+export interface ImageSeams {
+  builders?: BuilderFactory;
+  /** Where the Containerfile is; agentctl's own package by default. */
+  packageRoot?: string;
+}
+
+/** sha256 of the Containerfile's text and the base: what an up-to-date image was built from. */
+export function buildFingerprint(containerfile: string, base: string): string {
+  return createHash('sha256').update(containerfile).update('\0').update(base).digest('hex');
+}
+
+function packageVersion(root: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function run(raw: unknown, deps: Deps, seams: ImageSeams = {}): Promise<number> {
+  const opts = parseOptions(imageBuildOptions, raw, 'image build');
+  const { config } = await loadConfigFor(deps, opts.config);
+  const root = seams.packageRoot ?? PACKAGE_ROOT;
+  const path = join(root, CONTAINERFILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new AgentctlError('containerfile_missing', `cannot read the Containerfile shipped with agentctl at ${path}: ${(error as Error).message}`, {
+      exitCode: ExitCode.environment,
+      hint: 'reinstall agentctl; the package ships its Containerfile next to package.json',
+      cause: error,
+    });
+  }
+  const tag = opts.tag ?? configuredImage(config, deps.env).image;
+  const base = opts.base ?? DEFAULT_BASE;
+  const runtime = await selectImageRuntime(deps, config, opts.runtime);
+  const builder = await (seams.builders ?? realBuilderFactory)(runtime, config, deps);
+
+  const started = deps.clock.now().getTime();
+  deps.io.err(`building ${tag} with ${runtime} from ${path} (base ${base})\n`);
+  const { id } = await builder.build(
+    {
+      contextDir: root,
+      files: [CONTAINERFILE],
+      containerfile: CONTAINERFILE,
+      tag,
+      buildArgs: opts.base === undefined ? {} : { BASE: opts.base },
+      labels: { [LABEL_CONTAINERFILE]: buildFingerprint(text, base), [LABEL_BASE]: base, [LABEL_VERSION]: packageVersion(root) },
+      hostNetwork: true,
+    },
+    (line) => deps.io.err(`  ${line}\n`),
+  );
+  const seconds = Math.round((deps.clock.now().getTime() - started) / 1000);
+  if (opts.json) {
+    deps.io.out(`${JSON.stringify({ image: tag, id: id ?? null, runtime, base, containerfile: path, seconds }, null, 2)}\n`);
+  } else {
+    deps.io.out(`${tag}${id === undefined ? '' : ` ${shortId(id)}`}\n`);
+    deps.io.err(`built ${tag} with ${runtime} in ${seconds} s\n`);
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,73 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { AGENT_WORKDIR, LABEL_PREFIX, WORKSPACE_MOUNT, type ContainerSpec } from '../core/container/container-spec.js';
+import { writeJsonAtomic } from '../fs/atomic-write.js';
+import type { ContainerRuntime, Env } from '../runtime/runtime.js';
+
+type Cache = Record<string, Record<string, string>>;
+
+function cachePath(home: string): string {
+  return join(home, 'cache', 'cli-versions.json');
+}
+
+function readCache(home: string): Cache {
+  try {
+    return JSON.parse(readFileSync(cachePath(home), 'utf8')) as Cache;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The version of an agent CLI inside an image, asked once per image ID (a
+ * throwaway container running `<cli> --version`) and cached.
+ */
+export async function imageCliVersion(
+  runtime: ContainerRuntime,
+  image: string,
+  imageId: string,
+  cli: string,
+  workspace: string,
+  home: string,
+  env: Env,
+): Promise<string | undefined> {
+  const cache = readCache(home);
+  const known = cache[imageId]?.[cli];
+  if (known !== undefined) return known;
+  const out = join(workspace, '.meta', 'cli-version.txt');
+  const spec: ContainerSpec = {
+    image,
+    name: `agentctl-version-${Date.now().toString(36)}`,
+    labels: { [`${LABEL_PREFIX}.role`]: 'cli-version' },
+    workspace: { hostPath: workspace, containerPath: WORKSPACE_MOUNT },
+    configMounts: [],
+    workdir: AGENT_WORKDIR,
+    env: [{ name: 'HOME', value: '/tmp' }],
+    // Root only to write the answer into a workspace the agent user does not own yet; the command is just --version.
+    user: '0:0',
+    gpu: false,
+    hostGateway: false,
+    argv: ['sh', '-c', `"$0" --version > ${WORKSPACE_MOUNT}/.meta/cli-version.txt 2>&1`, cli],
+    stdin: false,
+  };
+  let version: string | undefined;
+  try {
+    const { id } = await runtime.start(spec, env);
+    try {
+      const { exitCode } = await runtime.wait(id);
+      if (exitCode === 0) version = readFileSync(out, 'utf8').trim().split('\n')[0];
+    } finally {
+      await runtime.remove(id);
+    }
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(out, { force: true });
+  }
+  if (version !== undefined) {
+    mkdirSync(dirname(cachePath(home)), { recursive: true });
+    cache[imageId] = { ...(cache[imageId] ?? {}), [cli]: version };
+    writeJsonAtomic(cachePath(home), cache);
+  }
+  return version;
+}
