@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { buildAgentCommand, type AgentCommand } from '../core/agents/agent-argv.js';
 import { resolveAgent, type ResolvedAgent } from '../core/agents/resolve-agent.js';
 import type { Config } from '../core/config/schema.js';
@@ -20,6 +20,7 @@ import { adhocId, assertNumber, assertRefName, describeTarget, type Target } fro
 import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
+import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Deps } from '../cli/deps.js';
 import { stateHome } from '../cli/deps.js';
@@ -82,6 +83,10 @@ export interface PreparedDispatch {
   issueTitle: string | undefined;
   /** Forge problems met while preparing; never fatal. */
   warnings: string[];
+  /** Files copied into a new checkout (repos.<repo>.copy). */
+  copies: CopyStep[];
+  /** Command run in the workspace before the agent (repos.<repo>.setup). */
+  setup: string | undefined;
 }
 
 /** Ollama on the host, seen from a container through the host gateway. */
@@ -160,6 +165,18 @@ async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Tar
     return { text: issueContext(issue, human), link, issueTitle: issue.title, warnings: [] };
   } catch (error) {
     return { text: '', link, issueTitle: undefined, warnings: [`no ${target.kind === 'pr' ? 'pull request' : 'issue'} context from forge ${forge.key}: ${(error as Error).message}`] };
+  }
+}
+
+/** Copy the configured untracked files into a new checkout; a missing source is an error naming it. */
+function copyIntoCheckout(repoDir: string, copies: readonly CopyStep[]): void {
+  for (const step of copies) {
+    const source = isAbsolute(step.from) ? step.from : join(repoDir, step.from);
+    if (!existsSync(source)) {
+      throw usageError('copy_source_missing', `repos.<repo>.copy: ${step.from} does not exist`, 'fix the copy list in the config, or create the file');
+    }
+    mkdirSync(dirname(join(repoDir, step.to)), { recursive: true });
+    copyFileSync(source, join(repoDir, step.to));
   }
 }
 
@@ -265,9 +282,11 @@ export async function prepareDispatch(
   const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, forgeContext.base ?? repoSettings?.base ?? config.defaults.base);
   for (const warning of forgeContext.warnings) deps.io.err(`warning: ${warning}\n`);
   let prompt = '';
-  const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root) => {
+  const copies = planCopies(repoSettings?.copy ?? [], deps.home);
+  const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root, fresh) => {
     // The running agent's prompt and files are not ours to touch.
     await settleExisting(root);
+    if (fresh) copyIntoCheckout(join(root, 'repo'), copies);
     const record = JSON.parse(readFileSync(join(root, '.meta', 'workspace.json'), 'utf8')) as WorkspaceRecord;
     prompt = assemblePrompt({
       ...promptParts,
@@ -292,7 +311,13 @@ export async function prepareDispatch(
   let run: RunPlan;
   if (runtime === undefined) {
     const files = runFiles(wsPlan.root, agent.base, false);
-    const argv = wrapHostArgv(command.argv, { log: files.log, stdin: command.stdin === undefined ? undefined : files.prompt, exitCode: files.exitCode, pid: files.pid });
+    const argv = wrapHostArgv(command.argv, {
+      log: files.log,
+      stdin: command.stdin === undefined ? undefined : files.prompt,
+      exitCode: files.exitCode,
+      pid: files.pid,
+      setup: repoSettings?.setup,
+    });
     run = { kind: 'host', cwd: wsPlan.repoDir, argv, env: envPassed.map((name) => ({ name })) };
   } else {
     const chosen = runtime;
@@ -312,7 +337,7 @@ export async function prepareDispatch(
       hostUser: deps.user,
       gpu: req.gpu ?? config.runtime.gpu,
       runtime: chosen,
-      argv: wrapContainerArgv(command.argv, { log: files.log, stdin: command.stdin === undefined ? undefined : files.prompt }),
+      argv: wrapContainerArgv(command.argv, { log: files.log, stdin: command.stdin === undefined ? undefined : files.prompt, setup: repoSettings?.setup }),
       stdin: false,
       extraEnv: agent.builtin === 'local' && deps.env.CODEX_OSS_BASE_URL === undefined ? [{ name: 'CODEX_OSS_BASE_URL', value: LOCAL_MODEL_URL }] : [],
     });
@@ -338,5 +363,7 @@ export async function prepareDispatch(
     forge: forgeContext.link,
     issueTitle: forgeContext.issueTitle,
     warnings: forgeContext.warnings,
+    copies,
+    setup: repoSettings?.setup,
   };
 }

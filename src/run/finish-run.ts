@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
+import { SETUP_FAILED_EXIT } from '../core/run/wrap-argv.js';
 import { applyOutcome } from '../core/schedule/scheduler.js';
 import { finishActions } from '../core/forge/forge-plan.js';
 import { applyForgeActions } from './forge-hooks.js';
@@ -132,15 +133,16 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
   // The agent's last words are read before the outcome is written.
   const status = ingestOutput(ended, agentBaseOf(ended), ctx.clock.now(), true);
   const outcome = decideOutcome(end);
+  const job = readJob(status.workspace);
+  const setupFailed = outcome.state === 'failed' && end.stopReason === undefined && end.exitCode === SETUP_FAILED_EXIT && job?.setup !== undefined;
   let final: RunStatus = {
     ...status,
     state: outcome.state,
     exitCode: end.exitCode,
-    reason: outcome.reason,
+    reason: setupFailed ? `the setup command failed: ${job?.setup ?? ''} (see the agent log)` : outcome.reason,
     question: outcome.question,
     hint: end.stopReason === undefined ? undefined : stopHint(status),
   };
-  const job = readJob(status.workspace);
   // Review agents change nothing, so there is nothing of theirs to check.
   if (outcome.state === 'completed' && ctx.config.qa.enabled && job?.review !== true) {
     try {

@@ -36,6 +36,8 @@ export interface Job {
   push: boolean;
   /** Post the review as one PR comment. */
   comment: boolean;
+  /** repos.<repo>.setup, run in the workspace before the agent. */
+  setup?: string | undefined;
   /** A review agent (codex:review, coderabbit): no QA after it. */
   review: boolean;
 }

@@ -88,7 +88,8 @@ export async function prepareWorkspace(
   git: GitClient,
   plan: WorkspacePlan,
   now: Date,
-  finish?: (tmpRoot: string) => Promise<void>,
+  /** Last steps inside the workspace; `fresh` is false when an existing one is reused. */
+  finish?: (root: string, fresh: boolean) => Promise<void>,
 ): Promise<PreparedWorkspace> {
   const existing = existsSync(plan.root) ? readRecord(plan.metaDir) : undefined;
   if (existsSync(plan.root)) {
@@ -98,7 +99,7 @@ export async function prepareWorkspace(
         hint: existing === undefined ? 'remove it, or run agentctl gc' : `it belongs to ${existing.repo} ${describeTarget(existing.target)}; remove it or pick another target`,
       });
     }
-    if (finish !== undefined) await finish(plan.root);
+    if (finish !== undefined) await finish(plan.root, false);
     return { plan, record: existing, reused: true, mirrorCreated: false };
   }
 
@@ -128,7 +129,7 @@ export async function prepareWorkspace(
       createdAt: now.toISOString(),
     };
     writeJsonAtomic(join(tmpMeta, WORKSPACE_RECORD), record);
-    if (finish !== undefined) await finish(tmpRoot);
+    if (finish !== undefined) await finish(tmpRoot, true);
     try {
       renameSync(tmpRoot, plan.root);
     } catch (error) {

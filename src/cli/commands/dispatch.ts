@@ -76,6 +76,9 @@ export function previewJson(p: PreparedDispatch): Record<string, unknown> {
     sessionId: p.command.sessionId ?? null,
     run: p.run.kind === 'container' ? { kind: 'container', runtime: p.run.runtime, image: p.run.spec.image, argv: p.run.argv } : { kind: 'host', cwd: p.run.cwd, argv: p.run.argv },
     env: { passed: p.envPassed, missing: p.envMissing },
+    copies: p.copies,
+    setup: p.setup ?? null,
+    warnings: p.warnings,
   };
 }
 
@@ -89,6 +92,8 @@ function renderPreview(p: PreparedDispatch, color: boolean): string {
   out += row('Checkout', p.record.base === undefined || p.record.branch === p.record.base ? where : `${where}, base ${p.record.base}`);
   out += row('Agent', `${p.agent.spec} ${c.dim(`(pool ${p.agent.pool}, ${p.run.kind === 'container' ? `${p.run.runtime} container ${p.run.spec.image}` : 'on the host'})`)}`);
   out += row('Prompt', `${p.promptPath} ${c.dim(`(${Buffer.byteLength(p.prompt)} bytes, template ${p.template}${p.persona ? `, persona ${p.persona}` : ''}${p.plan ? `, plan ${p.plan}` : ''})`)}`);
+  for (const copy of p.copies) out += row('Copy', `${copy.from} → repo/${copy.to}`);
+  if (p.setup !== undefined) out += row('Setup', `${p.setup} ${c.dim('(runs in the workspace before the agent)')}`);
   out += row('Env', `${p.envPassed.length > 0 ? p.envPassed.join(' ') : '(none set)'}${p.envMissing.length > 0 ? c.dim(`  not set: ${p.envMissing.join(' ')}`) : ''}`);
   out += `\n${c.cyan('--- prompt ---')}\n${p.prompt}${c.cyan('--- command ---')}\n`;
   if (p.run.kind === 'host') out += `cd ${p.run.cwd} && `;
@@ -223,5 +228,6 @@ export function jobFor(
     push: settings.push,
     comment: settings.comment,
     review: prepared.agent.spec === 'codex:review' || prepared.agent.base === 'coderabbit',
+    setup: prepared.setup,
   };
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AgentctlError, ExitCode } from '../../core/errors.js';
+import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
 import { configuredImage, shortId } from '../../core/image/agent-image.js';
 import { PACKAGE_ROOT } from '../../templates/template-store.js';
-import type { Deps } from '../deps.js';
+import { stateHome, type Deps } from '../deps.js';
 import { realBuilderFactory, runtimeOption, selectImageRuntime, type BuilderFactory } from '../image-runtime.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
@@ -17,11 +17,24 @@ export const DEFAULT_BASE = 'debian:bookworm-slim';
 export const LABEL_CONTAINERFILE = 'dev.agentctl.containerfile-sha256';
 export const LABEL_BASE = 'dev.agentctl.base';
 export const LABEL_VERSION = 'dev.agentctl.version';
+/** The directory of the build context the Containerfile copies extra CA certificates from. */
+export const EXTRA_CERTS_DIR = 'extra-certs';
+
+/**
+ * Extra CA certificates to trust inside the image: --ca-file, else the file
+ * NODE_EXTRA_CA_CERTS names (what this machine's Node already trusts).
+ */
+export function extraCaFile(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): { path: string; from: string } | undefined {
+  if (flag !== undefined) return { path: flag, from: '--ca-file' };
+  const fromEnv = env.NODE_EXTRA_CA_CERTS;
+  return fromEnv !== undefined && fromEnv !== '' ? { path: fromEnv, from: 'NODE_EXTRA_CA_CERTS' } : undefined;
+}
 
 export const imageBuildOptions = z.object({
   runtime: runtimeOption,
   base: z.string().min(1, 'needs an image name').optional(),
   tag: z.string().min(1, 'needs an image name').optional(),
+  caFile: z.string().min(1, 'needs a file of PEM certificates').optional(),
   json: z.boolean().default(false),
   config: z.string().optional(),
 });
@@ -62,23 +75,43 @@ export async function run(raw: unknown, deps: Deps, seams: ImageSeams = {}): Pro
   }
   const tag = opts.tag ?? configuredImage(config, deps.env).image;
   const base = opts.base ?? DEFAULT_BASE;
+  const ca = extraCaFile(opts.caFile, deps.env);
   const runtime = await selectImageRuntime(deps, config, opts.runtime);
   const builder = await (seams.builders ?? realBuilderFactory)(runtime, config, deps);
 
+  // The context: the Containerfile and extra-certs/ (empty, or the CA file), nothing else.
+  const tmp = join(stateHome(deps), 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  const context = mkdtempSync(join(tmp, 'image-build-'));
+  let id: string | undefined;
   const started = deps.clock.now().getTime();
-  deps.io.err(`building ${tag} with ${runtime} from ${path} (base ${base})\n`);
-  const { id } = await builder.build(
-    {
-      contextDir: root,
-      files: [CONTAINERFILE],
-      containerfile: CONTAINERFILE,
-      tag,
-      buildArgs: opts.base === undefined ? {} : { BASE: opts.base },
-      labels: { [LABEL_CONTAINERFILE]: buildFingerprint(text, base), [LABEL_BASE]: base, [LABEL_VERSION]: packageVersion(root) },
-      hostNetwork: true,
-    },
-    (line) => deps.io.err(`  ${line}\n`),
-  );
+  try {
+    writeFileSync(join(context, CONTAINERFILE), text);
+    mkdirSync(join(context, EXTRA_CERTS_DIR));
+    if (ca !== undefined) {
+      try {
+        copyFileSync(ca.path, join(context, EXTRA_CERTS_DIR, 'agentctl-extra.crt'));
+      } catch (error) {
+        throw usageError('ca_file_unreadable', `cannot read the CA certificates ${ca.path} (${ca.from}): ${(error as Error).message}`, 'pass a readable PEM file with --ca-file');
+      }
+      deps.io.err(`trusting the extra CA certificates in ${ca.path} (${ca.from})\n`);
+    }
+    deps.io.err(`building ${tag} with ${runtime} from ${path} (base ${base})\n`);
+    ({ id } = await builder.build(
+      {
+        contextDir: context,
+        files: [CONTAINERFILE, EXTRA_CERTS_DIR],
+        containerfile: CONTAINERFILE,
+        tag,
+        buildArgs: opts.base === undefined ? {} : { BASE: opts.base },
+        labels: { [LABEL_CONTAINERFILE]: buildFingerprint(text, base), [LABEL_BASE]: base, [LABEL_VERSION]: packageVersion(root) },
+        hostNetwork: true,
+      },
+      (line) => deps.io.err(`  ${line}\n`),
+    ));
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
   const seconds = Math.round((deps.clock.now().getTime() - started) / 1000);
   if (opts.json) {
     deps.io.out(`${JSON.stringify({ image: tag, id: id ?? null, runtime, base, containerfile: path, seconds }, null, 2)}\n`);

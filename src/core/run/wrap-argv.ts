@@ -5,10 +5,15 @@
  * (codex waits on an open stdin). The agent argv stays separate arguments:
  * "$@" is never re-parsed by the shell.
  */
-export function wrapContainerArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined }): string[] {
-  const script = `exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1`;
-  return ['env', `AGENTCTL_LOG=${paths.log}`, `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`, 'sh', '-c', script, 'agentctl-run', ...argv];
+export function wrapContainerArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined; setup?: string | undefined }): string[] {
+  const run = `exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1`;
+  const script = paths.setup === undefined ? run : `sh -c "$AGENTCTL_SETUP" < /dev/null >> "$AGENTCTL_LOG" 2>&1 || exit ${SETUP_FAILED_EXIT}; ${run}`;
+  const setup = paths.setup === undefined ? [] : [`AGENTCTL_SETUP=${paths.setup}`];
+  return ['env', `AGENTCTL_LOG=${paths.log}`, `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`, ...setup, 'sh', '-c', script, 'agentctl-run', ...argv];
 }
+
+/** The exit code a wrapper reports when the repo's setup command failed, so the agent never started. */
+export const SETUP_FAILED_EXIT = 97;
 
 /**
  * On the host nobody but our parent could collect the exit code of a
@@ -17,16 +22,25 @@ export function wrapContainerArgv(argv: readonly string[], paths: { log: string;
  * pid first, so a run is found again even if agentctl died right after
  * starting it.
  */
-export function wrapHostArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined; exitCode: string; pid: string }): string[] {
+export function wrapHostArgv(
+  argv: readonly string[],
+  paths: { log: string; stdin: string | undefined; exitCode: string; pid: string; setup?: string | undefined },
+): string[] {
+  const agent = '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?';
+  const run =
+    paths.setup === undefined
+      ? agent
+      : `if sh -c "$AGENTCTL_SETUP" < /dev/null >> "$AGENTCTL_LOG" 2>&1; then ${agent}; else code=${SETUP_FAILED_EXIT}; fi`;
   const script =
     'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; ' +
-    '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
+    `${run}; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"`;
   return [
     'env',
     `AGENTCTL_LOG=${paths.log}`,
     `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`,
     `AGENTCTL_EXIT=${paths.exitCode}`,
     `AGENTCTL_PID=${paths.pid}`,
+    ...(paths.setup === undefined ? [] : [`AGENTCTL_SETUP=${paths.setup}`]),
     'sh',
     '-c',
     script,
