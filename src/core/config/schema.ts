@@ -68,7 +68,15 @@ export const configSchema = z
       .describe('Forges by key; github.com (token in GITHUB_TOKEN) when none are configured.'),
     agents: z.record(z.string(), agentSchema).default({}).describe('Built-in agent overrides and custom agents.'),
     pools: z
-      .record(z.string(), z.object({ limit: z.number().int().positive(), agents: z.array(z.string()).optional() }).strict())
+      .record(
+        z.string(),
+        z
+          .object({
+            limit: z.number().int().positive().describe('Agents of this pool running at once.'),
+            agents: z.array(z.string()).optional().describe('Agents that count against this pool (default: the agent of the same name).'),
+          })
+          .strict(),
+      )
       .default({})
       .describe('Concurrency limit per pool.'),
     concurrency: z
