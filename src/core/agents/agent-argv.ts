@@ -4,7 +4,8 @@ import type { ResolvedAgent } from './resolve-agent.js';
 /** A single argv element may not exceed 128 KiB on Linux (MAX_ARG_STRLEN); stay well below. */
 export const MAX_PROMPT_ARG_BYTES = 100 * 1024;
 
-export const DEFAULT_LOCAL_MODEL = 'devstral-24b';
+/** Devstral 24B, by the name Ollama gives it. */
+export const DEFAULT_LOCAL_MODEL = 'devstral:24b';
 
 export const SANDBOX_NOTE =
   'You run non-interactively inside an agentctl sandbox: the repository is at /workspace/repo, no human is watching, ' +

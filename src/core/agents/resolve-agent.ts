@@ -36,11 +36,11 @@ export function resolveAgent(spec: string, config: Config): ResolvedAgent {
       `use one of: ${known.join(', ')}; or add a custom agent with a "command" under "agents:" in the config`,
     );
   }
-  if (variant !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(variant)) {
+  if (variant !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(variant)) {
     throw usageError(
       'invalid_agent_variant',
       `invalid model or variant ${JSON.stringify(variant)} in --agent ${JSON.stringify(spec)}`,
-      'use letters, digits, ".", "_" and "-", for example --agent claude:sonnet',
+      'use letters, digits, ".", "_", "-" and ":", for example --agent claude:sonnet or --agent local:devstral:24b',
     );
   }
   const pool =

@@ -1,7 +1,7 @@
 /** agentctl's one vocabulary for what any agent is doing, whatever its CLI prints. */
 export type AgentEvent =
   | { type: 'started'; sessionId?: string | undefined; model?: string | undefined }
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; /** A piece of a longer message, streamed. */ delta?: boolean | undefined }
   | { type: 'tool'; name: string; detail?: string | undefined }
   | {
       type: 'usage';

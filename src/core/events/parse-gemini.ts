@@ -8,7 +8,9 @@ export function parseGeminiLine(line: string): AgentEvent[] {
     case 'init':
       return [{ type: 'started', sessionId: str(event.session_id), model: str(event.model) }];
     case 'message':
-      return str(event.role) === 'assistant' && str(event.content) !== undefined ? [{ type: 'text', text: clipText(str(event.content) as string) }] : [];
+      return str(event.role) === 'assistant' && str(event.content) !== undefined
+        ? [{ type: 'text', text: clipText(str(event.content) as string), delta: event.delta === true ? true : undefined }]
+        : [];
     case 'tool_use':
       return [{ type: 'tool', name: clipText(str(event.tool_name) ?? 'tool', 100), detail: clipText(JSON.stringify(event.parameters ?? {}), 200) }];
     case 'error':

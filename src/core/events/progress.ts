@@ -14,6 +14,8 @@ export interface RunProgress {
   turns: number | undefined;
   sessionId: string | undefined;
   deniedTools: string[];
+  /** The last tail line is a streamed message still growing. */
+  streaming?: boolean | undefined;
 }
 
 export const EMPTY_PROGRESS: RunProgress = { tail: [], inputTokens: 0, outputTokens: 0, costUsd: undefined, turns: undefined, sessionId: undefined, deniedTools: [] };
@@ -49,8 +51,17 @@ function progressLine(event: AgentEvent): string | undefined {
 
 /** Fold events into the progress: a rolling tail, summed usage, turns, session, denied tools. */
 export function applyEvents(progress: RunProgress, events: readonly AgentEvent[]): RunProgress {
-  const next: RunProgress = { ...progress, tail: [...progress.tail], deniedTools: [...progress.deniedTools] };
+  const next: RunProgress = { ...progress, tail: [...progress.tail], deniedTools: [...progress.deniedTools], streaming: progress.streaming };
   for (const event of events) {
+    // Streamed pieces of one message grow the same progress line instead of each taking one.
+    if (event.type === 'text' && event.delta === true) {
+      const last = next.tail.length - 1;
+      if (next.streaming === true && last >= 0) next.tail[last] = `${next.tail[last]}${event.text.replace(/\n/g, ' ')}`.slice(0, 300);
+      else next.tail.push(event.text.replace(/\n/g, ' ').trim().slice(0, 300));
+      next.streaming = true;
+      continue;
+    }
+    next.streaming = false;
     const line = progressLine(event);
     if (line !== undefined && line !== '') next.tail.push(line.slice(0, 300));
     if (event.type === 'started' && event.sessionId !== undefined) next.sessionId = event.sessionId;
