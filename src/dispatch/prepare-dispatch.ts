@@ -26,7 +26,7 @@ import type { Deps } from '../cli/deps.js';
 import { stateHome } from '../cli/deps.js';
 import { userConfigPath } from '../config/load-config.js';
 import { wrapContainerArgv, wrapHostArgv } from '../core/run/wrap-argv.js';
-import { forgeNumber, issueContext, pullContext, SUMMARY_MARKER } from '../core/forge/forge-plan.js';
+import { forgeNumber, issueContext, pullContext } from '../core/forge/forge-plan.js';
 import type { ForgeAccess } from '../forge/forge-access.js';
 import type { ForgeLink } from '../run/forge-hooks.js';
 import { runFiles } from '../run/run-files.js';
@@ -161,7 +161,8 @@ async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Tar
       return { text: pullContext(pull, files), base: pull.base, link, issueTitle: pull.title, warnings: [] };
     }
     const [issue, comments] = await Promise.all([forge.getIssue(id, number), forge.listComments(id, number, 10)]);
-    const human = comments.filter((c) => !c.body.includes(SUMMARY_MARKER));
+    // agentctl's own comments (summaries, questions, reviews) are not context for the next run.
+    const human = comments.filter((c) => !c.body.includes('<!-- agentctl:'));
     return { text: issueContext(issue, human), link, issueTitle: issue.title, warnings: [] };
   } catch (error) {
     return { text: '', link, issueTitle: undefined, warnings: [`no ${target.kind === 'pr' ? 'pull request' : 'issue'} context from forge ${forge.key}: ${(error as Error).message}`] };

@@ -39,7 +39,7 @@ export async function createForge(config: ForgesConfig, key: string, env: Env, o
     });
   }
   const token = forge.token_env === undefined ? undefined : env[forge.token_env] || undefined;
-  const common = { key, apiUrl: forgeApiUrl(forge), tokenEnv: forge.token_env, token, timeoutMs: options.timeoutMs };
+  const common = { key, apiUrl: forgeApiUrl(forge), tokenEnv: forge.token_env, token, timeoutMs: options.timeoutMs ?? (forge.timeout === undefined ? undefined : forge.timeout * 1000) };
   if (forge.kind === 'github') {
     const { GitHubForge } = await import('./github-forge.js');
     return GitHubForge.create(common);

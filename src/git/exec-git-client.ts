@@ -47,7 +47,8 @@ export class ExecGitClient implements GitClient {
 
   private run(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile('git', args, { cwd, env: { ...this.env, ...extraEnv }, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      // Workspaces are lent to the agent's uid while it runs; they are ours to read all the same.
+      execFile('git', ['-c', 'safe.directory=*', ...args], { cwd, env: { ...this.env, ...extraEnv }, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
         if (error === null) resolve(stdout);
         else reject(new GitCommandError(args, stderr || error.message, (error as NodeJS.ErrnoException).code));
       });
@@ -111,8 +112,22 @@ export class ExecGitClient implements GitClient {
     }
   }
 
-  async commitAll(repoDir: string, message: string, identity: { name: string; email: string }): Promise<boolean> {
-    await this.run(['add', '--all'], repoDir);
+  async changedPaths(repoDir: string): Promise<string[]> {
+    const out = await this.run(['status', '--porcelain=v1', '-z', '--untracked-files=all'], repoDir);
+    const entries = out.split('\0').filter(Boolean);
+    const paths: string[] = [];
+    for (let i = 0; i < entries.length; i += 1) {
+      const entry = entries[i] as string;
+      paths.push(entry.slice(3));
+      // A rename or copy is followed by its original path, which must be staged too.
+      if (/[RC]/.test(entry.slice(0, 2)) && entries[i + 1] !== undefined) paths.push(entries[(i += 1)] as string);
+    }
+    return paths;
+  }
+
+  async commitAll(repoDir: string, message: string, identity: { name: string; email: string }, paths?: readonly string[]): Promise<boolean> {
+    if (paths === undefined) await this.run(['add', '--all'], repoDir);
+    else if (paths.length > 0) await this.run(['add', '--all', '--', ...paths], repoDir);
     const staged = await this.run(['diff', '--cached', '--name-only'], repoDir);
     if (staged.trim() === '') return false;
     const who = { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email };

@@ -13,8 +13,10 @@ export interface GitClient {
   /** Check out `commit` as a new local `branch`, or detached when branch is undefined. */
   checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void>;
   setOrigin(repoDir: string, url: string): Promise<void>;
-  /** Stage everything and commit with this identity; false when there was nothing to commit. */
-  commitAll(repoDir: string, message: string, identity: { name: string; email: string }): Promise<boolean>;
+  /** Paths with uncommitted changes (untracked included). */
+  changedPaths(repoDir: string): Promise<string[]>;
+  /** Stage everything (or just `paths`) and commit with this identity; false when there was nothing to commit. */
+  commitAll(repoDir: string, message: string, identity: { name: string; email: string }, paths?: readonly string[]): Promise<boolean>;
   /** Whether the checkout moved past `commit` or has uncommitted changes. */
   changedSince(repoDir: string, commit: string): Promise<boolean>;
   /** The commit HEAD points to. */

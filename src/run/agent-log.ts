@@ -1,6 +1,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunStatus } from '../core/run/status.js';
+export { displayLine } from '../core/text/display-line.js';
 import { runFiles } from './run-files.js';
 import { metaDir } from './status-store.js';
 
@@ -65,16 +66,4 @@ export function tailLines(path: string, max: number, maxBytes = 256 * 1024): str
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   return lines.slice(-max).map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
-}
-
-const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
-const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
-
-/**
- * Agent output is untrusted: before it reaches a terminal, drop escape
- * sequences (colours, cursor moves, title changes) and control characters,
- * and turn tabs into spaces.
- */
-export function displayLine(line: string): string {
-  return line.replace(ESCAPES, '').replace(/\t/g, '  ').replace(CONTROLS, '');
 }

@@ -118,9 +118,9 @@ async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
 }
 
 /** Push and open a PR when asked and earned, post a review, and tell the forge how the run ended. */
-async function report(job: Job, status: RunStatus, ctx: RunContext): Promise<RunStatus> {
+async function report(job: Job, status: RunStatus, ctx: RunContext, agentChanges: string[] | undefined): Promise<RunStatus> {
   let final = status;
-  if (job.push && final.state === 'completed' && final.qa?.state !== 'failed') final = { ...final, ...(await publish(job, final, ctx)) };
+  if (job.push && final.state === 'completed' && final.qa?.state !== 'failed') final = { ...final, ...(await publish(job, final, ctx, agentChanges)) };
   if (job.comment && job.target.kind === 'pr') final = { ...final, ...(await postReview(job, final, ctx)) };
   if (job.forge !== undefined) {
     const warnings = await applyForgeActions(job.forge, finishActions(job.forge.kind, final, { pullUrl: final.pullRequest?.url }), status.workspace, ctx);
@@ -143,6 +143,8 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
     question: outcome.question,
     hint: end.stopReason === undefined ? undefined : stopHint(status),
   };
+  // What the agent left uncommitted, before QA adds its own files (lockfiles, node_modules, vendor/).
+  const agentChanges = job?.push === true ? await ctx.git.changedPaths(join(status.workspace, 'repo')).catch(() => undefined) : undefined;
   // Review agents change nothing, so there is nothing of theirs to check.
   if (outcome.state === 'completed' && ctx.config.qa.enabled && job?.review !== true) {
     try {
@@ -178,7 +180,7 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
       final.warnings = [...final.warnings, `could not remove container ${status.containerId}: ${(error as Error).message}`];
     }
   }
-  if (job !== undefined) final = await report(job, final, ctx);
+  if (job !== undefined) final = await report(job, final, ctx, agentChanges);
   writeStatus(final);
   recordEvent(ctx.home, {
     type: 'finished',

@@ -13,14 +13,14 @@ import { runFiles } from './run-files.js';
  * uncommitted, push the branch from the host (the container never sees a
  * credential) and open a PR. Problems become warnings; the run stays done.
  */
-export async function publish(job: Job, status: RunStatus, ctx: RunContext): Promise<Partial<RunStatus>> {
+export async function publish(job: Job, status: RunStatus, ctx: RunContext, agentChanges: readonly string[] | undefined): Promise<Partial<RunStatus>> {
   const warnings: string[] = [];
   const repoDir = join(job.workspace, 'repo');
   if (job.branch === undefined) return { warnings: [...status.warnings, 'not pushed: a tag checkout has no branch to push'] };
   let pushed: RunStatus['pushed'];
   try {
     const what = job.target.kind === 'issue' ? ` for #${job.target.number}` : '';
-    await ctx.git.commitAll(repoDir, `agentctl: ${job.agent} run ${status.runCount}${what}`, ctx.config.git);
+    await ctx.git.commitAll(repoDir, `agentctl: ${job.agent} run ${status.runCount}${what}`, ctx.config.git, agentChanges);
     const tokenEnv = job.forge === undefined ? undefined : ctx.config.forges[job.forge.key]?.token_env;
     await ctx.git.push(repoDir, job.branch, tokenEnv === undefined ? undefined : ctx.env[tokenEnv]);
     pushed = { branch: job.branch, commit: await ctx.git.head(repoDir) };

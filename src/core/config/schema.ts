@@ -14,6 +14,7 @@ export const forgeSchema = z
     api_url: z.string().optional().describe('API base URL; defaults to https://api.github.com or <url>/api/v1.'),
     token_env: envName.optional().describe('Name of the environment variable that holds the token.'),
     org: z.string().optional().describe('Default org for bare repo names on this forge.'),
+    timeout: z.number().positive().optional().describe('Seconds to wait for each API call (default 10).'),
   })
   .strict();
 
