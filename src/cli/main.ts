@@ -1,6 +1,6 @@
 import { isAgentctlError, ExitCode } from '../core/errors.js';
 import { agentctlVersion as version } from '../version.js';
-import { realDeps, type Deps } from './deps.js';
+import type { Deps } from './deps.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -21,14 +21,14 @@ function printError(error: unknown, deps: Deps, debug: boolean): number {
 }
 
 /** Parse argv and run one command; returns the exit code. Nothing here exits the process. */
-export async function main(argv: string[], makeDeps: () => Deps): Promise<number> {
+export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>): Promise<number> {
   const args = argv.slice(2);
   // The fast path keeps `--version` at bare-Node speed: no commander, no zod.
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stdout.write(`${version()}\n`);
     return ExitCode.ok;
   }
-  const deps = makeDeps();
+  const deps = await makeDeps();
   const debug = args.includes('--debug');
   const { Command, CommanderError, Option } = await import('commander');
   let exitCode: number = ExitCode.ok;
@@ -83,6 +83,7 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .description('show runs, finishing any whose agent has ended')
     .argument('[workspace]', 'a workspace path, or org/repo/slot')
     .option('--json', 'print JSON')
+    .option('--watch', 'a live dashboard on a terminal (keys: up/down, l log, c cancel, q quit); otherwise print changes as lines until nothing is queued or running')
     .action(invoke(() => import('./commands/status.js')));
 
   program
@@ -157,6 +158,59 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
     .option('--json', 'print JSON')
     .action(invoke(() => import('./commands/gc.js')));
 
+  program
+    .command('logs')
+    .description("print a run's agent log; -f follows it until the run ends")
+    .argument('<workspace>', 'a workspace path, or org/repo/slot')
+    .option('-f, --follow', 'keep printing new output until the run has ended')
+    .option('--json', 'print JSON lines {"line": ...}')
+    .action(invoke(() => import('./commands/logs.js')));
+
+  program
+    .command('events')
+    .description('print the event log (queued, started, finished, backoff, ...); --follow tails it')
+    .option('-f, --follow', 'keep printing new events')
+    .option('--workspace <workspace>', "one run's own events, its agent's included, instead of the global log")
+    .option('--json', 'print each event as a JSON line')
+    .action(invoke(() => import('./commands/events.js')));
+
+  const image = program.command('image').description('the agent image');
+  image
+    .command('build')
+    .description('build the agent image from the Containerfile shipped with agentctl')
+    .option('--runtime <name>', 'auto, docker, podman or apple')
+    .option('--base <image>', 'base image, a Debian 12 (default debian:bookworm-slim)')
+    .option('--tag <image>', 'name of the image (default: the configured image)')
+    .option('--ca-file <file>', 'extra CA certificates (PEM) to trust in the image (default: $NODE_EXTRA_CA_CERTS)')
+    .option('--json', 'print one JSON object at the end')
+    .action(invoke(() => import('./commands/image-build.js')));
+  image
+    .command('status')
+    .description('whether the configured image exists, its id, and the agent CLI versions inside')
+    .option('--runtime <name>', 'auto, docker, podman or apple')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/image-status.js')));
+
+  program
+    .command('doctor')
+    .description('check this machine: engines, image, GPU, API keys, forges, git, state dir, Node')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/doctor.js')));
+
+  program
+    .command('init')
+    .description('write a commented starter config (asks a few questions on a terminal)')
+    .option('--project', 'write .agentctl.yaml in this directory instead of the user file')
+    .option('--force', 'replace an existing file')
+    .option('--agent <name[:model]>', 'default agent')
+    .option('--org <org>', 'default org for bare repo names')
+    .option('--forge-kind <kind>', 'github, forgejo or gitea')
+    .option('--forge-url <url>', 'forge base URL, e.g. https://github.com')
+    .option('--token-env <NAME>', 'name of the variable that holds the forge token')
+    .option('--runtime <name>', 'auto, docker, podman or apple')
+    .option('--json', 'print JSON')
+    .action(invoke(() => import('./commands/init.js')));
+
   const config = program.command('config').description('inspect configuration');
   config
     .command('show')
@@ -178,5 +232,6 @@ export async function main(argv: string[], makeDeps: () => Deps): Promise<number
 
 /** The process entry point used by bin/agentctl. */
 export async function cli(proc: NodeJS.Process): Promise<number> {
-  return main(proc.argv, () => realDeps(proc));
+  // The real deps (and what they import) load only past the --version fast path.
+  return main(proc.argv, async () => (await import('./deps.js')).realDeps(proc));
 }
