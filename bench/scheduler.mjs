@@ -32,21 +32,26 @@
 // (read directly, so the polling finishes nothing itself). The total ends when every
 // status.json says completed.
 //
-// Phase B (raw): the same N `podman run --rm IMAGE true` (or `docker run`) at
-// parallelism L from a small pool of spawned processes, timed total.
+// Phase B (raw): the same N `podman run --rm --name NAME IMAGE true` (or `docker run`)
+// at parallelism L from a small pool of spawned processes, timed total. It runs right
+// before the timed part of phase A and again right after it (--raw-rounds 2, the
+// default), and the two totals are averaged, so that other work on the machine weighs
+// on both sides alike. Overhead per run = (total A - total B) / N.
 //
 // Peak RSS: the foreground agentctl processes (every dispatch, thaw, run-queue
-// --follow) run under /usr/bin/time (ru_maxrss of the node process), and every
-// background `run-queue --supervise` of this AGENTCTL_HOME is sampled from
-// /proc/<pid>/status (VmHWM) every 25 ms. The headline is the max over the
-// processes of the timed phase; the dispatches are reported apart.
+// --follow) run under /usr/bin/time (ru_maxrss and CPU time of the node process), and
+// every background `run-queue --supervise` of this AGENTCTL_HOME is sampled from
+// /proc/<pid>/status (VmHWM) and /proc/<pid>/stat (CPU) every 25 ms. The headline is
+// the max over the processes of the timed phase; the dispatches are reported apart.
 //
-// Per-run times: agentctl's from each workspace's .meta/events.jsonl ("started"
-// is written at the claim, before the container is created; "finished" after the
-// container is removed and the final status written), and the raw ones from each
-// spawned CLI process. Also reported: the slot idle time, i.e. the integral of
-// (L - running) over the time some run was still queued, per run: what the
-// scheduler leaves unused between one run ending and the next one being claimed.
+// Per-run times: agentctl's from each workspace's .meta/events.jsonl ("started" is
+// stamped at the claim, before the container is created; "finished" carries
+// finishedAt, stamped just before the container is removed), the raw ones from each
+// spawned CLI process. "Slot idle" integrates (L - runs holding a slot) while runs
+// were still waiting. The engine timeline comes from the engine's own event log
+// (GET /events): per container create -> start -> die -> remove, and "engine slots
+// idle", the integral of (L - live containers) between the first and the last
+// create, per run: the time the scheduler leaves the engine short of L containers.
 // Only node built-ins are used.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -437,6 +442,20 @@ function machineBusyMs() {
   return ((user + nice + system + irq + softirq + steal) * 1000) / TICKS;
 }
 
+/** CPU time so far of the engine's daemon (podman system service, or dockerd), found by the socket on its command line. */
+function engineDaemonCpuMs() {
+  const socket = ENGINE.url.startsWith('unix://') ? ENGINE.url.slice('unix://'.length) : ENGINE.url;
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (readProc(entry, 'cmdline') ?? '').split('\0');
+    if (!argv.some((a) => a.includes(socket))) continue;
+    const daemon = argv.includes('system') && argv.includes('service') ? true : (argv[0] ?? '').endsWith('dockerd');
+    if (daemon) total += cpuMsOf(entry) ?? 0;
+  }
+  return total;
+}
+
 function vmHwmKb(pid) {
   const status = readProc(pid, 'status');
   const m = status === undefined ? undefined : /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
@@ -550,16 +569,19 @@ async function rawPhase(tag) {
   log(`raw (${tag}): ${opts.runs} × ${ENGINE.cli(ENGINE.url)[0]} run --rm at parallelism ${opts.limit}`);
   const rawEnv = { PATH: BASE_ENV.PATH, HOME: home };
   const busy0 = machineBusyMs();
+  const daemon0 = engineDaemonCpuMs();
   const t = now();
   const wall0 = Date.now();
   const name = (i) => `agentctl-bench-raw-${process.pid}-${tag}-${i}`;
   const raws = await pool(opts.runs, opts.limit, (i) => {
     const [cli, args] = ENGINE.cli(ENGINE.url, name(i));
     const wallStart = Date.now();
-    return timedProcess(cli, args, { env: rawEnv }).then((r) => ({ ...r, name: name(i), wallStart, wallEnd: wallStart + r.total }));
+    return timedProcess(cli, args, { env: rawEnv, measureRss: true }).then((r) => ({ ...r, name: name(i), wallStart, wallEnd: wallStart + r.total }));
   });
   const total = now() - t;
   const busy = machineBusyMs() - busy0;
+  const daemon = engineDaemonCpuMs() - daemon0;
+  const cli = raws.reduce((sum, r) => sum + (r.cpuMs ?? 0), 0);
   const idle = slotIdle(
     raws.map((r) => r.start - t),
     raws.map((r) => r.end - t),
@@ -578,7 +600,7 @@ async function rawPhase(tag) {
   } catch (error) {
     log(`engine events unavailable: ${error.message}`);
   }
-  return { total, busy, idle, raws, lives };
+  return { total, busy, daemon, cli, idle, raws, lives };
 }
 
 // ---------------------------------------------------------------- phase A: agentctl
@@ -621,6 +643,7 @@ const sampler = supervisorSampler();
 sampler.start();
 const wallThawStart = Date.now();
 const busyA0 = machineBusyMs();
+const daemonA0 = engineDaemonCpuMs();
 const t0 = now();
 const thaw = await agentctl(['thaw']);
 const tThawDone = now();
@@ -678,6 +701,7 @@ for (let lastReport = now(); ; ) {
 }
 const totalA = tDone - t0;
 const busyA = machineBusyMs() - busyA0;
+const daemonA = engineDaemonCpuMs() - daemonA0;
 // Let the background supervisor see the empty queue and exit, sampling it to the end.
 for (let waited = 0; supervisorPids().length > 0 && waited < 10_000; waited += 25) await sleep(25);
 const supervisorPeaks = sampler.stop();
@@ -755,6 +779,8 @@ const rawAfter = opts.rawRounds === 2 ? await rawPhase('after') : undefined;
 const rawRounds = [rawBefore, ...(rawAfter === undefined ? [] : [rawAfter])];
 const totalB = rawRounds.reduce((sum, r) => sum + r.total, 0) / rawRounds.length;
 const busyB = rawRounds.reduce((sum, r) => sum + r.busy, 0) / rawRounds.length;
+const daemonB = rawRounds.reduce((sum, r) => sum + r.daemon, 0) / rawRounds.length;
+const cliB = rawRounds.reduce((sum, r) => sum + r.cli, 0) / rawRounds.length;
 const idleB = rawRounds.reduce((sum, r) => sum + r.idle, 0) / rawRounds.length;
 const raws = rawRounds.flatMap((r) => r.raws);
 let timelineB;
@@ -803,7 +829,9 @@ const result = {
     timeline: timelineA ?? null,
     throughputPerS: round(opts.runs / (totalA / 1000), 2),
     cpuMsPerRun: round(agentctlCpuMs / opts.runs),
+    engineDaemonCpuMsPerRun: round(daemonA / opts.runs),
     machineBusyMsPerRun: round(busyA / opts.runs),
+    otherCpuMsPerRun: round((busyA - agentctlCpuMs - daemonA) / opts.runs),
   },
   raw: {
     totalMs: round(totalB, 0),
@@ -812,7 +840,10 @@ const result = {
     slotIdleMsPerRun: round(idleB / opts.runs),
     timeline: timelineB ?? null,
     throughputPerS: round(opts.runs / (totalB / 1000), 2),
+    cliCpuMsPerRun: round(cliB / opts.runs),
+    engineDaemonCpuMsPerRun: round(daemonB / opts.runs),
     machineBusyMsPerRun: round(busyB / opts.runs),
+    otherCpuMsPerRun: round((busyB - cliB - daemonB) / opts.runs),
   },
   overheadMsPerRun: round(overheadMs),
   medianPerRunDeltaMs: round(median(perRunA) - median(raws.map((r) => r.total))),
@@ -870,7 +901,9 @@ if (opts.json) {
     '',
     `  overhead per run (A − B) / N:     ${result.overheadMsPerRun} ms     goal ≤ ${GOAL_OVERHEAD_MS} ms   ${verdict(result.goals.overheadMsPerRun)}`,
     `  per-run wall, median (p90):       agentctl ${a.perRunMs.median} ms (${a.perRunMs.p90})   raw ${b.perRunMs.median} ms (${b.perRunMs.p90})   Δ ${result.medianPerRunDeltaMs} ms`,
-    `  CPU per run: agentctl processes ${a.cpuMsPerRun} ms; whole machine ${a.machineBusyMsPerRun} ms (agentctl phase) vs ${b.machineBusyMsPerRun} ms (raw phase)`,
+    `  CPU per run, ms:   agentctl phase: agentctl ${a.cpuMsPerRun}, engine daemon ${a.engineDaemonCpuMsPerRun}, everything else ${a.otherCpuMsPerRun} (machine ${a.machineBusyMsPerRun})`,
+    `                     raw phase:      ${rawCli} CLI ${b.cliCpuMsPerRun}, engine daemon ${b.engineDaemonCpuMsPerRun}, everything else ${b.otherCpuMsPerRun} (machine ${b.machineBusyMsPerRun})`,
+    `                     ("everything else": conmon/runc and other work on the machine; unequal values mean unequal outside load)`,
     `  slot idle per run while queued:   agentctl ${a.slotIdleMsPerRun} ms   raw ${b.slotIdleMsPerRun} ms`,
     `  peak RSS (thaw, follow, supervisors): ${result.rss.peakMb} MB   goal ≤ ${GOAL_RSS_MB} MB   ${verdict(result.goals.peakRssMb)}`,
     `      thaw ${result.rss.thawMb} MB, follow ${result.rss.followMb ?? '-'} MB, supervisors ${supervisors.map((x) => `${x.peakRssMb} MB (alive ${x.aliveMs} ms)`).join(', ') || '-'}`,

@@ -70,7 +70,11 @@ export function realSystemProbe(env: Env): SystemProbe {
         rmSync(probe);
         return { writable: true };
       } catch (error) {
-        rmSync(probe, { force: true });
+        try {
+          rmSync(probe, { force: true });
+        } catch {
+          // the directory itself is the problem; nothing was left behind
+        }
         return { writable: false, error: (error as Error).message };
       }
     },

@@ -13,11 +13,16 @@ const MAX_PENDING_CHARS = 64 * 1024;
  * is read again from the start.
  */
 export class FileTail {
-  private offset = 0;
+  private position = 0;
   private pending = '';
   private decoder = new StringDecoder('utf8');
 
   constructor(readonly path: string) {}
+
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.position;
+  }
 
   /** New complete lines (without their newline), or [] when nothing new. Reads at most one chunk. */
   poll(): string[] {
@@ -27,26 +32,26 @@ export class FileTail {
     } catch {
       return [];
     }
-    if (size < this.offset) {
-      this.offset = 0;
+    if (size < this.position) {
+      this.position = 0;
       this.pending = '';
       this.decoder = new StringDecoder('utf8');
     }
-    if (size === this.offset) return [];
-    const length = Math.min(size - this.offset, CHUNK_BYTES);
+    if (size === this.position) return [];
+    const length = Math.min(size - this.position, CHUNK_BYTES);
     const buffer = Buffer.alloc(length);
     let read: number;
     try {
       const fd = openSync(this.path, 'r');
       try {
-        read = readSync(fd, buffer, 0, length, this.offset);
+        read = readSync(fd, buffer, 0, length, this.position);
       } finally {
         closeSync(fd);
       }
     } catch {
       return [];
     }
-    this.offset += read;
+    this.position += read;
     const parts = (this.pending + this.decoder.write(buffer.subarray(0, read))).split('\n');
     this.pending = parts.pop() ?? '';
     if (this.pending.length > MAX_PENDING_CHARS) {
@@ -56,13 +61,12 @@ export class FileTail {
     return parts.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
   }
 
-  /** Every complete line up to the current end of the file. */
-  drain(): string[] {
-    const out: string[] = [];
+  /** Hand every complete line up to the current end of the file to `each`, a chunk at a time. */
+  drain(each: (line: string) => void): void {
     for (;;) {
-      const before = this.offset;
-      out.push(...this.poll());
-      if (this.offset === before) return out;
+      const before = this.position;
+      for (const line of this.poll()) each(line);
+      if (this.position === before) return;
     }
   }
 

@@ -1,8 +1,9 @@
+import { StringDecoder } from 'node:string_decoder';
 import type Dockerode from 'dockerode';
 import type { Config } from '../core/config/schema.js';
 import type { RuntimeName } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
-import { parseBuildEvent } from '../core/image/agent-image.js';
+import { builtIdFromLine, parseBuildEvent } from '../core/image/agent-image.js';
 import { resolveEndpoint, type EngineEndpoint, type EngineName } from './engine-endpoint.js';
 import type { Env } from './runtime.js';
 
@@ -57,23 +58,68 @@ function reasonOf(error: unknown): string {
   return engineError?.json?.message ?? engineError?.message ?? String(error);
 }
 
-/** Split a byte stream into lines; the last partial line is flushed at the end. */
-function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer | string): void; end(): void } {
+/** Split a byte stream into lines (UTF-8 safe across chunks); the last partial line is flushed at the end. */
+export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer | string): void; end(): void } {
+  const decoder = new StringDecoder('utf8');
   let buffered = '';
+  const drain = () => {
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      onLine(buffered.slice(0, newline).replace(/\r$/, ''));
+      buffered = buffered.slice(newline + 1);
+    }
+  };
   return {
     push(chunk) {
-      buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        onLine(buffered.slice(0, newline).replace(/\r$/, ''));
-        buffered = buffered.slice(newline + 1);
-      }
+      buffered += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      drain();
     },
     end() {
+      buffered += decoder.end();
+      drain();
       if (buffered !== '') onLine(buffered.replace(/\r$/, ''));
       buffered = '';
     },
   };
+}
+
+/**
+ * Follow Docker's /build response: JSON messages, one a line, whose {stream}
+ * texts together are the build output (a message may end mid-line). Each
+ * whole output line goes to onLine; the id and the first error are returned.
+ */
+export async function readBuildStream(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<{ id: string | undefined; failure: string | undefined }> {
+  let id: string | undefined;
+  let failure: string | undefined;
+  const output = lineSplitter((raw) => {
+    // A progress line redrawn with \r shows as its last state.
+    const line = raw.includes('\r') ? (raw.split('\r').filter((part) => part.trim() !== '').at(-1) ?? '') : raw;
+    if (line.trim() === '') return;
+    id = builtIdFromLine(line) ?? id;
+    onLine(line);
+  });
+  const messages = lineSplitter((line) => {
+    if (line.trim() === '') return;
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      output.push(`${line}\n`);
+      return;
+    }
+    const parsed = parseBuildEvent(event);
+    output.push(parsed.text);
+    failure ??= parsed.error;
+    if (parsed.imageId !== undefined) id = parsed.imageId;
+  });
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer | string) => messages.push(chunk));
+    stream.on('end', () => resolve());
+    stream.on('error', reject);
+  });
+  messages.end();
+  output.end();
+  return { id, failure };
 }
 
 /** Docker Engine and Podman through the engine API (dockerode). */
@@ -120,30 +166,7 @@ export class DockerodeImageBuilder implements ImageBuilder {
     } catch (error) {
       throw this.fail(`build of ${request.tag}`, error);
     }
-    let id: string | undefined;
-    let failure: string | undefined;
-    await new Promise<void>((resolve, reject) => {
-      const lines = lineSplitter((line) => {
-        if (line.trim() === '') return;
-        let event: unknown;
-        try {
-          event = JSON.parse(line);
-        } catch {
-          onLine(line);
-          return;
-        }
-        const parsed = parseBuildEvent(event);
-        for (const text of parsed.lines) onLine(text);
-        if (parsed.error !== undefined) failure = parsed.error;
-        if (parsed.imageId !== undefined) id = parsed.imageId;
-      });
-      stream.on('data', (chunk: Buffer) => lines.push(chunk));
-      stream.on('end', () => {
-        lines.end();
-        resolve();
-      });
-      stream.on('error', reject);
-    }).catch((error: unknown) => {
+    const { id, failure } = await readBuildStream(stream, onLine).catch((error: unknown) => {
       throw this.fail(`build of ${request.tag}`, error);
     });
     if (failure !== undefined) {

@@ -47,6 +47,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
+  if ((raw as { watch?: unknown } | undefined)?.watch === true) return (await import('./status-watch.js')).run(raw, deps);
   const opts = parseOptions(statusOptions, raw, 'status');
   const { config } = await loadConfigFor(deps, opts.config);
   const home = stateHome(deps);

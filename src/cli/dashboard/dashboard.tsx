@@ -64,15 +64,14 @@ function RunLine({ row, selected, cols, width }: { row: DashboardRow; selected: 
   const head = `${selected ? '>' : ' '} ${fit(row.name, cols.name)}  ${fit(row.agent, cols.agent)}  `;
   const tail = `  ${fit(row.elapsed, cols.elapsed)}  ${fit(row.cost, cols.cost)}  ${fit(row.qa, cols.qa)}  `;
   const used = head.length + cols.state + tail.length;
+  // One Text, so a narrow screen cuts the line instead of wrapping its cells.
   return (
-    <Box>
-      <Text bold={selected}>{head}</Text>
-      <Text color={STATE_COLORS[row.state]} bold={selected}>
-        {fit(row.label, cols.state)}
-      </Text>
-      <Text bold={selected}>{tail}</Text>
+    <Text wrap="truncate-end" bold={selected}>
+      {head}
+      <Text color={STATE_COLORS[row.state]}>{fit(row.label, cols.state)}</Text>
+      {tail}
       <Text dimColor={!selected}>{clip(row.note, Math.max(0, width - used - 1))}</Text>
-    </Box>
+    </Text>
   );
 }
 
@@ -170,6 +169,8 @@ export function Dashboard({ source, intervalMs = 1000, width: fixedWidth, height
         const next = await source.load();
         if (!stopped) {
           setSnapshot(next);
+          // The selection stays on its run when the order changes.
+          setSelectedWorkspace((previous) => previous ?? next.model.rows[0]?.workspace);
           setFailure(undefined);
         }
       } catch (error) {
@@ -191,6 +192,15 @@ export function Dashboard({ source, intervalMs = 1000, width: fixedWidth, height
   const found = rows.findIndex((row) => row.workspace === selectedWorkspace);
   const selected = found === -1 ? 0 : found;
   const current = rows[selected];
+  const rowsNow = useRef(rows);
+  rowsNow.current = rows;
+  /** Move the selection by `step` rows; keys typed faster than a render still each count. */
+  const move = (step: number) =>
+    setSelectedWorkspace((previous) => {
+      const list = rowsNow.current;
+      const at = Math.max(0, list.findIndex((row) => row.workspace === previous));
+      return list[Math.min(list.length - 1, Math.max(0, at + step))]?.workspace ?? previous;
+    });
 
   const logLines = Math.max(1, height - 3);
   const log = useMemo(
@@ -223,13 +233,12 @@ export function Dashboard({ source, intervalMs = 1000, width: fixedWidth, height
       return;
     }
     if (input === 'q') return quit();
-    if (key.downArrow || input === 'j') {
-      const next = rows[Math.min(rows.length - 1, selected + 1)];
-      if (next !== undefined) setSelectedWorkspace(next.workspace);
-    } else if (key.upArrow || input === 'k') {
-      const next = rows[Math.max(0, selected - 1)];
-      if (next !== undefined) setSelectedWorkspace(next.workspace);
-    } else if ((input === 'l' || key.return || key.rightArrow) && current !== undefined) {
+    if (key.downArrow) move(1);
+    else if (key.upArrow) move(-1);
+    else if (key.pageDown) move(10);
+    else if (key.pageUp) move(-10);
+    else if (/^[jk]+$/.test(input)) move([...input].reduce((sum, ch) => sum + (ch === 'j' ? 1 : -1), 0));
+    else if ((input === 'l' || key.return || key.rightArrow) && current !== undefined) {
       setView({ kind: 'log', workspace: current.workspace, name: current.name });
     } else if (input === 'c' && current !== undefined) {
       if (current.state === 'running' || current.state === 'queued') {

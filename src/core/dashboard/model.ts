@@ -1,5 +1,6 @@
 import { elapsedSeconds, formatDuration, stateLabel } from '../../cli/render-status.js';
 import type { RunState, RunStatus } from '../run/status.js';
+import { displayLine } from '../text/display-line.js';
 import { formatWait, pauseLeft, type Limits, type SchedulerState } from '../schedule/scheduler.js';
 
 /** One run as the dashboard shows it. */
@@ -71,7 +72,7 @@ function oneLine(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   const line = text
     .split('\n')
-    .map((part) => part.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\s+/g, ' ').trim())
+    .map((part) => displayLine(part).replace(/\s+/g, ' ').trim())
     .find((part) => part !== '');
   return line === undefined ? undefined : line.slice(0, 300);
 }

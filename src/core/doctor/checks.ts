@@ -150,7 +150,8 @@ function agentChecks(facts: DoctorFacts): Check[] {
       return check(`agent.${agent}`, 'ok', `${agent}${isDefault}: ${what}`);
     }
     const login = configDir === undefined ? '' : `, or log in once with \`${agent}\` so ~/${configDir} exists`;
-    return check(`agent.${agent}`, 'warn', `${agent}${isDefault}: none of ${vars.join(', ')} is set${configDir === undefined ? '' : ` and there is no ~/${configDir}`}`, `export ${vars[0]}=…${login}`);
+    const unset = vars.length === 1 ? `${vars[0]} is not set` : `none of ${vars.join(', ')} is set`;
+    return check(`agent.${agent}`, 'warn', `${agent}${isDefault}: ${unset}${configDir === undefined ? '' : ` and there is no ~/${configDir}`}`, `export ${vars[0]}=…${login}`);
   });
 }
 

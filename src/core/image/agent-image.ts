@@ -79,10 +79,14 @@ export function parseVersionProbe(output: string, clis: readonly string[] = AGEN
 
 /** One message of the engine's build stream, as it concerns a person watching. */
 export interface BuildEvent {
-  /** Lines to show, without their newlines. */
-  lines: string[];
+  /**
+   * Text to show, as it came: a {stream} message is not always whole lines
+   * (Podman splits long lines across messages), so this is appended to
+   * what came before and cut into lines by the reader.
+   */
+  text: string;
   error: string | undefined;
-  /** The image id, when the engine reports it. */
+  /** The image id, when the engine reports it in an aux message. */
   imageId: string | undefined;
 }
 
@@ -92,23 +96,23 @@ export interface BuildEvent {
  * {aux: {ID}}.
  */
 export function parseBuildEvent(event: unknown): BuildEvent {
-  const out: BuildEvent = { lines: [], error: undefined, imageId: undefined };
+  const out: BuildEvent = { text: '', error: undefined, imageId: undefined };
   if (event === null || typeof event !== 'object') return out;
   const e = event as { stream?: unknown; status?: unknown; progress?: unknown; error?: unknown; errorDetail?: { message?: unknown }; aux?: { ID?: unknown } };
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  const stream = text(e.stream);
-  if (stream !== undefined) {
-    out.lines.push(...stream.split(/\r?\n/).filter((line) => line.trim() !== ''));
-    const built = /^Successfully built ([0-9a-f]{12,64})\s*$/m.exec(stream);
-    if (built !== null) out.imageId = built[1];
-  }
-  const status = text(e.status);
-  if (status !== undefined) out.lines.push(text(e.progress) === undefined ? status : `${status} ${text(e.progress)}`);
-  const error = text(e.error) ?? text(e.errorDetail?.message);
+  const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  out.text = str(e.stream) ?? '';
+  const status = str(e.status);
+  if (status !== undefined) out.text += `${str(e.progress) === undefined ? status : `${status} ${str(e.progress)}`}\n`;
+  const error = str(e.error) ?? str(e.errorDetail?.message);
   if (error !== undefined) out.error = error.trim();
-  const id = text(e.aux?.ID);
+  const id = str(e.aux?.ID);
   if (id !== undefined) out.imageId = id;
   return out;
+}
+
+/** The id in a classic builder's "Successfully built <id>" line. */
+export function builtIdFromLine(line: string): string | undefined {
+  return /^Successfully built ([0-9a-f]{12,64})\s*$/.exec(line)?.[1];
 }
 
 /** `sha256:abc…` → the first 12 hex digits, as engines print ids. */

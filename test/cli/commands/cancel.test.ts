@@ -7,8 +7,9 @@ import { run as runQueue } from '../../../src/cli/commands/run-queue.js';
 import { clearOutput, cli, jsonLines, NOW, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
 import { fakeIO } from '../../fakes/fake-io.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
+import { withCliVersions } from './cli-versions.js';
 
-const h = useCommandHarness();
+const h = withCliVersions(useCommandHarness());
 const LIMIT_1 = 'pools:\n  codex:\n    limit: 1\n';
 
 describe('cancel', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/dispatch.js';
@@ -43,7 +43,7 @@ describe('dispatch --dry-run (command)', () => {
         `--volume ${ws}:/workspace --workdir /workspace/repo --user 1000:1000 --env TERM=dumb --env NO_COLOR=1 --env CI=true --env HOME=/home/agent ` +
         '--env GIT_AUTHOR_NAME=agentctl --env GIT_AUTHOR_EMAIL=agentctl@localhost --env GIT_COMMITTER_NAME=agentctl --env GIT_COMMITTER_EMAIL=agentctl@localhost ' +
         '--env OPENAI_API_KEY --add-host host.docker.internal:host-gateway localhost/agent:1 env AGENTCTL_LOG=/workspace/.meta/agent-codex.log AGENTCTL_STDIN=/dev/null ' +
-        `sh -c 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1' agentctl-run codex exec --dangerously-bypass-approvals-and-sandbox -- "$(cat ${ws}/.meta/prompt.md)"\n`,
+        `sh -c 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1' agentctl-run codex exec --json --dangerously-bypass-approvals-and-sandbox -- "$(cat ${ws}/.meta/prompt.md)"\n`,
     );
     expect(d.io.stdout).not.toContain('sk-do-not-print');
     expect(d.io.stdout).not.toContain('\u001b[');
@@ -76,6 +76,30 @@ describe('dispatch --dry-run (command)', () => {
     expect(out.run.cwd).toBe(join(out.workspace, 'repo'));
     expect(readFileSync(out.promptPath, 'utf8')).toBe(out.prompt);
     expect(out.prompt.indexOf('## Persona')).toBeLessThan(out.prompt.indexOf('## Plan'));
+  });
+
+  it.each<[string, string[]]>([
+    ['claude', ['--max-budget-usd', '2.5']],
+    ['claude:opus', ['--max-budget-usd', '2.5']],
+    // codex and gemini take no budget flag: agentctl keeps the limit in the job instead.
+    ['codex', []],
+    ['gemini', []],
+  ])('--max-budget-usd 2.5 with %s puts %j on its command line', async (agent, flag) => {
+    const d = deps();
+    await run({ repo: 'acme/web', issue: '3', agent, maxBudgetUsd: '2.5', dryRun: true, json: true }, d);
+    const out = JSON.parse(d.io.stdout) as { command: string[] };
+    if (flag.length === 0) expect(out.command).not.toContain('--max-budget-usd');
+    else expect(out.command.slice(-2)).toEqual(flag);
+  });
+
+  it.each([['0'], ['-1'], ['lots']])('refuses --max-budget-usd %s', async (budget) => {
+    const d = deps();
+    const error = (await run({ repo: 'acme/web', issue: '3', agent: 'claude', maxBudgetUsd: budget, dryRun: true }, d).catch((e: unknown) => e)) as AgentctlError;
+    expect(error).toBeInstanceOf(AgentctlError);
+    expect(error.code).toBe('invalid_option');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(/^dispatch: --max-budget-usd /);
+    expect(existsSync(join(d.state, 'workspace'))).toBe(false);
   });
 
   it('refuses an unknown persona, listing the ones that exist', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { fakeDeps as makeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
 import { fakeRegistry, type FakeRegistry } from '../../fakes/fake-registry.js';
 import { FakeRuntime } from '../../fakes/fake-runtime.js';
 import { makeForge, type Forge } from '../../support/git-fixtures.js';
+import { seedCliVersions } from './cli-versions.js';
 
 const homes: string[] = [];
 afterAll(() => {
@@ -77,10 +79,13 @@ afterAll(() => forge.cleanup());
 function setup(registry: FakeRegistry, env: Record<string, string> = {}, extraConfig = ''): FakeDeps {
   const d = fakeDeps({ env, runtimes: registry });
   d.writeUserConfig(`defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  image: ${IMAGE}\n${extraConfig}`);
+  seedCliVersions(d);
   return d;
 }
 
 const workspaceOf = (d: FakeDeps, slot = 'task-9') => join(d.state, 'workspace', 'acme', 'web', slot);
+/** HEAD of the workspace checkout: what a run records as its startCommit. */
+const headOf = (ws: string) => execFileSync('git', ['-C', join(ws, 'repo'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 const jsonLines = (path: string) =>
   readFileSync(path, 'utf8')
@@ -127,7 +132,7 @@ describe('dispatch (container agent)', () => {
       hostGateway: true,
       argv: [
         'env', 'AGENTCTL_LOG=/workspace/.meta/agent-codex.log', 'AGENTCTL_STDIN=/dev/null', 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run',
-        'codex', 'exec', '--dangerously-bypass-approvals-and-sandbox', '--', prompt,
+        'codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '--', prompt,
       ],
       stdin: false,
     });
@@ -151,8 +156,15 @@ describe('dispatch (container agent)', () => {
       owner: { uid: 1000, gid: 1000 },
       priority: 0,
       timeoutSeconds: 3600,
+      // timeouts.idle defaults to 0: no idle timeout.
+      idleSeconds: 0,
+      // HEAD when the agent started, to tell later whether it changed anything.
+      startCommit: headOf(ws),
       warnings: [],
     });
+    expect(readJson(join(ws, '.meta', 'status.json')).startCommit).toMatch(/^[0-9a-f]{40}$/);
+    expect(readJson(join(ws, '.meta', 'job.json'))).toMatchObject({ timeoutSeconds: 3600, idleSeconds: 0 });
+    expect(readJson(join(ws, '.meta', 'job.json')).budgetUsd).toBeUndefined();
     // Not waiting: a background supervisor is asked for, exactly once, to finish the run later.
     expect(d.supervisorStarts).toBe(1);
     const startedEvent = { type: 'started', at: NOW, workspace: ws, agent: 'codex', runtime: 'docker', runCount: 1, containerId: 'fake-1' };
@@ -197,6 +209,8 @@ describe('dispatch (container agent)', () => {
     const ws = workspaceOf(d);
     docker.steps.push(() => {
       if (block) writeFileSync(join(ws, 'repo', 'BLOCKED.md'), '\nWhich database should I use?\nPostgres or SQLite?\n');
+      // The agent did some work: a run that changes nothing is "completed (no changes)", tested on its own below.
+      else writeFileSync(join(ws, 'repo', 'fix.txt'), 'fixed\n');
       return exitCode;
     });
     const code = await run({ repo: 'acme/web', issue: '9', wait: true }, d);
@@ -207,10 +221,70 @@ describe('dispatch (container agent)', () => {
     expect(status.state).toBe(block ? 'blocked' : exitCode === 0 ? 'completed' : 'failed');
     expect(status.exitCode).toBe(exitCode);
     expect(status.finishedAt).toBe(NOW);
+    expect(status.noChanges).toBeUndefined();
     expect(docker.removed).toEqual(['fake-1']);
     const events = jsonLines(join(ws, '.meta', 'events.jsonl'));
     expect(events.map((e) => e.type)).toEqual(['started', 'finished']);
     expect(events[1]).toMatchObject({ state: status.state, exitCode, at: NOW });
+  });
+
+  const commitAll = (repo: string) =>
+    execFileSync('git', ['-C', repo, '-c', 'user.name=agent', '-c', 'user.email=agent@localhost', 'commit', '--quiet', '--all', '--message', 'agent work'], {
+      stdio: 'ignore',
+    });
+
+  it.each<[string, (repo: string) => void, boolean]>([
+    ['changes nothing: completed (no changes)', () => undefined, true],
+    ['only leaves an untracked file: completed', (repo) => writeFileSync(join(repo, 'notes.txt'), 'todo\n'), false],
+    ['edits a tracked file: completed', (repo) => writeFileSync(join(repo, 'README.md'), '# web, fixed\n'), false],
+    [
+      'commits its work, leaving a clean worktree: completed',
+      (repo) => {
+        writeFileSync(join(repo, 'README.md'), '# web, committed\n');
+        commitAll(repo);
+      },
+      false,
+    ],
+  ])('--wait, exit 0, the agent %s', async (_name, work, noChanges) => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    const ws = workspaceOf(d);
+    docker.steps.push(() => {
+      work(join(ws, 'repo'));
+      return 0;
+    });
+    expect(await run({ repo: 'acme/web', issue: '9', wait: true }, d)).toBe(0);
+    const label = noChanges ? 'completed (no changes)' : 'completed';
+    expect(d.io.stdout).toBe(`${label}: codex on acme/web\nQA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`);
+    const status = readJson(join(ws, '.meta', 'status.json'));
+    expect(status).toMatchObject({ state: 'completed', exitCode: 0, startCommit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(status.noChanges).toBe(noChanges ? true : undefined);
+    const types = noChanges ? ['started', 'no-changes', 'finished'] : ['started', 'finished'];
+    expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => e.type)).toEqual(types);
+    expect(jsonLines(join(d.state, 'events.jsonl')).map((e) => e.type)).toEqual(types);
+    if (noChanges) {
+      expect(jsonLines(join(ws, '.meta', 'events.jsonl'))[1]).toEqual({ type: 'no-changes', at: NOW, workspace: ws, agent: 'codex' });
+      expect(status.startCommit).toBe(headOf(ws));
+    }
+  });
+
+  it.each<[string, number]>([
+    ['failed', 3],
+    ['blocked', 0],
+  ])('a %s run that changed nothing is not flagged noChanges', async (state, exitCode) => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    const ws = workspaceOf(d);
+    docker.steps.push(() => {
+      // BLOCKED.md is agentctl's to read; the repository is otherwise untouched.
+      if (state === 'blocked') writeFileSync(join(ws, 'repo', 'BLOCKED.md'), 'Which API?\n');
+      return exitCode;
+    });
+    await run({ repo: 'acme/web', issue: '9', wait: true }, d);
+    const status = readJson(join(ws, '.meta', 'status.json'));
+    expect(status.state).toBe(state);
+    expect(status.noChanges).toBeUndefined();
+    expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => e.type)).toEqual(['started', 'finished']);
   });
 
   it('--wait --json prints the final status', async () => {
@@ -237,6 +311,10 @@ describe('dispatch (container agent)', () => {
       owner: { uid: 1000, gid: 1000 },
       priority: 0,
       timeoutSeconds: 3600,
+      idleSeconds: 0,
+      startCommit: headOf(ws),
+      // The log held only agentctl's own header line: nothing to show yet.
+      progress: [],
       warnings: [],
     });
     // The waiting process finishes the run itself: no supervisor needed.
@@ -289,6 +367,7 @@ describe('dispatch (container agent)', () => {
     let blockedAtSecondStart: boolean | undefined;
     docker.steps.push(() => {
       blockedAtSecondStart = existsSync(blocked);
+      writeFileSync(join(ws, 'repo', 'api.txt'), 'v2\n');
       return 0;
     });
     d.io.stdout = '';
@@ -391,7 +470,8 @@ describe('dispatch (container agent)', () => {
     expect(error.message).toBe(`an agent is already running in ${ws}`);
     expect(error.hint).toBe(`follow it with "agentctl status ${ws}", or stop it with "agentctl cancel ${ws}"`);
     expect(docker.started).toHaveLength(1);
-    expect(readFileSync(join(ws, '.meta', 'status.json'), 'utf8')).toBe(before);
+    // The refused dispatch looked at the running run (and read its output so far) but changed nothing else.
+    expect(readJson(join(ws, '.meta', 'status.json'))).toEqual({ ...(JSON.parse(before) as Record<string, unknown>), progress: [] });
   });
 });
 
@@ -454,6 +534,8 @@ describe('dispatch (native agent)', () => {
       owner: { uid: 1000, gid: 1000 },
       priority: 0,
       timeoutSeconds: 3600,
+      idleSeconds: 0,
+      startCommit: headOf(ws),
       warnings: [],
     });
     expect(d.supervisorStarts).toBe(1);

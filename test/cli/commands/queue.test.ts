@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run as dispatch } from '../../../src/cli/commands/dispatch.js';
@@ -9,8 +9,9 @@ import { run as status } from '../../../src/cli/commands/status.js';
 import { clearOutput, cli, NOW, readJson, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
 import { fakeIO } from '../../fakes/fake-io.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
+import { withCliVersions } from './cli-versions.js';
 
-const h = useCommandHarness();
+const h = withCliVersions(useCommandHarness());
 const LIMIT_1 = 'pools:\n  codex:\n    limit: 1\n';
 const AT_LIMIT = 'pool codex is at its limit (1 of 1 running)';
 const FROZEN = 'agentctl is frozen; "agentctl thaw" resumes starting runs';
@@ -51,6 +52,7 @@ describe('queue: pool limits', () => {
       queuedAt: NOW,
       waitingFor: AT_LIMIT,
       timeoutSeconds: 3600,
+      idleSeconds: 0,
       warnings: [],
     });
     expect(readJson(schedulerJson(d.state))).toEqual({ version: 1, seq: 1, frozen: false, pools: {} });
@@ -91,6 +93,8 @@ describe('queue: pool limits', () => {
     const d = h.setup(fakeRegistry([docker]), { config: LIMIT_1 });
     expect(await dispatch({ repo: 'acme/web', issue: '1' }, d)).toBe(0);
     expect(await dispatch({ repo: 'acme/web', issue: '2' }, d)).toBe(0);
+    // The first agent did some work before it ended (one that changed nothing would be "completed (no changes)").
+    writeFileSync(join(h.workspaceOf(d, 'task-1'), 'repo', 'fix.txt'), 'fixed\n');
     docker.exit('fake-1', 0);
     clearOutput(d);
     expect(await status({}, d)).toBe(0);

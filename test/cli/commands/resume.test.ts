@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run as dispatch } from '../../../src/cli/commands/dispatch.js';
@@ -8,8 +9,9 @@ import { SANDBOX_NOTE } from '../../../src/core/agents/agent-argv.js';
 import { clearOutput, cli, NOW, readJson, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
 import type { FakeDeps } from '../../fakes/fake-deps.js';
 import { fakeRegistry, type FakeRegistry } from '../../fakes/fake-registry.js';
+import { withCliVersions } from './cli-versions.js';
 
-const h = useCommandHarness();
+const h = withCliVersions(useCommandHarness());
 const SESSION = '00000000-0000-4000-8000-000000000001';
 const HOST_SCRIPT =
   'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; ' +
@@ -77,6 +79,8 @@ describe('resume', () => {
     await finishedClaudeRun(d, registry);
     const waiting = cli(d, 'resume', 'acme/web/task-1', '--wait', '--timeout', '600');
     await until(() => registry.host.started.length === 2);
+    // The resumed agent gets on with it (a resumed run that changed nothing would be "completed (no changes)").
+    writeFileSync(join(ws, 'repo', 'more.txt'), 'continued\n');
     registry.host.finish(4243, 0);
     expect(await waiting).toBe(0);
     expect(registry.host.started[1]!.spec.argv.slice(9, 12)).toEqual(['claude', '-p', 'Continue where you left off.']);
@@ -85,6 +89,27 @@ describe('resume', () => {
     );
     expect(d.io.stderr).toBe(`started claude (resuming session ${SESSION}) in host process 4243\n`);
     expect(h.statusOf(d, 'task-1')).toMatchObject({ state: 'completed', runCount: 2, timeoutSeconds: 600 });
+    expect(h.statusOf(d, 'task-1').noChanges).toBeUndefined();
+  });
+
+  it('a resumed run gets its own startCommit and noChanges verdict', async () => {
+    const registry = fakeRegistry([]);
+    const d = h.setup(registry);
+    const ws = h.workspaceOf(d, 'task-1');
+    // The first run changes nothing.
+    await finishedClaudeRun(d, registry);
+    const first = h.statusOf(d, 'task-1');
+    expect(first).toMatchObject({ state: 'completed', noChanges: true, startCommit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    // The resumed one commits its work.
+    expect(await resume({ args: ['acme/web/task-1'], task: 'Now do it' }, d)).toBe(0);
+    expect(h.statusOf(d, 'task-1').noChanges).toBeUndefined();
+    expect(h.statusOf(d, 'task-1').startCommit).toBe(first.startCommit);
+    writeFileSync(join(ws, 'repo', 'README.md'), '# web, done\n');
+    execFileSync('git', ['-C', join(ws, 'repo'), '-c', 'user.name=a', '-c', 'user.email=a@localhost', 'commit', '--quiet', '--all', '--message', 'done'], { stdio: 'ignore' });
+    registry.host.finish(4243, 0);
+    expect(await status({}, d)).toBe(0);
+    expect(h.statusOf(d, 'task-1')).toMatchObject({ state: 'completed', runCount: 2, startCommit: first.startCommit });
+    expect(h.statusOf(d, 'task-1').noChanges).toBeUndefined();
   });
 
   it('refuses a running run with still_active (exit 2)', async () => {

@@ -4,8 +4,9 @@ import { run as dispatch } from '../../../src/cli/commands/dispatch.js';
 import { run as status } from '../../../src/cli/commands/status.js';
 import { clearOutput, isoAfter, jsonLines, manualClock, NOW, readJson, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
+import { withCliVersions } from './cli-versions.js';
 
-const h = useCommandHarness();
+const h = withCliVersions(useCommandHarness());
 
 describe('timeouts', () => {
   it.each<[string, string, number, (ws: string) => string]>([

@@ -58,8 +58,9 @@ describe('buildAgentCommand: built-in agents', () => {
     ['gemini:gemini-2.5-pro', undefined, ['gemini', '-p', P, ...GEMINI_TAIL, '-m', 'gemini-2.5-pro'], 'argument'],
     ['coderabbit', undefined, ['coderabbit', 'review', '--plain', '--base', 'main'], 'none'],
     ['coderabbit:uncommitted', undefined, ['coderabbit', 'review', '--plain', '--base', 'main', '--type', 'uncommitted'], 'none'],
-    ['local', undefined, [...LOCAL_HEAD, '--model', 'devstral-24b', '--', P], 'argument'],
+    ['local', undefined, [...LOCAL_HEAD, '--model', 'devstral:24b', '--', P], 'argument'],
     ['local:qwen3', undefined, [...LOCAL_HEAD, '--model', 'qwen3', '--', P], 'argument'],
+    ['local:qwen3:30b', undefined, [...LOCAL_HEAD, '--model', 'qwen3:30b', '--', P], 'argument'],
   ])('%s', (spec, sessionId, argv, promptVia) => {
     const command = build(spec, sessionId === undefined ? {} : { sessionId });
     expect(command.argv).toStrictEqual(argv);
@@ -68,8 +69,8 @@ describe('buildAgentCommand: built-in agents', () => {
     expect(command.sessionId).toBe(sessionId);
   });
 
-  it('defaults the local model to devstral-24b', () => {
-    expect(DEFAULT_LOCAL_MODEL).toBe('devstral-24b');
+  it('defaults the local model to Ollama\'s devstral:24b', () => {
+    expect(DEFAULT_LOCAL_MODEL).toBe('devstral:24b');
   });
 
   it.each([['codex'], ['gemini'], ['local']])('%s ignores a session id', (spec) => {
@@ -178,7 +179,7 @@ describe('buildAgentCommand: large prompts', () => {
     ['codex', [...CODEX_YOLO, '-']],
     ['gemini', ['gemini', '-p', 'Follow the instructions given on standard input.', ...GEMINI_TAIL]],
     ['gemini:flash', ['gemini', '-p', 'Follow the instructions given on standard input.', ...GEMINI_TAIL, '-m', 'gemini-2.5-flash']],
-    ['local', [...LOCAL_HEAD, '--model', 'devstral-24b', '-']],
+    ['local', [...LOCAL_HEAD, '--model', 'devstral:24b', '-']],
   ])('%s switches to stdin above 100 KiB', (spec, argv) => {
     const command = build(spec, { prompt: big });
     expect(command.argv).toStrictEqual(argv);

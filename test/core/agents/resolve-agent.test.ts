@@ -83,14 +83,24 @@ describe('resolveAgent with configured agents and pools', () => {
     expect(error.message).toBe('agent "halfbot" is configured without a command');
   });
 
-  it.each([['claude:'], ['claude:-rf'], ['claude:a b'], ['codex:$(id)'], ['gemini:../x'], ['claude:opus:4'], ['mybot:.hidden']])(
+  it.each<[string, string]>([
+    ['local:devstral:24b', 'devstral:24b'],
+    ['local:qwen3:30b-a3b', 'qwen3:30b-a3b'],
+    ['claude:opus:4', 'opus:4'],
+  ])('%j keeps everything after the first ":" as the variant (Ollama model names)', (spec, variant) => {
+    const agent = resolveAgent(spec, config);
+    expect(agent.base).toBe(spec.slice(0, spec.indexOf(':')));
+    expect(agent.variant).toBe(variant);
+  });
+
+  it.each([['claude:'], ['claude:-rf'], ['claude:a b'], ['codex:$(id)'], ['gemini:../x'], ['local::24b'], ['local:devstral:24b;id'], ['mybot:.hidden']])(
     'bad variant in %j',
     (spec) => {
       const error = thrown(() => resolveAgent(spec, config));
       expect(error.code).toBe('invalid_agent_variant');
       expect(error.exitCode).toBe(2);
       expect(error.message).toBe(`invalid model or variant ${JSON.stringify(spec.slice(spec.indexOf(':') + 1))} in --agent ${JSON.stringify(spec)}`);
-      expect(error.hint).toBe('use letters, digits, ".", "_" and "-", for example --agent claude:sonnet');
+      expect(error.hint).toBe('use letters, digits, ".", "_", "-" and ":", for example --agent claude:sonnet or --agent local:devstral:24b');
     },
   );
 });

@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { shortName } from '../../core/dashboard/model.js';
+import { ExitCode } from '../../core/errors.js';
+import { FileTail, pause } from '../../fs/file-tail.js';
+import { displayLine } from '../../run/agent-log.js';
+import { metaDir } from '../../run/status-store.js';
+import { stateHome, type Deps } from '../deps.js';
+import { formatFields } from '../format-fields.js';
+import { parseOptions } from '../parse-options.js';
+import { resolveWorkspace } from './status.js';
+
+export const eventsOptions = z.object({
+  args: z.array(z.string()).max(0, 'takes no arguments; use --workspace').default([]),
+  follow: z.boolean().default(false),
+  json: z.boolean().default(false),
+  workspace: z.string().min(1).optional(),
+  config: z.string().optional(),
+});
+
+/** How a follower is stopped (Ctrl-C ends the process anyway) and how often it looks. */
+export interface FollowControl {
+  signal?: AbortSignal | undefined;
+  intervalMs?: number | undefined;
+}
+
+/** The event fields every line shows in its own column. */
+const COLUMNS = new Set(['at', 'type', 'workspace', 'source']);
+
+/** `<time> <type> <workspace-short> <details>`: agent events are typed `agent:<type>`, global ones have workspace `-`. */
+export function formatEvent(event: Record<string, unknown>, root: string): string {
+  const at = typeof event.at === 'string' ? event.at : '-';
+  const type = `${event.source === 'agent' ? 'agent:' : ''}${typeof event.type === 'string' ? event.type : '?'}`;
+  const workspace = typeof event.workspace === 'string' && event.workspace !== '' ? shortName(event.workspace, root) : '-';
+  const details = formatFields(Object.fromEntries(Object.entries(event).filter(([key]) => !COLUMNS.has(key))));
+  return displayLine(`${at} ${type} ${workspace}${details === '' ? '' : ` ${details}`}`);
+}
+
+function parseEvent(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The global event log ($AGENTCTL_HOME/events.jsonl: queued, started,
+ * finished, backoff, forge, pushed, …), or with --workspace one run's own
+ * log, which also has what its agent did. --json prints each event as
+ * recorded, one JSON object a line; --follow keeps printing new ones.
+ */
+export async function run(raw: unknown, deps: Deps, control: FollowControl = {}): Promise<number> {
+  const opts = parseOptions(eventsOptions, raw, 'events');
+  const home = stateHome(deps);
+  const root = join(home, 'workspace');
+  const path = opts.workspace === undefined ? join(home, 'events.jsonl') : join(metaDir(resolveWorkspace(opts.workspace, deps)), 'events.jsonl');
+  const tail = new FileTail(path);
+  let warned = false;
+  let printed = 0;
+  const print = (line: string) => {
+    if (line.trim() === '') return;
+    const event = parseEvent(line);
+    if (event === undefined) {
+      if (!warned) deps.io.err(`warning: skipping unreadable lines in ${path}\n`);
+      warned = true;
+      return;
+    }
+    printed += 1;
+    deps.io.out(`${opts.json ? JSON.stringify(event) : formatEvent(event, root)}\n`);
+  };
+  tail.drain(print);
+  if (!opts.follow) {
+    const rest = tail.flush();
+    if (rest !== undefined) print(rest);
+    if (printed === 0 && !warned) deps.io.err(`no events yet (${path})\n`);
+    return ExitCode.ok;
+  }
+  const { signal, intervalMs = 200 } = control;
+  while (signal?.aborted !== true) {
+    await pause(intervalMs, signal);
+    tail.drain(print);
+  }
+  return ExitCode.ok;
+}
