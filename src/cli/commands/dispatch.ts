@@ -160,6 +160,9 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       if (status?.state === 'running') throw alreadyRunning(root);
     },
   );
+  if (opts.maxBudgetUsd !== undefined && !prepared.command.enforcesBudget && !reportsCost(prepared.agent.base)) {
+    ctx.notify(`warning: ${prepared.agent.spec} reports no cost, so --max-budget-usd cannot be enforced for it`);
+  }
   writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), await manifestFacts(prepared, ctx, deps)));
   const job = jobFor(prepared, {
     timeoutSeconds: opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent,
@@ -170,6 +173,11 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     comment: opts.comment,
   });
   return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts);
+}
+
+/** Agents whose machine output includes a cost agentctl can watch. */
+function reportsCost(agentBase: string): boolean {
+  return agentBase === 'claude';
 }
 
 /** The request as it can be replayed: the repo by its clone URL, so it works from any directory. */

@@ -168,5 +168,7 @@ export function claudeResumeArgv(previous: readonly string[], sessionId: string,
   const argv = ['claude', '-p', task, '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--append-system-prompt', SANDBOX_NOTE];
   if (modelAt >= 0 && previous[modelAt + 1] !== undefined) argv.push('--model', previous[modelAt + 1] as string);
   argv.push('--resume', sessionId);
+  const budgetAt = previous.indexOf('--max-budget-usd');
+  if (budgetAt >= 0 && previous[budgetAt + 1] !== undefined) argv.push('--max-budget-usd', previous[budgetAt + 1] as string);
   return argv;
 }

@@ -47,8 +47,9 @@ export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A plausible count or amount: finite, not negative, and far below where sums could overflow. */
 export function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1e12 ? value : undefined;
 }
 
 export function obj(value: unknown): Record<string, unknown> | undefined {

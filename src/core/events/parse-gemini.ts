@@ -1,5 +1,14 @@
 import { clipText, num, obj, parseObject, str, type AgentEvent } from './agent-event.js';
 
+/** A short rendering of tool parameters; absurdly nested input renders as nothing rather than throwing. */
+function parametersText(parameters: unknown): string | undefined {
+  try {
+    return clipText(JSON.stringify(parameters ?? {}), 200);
+  } catch {
+    return undefined;
+  }
+}
+
 /** gemini --output-format stream-json: init, message, tool_use, tool_result, result, error. */
 export function parseGeminiLine(line: string): AgentEvent[] {
   const event = parseObject(line);
@@ -12,7 +21,7 @@ export function parseGeminiLine(line: string): AgentEvent[] {
         ? [{ type: 'text', text: clipText(str(event.content) as string), delta: event.delta === true ? true : undefined }]
         : [];
     case 'tool_use':
-      return [{ type: 'tool', name: clipText(str(event.tool_name) ?? 'tool', 100), detail: clipText(JSON.stringify(event.parameters ?? {}), 200) }];
+      return [{ type: 'tool', name: clipText(str(event.tool_name) ?? 'tool', 100), detail: parametersText(event.parameters) }];
     case 'error':
       return [{ type: 'error', message: clipText(str(event.message) ?? 'error') }];
     case 'result': {

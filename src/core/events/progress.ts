@@ -71,12 +71,17 @@ export function applyEvents(progress: RunProgress, events: readonly AgentEvent[]
       if (event.costUsd !== undefined) next.costUsd = event.cumulative ? event.costUsd : (next.costUsd ?? 0) + event.costUsd;
     }
     if (event.type === 'result') {
-      if (event.turns !== undefined) next.turns = event.turns;
+      if (event.turns !== undefined) next.turns = Math.trunc(event.turns);
       if (event.sessionId !== undefined) next.sessionId = event.sessionId;
       for (const tool of event.deniedTools ?? []) if (!next.deniedTools.includes(tool)) next.deniedTools.push(tool);
     }
   }
   next.tail = next.tail.slice(-TAIL_LINES);
+  // Hostile or buggy output must not push numbers past what JSON and the status schema hold.
+  next.inputTokens = Math.min(Math.trunc(next.inputTokens), Number.MAX_SAFE_INTEGER);
+  next.outputTokens = Math.min(Math.trunc(next.outputTokens), Number.MAX_SAFE_INTEGER);
+  if (next.costUsd !== undefined) next.costUsd = Math.min(next.costUsd, 1e12);
+  next.deniedTools = next.deniedTools.slice(0, 50);
   return next;
 }
 
