@@ -55,7 +55,7 @@ export async function imageCliVersion(
     const { id } = await runtime.start(spec, env);
     try {
       // A CLI whose --version hangs must not hang the dispatch.
-      const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, 30_000).unref());
+      const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 30_000).unref());
       const result = await Promise.race([runtime.wait(id), timeout]);
       if (result === undefined) await runtime.stop(id, 0);
       else if (result.exitCode === 0) version = readFileSync(out, 'utf8').trim().split('\n')[0];
