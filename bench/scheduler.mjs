@@ -183,9 +183,18 @@ for (const dir of [join(configHome, 'agentctl'), agentctlHome, rssDir]) mkdirSyn
 /** Containers this bench may leave behind on an abort: removed by label on exit. */
 const LABEL_KEY = 'dev.agentctl.workspace';
 let cleaned = false;
+/** Processes this bench spawned that have not ended yet: killed on an abort, before the work dir goes. */
+const liveChildren = new Set();
 function cleanup() {
   if (cleaned) return;
   cleaned = true;
+  for (const child of liveChildren) {
+    try {
+      process.kill(-child.pid, 'SIGKILL'); // its own process group: /usr/bin/time and the node under it
+    } catch {
+      // ended meanwhile
+    }
+  }
   for (const pid of supervisorPids()) {
     try {
       process.kill(pid, 'SIGTERM');
@@ -309,7 +318,8 @@ function timedProcess(cmd, args, { env = ENV, measureRss = false } = {}) {
       argv = [TIME_BIN, '-f', '%M %U %S', '-o', file, cmd, ...args];
     }
     const start = now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    liveChildren.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -317,6 +327,7 @@ function timedProcess(cmd, args, { env = ENV, measureRss = false } = {}) {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       const total = now() - start;
+      liveChildren.delete(child);
       let maxRssKb;
       let cpuMs;
       if (file !== undefined) {
@@ -349,29 +360,60 @@ function api(url, method, path, timeout = 5000) {
   });
 }
 
-/** The engine's container events between two wall-clock times (ms), as [{ id, name, action, t (ms) }]. */
-async function engineEvents(fromMs, toMs) {
+/**
+ * Listen to the engine's container events from now on (GET /events, a stream),
+ * as [{ id, name, action, t (ms, the engine's own time stamp) }]. A live
+ * subscription, because the history is no use here: Docker keeps only its last
+ * 256 events, and Podman 4.3 answers nothing for an `until` in the past.
+ */
+function captureEngineEvents() {
   const filters = encodeURIComponent(JSON.stringify({ type: ['container'] }));
-  const since = Math.floor(fromMs / 1000) - 1;
-  // Podman 4.3 answers nothing at all for an `until` in the past, so ask until
-  // a second from now: both engines then send the history and close at `until`.
-  const until = Math.max(Math.ceil(toMs / 1000), Math.ceil(Date.now() / 1000)) + 1;
-  const res = await api(ENGINE.url, 'GET', `/v1.41/events?since=${since}&until=${until}&filters=${filters}`, 60_000);
-  if (res.status !== 200) throw new Error(`GET /events: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+  const conn = ENGINE.url.startsWith('unix://')
+    ? { socketPath: ENGINE.url.slice('unix://'.length) }
+    : (() => {
+        const u = new URL(ENGINE.url.replace(/^tcp:/, 'http:'));
+        return { host: u.hostname, port: Number(u.port || 2375) };
+      })();
   const events = [];
-  // A stream of JSON objects, one after another (newline-separated on both engines).
-  for (const line of res.text.split('\n')) {
-    if (line.trim() === '') continue;
+  let buffer = '';
+  let failure;
+  const take = (line) => {
+    if (line.trim() === '') return;
     let e;
     try {
       e = JSON.parse(line);
     } catch {
-      continue;
+      return;
     }
     const t = e.timeNano !== undefined ? e.timeNano / 1e6 : e.time * 1000;
     events.push({ id: e.id ?? e.Actor?.ID, name: e.Actor?.Attributes?.name, action: e.Action ?? e.status, t });
-  }
-  return events;
+  };
+  const req = http.request({ ...conn, method: 'GET', path: `/v1.41/events?filters=${filters}` }, (res) => {
+    if (res.statusCode !== 200) failure = new Error(`GET /events: HTTP ${res.statusCode}`);
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+        take(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+      }
+    });
+    res.on('error', () => undefined);
+  });
+  req.on('error', (error) => {
+    failure ??= error;
+  });
+  req.end();
+  return {
+    /** Stop listening after `graceMs` (Podman delivers its events up to ~250 ms late). */
+    async stop(graceMs = 1000) {
+      await sleep(graceMs);
+      req.destroy();
+      if (failure !== undefined) throw failure;
+      take(buffer);
+      return events;
+    },
+  };
 }
 
 /** Per container: the first time of each lifecycle action (create, start, die, destroy/remove). */
@@ -570,8 +612,9 @@ async function rawPhase(tag) {
   const rawEnv = { PATH: BASE_ENV.PATH, HOME: home };
   const busy0 = machineBusyMs();
   const daemon0 = engineDaemonCpuMs();
+  const capture = captureEngineEvents();
+  await sleep(200); // subscribed before the first create
   const t = now();
-  const wall0 = Date.now();
   const name = (i) => `agentctl-bench-raw-${process.pid}-${tag}-${i}`;
   const raws = await pool(opts.runs, opts.limit, (i) => {
     const [cli, args] = ENGINE.cli(ENGINE.url, name(i));
@@ -591,7 +634,7 @@ async function rawPhase(tag) {
   let lives;
   try {
     const names = new Set(raws.map((r) => r.name));
-    const lc = lifecycles(await engineEvents(wall0, Date.now()), (e) => e.name !== undefined && names.has(e.name));
+    const lc = lifecycles(await capture.stop(), (e) => e.name !== undefined && names.has(e.name));
     lives = [...lc.values()].filter((l) => l.create !== undefined && l.start !== undefined && l.die !== undefined && l.remove !== undefined);
     if (lives.length !== opts.runs) {
       log(`engine events: found ${lives.length} of ${opts.runs} raw containers; no timeline`);
@@ -641,6 +684,8 @@ const rawBefore = await rawPhase('before');
 
 const sampler = supervisorSampler();
 sampler.start();
+const captureA = captureEngineEvents();
+await sleep(200); // subscribed before the first create
 const wallThawStart = Date.now();
 const busyA0 = machineBusyMs();
 const daemonA0 = engineDaemonCpuMs();
@@ -755,7 +800,7 @@ for (const ws of wsList) {
 }
 let timelineA;
 try {
-  const lc = lifecycles(await engineEvents(wallThawStart, wallThawStart + totalA), (e) => claims.has(e.id));
+  const lc = lifecycles(await captureA.stop(), (e) => claims.has(e.id));
   const lives = [...lc.values()].filter((l) => l.create !== undefined && l.start !== undefined && l.die !== undefined && l.remove !== undefined);
   if (lives.length === opts.runs) {
     const part = (f) => summary(lives.map(f));

@@ -21,6 +21,8 @@ import { runQa } from './run-qa.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { readStatus, statusPath, writeStatus } from './status-store.js';
 
+const CLAIM_GRACE_MS = 20_000;
+
 function readBlocked(workspace: string): string | undefined {
   try {
     return readFileSync(blockedFile(workspace), 'utf8');
@@ -221,6 +223,9 @@ async function settleClaim(status: RunStatus, ctx: RunContext): Promise<RunStatu
   }
   if (status.claimedBy !== undefined && status.claimedBy !== ctx.pid && processAlive(status.claimedBy)) return status;
   if (status.claimedBy === ctx.pid) return status;
+  // An engine can still finish a create that a killed agentctl sent; give it time to show up before starting again.
+  const claimedAt = status.startedAt === undefined ? 0 : new Date(status.startedAt).getTime();
+  if (ctx.clock.now().getTime() - claimedAt < CLAIM_GRACE_MS) return status;
   // Never started: back to the queue, in its old place.
   const requeued: RunStatus = {
     ...status,

@@ -53,7 +53,7 @@ describe('dispatch --dry-run against real git', () => {
     expect(out.repo).toBe('acme/web');
     expect(out.agent).toBe('codex');
     expect(out.branch).toBe('agent/issue-42');
-    expect((out.command as string[]).slice(0, 3)).toEqual(['codex', 'exec', '--dangerously-bypass-approvals-and-sandbox']);
+    expect((out.command as string[]).slice(0, 4)).toEqual(['codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox']);
     expect((out.command as string[]).at(-1)).toBe(out.prompt);
     expect(out.prompt).toContain('Fix the login bug');
     expect(out.prompt).toContain('Run `make check` before committing.');

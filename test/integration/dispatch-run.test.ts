@@ -131,8 +131,9 @@ describe.each(engines)('dispatch on a real $name engine', (engine) => {
       stdio: 'ignore',
     });
     const statusFile = join(state, 'workspace', 'acme', 'plain', 'task-7', '.meta', 'status.json');
+    const started = () => existsSync(statusFile) && JSON.parse(readFileSync(statusFile, 'utf8')).containerId !== undefined;
     const deadline = Date.now() + 30_000;
-    while (!existsSync(statusFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (!started() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(JSON.parse(readFileSync(statusFile, 'utf8')).state).toBe('running');

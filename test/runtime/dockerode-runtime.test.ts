@@ -256,7 +256,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
 });
 
 describe('DockerodeRuntime.probe against an endpoint that never answers', () => {
-  it('gives up after about 2 s and says so', async () => {
+  it('gives up after about 10 s and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentctl-hang-'));
     const socketPath = join(dir, 'engine.sock');
     const connections: Socket[] = [];
@@ -268,9 +268,8 @@ describe('DockerodeRuntime.probe against an endpoint that never answers', () => 
       const started = performance.now();
       const availability = await runtime.probe();
       const elapsed = performance.now() - started;
-      expect(elapsed).toBeGreaterThanOrEqual(1900);
-      expect(elapsed).toBeLessThan(3500);
-      expect(availability).toEqual({ runtime: 'docker', ok: false, endpoint: url, detail: `no answer within 2 s (tried: ${url})` });
+      expect(elapsed).toBeGreaterThanOrEqual(9900);
+      expect(availability).toEqual({ runtime: 'docker', ok: false, endpoint: url, detail: `no answer within 10 s (tried: ${url})` });
     } finally {
       for (const connection of connections) connection.destroy();
       server.close();

@@ -62,7 +62,9 @@ describe('str, num, obj, arr', () => {
   it.each<[unknown, number | undefined]>([
     [0, 0],
     [12.5, 12.5],
-    [Number.MAX_VALUE, Number.MAX_VALUE],
+    [1e12, 1e12],
+    [1e12 + 1, undefined],
+    [Number.MAX_VALUE, undefined],
     [-1, undefined],
     [-0.0001, undefined],
     [Number.POSITIVE_INFINITY, undefined],
