@@ -463,9 +463,11 @@ function supervisorPids() {
     if (environ === undefined || !environ.split('\0').includes(`AGENTCTL_HOME=${agentctlHome}`)) continue;
     const status = readProc(entry, 'status');
     if (status === undefined || /^State:\s+Z/m.test(status)) continue;
-    pids.push(Number(entry));
+    pids.push({ pid: Number(entry), ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) });
   }
-  return pids;
+  // A child the supervisor is forking (git, say) shows the supervisor's command line until it execs.
+  const all = new Set(pids.map((p) => p.pid));
+  return pids.filter((p) => !all.has(p.ppid)).map((p) => p.pid);
 }
 
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;

@@ -121,13 +121,12 @@ export async function drainQueue(ctx: RunContext): Promise<RunStatus[]> {
     }
     return out;
   });
+  // Started side by side: one engine call at a time would leave freed slots idle.
+  const results = await Promise.allSettled(claimed.map(({ job, status }) => launchRun(job, status, ctx)));
   const launched: RunStatus[] = [];
-  for (const { job, status } of claimed) {
-    try {
-      launched.push(await launchRun(job, status, ctx));
-    } catch (error) {
-      ctx.notify(`warning: could not start the queued run in ${job.workspace}: ${(error as Error).message}`);
-    }
-  }
+  results.forEach((result, index) => {
+    if (result.status === 'fulfilled') launched.push(result.value);
+    else ctx.notify(`warning: could not start the queued run in ${claimed[index]?.job.workspace}: ${(result.reason as Error).message}`);
+  });
   return launched;
 }

@@ -55,7 +55,7 @@ function sleep(ms: number): Promise<void> {
  * Drain the queue and finish runs until nothing is queued or running (or
  * only frozen work is left), reporting each pass.
  */
-export async function superviseUntilIdle(ctx: RunContext, onTick: (result: TickResult) => void, intervalMs = 500): Promise<void> {
+export async function superviseUntilIdle(ctx: RunContext, onTick: (result: TickResult) => void, intervalMs = 150): Promise<void> {
   for (;;) {
     const result = await tick(ctx);
     onTick(result);
