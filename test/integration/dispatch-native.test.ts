@@ -67,8 +67,9 @@ describe('native agents run on the host', () => {
       stdio: 'ignore',
     });
     const statusFile = join(state, 'workspace', 'acme', 'tool', 'task-3', '.meta', 'status.json');
+    const started = () => existsSync(statusFile) && JSON.parse(readFileSync(statusFile, 'utf8')).pid !== undefined;
     const deadline = Date.now() + 20_000;
-    while (!existsSync(statusFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!started() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     await new Promise((resolve) => setTimeout(resolve, 4500));
