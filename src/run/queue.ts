@@ -20,11 +20,10 @@ function schedRuns(statuses: readonly RunStatus[]): SchedRun[] {
   return statuses.map((s) => ({ workspace: s.workspace, pool: s.pool, state: s.state, priority: s.priority ?? 0, seq: s.seq ?? 0 }));
 }
 
-/** A run that holds a slot and is about to be started by `ctx.pid`. */
-function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): RunStatus {
+/** What every status of a job carries, queued or running. */
+function jobStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): Omit<RunStatus, 'state' | 'runCount'> {
   return {
     version: 1,
-    state: 'running',
     workspace: job.workspace,
     repo: job.repo,
     agent: job.agent,
@@ -32,17 +31,25 @@ function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContex
     runtime: job.run.kind === 'host' ? 'host' : job.run.runtime,
     image: job.run.kind === 'container' ? job.run.spec.image : undefined,
     sessionId: job.sessionId,
-    runCount: (previous?.runCount ?? 0) + 1,
-    startedAt: ctx.clock.now().toISOString(),
     owner: previous?.owner ?? { uid: ctx.user.uid, gid: ctx.user.gid },
     priority: job.priority,
-    seq: previous?.seq,
-    queuedAt: previous?.queuedAt,
-    claimedBy: ctx.pid,
     timeoutSeconds: job.timeoutSeconds,
     idleSeconds: job.idleSeconds,
     budgetUsd: job.budgetUsd,
     warnings: [],
+  };
+}
+
+/** A run that holds a slot and is about to be started by `ctx.pid`. */
+function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): RunStatus {
+  return {
+    ...jobStatus(job, previous, ctx),
+    state: 'running',
+    runCount: (previous?.runCount ?? 0) + 1,
+    startedAt: ctx.clock.now().toISOString(),
+    seq: previous?.seq,
+    queuedAt: previous?.queuedAt,
+    claimedBy: ctx.pid,
   };
 }
 
@@ -74,25 +81,12 @@ export async function admitJob(job: Job, ctx: RunContext): Promise<Admission> {
     state.seq += 1;
     writeSchedulerState(ctx.home, state);
     const status: RunStatus = {
-      version: 1,
+      ...jobStatus(job, previous, ctx),
       state: 'queued',
-      workspace: job.workspace,
-      repo: job.repo,
-      agent: job.agent,
-      pool: job.pool,
-      runtime: job.run.kind === 'host' ? 'host' : job.run.runtime,
-      image: job.run.kind === 'container' ? job.run.spec.image : undefined,
-      sessionId: job.sessionId,
       runCount: previous?.runCount ?? 0,
-      owner: previous?.owner ?? { uid: ctx.user.uid, gid: ctx.user.gid },
-      priority: job.priority,
       seq: state.seq,
       queuedAt: now.toISOString(),
       waitingFor: decision.reason,
-      timeoutSeconds: job.timeoutSeconds,
-      idleSeconds: job.idleSeconds,
-      budgetUsd: job.budgetUsd,
-      warnings: [],
     };
     writeStatus(status);
     recordEvent(ctx.home, { type: 'queued', at: status.queuedAt as string, workspace: job.workspace, agent: job.agent, pool: job.pool, reason: decision.reason });
