@@ -22,6 +22,8 @@ const AGENTS = `agents:
   secret:
     command: [sh, -c, 'echo "len=\${#SECRET_KEY}" > seen.txt; sleep 3']
     env: [SECRET_KEY]
+  quiet:
+    command: [sh, -c, 'echo thinking; sleep 60']
 `;
 
 let forge: Forge;
@@ -141,6 +143,25 @@ describe.each(engines)('dispatch on a real $name engine', (engine) => {
     const result = runCli(['status', '--json'], e);
     const [run] = JSON.parse(result.stdout).runs;
     expect(run).toMatchObject({ state: 'completed', exitCode: 0, runtime: engine.name });
+  });
+
+  it('an agent that exits 0 without changing anything is completed (no changes)', () => {
+    const { env: e } = env();
+    const result = dispatch(e, 'acme/plain', 'noop', '9');
+    expect(result.code).toBe(0);
+    expect(result.status).toMatchObject({ state: 'completed', noChanges: true });
+    const table = runCli(['status'], e).stdout;
+    expect(table).toContain('completed (no changes)');
+  });
+
+  it('stops an agent that prints nothing for --idle-timeout, with reason idle', () => {
+    const { env: e } = env();
+    const result = runCli(['dispatch', '--repo', 'acme/plain', '--issue', '10', '--agent', 'quiet', '--runtime', engine.name, '--idle-timeout', '2', '--wait', '--json'], e);
+    expect(result.code).toBe(10);
+    const status = JSON.parse(result.stdout);
+    expect(status).toMatchObject({ state: 'failed', reason: 'idle' });
+    expect(status.hint).toContain('printed nothing for 2 s');
+    expect(status.progress).toEqual(['thinking']);
   });
 
   it('passes a key by name: the agent sees it, no file or command line holds its value', async () => {
