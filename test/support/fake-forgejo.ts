@@ -3,8 +3,10 @@
  * methods, status codes and JSON shapes of the swagger for the calls agentctl
  * makes, over an in-memory repo. Knobs make the next requests fail or hang.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { faults, hasToken, payloadOf, startForgeServer, type LoggedRequest } from './fake-http.js';
+
+export type { LoggedRequest } from './fake-http.js';
 
 export interface FjLabel {
   id: number;
@@ -56,14 +58,6 @@ export interface FjState {
   label(fullName: string, name: string): number;
 }
 
-export interface LoggedRequest {
-  method: string;
-  /** Path and query as sent, with the /api/v1 prefix. */
-  path: string;
-  body: unknown;
-  authorization: string | undefined;
-}
-
 /** 'rate-limited' is a 429 with Retry-After: RATE_LIMIT_SECONDS, as a reverse proxy in front of Forgejo answers. */
 export type FjFailure = 401 | 403 | 404 | 409 | 422 | 500 | 502 | 503 | 'rate-limited';
 
@@ -91,23 +85,6 @@ class Reply {
   ) {}
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text === '') return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        resolve(text);
-      }
-    });
-  });
-}
-
 /** Starts the server on a free port of 127.0.0.1. */
 export async function start(): Promise<FakeForgejo> {
   let nextId = 1_000_000;
@@ -128,8 +105,7 @@ export async function start(): Promise<FakeForgejo> {
     },
   };
   const requests: LoggedRequest[] = [];
-  const failures: FjFailure[] = [];
-  let hangs = 0;
+  const knobs = faults<FjFailure>();
   let web = '';
 
   const apiError = (status: number, message: string) => new Reply(status, { message, url: `${web}/api/swagger` });
@@ -370,48 +346,29 @@ export async function start(): Promise<FakeForgejo> {
   }
 
   function send(res: ServerResponse, reply: Reply): void {
-    const payload = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const payload = payloadOf(reply.body);
     const type = reply.body === undefined ? {} : { 'content-type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json;charset=utf-8' };
     res.writeHead(reply.status, { ...type, 'x-content-type-options': 'nosniff', ...reply.headers });
     res.end(payload);
   }
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const url = new URL(req.url ?? '/', web);
-      requests.push({ method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, body, authorization: req.headers.authorization });
-      if (hangs > 0) {
-        hangs--;
-        return; // never answered; close() drops the connection
-      }
-      const failure = failures.shift();
-      if (failure !== undefined) return send(res, failureReply(failure));
-      if (state.token !== undefined) {
-        const auth = req.headers.authorization;
-        if (auth !== `token ${state.token}` && auth !== `Bearer ${state.token}`) return send(res, failureReply(401));
-      }
+  const http = await startForgeServer(
+    requests,
+    knobs,
+    (res, failure) => send(res, failureReply(failure)),
+    (req, res, url, body) => {
+      if (state.token !== undefined && !hasToken(req, state.token)) return send(res, failureReply(401));
       send(res, route(req.method ?? 'GET', url, body));
-    })().catch((error: unknown) => {
-      res.writeHead(500).end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  web = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+  );
+  web = http.url;
 
   return {
     url: web,
     state,
     requests,
-    failNext(failure, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(failure);
-    },
-    hangNext(count = 1) {
-      hangs += count;
-    },
-    close() {
-      server.closeAllConnections();
-      return new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
+    failNext: knobs.failNext,
+    hangNext: knobs.hangNext,
+    close: http.close,
   };
 }

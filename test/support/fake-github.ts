@@ -3,8 +3,10 @@
  * and JSON shapes of api.github.com for the calls agentctl makes, over an
  * in-memory repo. Knobs make the next requests fail or hang.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { faults, hasToken, payloadOf, startForgeServer, type LoggedRequest } from './fake-http.js';
+
+export type { LoggedRequest } from './fake-http.js';
 
 export interface GhLabel {
   id: number;
@@ -47,14 +49,6 @@ export interface GhState {
   repos: Map<string, GhRepo>;
   /** Adds (or returns) owner/name. */
   repo(fullName: string): GhRepo;
-}
-
-export interface LoggedRequest {
-  method: string;
-  /** Path and query as sent, e.g. /repos/acme/web/issues/42/comments?per_page=100&page=1. */
-  path: string;
-  body: unknown;
-  authorization: string | undefined;
 }
 
 /** 'rate-limited' is the primary rate limit: 403 with x-ratelimit-remaining 0 and a reset RATE_LIMIT_SECONDS away. */
@@ -114,23 +108,6 @@ function failureReply(failure: GhFailure): Reply {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text === '') return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        resolve(text);
-      }
-    });
-  });
-}
-
 function newRepo(): GhRepo {
   return { issues: [], pulls: [], labels: [] };
 }
@@ -150,8 +127,7 @@ export async function start(): Promise<FakeGitHub> {
     },
   };
   const requests: LoggedRequest[] = [];
-  const failures: GhFailure[] = [];
-  let hangs = 0;
+  const knobs = faults<GhFailure>();
   let base = '';
 
   const user = (login: string) => ({ login, id: 1, node_id: 'MDQ6VXNlcjE=', type: 'User', site_admin: false, url: `${base}/users/${login}` });
@@ -337,7 +313,7 @@ export async function start(): Promise<FakeGitHub> {
   }
 
   function send(res: ServerResponse, reply: Reply): void {
-    const payload = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const payload = payloadOf(reply.body);
     res.writeHead(reply.status, {
       'content-type': typeof reply.body === 'string' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
       'x-github-media-type': 'github.v3; format=json',
@@ -351,43 +327,26 @@ export async function start(): Promise<FakeGitHub> {
     res.end(payload);
   }
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const url = new URL(req.url ?? '/', base);
-      requests.push({ method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, body, authorization: req.headers.authorization });
-      if (hangs > 0) {
-        hangs--;
-        return; // never answered; close() drops the connection
-      }
-      const failure = failures.shift();
-      if (failure !== undefined) return send(res, failureReply(failure));
+  const http = await startForgeServer(
+    requests,
+    knobs,
+    (res, failure) => send(res, failureReply(failure)),
+    (req, res, url, body) => {
       if (state.token !== undefined) {
-        const auth = req.headers.authorization;
-        if (auth === undefined) return send(res, new Reply(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' }));
-        if (auth !== `token ${state.token}` && auth !== `Bearer ${state.token}`) return send(res, failureReply(401));
+        if (req.headers.authorization === undefined) return send(res, new Reply(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' }));
+        if (!hasToken(req, state.token)) return send(res, failureReply(401));
       }
       send(res, route(req.method ?? 'GET', url, body));
-    })().catch((error: unknown) => {
-      res.writeHead(500).end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+  );
+  base = http.url;
 
   return {
     url: base,
     state,
     requests,
-    failNext(failure, count = 1) {
-      for (let i = 0; i < count; i++) failures.push(failure);
-    },
-    hangNext(count = 1) {
-      hangs += count;
-    },
-    close() {
-      server.closeAllConnections();
-      return new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
+    failNext: knobs.failNext,
+    hangNext: knobs.hangNext,
+    close: http.close,
   };
 }

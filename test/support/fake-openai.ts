@@ -1,5 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { asObject, modelFake, pathOf, sendJson, startRecordingServer, startSse, writeSse, writeTypedSse as sse, type ModelFake, type ModelFakeOptions, type RecordedRequest } from './fake-http.js';
+
+export type { RecordedRequest } from './fake-http.js';
 
 /**
  * A stand-in for the OpenAI Responses API, and for the few Ollama endpoints
@@ -17,73 +19,26 @@ import type { AddressInfo } from 'node:net';
  *
  * Every request is recorded; unknown paths are listed in `unknown` and answered 404.
  */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  json: unknown;
-}
-
-export interface FakeOpenAiOptions {
-  reply?: string;
-  inputTokens?: number;
-  outputTokens?: number;
+export interface FakeOpenAiOptions extends ModelFakeOptions {
   /** Model names /api/tags and /v1/models list. */
   models?: string[];
   ollamaVersion?: string;
 }
 
-export interface FakeOpenAi {
+export interface FakeOpenAi extends ModelFake {
   /** e.g. http://127.0.0.1:41234 (no /v1). */
   url: string;
-  port: number;
-  reply: string;
-  inputTokens: number;
-  outputTokens: number;
-  requests: RecordedRequest[];
   /** The recorded model calls: POST .../responses or .../chat/completions. */
   modelCalls(): RecordedRequest[];
-  unknown: string[];
-  close(): Promise<void>;
 }
 
 let nextId = 1;
-
-function sse(res: ServerResponse, data: { type: string } & Record<string, unknown>): void {
-  res.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text === '' ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeOpenAi> {
   const reply = options.reply ?? 'Hello from the fake OpenAI API.';
   const inputTokens = options.inputTokens ?? 23;
   const outputTokens = options.outputTokens ?? 7;
   const models = options.models ?? [];
-  const requests: RecordedRequest[] = [];
-  const unknown: string[] = [];
 
   function usage() {
     return {
@@ -101,7 +56,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const model = typeof request.model === 'string' ? request.model : 'fake-model';
     const base = { id: responseId, object: 'response', created_at: Math.floor(Date.now() / 1000), model, output: [] as unknown[] };
     const item = { id: itemId, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: reply, annotations: [] }] };
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    startSse(res);
     sse(res, { type: 'response.created', response: { ...base, status: 'in_progress' } });
     sse(res, { type: 'response.output_item.added', output_index: 0, item: { ...item, status: 'in_progress', content: [] } });
     sse(res, { type: 'response.output_text.delta', item_id: itemId, output_index: 0, content_index: 0, delta: reply });
@@ -114,21 +69,16 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const id = `chatcmpl_fake_${nextId++}`;
     const model = typeof request.model === 'string' ? request.model : 'fake-model';
     const chunk = (delta: unknown, finish: string | null, extra: Record<string, unknown> = {}) =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    res.write(chunk({ role: 'assistant', content: reply }, null));
-    res.write(chunk({}, 'stop', { usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens } }));
+      ({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra });
+    startSse(res);
+    writeSse(res, chunk({ role: 'assistant', content: reply }, null));
+    writeSse(res, chunk({}, 'stop', { usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens } }));
     res.end('data: [DONE]\n\n');
   }
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const path = (req.url ?? '/').split('?')[0] as string;
-      const method = req.method ?? 'GET';
-      const json = parseJson(body);
-      requests.push({ method, path, headers: req.headers, body, json });
-      const request = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const fake = await startRecordingServer(
+    ({ method, path, json }, res) => {
+      const request = asObject(json);
       if (method === 'POST' && path.endsWith('/responses')) {
         answerResponses(res, request);
       } else if (method === 'POST' && path.endsWith('/chat/completions')) {
@@ -147,34 +97,21 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       } else if (method === 'POST' && path.endsWith('/api/show')) {
         sendJson(res, 200, { modelfile: '', parameters: '', template: '', details: {}, model_info: {}, capabilities: ['completion', 'tools'] });
       } else {
-        unknown.push(`${method} ${path}`);
-        sendJson(res, 404, { error: { message: `the fake does not serve ${method} ${path}`, type: 'not_found' } });
+        return false;
       }
-    })().catch((error: unknown) => res.destroy(error as Error));
-  });
+      return true;
+    },
+    (method, path) => ({ error: { message: `the fake does not serve ${method} ${path}`, type: 'not_found' } }),
+  );
+  const { requests } = fake;
   // Refuse WebSocket upgrades outright: codex then uses plain HTTP.
-  server.on('upgrade', (req: IncomingMessage, socket) => {
-    requests.push({ method: 'UPGRADE', path: (req.url ?? '/').split('?')[0] as string, headers: req.headers, body: '', json: undefined });
+  fake.server.on('upgrade', (req: IncomingMessage, socket) => {
+    requests.push({ method: 'UPGRADE', path: pathOf(req), headers: req.headers, body: '', json: undefined });
     socket.end('HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    reply,
-    inputTokens,
-    outputTokens,
-    requests,
+    ...modelFake(fake, reply, inputTokens, outputTokens),
     modelCalls: () => requests.filter((r) => r.method === 'POST' && (r.path.endsWith('/responses') || r.path.endsWith('/chat/completions'))),
-    unknown,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
+
 }
