@@ -151,6 +151,7 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
   if (outcome.state === 'completed' && ctx.config.qa.enabled && job?.review !== true) {
     try {
       final = { ...final, qa: await runQa(status, ctx) };
+      recordEvent(ctx.home, { type: 'qa', at: ctx.clock.now().toISOString(), workspace: status.workspace, state: final.qa?.state, failedCommand: final.qa?.failedCommand });
     } catch (error) {
       final = {
         ...final,
@@ -184,6 +185,7 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
   }
   if (job !== undefined) final = await report(job, final, ctx, agentChanges);
   writeStatus(final);
+  if (final.state === 'blocked') recordEvent(ctx.home, { type: 'blocked', at: final.finishedAt as string, workspace: status.workspace, agent: status.agent, question: final.question });
   recordEvent(ctx.home, {
     type: 'finished',
     at: final.finishedAt as string,

@@ -38,6 +38,8 @@ interface PoolRow {
   queued: number;
   pausedSeconds: number;
   fastFails: number;
+  /** Reported cost of the pool's runs, summed (USD). */
+  costUsd: number;
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -71,6 +73,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     queued: everything.filter((s) => s.pool === pool && s.state === 'queued').length,
     pausedSeconds: pauseLeft(scheduler.pools[pool], now),
     fastFails: scheduler.pools[pool]?.fastFails ?? 0,
+    costUsd: Math.round(everything.filter((s) => s.pool === pool).reduce((sum, s) => sum + (s.usage?.costUsd ?? 0), 0) * 10000) / 10000,
   }));
   const queue = everything
     .filter((s) => s.state === 'queued')
@@ -100,8 +103,15 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   let out = table(['WORKSPACE', 'STATE', 'AGENT', 'RUNTIME', 'ELAPSED', 'QA', 'NOTE'], rows);
   if (only === undefined) {
     out += `\n${table(
-      ['POOL', 'LIMIT', 'RUNNING', 'QUEUED', 'BACKOFF'],
-      pools.map((p) => [p.pool, String(p.limit), String(p.running), String(p.queued), p.pausedSeconds > 0 ? `paused ${formatWait(p.pausedSeconds)}` : p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-']),
+      ['POOL', 'LIMIT', 'RUNNING', 'QUEUED', 'COST', 'BACKOFF'],
+      pools.map((p) => [
+        p.pool,
+        String(p.limit),
+        String(p.running),
+        String(p.queued),
+        p.costUsd > 0 ? `$${p.costUsd.toFixed(2)}` : '-',
+        p.pausedSeconds > 0 ? `paused ${formatWait(p.pausedSeconds)}` : p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-',
+      ]),
     )}`;
     if (scheduler.frozen) out += '\nfrozen: no new runs start until "agentctl thaw"\n';
   }

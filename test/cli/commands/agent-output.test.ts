@@ -76,6 +76,7 @@ describe('agent output: codex in a container', () => {
       'agent:tool',
       'agent:text',
       'agent:usage',
+      'agentctl:qa',
       'agentctl:finished',
     ]);
     expect(events.filter((e) => e.source === 'agent').every((e) => e.workspace === ws && e.at === NOW)).toBe(true);

@@ -224,8 +224,11 @@ describe('dispatch (container agent)', () => {
     expect(status.noChanges).toBeUndefined();
     expect(docker.removed).toEqual(['fake-1']);
     const events = jsonLines(join(ws, '.meta', 'events.jsonl'));
-    expect(events.map((e) => e.type)).toEqual(['started', 'finished']);
-    expect(events[1]).toMatchObject({ state: status.state, exitCode, at: NOW });
+    const types = block ? ['started', 'blocked', 'finished'] : exitCode === 0 ? ['started', 'qa', 'finished'] : ['started', 'finished'];
+    expect(events.map((e) => e.type)).toEqual(types);
+    expect(events[types.length - 1]).toMatchObject({ state: status.state, exitCode, at: NOW });
+    if (block) expect(events[1]).toEqual({ type: 'blocked', at: NOW, workspace: ws, agent: 'codex', question: status.question });
+    else if (exitCode === 0) expect(events[1]).toEqual({ type: 'qa', at: NOW, workspace: ws, state: 'skipped' });
   });
 
   const commitAll = (repo: string) =>
@@ -259,11 +262,12 @@ describe('dispatch (container agent)', () => {
     const status = readJson(join(ws, '.meta', 'status.json'));
     expect(status).toMatchObject({ state: 'completed', exitCode: 0, startCommit: expect.stringMatching(/^[0-9a-f]{40}$/) });
     expect(status.noChanges).toBe(noChanges ? true : undefined);
-    const types = noChanges ? ['started', 'no-changes', 'finished'] : ['started', 'finished'];
+    const types = noChanges ? ['started', 'qa', 'no-changes', 'finished'] : ['started', 'qa', 'finished'];
     expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => e.type)).toEqual(types);
     expect(jsonLines(join(d.state, 'events.jsonl')).map((e) => e.type)).toEqual(types);
     if (noChanges) {
-      expect(jsonLines(join(ws, '.meta', 'events.jsonl'))[1]).toEqual({ type: 'no-changes', at: NOW, workspace: ws, agent: 'codex' });
+      expect(jsonLines(join(ws, '.meta', 'events.jsonl'))[1]).toEqual({ type: 'qa', at: NOW, workspace: ws, state: 'skipped' });
+      expect(jsonLines(join(ws, '.meta', 'events.jsonl'))[2]).toEqual({ type: 'no-changes', at: NOW, workspace: ws, agent: 'codex' });
       expect(status.startCommit).toBe(headOf(ws));
     }
   });
@@ -284,7 +288,7 @@ describe('dispatch (container agent)', () => {
     const status = readJson(join(ws, '.meta', 'status.json'));
     expect(status.state).toBe(state);
     expect(status.noChanges).toBeUndefined();
-    expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => e.type)).toEqual(['started', 'finished']);
+    expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => e.type)).toEqual(state === 'blocked' ? ['started', 'blocked', 'finished'] : ['started', 'finished']);
   });
 
   it('--wait --json prints the final status', async () => {
@@ -389,8 +393,10 @@ describe('dispatch (container agent)', () => {
     );
     expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => [e.type, e.runCount ?? e.state])).toEqual([
       ['started', 1],
+      ['blocked', undefined],
       ['finished', 'blocked'],
       ['started', 2],
+      ['qa', 'skipped'],
       ['finished', 'completed'],
     ]);
   });

@@ -105,8 +105,8 @@ describe('queue: pool limits', () => {
         // Started now: the reason it waited is gone.
         'acme/web/task-2  running    codex  docker   0s       -',
         '',
-        'POOL   LIMIT  RUNNING  QUEUED  BACKOFF',
-        'codex  1      1        0       -',
+        'POOL   LIMIT  RUNNING  QUEUED  COST  BACKOFF',
+        'codex  1      1        0       -     -',
         '',
       ].join('\n'),
     );
@@ -161,7 +161,7 @@ describe('queue: pool limits', () => {
     expect(await status({ json: true }, d)).toBe(0);
     const json = JSON.parse(d.io.stdout) as { queue: string[]; pools: unknown[] };
     expect(json.queue).toEqual([ws(3), ws(2), ws(4), ws(5)]);
-    expect(json.pools).toEqual([{ pool: 'codex', limit: 1, running: 1, queued: 4, pausedSeconds: 0, fastFails: 0 }]);
+    expect(json.pools).toEqual([{ pool: 'codex', limit: 1, running: 1, queued: 4, pausedSeconds: 0, fastFails: 0, costUsd: 0 }]);
 
     const order: string[] = [];
     for (const id of ['fake-1', 'fake-2', 'fake-3', 'fake-4']) {
@@ -198,8 +198,8 @@ describe('queue: freeze and thaw', () => {
         'WORKSPACE        STATE   AGENT  RUNTIME  ELAPSED  QA  NOTE',
         `acme/web/task-1  queued  codex  docker   -        -   ${FROZEN}`,
         '',
-        'POOL   LIMIT  RUNNING  QUEUED  BACKOFF',
-        'codex  1      0        1       -',
+        'POOL   LIMIT  RUNNING  QUEUED  COST  BACKOFF',
+        'codex  1      0        1       -     -',
         '',
         'frozen: no new runs start until "agentctl thaw"',
         '',
@@ -263,8 +263,8 @@ describe('queue: backoff after fast failures', () => {
         failed(3),
         `acme/web/task-4  queued  codex  docker   -        -   ${PAUSED}`,
         '',
-        'POOL   LIMIT  RUNNING  QUEUED  BACKOFF',
-        'codex  1      0        1       paused 30m',
+        'POOL   LIMIT  RUNNING  QUEUED  COST  BACKOFF',
+        'codex  1      0        1       -     paused 30m',
         '',
       ].join('\n'),
     );
@@ -281,7 +281,7 @@ describe('queue: backoff after fast failures', () => {
     clearOutput(d);
     expect(await status({ json: true }, d)).toBe(0);
     expect((JSON.parse(d.io.stdout) as { pools: unknown }).pools).toEqual([
-      { pool: 'codex', limit: 1, running: 1, queued: 0, pausedSeconds: 0, fastFails: 0 },
+      { pool: 'codex', limit: 1, running: 1, queued: 0, pausedSeconds: 0, fastFails: 0, costUsd: 0 },
     ]);
   });
 

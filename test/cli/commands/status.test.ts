@@ -110,9 +110,9 @@ describe('status', () => {
         'zeta/tool/main   failed                 codex   podman   1m05s    -       agent exited with code 1',
         '',
         // Every pool with a run: codex still runs task-9 (limit 1 by default); zeta's 65 s failure is not fast.
-        'POOL    LIMIT  RUNNING  QUEUED  BACKOFF',
-        'claude  1      0        0       -',
-        'codex   1      1        0       -',
+        'POOL    LIMIT  RUNNING  QUEUED  COST  BACKOFF',
+        'claude  1      0        0       -     -',
+        'codex   1      1        0       -     -',
         '',
       ].join('\n'),
     );
@@ -150,8 +150,8 @@ describe('status', () => {
         { ...exited, state: 'failed', exitCode: 1, reason: 'agent exited with code 1', finishedAt: NOW, elapsedSeconds: 65 },
       ],
       pools: [
-        { pool: 'claude', limit: 1, running: 0, queued: 0, pausedSeconds: 0, fastFails: 0 },
-        { pool: 'codex', limit: 1, running: 1, queued: 0, pausedSeconds: 0, fastFails: 0 },
+        { pool: 'claude', limit: 1, running: 0, queued: 0, pausedSeconds: 0, fastFails: 0, costUsd: 0 },
+        { pool: 'codex', limit: 1, running: 1, queued: 0, pausedSeconds: 0, fastFails: 0, costUsd: 0 },
       ],
       queue: [],
     });
@@ -186,9 +186,9 @@ describe('status', () => {
         `acme/web/task-6  failed  claude  host     20s      -   ${reason}`,
         '',
         // Both ended 10 s and 20 s after their start: each is a fast failure of its pool (threshold 3).
-        'POOL    LIMIT  RUNNING  QUEUED  BACKOFF',
-        'claude  1      0        0       1 fast failure(s)',
-        'codex   1      0        0       1 fast failure(s)',
+        'POOL    LIMIT  RUNNING  QUEUED  COST  BACKOFF',
+        'claude  1      0        0       -     1 fast failure(s)',
+        'codex   1      0        0       -     1 fast failure(s)',
         '',
       ].join('\n'),
     );
@@ -215,8 +215,8 @@ describe('status', () => {
         'WORKSPACE        STATE   AGENT  RUNTIME  ELAPSED  QA  NOTE',
         'acme/web/task-1  failed  codex  docker   1s       -   agent exited with code 2',
         '',
-        'POOL   LIMIT  RUNNING  QUEUED  BACKOFF',
-        'codex  1      0        0       -',
+        'POOL   LIMIT  RUNNING  QUEUED  COST  BACKOFF',
+        'codex  1      0        0       -     -',
         '',
       ].join('\n'),
     );
@@ -235,8 +235,8 @@ describe('status', () => {
         'WORKSPACE        STATE    AGENT  RUNTIME  ELAPSED  QA  NOTE',
         'acme/web/task-2  running  codex  docker   1h00m    -',
         '',
-        'POOL   LIMIT  RUNNING  QUEUED  BACKOFF',
-        'codex  1      1        0       -',
+        'POOL   LIMIT  RUNNING  QUEUED  COST  BACKOFF',
+        'codex  1      1        0       -     -',
         '',
       ].join('\n'),
     );
