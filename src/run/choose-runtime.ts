@@ -12,8 +12,8 @@ export async function chooseRuntime(
   warn: (line: string) => void,
 ): Promise<RuntimeName> {
   // An explicit choice that answers needs no look at the other engines.
-  const preferred = prefer === 'auto' ? undefined : await (await registry.get(prefer)).probe().catch(() => undefined);
-  const probes = preferred?.ok === true ? [preferred] : await registry.probeAll();
+  const preferred = prefer === 'auto' ? undefined : await (await registry.get(prefer)).probe({ version: false }).catch(() => undefined);
+  const probes = preferred?.ok === true ? [preferred] : await registry.probeAll({ version: false });
   const selection = selectRuntime(prefer, probes, platform);
   if (selection.warning !== undefined) warn(`warning: ${selection.warning}`);
   const runtime = await registry.get(selection.runtime);

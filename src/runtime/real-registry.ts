@@ -27,11 +27,11 @@ export function realRegistry(config: Config, env: Env, platform: NodeJS.Platform
   };
   return {
     get,
-    probeAll: async (): Promise<ProbeResult[]> =>
+    probeAll: async (options = {}): Promise<ProbeResult[]> =>
       Promise.all(
         candidateOrder(platform).map(async (name) => {
           try {
-            return await (await get(name)).probe();
+            return await (await get(name)).probe(options);
           } catch (error) {
             return { runtime: name, ok: false, detail: (error as Error).message, endpoint: name };
           }

@@ -6,6 +6,6 @@ import type { ContainerRuntime } from './runtime.js';
 /** How commands reach engines: by name for runs already started, by probing for new ones. */
 export interface RuntimeRegistry {
   get(name: RuntimeName): Promise<ContainerRuntime>;
-  probeAll(): Promise<ProbeResult[]>;
+  probeAll(options?: { version?: boolean }): Promise<ProbeResult[]>;
   host: HostRunner;
 }

@@ -32,8 +32,8 @@ export interface Availability {
  */
 export interface ContainerRuntime {
   readonly name: RuntimeName;
-  /** Is the engine installed and answering? Never throws. */
-  probe(): Promise<Availability>;
+  /** Is the engine installed and answering (with its version unless `version: false`)? Never throws. */
+  probe(options?: { version?: boolean }): Promise<Availability>;
   /** Does the image exist locally? */
   hasImage(image: string): Promise<boolean>;
   /** The image's ID (a digest), or undefined when the engine cannot say. */
