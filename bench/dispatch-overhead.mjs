@@ -10,7 +10,7 @@
 //   node bench/dispatch-overhead.mjs --bin DIR/bin/agentctl   measure another build (A/B)
 //   node bench/dispatch-overhead.mjs --no-breakdown    only the headline measurements
 //
-// Needs a build (npx tsc -p tsconfig.build.json) and the test engines
+// Needs a build (npm run build) and the test engines
 // (bash test/support/engines.sh all): Podman's API at unix:///tmp/agentctl-podman.sock,
 // dockerd at unix:///tmp/agentctl-docker.sock, both holding localhost/agentctl-test:latest.
 // AGENTCTL_BENCH_PODMAN_HOST / AGENTCTL_BENCH_DOCKER_HOST / AGENTCTL_BENCH_IMAGE override
@@ -103,8 +103,8 @@ const ENGINES = {
   },
 };
 
-if (!existsSync(join(dirname(dirname(opts.bin)), 'dist', 'cli', 'main.js'))) {
-  log(`${dirname(dirname(opts.bin))}/dist is missing: build first (npx tsc -p tsconfig.build.json)`);
+if (!existsSync(join(dirname(dirname(opts.bin)), 'dist', 'main.js'))) {
+  log(`${dirname(dirname(opts.bin))}/dist is missing: build first (npm run build)`);
   process.exit(1);
 }
 

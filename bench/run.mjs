@@ -250,8 +250,8 @@ const freshDir = (label) => join(scratch, `${label}-${(counter += 1)}`);
 
 // ---------------------------------------------------------------- main
 
-if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
-  log('dist/ is missing: run "npm run bench" (it builds first) or "npx tsc -p tsconfig.build.json"');
+if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
+  log('dist/ is missing: run "npm run bench" (it builds first) or "npm run build"');
   process.exit(1);
 }
 

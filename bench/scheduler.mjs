@@ -11,7 +11,7 @@
 //   node bench/scheduler.mjs --drain supervisor drain with the background supervisor only
 //   node bench/scheduler.mjs --bin DIR/bin/agentctl   measure another build (A/B)
 //
-// Needs a build (npx tsc -p tsconfig.build.json) and the test engines
+// Needs a build (npm run build) and the test engines
 // (bash test/support/engines.sh all): Podman's API at unix:///tmp/agentctl-podman.sock,
 // dockerd at unix:///tmp/agentctl-docker.sock, both holding localhost/agentctl-test:latest.
 // AGENTCTL_BENCH_PODMAN_HOST / AGENTCTL_BENCH_DOCKER_HOST / AGENTCTL_BENCH_IMAGE override those.
@@ -163,8 +163,8 @@ const ENGINES = {
 };
 const ENGINE = ENGINES[opts.engine];
 
-if (!existsSync(join(dirname(dirname(opts.bin)), 'dist', 'cli', 'main.js'))) {
-  log(`${dirname(dirname(opts.bin))}/dist is missing: build first (npx tsc -p tsconfig.build.json)`);
+if (!existsSync(join(dirname(dirname(opts.bin)), 'dist', 'main.js'))) {
+  log(`${dirname(dirname(opts.bin))}/dist is missing: build first (npm run build)`);
   process.exit(1);
 }
 const HAVE_TIME = spawnSync(TIME_BIN, ['-f', '%M', 'true'], { stdio: 'ignore' }).status === 0;

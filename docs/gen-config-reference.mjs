@@ -1,6 +1,6 @@
 // Rewrites the README's configuration reference from the zod schema: npm run docs:config
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configReference } from '../dist/core/config/reference.js';
+import { configReference } from '../dist/config-reference.js';
 
 const START = '<!-- config-reference:start -->';
 const END = '<!-- config-reference:end -->';

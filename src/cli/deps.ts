@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../templates/template-store.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import type { Config } from '../core/config/schema.js';
 import type { GitClient } from '../git/git-client.js';
 import type { ForgeAccess } from '../forge/forge-access.js';

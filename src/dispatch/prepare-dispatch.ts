@@ -30,7 +30,8 @@ import { forgeNumber, issueContext, pullContext } from '../core/forge/forge-plan
 import type { ForgeAccess } from '../forge/forge-access.js';
 import type { ForgeLink } from '../run/forge-hooks.js';
 import { runFiles } from '../run/run-files.js';
-import { PACKAGE_ROOT, TemplateStore } from '../templates/template-store.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { TemplateStore } from '../templates/template-store.js';
 import { prepareWorkspace, type WorkspaceRecord } from '../workspace/prepare-workspace.js';
 
 export interface DispatchRequest {

@@ -4,8 +4,8 @@ export interface GitClient {
   syncMirror(url: string, mirrorDir: string): Promise<{ created: boolean }>;
   /** The commit a ref points to in `repoDir`, or undefined when the ref does not exist. */
   resolveCommit(repoDir: string, ref: string): Promise<string | undefined>;
-  /** The branch HEAD points to in a (bare) repo. */
-  defaultBranch(repoDir: string): Promise<string | undefined>;
+  /** The branch HEAD points to in a (bare) repo, and its commit (undefined while the branch is unborn). */
+  defaultBranch(repoDir: string): Promise<{ name: string; commit: string | undefined } | undefined>;
   /** Short names of refs under a prefix such as refs/tags/, for error messages. */
   listRefs(repoDir: string, prefix: string): Promise<string[]>;
   /** Self-contained (hardlinked) clone of a local mirror, without checkout. */

@@ -1,11 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AgentctlError, ExitCode, usageError } from '../core/errors.js';
 import type { NamedText } from '../core/prompt/assemble-prompt.js';
 
-/** The templates/ and personas/ shipped with agentctl. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export type TemplateKind = 'template' | 'persona' | 'plan';
 

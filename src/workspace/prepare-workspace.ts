@@ -39,10 +39,15 @@ function readRecord(metaDir: string): WorkspaceRecord | undefined {
   }
 }
 
-async function resolveStart(
-  git: GitClient,
-  plan: WorkspacePlan,
-): Promise<{ commit: string; branch: string | undefined; base: string | undefined }> {
+interface Start {
+  commit: string;
+  branch: string | undefined;
+  base: string | undefined;
+  /** The mirror's default branch when it was looked up: a local clone already has it as a branch. */
+  mirrorDefault: string | undefined;
+}
+
+async function resolveStart(git: GitClient, plan: WorkspacePlan): Promise<Start> {
   const mirror = plan.mirrorDir;
   const { checkout } = plan;
   const notFound = async (what: string, prefix: string, hint: string): Promise<never> => {
@@ -54,15 +59,16 @@ async function resolveStart(
   };
   if (checkout.kind === 'tag') {
     const commit = (await git.resolveCommit(mirror, `refs/tags/${checkout.tag}`)) ?? (await notFound(`tag ${checkout.tag}`, 'refs/tags/', 'check the tag name'));
-    return { commit, branch: undefined, base: undefined };
+    return { commit, branch: undefined, base: undefined, mirrorDefault: undefined };
   }
+  const head = checkout.base === undefined ? await git.defaultBranch(mirror) : undefined;
   if (checkout.kind === 'pr') {
     const commit =
       (await git.resolveCommit(mirror, `refs/pull/${checkout.number}/head`)) ??
       (await notFound(`pull request #${checkout.number} (refs/pull/${checkout.number}/head)`, 'refs/pull/', 'check the PR number'));
-    return { commit, branch: checkout.branch, base: checkout.base ?? (await git.defaultBranch(mirror)) };
+    return { commit, branch: checkout.branch, base: checkout.base ?? head?.name, mirrorDefault: head?.name };
   }
-  const base = checkout.base ?? (await git.defaultBranch(mirror));
+  const base = checkout.base ?? head?.name;
   if (base === undefined) {
     throw new AgentctlError('empty_repo', `${plan.repo.slug} has no default branch (is it empty?)`, {
       exitCode: ExitCode.git,
@@ -71,12 +77,20 @@ async function resolveStart(
   }
   if (checkout.kind === 'branch') {
     const existing = await git.resolveCommit(mirror, `refs/heads/${checkout.branch}`);
-    if (existing !== undefined) return { commit: existing, branch: checkout.branch, base };
+    if (existing !== undefined) return { commit: existing, branch: checkout.branch, base, mirrorDefault: head?.name };
   }
   const commit =
+    (base === head?.name ? head.commit : undefined) ??
     (await git.resolveCommit(mirror, `refs/heads/${base}`)) ??
     (await notFound(`base branch ${base}`, 'refs/heads/', 'set the base with repos.<org/name>.base in the config'));
-  return { commit, branch: checkout.branch, base };
+  return { commit, branch: checkout.branch, base, mirrorDefault: head?.name };
+}
+
+/** Wait for every step, then fail with the first error: no git process may still be writing when the caller cleans up. */
+async function settleAll(steps: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 /**
@@ -115,10 +129,13 @@ export async function prepareWorkspace(
   try {
     mkdirSync(tmpMeta, { recursive: true });
     await git.cloneLocal(plan.mirrorDir, tmpRepo);
-    await git.checkout(tmpRepo, start.commit, start.branch);
-    // Review tools diff against the base by name, so it must exist as a local branch.
-    if (start.base !== undefined && start.base !== start.branch) await git.ensureBranch(tmpRepo, start.base, `origin/${start.base}`);
-    await git.setOrigin(tmpRepo, plan.repo.cloneUrl);
+    // These touch different files (work tree and index, one ref, the config), so they run at once.
+    const steps = [git.checkout(tmpRepo, start.commit, start.branch), git.setOrigin(tmpRepo, plan.repo.cloneUrl)];
+    // Review tools diff against the base by name, so it must exist as a local branch. The clone already has the mirror's default one.
+    if (start.base !== undefined && start.base !== start.branch && start.base !== start.mirrorDefault) {
+      steps.push(git.ensureBranch(tmpRepo, start.base, `origin/${start.base}`));
+    }
+    await settleAll(steps);
     const record: WorkspaceRecord = {
       repo: plan.repo.slug,
       cloneUrl: plan.repo.cloneUrl,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFingerprint, LABEL_CONTAINERFILE } from '../../src/cli/commands/image-build.js';
-import { PACKAGE_ROOT } from '../../src/templates/template-store.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 import { BIN, runCli } from '../support/run-cli.js';
 import { requireEngine, testEngines } from '../support/test-engines.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
 import { configuredImage, shortId } from '../../core/image/agent-image.js';
-import { PACKAGE_ROOT } from '../../templates/template-store.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 import { stateHome, type Deps } from '../deps.js';
 import { realBuilderFactory, runtimeOption, selectImageRuntime, type BuilderFactory } from '../image-runtime.js';
 import { loadConfigFor } from '../load.js';

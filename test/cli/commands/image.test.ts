@@ -6,7 +6,7 @@ import { run as status } from '../../../src/cli/commands/image-status.js';
 import type { RuntimeName } from '../../../src/core/container/container-spec.js';
 import { versionProbeScript } from '../../../src/core/image/agent-image.js';
 import type { BuildRequest } from '../../../src/runtime/image-builder.js';
-import { PACKAGE_ROOT } from '../../../src/templates/template-store.js';
+import { PACKAGE_ROOT } from '../../../src/package-root.js';
 import { fakeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
 import { FakeImageBuilder } from '../../fakes/fake-image-builder.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
