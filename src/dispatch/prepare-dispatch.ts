@@ -14,8 +14,6 @@ import {
   type RuntimeName,
 } from '../core/container/container-spec.js';
 import { usageError } from '../core/errors.js';
-import { alreadyRunning } from '../run/launch-run.js';
-import { readStatus } from '../run/status-store.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
 import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
@@ -238,6 +236,8 @@ export async function prepareDispatch(
   chooseRuntime: (prefer: 'auto' | RuntimeName, image: string) => Promise<RuntimeName>,
   /** Called before an existing workspace is reused; finishes an ended run, throws while one is live. */
   settleExisting: (root: string) => Promise<void> = async (root) => {
+    // Only a reused workspace needs the run modules; a fresh dry run does not load them.
+    const [{ readStatus }, { alreadyRunning }] = await Promise.all([import('../run/status-store.js'), import('../run/launch-run.js')]);
     if (readStatus(root)?.state === 'running') throw alreadyRunning(root);
   },
 ): Promise<PreparedDispatch> {

@@ -1,0 +1,94 @@
+import type { Config } from '../core/config/schema.js';
+import { describeTarget } from '../core/names.js';
+import type { Deps } from '../cli/deps.js';
+import type { DispatchOptions } from '../cli/commands/dispatch.js';
+import { runContextFor } from '../cli/run-context.js';
+import { submitJob } from '../cli/submit-job.js';
+import { chooseRuntime } from '../run/choose-runtime.js';
+import { imageCliVersion } from '../run/cli-version.js';
+import { reconcileRun } from '../run/finish-run.js';
+import type { Job } from '../run/job-store.js';
+import { alreadyRunning } from '../run/launch-run.js';
+import { buildManifest, hostCliVersion, writeManifest } from '../run/manifest.js';
+import type { RunContext } from '../run/run-context.js';
+import { readStatus } from '../run/status-store.js';
+import { replayRequest } from './replay-request.js';
+import { prepareDispatch, type DispatchRequest, type PreparedDispatch } from './prepare-dispatch.js';
+
+/**
+ * A real dispatch: prepare with the chosen engine, record the manifest, and
+ * queue or start the job. Loaded only when needed, so a dry run stays light.
+ */
+export async function startDispatch(opts: DispatchOptions, request: DispatchRequest, config: Config, projectDir: string | undefined, deps: Deps): Promise<number> {
+  const ctx = await runContextFor(deps, config);
+  const prepared = await prepareDispatch(
+    request,
+    config,
+    projectDir,
+    deps,
+    (prefer, image) => chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify),
+    async (root) => {
+      const status = readStatus(root)?.state === 'running' ? await reconcileRun(root, ctx) : readStatus(root);
+      if (status?.state === 'running') throw alreadyRunning(root);
+    },
+  );
+  if (opts.maxBudgetUsd !== undefined && !prepared.command.enforcesBudget && !reportsCost(prepared.agent.base)) {
+    ctx.notify(`warning: ${prepared.agent.spec} reports no cost, so --max-budget-usd cannot be enforced for it`);
+  }
+  writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), await manifestFacts(prepared, ctx, deps)));
+  const job = jobFor(prepared, {
+    timeoutSeconds: opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent,
+    idleSeconds: opts.idleTimeout ?? config.timeouts.idle,
+    budgetUsd: prepared.command.enforcesBudget ? undefined : opts.maxBudgetUsd,
+    priority: opts.priority ?? 0,
+    push: opts.push ?? config.defaults.push,
+    comment: opts.comment,
+  });
+  return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts);
+}
+
+/** Agents whose machine output includes a cost agentctl can watch. */
+function reportsCost(agentBase: string): boolean {
+  return agentBase === 'claude';
+}
+
+async function manifestFacts(prepared: PreparedDispatch, ctx: RunContext, deps: Deps): Promise<{ createdAt: Date; cliVersion: string | undefined; imageId: string | undefined }> {
+  const cli = prepared.command.argv[0] as string;
+  if (prepared.run.kind === 'host') return { createdAt: deps.clock.now(), cliVersion: await hostCliVersion(cli, { ...deps.env }), imageId: undefined };
+  const runtime = await ctx.runtimes.get(prepared.run.runtime);
+  const imageId = await runtime.imageId(prepared.run.spec.image);
+  const cliVersion = imageId === undefined ? undefined : await imageCliVersion(runtime, prepared.run.spec.image, imageId, cli, prepared.workspace, ctx.home, ctx.env);
+  return { createdAt: deps.clock.now(), cliVersion, imageId };
+}
+
+/** What a queued or started run needs later, in whichever process starts it. */
+export function jobFor(
+  prepared: PreparedDispatch,
+  settings: { timeoutSeconds: number; idleSeconds: number; budgetUsd: number | undefined; priority: number; push: boolean; comment: boolean },
+): Job {
+  return {
+    version: 1,
+    workspace: prepared.workspace,
+    repo: prepared.repo.slug,
+    agent: prepared.agent.spec,
+    agentBase: prepared.agent.base,
+    pool: prepared.agent.pool,
+    run: prepared.run,
+    envPassed: prepared.envPassed,
+    agentArgv: prepared.command.argv,
+    sessionId: prepared.command.sessionId,
+    timeoutSeconds: settings.timeoutSeconds,
+    idleSeconds: settings.idleSeconds,
+    budgetUsd: settings.budgetUsd,
+    priority: settings.priority,
+    target: prepared.target,
+    branch: prepared.record.branch,
+    base: prepared.record.base,
+    forge: prepared.forge,
+    issueTitle: prepared.issueTitle,
+    push: settings.push,
+    comment: settings.comment,
+    review: prepared.agent.spec === 'codex:review' || prepared.agent.base === 'coderabbit',
+    setup: prepared.setup,
+  };
+}
