@@ -46,23 +46,28 @@ export class ExecGitClient implements GitClient {
   }
 
   private run(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
+    return this.exec(args, cwd, timeout, extraEnv).then((out) => out.stdout);
+  }
+
+  private exec(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       // Workspaces are lent to the agent's uid while it runs; they are ours to read all the same.
       execFile('git', ['-c', 'safe.directory=*', ...args], { cwd, env: { ...this.env, ...extraEnv }, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-        if (error === null) resolve(stdout);
+        if (error === null) resolve({ stdout, stderr });
         else reject(new GitCommandError(args, stderr || error.message, (error as NodeJS.ErrnoException).code));
       });
     });
   }
 
-  async syncMirror(url: string, mirrorDir: string): Promise<{ created: boolean }> {
+  async syncMirror(url: string, mirrorDir: string): Promise<{ created: boolean; changed: boolean }> {
     if (existsSync(mirrorDir)) {
       try {
-        await this.run(['fetch', '--prune', '--quiet', '--no-auto-maintenance', 'origin'], mirrorDir, NETWORK_TIMEOUT_MS);
+        // Not --quiet: fetch reports each ref it updates or prunes, and prints nothing when nothing changed.
+        const out = await this.exec(['fetch', '--prune', '--no-auto-maintenance', 'origin'], mirrorDir, NETWORK_TIMEOUT_MS);
+        return { created: false, changed: `${out.stdout}${out.stderr}`.trim() !== '' };
       } catch (error) {
         throw gitError(`fetch from ${url}`, error, 'check that the repository is reachable and your credentials for it work');
       }
-      return { created: false };
     }
     mkdirSync(dirname(mirrorDir), { recursive: true });
     try {
@@ -70,7 +75,7 @@ export class ExecGitClient implements GitClient {
     } catch (error) {
       throw gitError(`clone of ${url}`, error, 'check the repository name and that it is reachable (for org/name, check the forge url in the config)');
     }
-    return { created: true };
+    return { created: true, changed: true };
   }
 
   async resolveCommit(repoDir: string, ref: string): Promise<string | undefined> {
@@ -109,6 +114,19 @@ export class ExecGitClient implements GitClient {
     } catch (error) {
       throw gitError('clone from the local mirror', error, `remove the mirror ${mirrorDir} and try again`);
     }
+  }
+
+  async refreshFromMirror(repoDir: string, mirrorDir: string): Promise<void> {
+    try {
+      await this.run(['fetch', '--prune', '--quiet', '--no-auto-maintenance', '--', mirrorDir, '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'], repoDir);
+    } catch (error) {
+      throw gitError('fetch from the local mirror', error, `remove the mirror ${mirrorDir} and try again`);
+    }
+  }
+
+  async resetBranch(repoDir: string, branch: string, startPoint: string): Promise<void> {
+    if ((await this.resolveCommit(repoDir, startPoint)) === undefined) return;
+    await this.run(['branch', '--force', '--no-track', '--', branch, startPoint], repoDir);
   }
 
   async checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void> {

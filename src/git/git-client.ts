@@ -1,7 +1,7 @@
 /** The git operations workspace prep needs; the real one shells out to git, tests use real repos too. */
 export interface GitClient {
-  /** Create the bare mirror of `url` at `mirrorDir`, or fetch into it when it exists. */
-  syncMirror(url: string, mirrorDir: string): Promise<{ created: boolean }>;
+  /** Create the bare mirror of `url` at `mirrorDir`, or fetch into it when it exists; `changed` is false when the fetch brought nothing. */
+  syncMirror(url: string, mirrorDir: string): Promise<{ created: boolean; changed: boolean }>;
   /** The commit a ref points to in `repoDir`, or undefined when the ref does not exist. */
   resolveCommit(repoDir: string, ref: string): Promise<string | undefined>;
   /** The branch HEAD points to in a (bare) repo, and its commit (undefined while the branch is unborn). */
@@ -10,6 +10,10 @@ export interface GitClient {
   listRefs(repoDir: string, prefix: string): Promise<string[]>;
   /** Self-contained (hardlinked) clone of a local mirror, without checkout. */
   cloneLocal(mirrorDir: string, repoDir: string): Promise<void>;
+  /** Bring a clone's remote-tracking branches and tags up to date with the mirror it was cloned from. */
+  refreshFromMirror(repoDir: string, mirrorDir: string): Promise<void>;
+  /** Point a branch that is not checked out at `startPoint` (when that exists), creating it if needed. */
+  resetBranch(repoDir: string, branch: string, startPoint: string): Promise<void>;
   /** Check out `commit` as a new local `branch`, or detached when branch is undefined. */
   checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void>;
   setOrigin(repoDir: string, url: string): Promise<void>;

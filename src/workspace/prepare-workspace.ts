@@ -87,10 +87,58 @@ async function resolveStart(git: GitClient, plan: WorkspacePlan): Promise<Start>
 }
 
 /** Wait for every step, then fail with the first error: no git process may still be writing when the caller cleans up. */
-async function settleAll(steps: Promise<void>[]): Promise<void> {
+async function settleAll(steps: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(steps);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
+}
+
+/** The start as the mirror has it now, or undefined when the mirror lacks a ref it needs (a fetch may bring it). */
+async function startIfKnown(git: GitClient, plan: WorkspacePlan): Promise<Start | undefined> {
+  if (!existsSync(plan.mirrorDir)) return undefined;
+  try {
+    return await resolveStart(git, plan);
+  } catch (error) {
+    if (error instanceof AgentctlError && (error.code === 'ref_not_found' || error.code === 'empty_repo')) return undefined;
+    throw error;
+  }
+}
+
+/** Check out the start in a fresh clone. These touch different files (work tree and index, one ref, the config), so they run at once. */
+function checkoutSteps(git: GitClient, plan: WorkspacePlan, repoDir: string, start: Start): Promise<void>[] {
+  const steps = [git.checkout(repoDir, start.commit, start.branch), git.setOrigin(repoDir, plan.repo.cloneUrl)];
+  // Review tools diff against the base by name, so it must exist as a local branch. The clone already has the mirror's default one.
+  if (start.base !== undefined && start.base !== start.branch && start.base !== start.mirrorDefault) {
+    steps.push(git.ensureBranch(repoDir, start.base, `origin/${start.base}`));
+  }
+  return steps;
+}
+
+async function checkoutFetched(git: GitClient, plan: WorkspacePlan, repoDir: string, start: Start): Promise<Start> {
+  await settleAll(checkoutSteps(git, plan, repoDir, start));
+  return start;
+}
+
+/**
+ * When the mirror already has the target, the clone made from it is checked
+ * out while the mirror is fetched: if nothing came in (the usual case) the
+ * fetch costs no time, and if something did, the clone catches up from the
+ * mirror and moves to the new start.
+ */
+async function checkoutWhileFetching(git: GitClient, plan: WorkspacePlan, repoDir: string, early: Start): Promise<Start> {
+  const fetched = withFileLock(plan.mirrorDir, () => git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir));
+  await settleAll([fetched, ...checkoutSteps(git, plan, repoDir, early)]);
+  if (!(await fetched).changed) return early;
+  const start = await resolveStart(git, plan);
+  await git.refreshFromMirror(repoDir, plan.mirrorDir);
+  const steps: Promise<void>[] = [];
+  if (start.commit !== early.commit) steps.push(git.checkout(repoDir, start.commit, start.branch));
+  // The clone's local default and base branches were made before the fetch.
+  for (const branch of new Set([early.mirrorDefault, start.base])) {
+    if (branch !== undefined && branch !== start.branch) steps.push(git.resetBranch(repoDir, branch, `refs/remotes/origin/${branch}`));
+  }
+  await settleAll(steps);
+  return start;
 }
 
 /**
@@ -117,10 +165,15 @@ export async function prepareWorkspace(
     return { plan, record: existing, reused: true, mirrorCreated: false };
   }
 
-  const { created, start } = await withFileLock(plan.mirrorDir, async () => {
-    const sync = await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
-    return { created: sync.created, start: await resolveStart(git, plan) };
-  });
+  const early = await startIfKnown(git, plan);
+  // A new mirror, or one that lacks a ref the target needs, is fetched first.
+  const first =
+    early !== undefined
+      ? { created: false, start: early }
+      : await withFileLock(plan.mirrorDir, async () => {
+          const sync = await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
+          return { created: sync.created, start: await resolveStart(git, plan) };
+        });
 
   mkdirSync(dirname(plan.root), { recursive: true });
   const tmpRoot = `${plan.root}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -129,13 +182,7 @@ export async function prepareWorkspace(
   try {
     mkdirSync(tmpMeta, { recursive: true });
     await git.cloneLocal(plan.mirrorDir, tmpRepo);
-    // These touch different files (work tree and index, one ref, the config), so they run at once.
-    const steps = [git.checkout(tmpRepo, start.commit, start.branch), git.setOrigin(tmpRepo, plan.repo.cloneUrl)];
-    // Review tools diff against the base by name, so it must exist as a local branch. The clone already has the mirror's default one.
-    if (start.base !== undefined && start.base !== start.branch && start.base !== start.mirrorDefault) {
-      steps.push(git.ensureBranch(tmpRepo, start.base, `origin/${start.base}`));
-    }
-    await settleAll(steps);
+    const start = early !== undefined ? await checkoutWhileFetching(git, plan, tmpRepo, early) : await checkoutFetched(git, plan, tmpRepo, first.start);
     const record: WorkspaceRecord = {
       repo: plan.repo.slug,
       cloneUrl: plan.repo.cloneUrl,
@@ -156,7 +203,7 @@ export async function prepareWorkspace(
       rmSync(tmpRoot, { recursive: true, force: true });
       return prepareWorkspace(git, plan, now, finish);
     }
-    return { plan, record, reused: false, mirrorCreated: created };
+    return { plan, record, reused: false, mirrorCreated: first.created };
   } catch (error) {
     rmSync(tmpRoot, { recursive: true, force: true });
     throw error;

@@ -114,6 +114,23 @@ describe('dispatch --dry-run against real git', () => {
     const out = dryRun(env, '--repo', 'acme/web', '--issue', '2');
     expect(existsSync(marker)).toBe(true);
     expect(out.commit).toBe(newHead);
+    // The clone was made before the fetch brought the new commit: it must have caught up entirely.
+    const repo = join(out.workspace as string, 'repo');
+    expect(git(repo, 'rev-parse', 'HEAD', 'main', 'origin/main')).toBe(`${newHead}\n${newHead}\n${newHead}`);
+    expect(git(repo, 'log', '-1', '--format=%s')).toBe('Later change');
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    expect(git(repo, 'fsck', '--no-dangling')).toBe('');
+    expect(git(repo, 'remote', 'get-url', 'origin')).toBe(`${forge.url}/acme/web.git`);
+  });
+
+  it('sees a branch pushed after the mirror was made', () => {
+    const { env } = freshEnv();
+    dryRun(env, '--repo', 'acme/web', '--issue', '3');
+    const later = forge.commit(work, { 'late.txt': 'late\n' }, 'Late branch', 'late-branch');
+    git(work, 'checkout', '--quiet', 'main');
+    const out = dryRun(env, '--repo', 'acme/web', '--branch', 'late-branch', '--task', 'Finish it');
+    expect(out.commit).toBe(later);
+    expect(git(join(out.workspace as string, 'repo'), 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('late-branch');
   });
 
   it('accepts a git URL and a local path', () => {
