@@ -1,8 +1,36 @@
 // The CLI ships as one bundle: loading ~150 small modules cost more start-up
 // time than the work of a dry-run. Packages that are only loaded lazily by the
-// commands that need them (engine, forge and terminal UI clients) stay
-// external, which also keeps dockerode's optional native module out.
+// commands that need them (forge and terminal UI clients) stay external.
 import { defineConfig } from 'rolldown';
+
+/**
+ * dockerode is bundled, with its two optional transports loaded on first use:
+ * docker-modem's SSH support (ssh2, with a native add-on) and dockerode's
+ * BuildKit session (gRPC) took ~50 of the ~70 ms dockerode needed to load,
+ * on the path of every real dispatch, though only ssh:// engines and
+ * BuildKit builds use them. Each rewrite must match, so a dependency
+ * update that moves them fails the build instead of silently loading eagerly.
+ */
+const lazyRequires = [
+  { file: /docker-modem[\\/]lib[\\/]modem\.js$/, from: "ssh = require('./ssh'),", to: "ssh = function (opt) { return require('./ssh')(opt); }," },
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "withSession = require('./session'),",
+    to: 'withSession = function () { return require(\'./session\').apply(this, arguments); },',
+  },
+  // tar-fs packs a build context; only `image build` needs it.
+  { file: /dockerode[\\/]lib[\\/]util\.js$/, from: "var tar = require('tar-fs');", to: "var tar = { pack: function () { var real = require('tar-fs'); return real.pack.apply(real, arguments); } };" },
+];
+
+const lazyOptionalTransports = {
+  name: 'lazy-optional-transports',
+  transform(code, id) {
+    const rule = lazyRequires.find((r) => r.file.test(id));
+    if (rule === undefined) return null;
+    if (!code.includes(rule.from)) throw new Error(`rolldown.config.mjs: ${id} no longer contains ${JSON.stringify(rule.from)}; update lazyRequires`);
+    return code.replace(rule.from, rule.to);
+  },
+};
 
 export default defineConfig({
   input: {
@@ -11,7 +39,8 @@ export default defineConfig({
     'config-reference': 'src/core/config/reference.ts',
   },
   platform: 'node',
-  external: [/^node:/, 'dockerode', 'execa', 'react', 'ink', '@octokit/rest'],
+  external: [/^node:/, 'ssh2', /^@grpc\//, 'protobufjs', 'execa', 'react', 'ink', '@octokit/rest'],
+  plugins: [lazyOptionalTransports],
   output: {
     dir: 'dist',
     format: 'esm',
