@@ -13,7 +13,10 @@ export function processIO(proc: NodeJS.Process): IO {
     out: (text) => proc.stdout.write(text),
     err: (text) => proc.stderr.write(text),
     isTTY: proc.stdout.isTTY === true,
-    stdinIsTTY: proc.stdin.isTTY === true,
+    // Only `init` asks; touching process.stdin sets up a stream every other command would pay for.
+    get stdinIsTTY() {
+      return proc.stdin.isTTY === true;
+    },
   };
 }
 
