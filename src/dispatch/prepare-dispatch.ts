@@ -287,8 +287,8 @@ export async function prepareDispatch(
   const copies = planCopies(repoSettings?.copy ?? [], deps.home);
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root, fresh) => {
     // The running agent's prompt and files are not ours to touch.
-    await settleExisting(root);
     if (fresh) copyIntoCheckout(join(root, 'repo'), copies);
+    else await settleExisting(root);
     const record = JSON.parse(readFileSync(join(root, '.meta', 'workspace.json'), 'utf8')) as WorkspaceRecord;
     prompt = assemblePrompt({
       ...promptParts,
