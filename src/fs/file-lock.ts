@@ -18,6 +18,9 @@ export interface LockOptions {
 
 export type Release = () => void;
 
+/** The longest wait between two tries for a held lock. */
+const MAX_POLL_MS = 10;
+
 function lockDir(path: string): string {
   return `${path}.lock`;
 }
@@ -84,14 +87,15 @@ function tryAcquire(path: string): boolean {
 export async function acquireLock(path: string, options: LockOptions): Promise<Release | undefined> {
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
-  let delay = 5;
+  let delay = 2;
   for (;;) {
     if (tryAcquire(path)) {
       return () => rmSync(lockDir(path), { recursive: true, force: true });
     }
     if (!options.wait || Date.now() > deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 100);
+    // Locks are held for milliseconds: a long backoff would leave one free while its waiter sleeps.
+    delay = Math.min(delay * 2, MAX_POLL_MS);
   }
 }
 

@@ -4,7 +4,8 @@ import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
 import { SETUP_FAILED_EXIT } from '../core/run/wrap-argv.js';
-import { applyOutcome } from '../core/schedule/scheduler.js';
+import { applyOutcome, type PoolBackoff } from '../core/schedule/scheduler.js';
+import { watchDelay } from '../core/schedule/watch-delay.js';
 import { finishActions } from '../core/forge/forge-plan.js';
 import { applyForgeActions } from './forge-hooks.js';
 import { readJob, type Job } from './job-store.js';
@@ -103,12 +104,20 @@ function timeoutHint(status: RunStatus): string {
   return `the agent ran longer than its ${seconds} s timeout; retry with a longer one (--timeout ${Math.max(seconds * 2, 60)})${resume}`;
 }
 
+function sameBackoff(a: PoolBackoff, b: PoolBackoff): boolean {
+  return a.fastFails === b.fastFails && a.pausedUntil === b.pausedUntil;
+}
+
 async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
   if (final.state === 'cancelled' || final.startedAt === undefined || final.finishedAt === undefined) return;
   const durationSeconds = (new Date(final.finishedAt).getTime() - new Date(final.startedAt).getTime()) / 1000;
+  const outcome = { failed: final.state === 'failed', durationSeconds };
+  // Mostly a success after a success: nothing to write, so no need to wait for the lock the queue drains under.
+  const seen = readSchedulerState(ctx.home).pools[final.pool];
+  if (seen !== undefined && sameBackoff(applyOutcome(seen, outcome, ctx.config.backoff, ctx.clock.now()).backoff, seen)) return;
   await withSchedulerLock(ctx.home, async () => {
     const state = readSchedulerState(ctx.home);
-    const result = applyOutcome(state.pools[final.pool], { failed: final.state === 'failed', durationSeconds }, ctx.config.backoff, ctx.clock.now());
+    const result = applyOutcome(state.pools[final.pool], outcome, ctx.config.backoff, ctx.clock.now());
     state.pools[final.pool] = result.backoff;
     writeSchedulerState(ctx.home, state);
     if (result.paused) {
@@ -307,12 +316,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The longest wait between two looks at a followed run. */
+const FOLLOW_MAX_MS = 250;
+
 /**
  * Follow one run to its end (for `dispatch --wait`): wait on the engine
  * when there is a container, poll otherwise, enforce the timeout, and help
  * the queue along while the run waits for a slot.
  */
 export async function followRun(workspace: string, ctx: RunContext, drain: () => Promise<unknown>): Promise<RunStatus> {
+  const since = performance.now();
   for (;;) {
     const status = await reconcileRun(workspace, ctx);
     if (status === undefined) throw new Error(`the status of ${workspace} disappeared`);
@@ -322,7 +335,8 @@ export async function followRun(workspace: string, ctx: RunContext, drain: () =>
       await sleep(250);
       continue;
     }
-    // Polling the engine (a cheap inspect) notices an exit sooner than Podman's wait call, which lags by ~0.5 s.
-    await sleep(100);
+    // Polling the engine (a cheap inspect) notices an exit sooner than Podman's wait call, which lags by ~0.5 s;
+    // often at first, so a short run is not kept waiting, then less often.
+    await sleep(watchDelay(performance.now() - since, FOLLOW_MAX_MS));
   }
 }

@@ -1,6 +1,6 @@
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
-import { admit, limitsFrom, planStarts, type SchedRun } from '../core/schedule/scheduler.js';
+import { admit, limitsFrom, planStarts, type SchedRun, type SchedulerState } from '../core/schedule/scheduler.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
 import { readJob, type Job } from './job-store.js';
@@ -95,32 +95,61 @@ export async function admitJob(job: Job, ctx: RunContext): Promise<Admission> {
   });
 }
 
-/** Start every queued run that may start now, in priority and FIFO order. Returns the runs launched. */
-export async function drainQueue(ctx: RunContext): Promise<RunStatus[]> {
-  const claimed = await withSchedulerLock(ctx.home, async () => {
+export interface ClaimedRun {
+  job: Job;
+  status: RunStatus;
+}
+
+export interface QueueView {
+  /** Runs claimed for this process to launch, in the order to start them. */
+  claimed: ClaimedRun[];
+  /** Every run, as it stands after the claims (read under the lock, so one scan serves the decision and the counts). */
+  statuses: RunStatus[];
+  state: SchedulerState;
+}
+
+/** Claim every queued run that may start now, in priority and FIFO order, under the scheduler lock. */
+export async function claimQueued(ctx: RunContext): Promise<QueueView> {
+  return withSchedulerLock(ctx.home, async () => {
     const statuses = allStatuses(ctx.home);
-    if (!statuses.some((s) => s.state === 'queued')) return [];
-    const starts = planStarts(schedRuns(statuses), readSchedulerState(ctx.home), limitsFrom(ctx.config), ctx.clock.now());
-    const out: Array<{ job: Job; status: RunStatus }> = [];
-    for (const workspace of starts) {
-      const previous = statuses.find((s) => s.workspace === workspace);
+    const state = readSchedulerState(ctx.home);
+    if (!statuses.some((s) => s.state === 'queued')) return { claimed: [], statuses, state };
+    const current = new Map(statuses.map((s) => [s.workspace, s]));
+    const claimed: ClaimedRun[] = [];
+    for (const workspace of planStarts(schedRuns(statuses), state, limitsFrom(ctx.config), ctx.clock.now())) {
+      const previous = current.get(workspace) as RunStatus;
       const job = readJob(workspace);
       if (job === undefined) {
-        writeStatus({ ...(previous as RunStatus), state: 'failed', reason: 'the queued job file .meta/job.json is missing or unreadable', finishedAt: ctx.clock.now().toISOString() });
+        const failed: RunStatus = { ...previous, state: 'failed', reason: 'the queued job file .meta/job.json is missing or unreadable', finishedAt: ctx.clock.now().toISOString() };
+        writeStatus(failed);
+        current.set(workspace, failed);
         continue;
       }
       const status = claimedStatus(job, previous, ctx);
       writeStatus(status);
-      out.push({ job, status });
+      current.set(workspace, status);
+      claimed.push({ job, status });
     }
-    return out;
+    return { claimed, statuses: [...current.values()], state };
   });
-  // Started side by side: one engine call at a time would leave freed slots idle.
+}
+
+/** Launch claimed runs side by side (one engine call at a time would leave freed slots idle). Returns the runs launched. */
+export async function launchClaimed(claimed: readonly ClaimedRun[], ctx: RunContext): Promise<RunStatus[]> {
   const results = await Promise.allSettled(claimed.map(({ job, status }) => launchRun(job, status, ctx)));
   const launched: RunStatus[] = [];
   results.forEach((result, index) => {
     if (result.status === 'fulfilled') launched.push(result.value);
-    else ctx.notify(`warning: could not start the queued run in ${claimed[index]?.job.workspace}: ${(result.reason as Error).message}`);
+    else ctx.notify(couldNotStart(claimed[index]?.job.workspace, result.reason));
   });
   return launched;
+}
+
+export function couldNotStart(workspace: string | undefined, error: unknown): string {
+  return `warning: could not start the queued run in ${workspace}: ${(error as Error).message}`;
+}
+
+/** Start every queued run that may start now, in priority and FIFO order. Returns the runs launched. */
+export async function drainQueue(ctx: RunContext): Promise<RunStatus[]> {
+  return launchClaimed((await claimQueued(ctx)).claimed, ctx);
 }

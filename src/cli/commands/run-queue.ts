@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ExitCode } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
-import { runAsSupervisor, superviseUntilIdle, tick, type TickResult } from '../../run/supervisor.js';
+import { followQueue, runAsSupervisor, tick, type Progress, type SuperviseTimes } from '../../run/supervisor.js';
 import type { Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
@@ -14,7 +14,7 @@ export const runQueueOptions = z.object({
   config: z.string().optional(),
 });
 
-function lines(result: TickResult, json: boolean): string {
+function lines(result: Progress, json: boolean): string {
   const describe = (verb: string, s: RunStatus) =>
     json
       ? JSON.stringify({ event: verb, workspace: s.workspace, agent: s.agent, state: s.state, reason: s.reason ?? null })
@@ -26,23 +26,20 @@ function lines(result: TickResult, json: boolean): string {
  * Drain the queue in the foreground: one pass, or with --follow until
  * nothing is queued or running (for CI). --supervise is the background
  * supervisor that dispatch starts; it exits at once if another is alive.
+ * --follow is that one supervisor too, or reports what the live one does.
  */
-export async function run(raw: unknown, deps: Deps): Promise<number> {
+export async function run(raw: unknown, deps: Deps, times?: SuperviseTimes): Promise<number> {
   const opts = parseOptions(runQueueOptions, raw, 'run-queue');
   const { config } = await loadConfigFor(deps, opts.config);
   const ctx = await runContextFor(deps, config);
-  const report = (result: TickResult) => deps.io.out(lines(result, opts.json));
+  const report = (progress: Progress) => deps.io.out(lines(progress, opts.json));
   if (opts.supervise) {
-    await runAsSupervisor(ctx, report);
+    await runAsSupervisor(ctx, report, times);
     return ExitCode.ok;
   }
   if (opts.follow) {
-    let last: TickResult | undefined;
-    await superviseUntilIdle(ctx, (result) => {
-      last = result;
-      report(result);
-    });
-    if (last?.frozen === true && last.queued > 0) deps.io.err(`frozen: ${last.queued} run(s) stay queued until "agentctl thaw"\n`);
+    const left = await followQueue(ctx, report, times);
+    if (left.frozen && left.queued > 0) deps.io.err(`frozen: ${left.queued} run(s) stay queued until "agentctl thaw"\n`);
     return ExitCode.ok;
   }
   const result = await tick(ctx);

@@ -1,0 +1,13 @@
+/** The shortest wait between two looks at a running agent. */
+export const MIN_WATCH_MS = 20;
+
+/**
+ * How long a supervisor waits before it looks at a running agent again,
+ * given how long it has watched it. A freed slot stays idle until the end is
+ * seen, so a young run is looked at often (short runs are where that gap
+ * weighs); the wait grows with the run's age, up to `maxMs`, so that long
+ * runs cost the engine no more than a look every `maxMs`.
+ */
+export function watchDelay(watchedMs: number, maxMs: number): number {
+  return Math.min(maxMs, Math.max(MIN_WATCH_MS, Math.round(watchedMs / 4)));
+}
