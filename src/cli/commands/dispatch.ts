@@ -7,7 +7,6 @@ import { parseVars } from '../../core/prompt/render-template.js';
 import { prepareDispatch, type PreparedDispatch } from '../../dispatch/prepare-dispatch.js';
 import type { Deps } from '../deps.js';
 import { paint, useColor } from '../io.js';
-import type { Config } from '../../core/config/schema.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
 import { displayCommand } from '../shell-quote.js';
@@ -143,5 +142,3 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   const { startDispatch } = await import('../../dispatch/start-dispatch.js');
   return startDispatch(opts, request, config, projectDir, deps);
 }
-
-
