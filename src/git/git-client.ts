@@ -10,8 +10,8 @@ export interface GitClient {
   listRefs(repoDir: string, prefix: string): Promise<string[]>;
   /** Self-contained (hardlinked) clone of a local mirror, without checkout. */
   cloneLocal(mirrorDir: string, repoDir: string): Promise<void>;
-  /** Bring a clone's remote-tracking branches and tags up to date with the mirror it was cloned from. */
-  refreshFromMirror(repoDir: string, mirrorDir: string): Promise<void>;
+  /** Bring a clone's remote-tracking branches and tags (and any extra refspecs) up to date with the mirror it was cloned from. */
+  refreshFromMirror(repoDir: string, mirrorDir: string, extraRefspecs?: readonly string[]): Promise<void>;
   /** Point a branch that is not checked out at `startPoint` (when that exists), creating it if needed. */
   resetBranch(repoDir: string, branch: string, startPoint: string): Promise<void>;
   /** Check out `commit` as a new local `branch`, or detached when branch is undefined. */

@@ -95,7 +95,6 @@ async function settleAll(steps: Promise<unknown>[]): Promise<void> {
 
 /** The start as the mirror has it now, or undefined when the mirror lacks a ref it needs (a fetch may bring it). */
 async function startIfKnown(git: GitClient, plan: WorkspacePlan): Promise<Start | undefined> {
-  if (!existsSync(plan.mirrorDir)) return undefined;
   try {
     return await resolveStart(git, plan);
   } catch (error) {
@@ -119,6 +118,25 @@ async function checkoutFetched(git: GitClient, plan: WorkspacePlan, repoDir: str
   return start;
 }
 
+/** Refs a clone needs from the mirror to reach the start, beyond its branches and tags. */
+function extraRefspecs(plan: WorkspacePlan): string[] {
+  const { checkout } = plan;
+  return checkout.kind === 'pr' ? [`+refs/pull/${checkout.number}/head:refs/remotes/origin/pull/${checkout.number}`] : [];
+}
+
+/** Bring a clone made before a fetch (checked out at `before`, or not at all) up to the start the fetched mirror has now. */
+async function catchUp(git: GitClient, plan: WorkspacePlan, repoDir: string, start: Start, before: Start | undefined): Promise<void> {
+  await git.refreshFromMirror(repoDir, plan.mirrorDir, extraRefspecs(plan));
+  // First, so HEAD has left any branch that is reset below.
+  if (start.commit !== before?.commit) await git.checkout(repoDir, start.commit, start.branch);
+  const steps: Promise<void>[] = before === undefined ? [git.setOrigin(repoDir, plan.repo.cloneUrl)] : [];
+  // The clone's local default and base branches were made before the fetch.
+  for (const branch of new Set([before?.mirrorDefault, start.mirrorDefault, start.base])) {
+    if (branch !== undefined && branch !== start.branch) steps.push(git.resetBranch(repoDir, branch, `refs/remotes/origin/${branch}`));
+  }
+  await settleAll(steps);
+}
+
 /**
  * When the mirror already has the target, the clone made from it is checked
  * out while the mirror is fetched: if nothing came in (the usual case) the
@@ -127,17 +145,20 @@ async function checkoutFetched(git: GitClient, plan: WorkspacePlan, repoDir: str
  */
 async function checkoutWhileFetching(git: GitClient, plan: WorkspacePlan, repoDir: string, early: Start): Promise<Start> {
   const fetched = withFileLock(plan.mirrorDir, () => git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir));
-  await settleAll([fetched, ...checkoutSteps(git, plan, repoDir, early)]);
+  await settleAll([...checkoutSteps(git, plan, repoDir, early), fetched]);
   if (!(await fetched).changed) return early;
   const start = await resolveStart(git, plan);
-  await git.refreshFromMirror(repoDir, plan.mirrorDir);
-  const steps: Promise<void>[] = [];
-  if (start.commit !== early.commit) steps.push(git.checkout(repoDir, start.commit, start.branch));
-  // The clone's local default and base branches were made before the fetch.
-  for (const branch of new Set([early.mirrorDefault, start.base])) {
-    if (branch !== undefined && branch !== start.branch) steps.push(git.resetBranch(repoDir, branch, `refs/remotes/origin/${branch}`));
-  }
-  await settleAll(steps);
+  await catchUp(git, plan, repoDir, start, early);
+  return start;
+}
+
+/** The mirror lacked a ref the target needs: fetch it, then bring the clone made from the old mirror up to date. */
+async function fetchThenCatchUp(git: GitClient, plan: WorkspacePlan, repoDir: string): Promise<Start> {
+  const start = await withFileLock(plan.mirrorDir, async () => {
+    await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
+    return resolveStart(git, plan);
+  });
+  await catchUp(git, plan, repoDir, start, undefined);
   return start;
 }
 
@@ -165,24 +186,30 @@ export async function prepareWorkspace(
     return { plan, record: existing, reused: true, mirrorCreated: false };
   }
 
-  const early = await startIfKnown(git, plan);
-  // A new mirror, or one that lacks a ref the target needs, is fetched first.
-  const first =
-    early !== undefined
-      ? { created: false, start: early }
-      : await withFileLock(plan.mirrorDir, async () => {
-          const sync = await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
-          return { created: sync.created, start: await resolveStart(git, plan) };
-        });
-
   mkdirSync(dirname(plan.root), { recursive: true });
   const tmpRoot = `${plan.root}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
   const tmpRepo = join(tmpRoot, 'repo');
   const tmpMeta = join(tmpRoot, '.meta');
+  let mirrorCreated = false;
   try {
     mkdirSync(tmpMeta, { recursive: true });
-    await git.cloneLocal(plan.mirrorDir, tmpRepo);
-    const start = early !== undefined ? await checkoutWhileFetching(git, plan, tmpRepo, early) : await checkoutFetched(git, plan, tmpRepo, first.start);
+    let start: Start;
+    if (existsSync(plan.mirrorDir)) {
+      // Both only read the mirror, so the clone does not wait for the start to be looked up.
+      const cloned = git.cloneLocal(plan.mirrorDir, tmpRepo);
+      const early = startIfKnown(git, plan);
+      await settleAll([cloned, early]);
+      const known = await early;
+      start = known !== undefined ? await checkoutWhileFetching(git, plan, tmpRepo, known) : await fetchThenCatchUp(git, plan, tmpRepo);
+    } else {
+      const first = await withFileLock(plan.mirrorDir, async () => {
+        const sync = await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
+        return { created: sync.created, start: await resolveStart(git, plan) };
+      });
+      mirrorCreated = first.created;
+      await git.cloneLocal(plan.mirrorDir, tmpRepo);
+      start = await checkoutFetched(git, plan, tmpRepo, first.start);
+    }
     const record: WorkspaceRecord = {
       repo: plan.repo.slug,
       cloneUrl: plan.repo.cloneUrl,
@@ -203,7 +230,7 @@ export async function prepareWorkspace(
       rmSync(tmpRoot, { recursive: true, force: true });
       return prepareWorkspace(git, plan, now, finish);
     }
-    return { plan, record, reused: false, mirrorCreated: first.created };
+    return { plan, record, reused: false, mirrorCreated };
   } catch (error) {
     rmSync(tmpRoot, { recursive: true, force: true });
     throw error;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
@@ -133,6 +133,55 @@ describe('dispatch --dry-run against real git', () => {
     expect(git(join(out.workspace as string, 'repo'), 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('late-branch');
   });
 
+
+  it('sees a pull request opened, then force-pushed, after the mirror was made', () => {
+    const { env } = freshEnv();
+    dryRun(env, '--repo', 'acme/web', '--issue', '4');
+    const bare = join(forge.dir, 'acme', 'web.git');
+    const opened = forge.commit(work, { 'pr8.txt': 'first try\n' }, 'PR 8', 'contrib-8');
+    // As for a PR from a fork, the head is reachable from refs/pull/8/head alone.
+    git(bare, 'update-ref', 'refs/pull/8/head', opened);
+    git(bare, 'update-ref', '-d', 'refs/heads/contrib-8');
+    // The mirror lacks refs/pull/8/head: the clone made from it must still reach the new head.
+    const first = dryRun(env, '--repo', 'acme/web', '--pr', '8');
+    const firstRepo = join(first.workspace as string, 'repo');
+    expect(first.commit).toBe(opened);
+    expect(git(firstRepo, 'rev-parse', 'HEAD')).toBe(opened);
+    expect(git(firstRepo, 'status', '--porcelain')).toBe('');
+    expect(git(firstRepo, 'fsck', '--no-dangling')).toBe('');
+    expect(git(firstRepo, 'remote', 'get-url', 'origin')).toBe(`${forge.url}/acme/web.git`);
+
+    // The mirror has the old head, so the clone checks it out while the fetch brings the new one.
+    git(work, 'checkout', '--quiet', 'main');
+    const forced = forge.commit(work, { 'pr8.txt': 'second try\n' }, 'PR 8, again', 'contrib-8b');
+    git(bare, 'update-ref', 'refs/pull/8/head', forced);
+    git(bare, 'update-ref', '-d', 'refs/heads/contrib-8b');
+    git(work, 'checkout', '--quiet', 'main');
+    rmSync(first.workspace as string, { recursive: true, force: true });
+    const second = dryRun(env, '--repo', 'acme/web', '--pr', '8');
+    const secondRepo = join(second.workspace as string, 'repo');
+    expect(second.commit).toBe(forced);
+    expect(git(secondRepo, 'rev-parse', 'HEAD')).toBe(forced);
+    expect(git(secondRepo, 'log', '-1', '--format=%s')).toBe('PR 8, again');
+    expect(git(secondRepo, 'status', '--porcelain')).toBe('');
+    expect(git(secondRepo, 'fsck', '--no-dangling')).toBe('');
+  });
+
+  it('sees a tag pushed after the mirror was made, detached', () => {
+    const { env } = freshEnv();
+    dryRun(env, '--repo', 'acme/web', '--issue', '5');
+    const tagged = forge.commit(work, { 'release.txt': '2.0\n' }, 'Release 2.0');
+    git(work, 'tag', 'v2.0.0');
+    git(work, 'push', '--quiet', 'origin', 'v2.0.0');
+    const out = dryRun(env, '--repo', 'acme/web', '--tag', 'v2.0.0', '--task', 'Review the release');
+    const repo = join(out.workspace as string, 'repo');
+    expect(out.commit).toBe(tagged);
+    expect(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('HEAD');
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(tagged);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    expect(git(repo, 'fsck', '--no-dangling')).toBe('');
+    expect(git(repo, 'remote', 'get-url', 'origin')).toBe(`${forge.url}/acme/web.git`);
+  });
   it('accepts a git URL and a local path', () => {
     const { env, state } = freshEnv();
     const byUrl = dryRun(env, '--repo', `${forge.url}/acme/web.git`, '--issue', '3');
