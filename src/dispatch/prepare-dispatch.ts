@@ -17,7 +17,7 @@ import { usageError } from '../core/errors.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
 import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
-import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
+import { mirrorDirFor, planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Deps } from '../cli/deps.js';
@@ -241,7 +241,7 @@ export async function prepareDispatch(
     if (readStatus(root)?.state === 'running') throw alreadyRunning(root);
   },
 ): Promise<PreparedDispatch> {
-  // 1. Validate every input before touching the disk.
+  // 1. Validate every input before touching the disk or the network.
   const target = targetOf(req, deps);
   const agent = resolveAgent(req.agent ?? config.defaults.agent, config);
   const repo = parseRepoSpec(req.repo, { org: req.org ?? config.defaults.org, forge: forgeEndpoint(config), localPath: localRepoPath(req.repo, deps) });
@@ -251,7 +251,6 @@ export async function prepareDispatch(
     throw usageError('missing_task', 'no task given', 'pass --task "what the agent should do", or target an --issue or --pr');
   }
   const repoSettings = config.repos[repo.slug];
-  const forgeContext = await fetchForgeContext(deps.forges(config), repo, target);
   const store = new TemplateStore({ roots: templateRoots(deps, projectDir), cwd: deps.cwd });
   const templateName = req.template ?? (review ? 'review' : config.defaults.template);
   const template = store.load('template', templateName);
@@ -261,31 +260,40 @@ export async function prepareDispatch(
   const persona = personaName === undefined ? undefined : store.load('persona', personaName);
   const plan = req.planTemplate === undefined ? undefined : store.load('plan', req.planTemplate);
 
-  const baseVars = (branch: string, base: string): Record<string, string> => ({
+  const baseVars = (context: string, branch: string, base: string): Record<string, string> => ({
     task,
     repo: repo.slug,
     target: describeTarget(target),
     branch,
     base_branch: base,
     agent: agent.spec,
-    context: forgeContext.text,
+    context,
     ...req.vars,
   });
   const promptParts = { template, conventions, security, persona, plan };
   // Render once with stand-ins so a bad template fails before any clone.
-  assemblePrompt({ ...promptParts, repoInstructions: [], vars: baseVars('', '') });
+  assemblePrompt({ ...promptParts, repoInstructions: [], vars: baseVars('', '', '') });
 
-  // A missing engine is found out before anything is created on disk.
+  // 2. The forge's context and the engine check are network and engine round trips: they run beside the git work.
   // Image: per-agent config, then runtime.image, then AGENTCTL_IMAGE, then the default agent image.
   const image = agent.settings.image ?? config.runtime.image ?? deps.env.AGENTCTL_IMAGE ?? DEFAULT_IMAGE;
-  const runtime = agent.native ? undefined : await chooseRuntime(req.runtime ?? config.runtime.prefer, image);
-
+  const contextFetch = fetchForgeContext(deps.forges(config), repo, target);
+  const runtimeCheck = agent.native ? Promise.resolve(undefined) : chooseRuntime(req.runtime ?? config.runtime.prefer, image);
+  // Each is awaited below, maybe after the other has failed: that must not count as unhandled.
+  for (const pending of [contextFetch, runtimeCheck]) pending.catch(() => undefined);
   const home = stateHome(deps);
-  const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, forgeContext.base ?? repoSettings?.base ?? config.defaults.base);
-  for (const warning of forgeContext.warnings) deps.io.err(`warning: ${warning}\n`);
+  // A pull request's base comes from the forge, and a repo without a mirror yet is cloned from
+  // the network: both wait for the forge, and a missing engine fails before such a clone.
+  const early = target.kind !== 'pr' && existsSync(mirrorDirFor(home, repo));
+  const earlyContext = early ? undefined : await contextFetch;
+  if (!early) await runtimeCheck;
+
+  const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, earlyContext?.base ?? repoSettings?.base ?? config.defaults.base);
   let prompt = '';
   const copies = planCopies(repoSettings?.copy ?? [], deps.home);
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root, fresh) => {
+    // A workspace is put in place only once the engine is known to answer.
+    const [, forgeContext] = await Promise.all([runtimeCheck, contextFetch]);
     // The running agent's prompt and files are not ours to touch.
     if (fresh) copyIntoCheckout(join(root, 'repo'), copies);
     else await settleExisting(root);
@@ -293,10 +301,13 @@ export async function prepareDispatch(
     prompt = assemblePrompt({
       ...promptParts,
       repoInstructions: readRepoInstructions(join(root, 'repo')),
-      vars: baseVars(record.branch ?? '', record.base ?? ''),
+      vars: baseVars(forgeContext.text, record.branch ?? '', record.base ?? ''),
     });
     writeFileAtomic(join(root, '.meta', 'prompt.md'), prompt);
   });
+  // Both have settled: the finish step above waited for them.
+  const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);
+  for (const warning of context.warnings) deps.io.err(`warning: ${warning}\n`);
 
   const promptPathInside = agent.native ? join(wsPlan.metaDir, 'prompt.md') : `${WORKSPACE_MOUNT}/.meta/prompt.md`;
   const command = buildAgentCommand({
@@ -362,9 +373,9 @@ export async function prepareDispatch(
     template: template.name,
     persona: persona?.name,
     plan: plan?.name,
-    forge: forgeContext.link,
-    issueTitle: forgeContext.issueTitle,
-    warnings: forgeContext.warnings,
+    forge: context.link,
+    issueTitle: context.issueTitle,
+    warnings: context.warnings,
     copies,
     setup: repoSettings?.setup,
   };

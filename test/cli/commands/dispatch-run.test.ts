@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/dispatch.js';
@@ -460,6 +460,23 @@ describe('dispatch (container agent)', () => {
       "build the agent image (see the README's Containerfile section), or set runtime.image in the config or AGENTCTL_IMAGE to an image you have",
     );
     expect(existsSync(join(d.state, 'workspace'))).toBe(false);
+    expect(docker.started).toEqual([]);
+  });
+
+  it.each([
+    ['no_runtime', (docker: ScriptedRuntime) => {
+      docker.availability = { runtime: 'docker', ok: false, detail: 'connect ENOENT /var/run/docker.sock', endpoint: 'unix:///var/run/docker.sock' };
+    }],
+    ['image_missing', (docker: ScriptedRuntime) => docker.images.clear()],
+  ])('with the mirror already cached, %s leaves no workspace behind though the clone ran beside the engine check', async (code, breakEngine) => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    expect(await run({ repo: 'acme/web', issue: '1', dryRun: true }, d)).toBe(0);
+    breakEngine(docker);
+    const error = await rejection(run({ repo: 'acme/web', issue: '9' }, d));
+    expect(error.code).toBe(code);
+    expect(error.exitCode).toBe(4);
+    expect(readdirSync(join(d.state, 'workspace', 'acme', 'web'))).toEqual(['task-1']);
     expect(docker.started).toEqual([]);
   });
 
