@@ -14,14 +14,22 @@ import { renderFinal } from './render-status.js';
  * Queue or start a job, then either return (making sure a supervisor will
  * finish it) or follow it to the end: the shared tail of dispatch and resume.
  */
-export async function submitJob(job: Job, what: string, ctx: RunContext, deps: Deps, opts: { wait: boolean; json: boolean }): Promise<number> {
+export async function submitJob(
+  job: Job,
+  what: string,
+  ctx: RunContext,
+  deps: Deps,
+  opts: { wait: boolean; json: boolean },
+  /** The checkout's HEAD when the caller has just made it, so starting now needs no git process to learn it. */
+  head?: string,
+): Promise<number> {
   writeJob(job);
   const admission = await admitJob(job, ctx);
   let current = admission.status;
   if (admission.queued) {
     ctx.notify(`queued ${what}: ${admission.reason}`);
   } else {
-    current = await launchRun(job, admission.status, ctx);
+    current = await launchRun(job, admission.status, ctx, head);
     const where = current.containerId === undefined ? `host process ${current.pid}` : `${current.runtime} container ${current.containerId.slice(0, 12)}`;
     ctx.notify(`started ${what} in ${where}`);
   }

@@ -44,7 +44,9 @@ export async function startDispatch(opts: DispatchOptions, request: DispatchRequ
     push: opts.push ?? config.defaults.push,
     comment: opts.comment,
   });
-  return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts);
+  // A workspace made just now is at the commit its record names; a reused one may have moved on.
+  const head = prepared.reused ? undefined : prepared.record.commit;
+  return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts, head);
 }
 
 /** Agents whose machine output includes a cost agentctl can watch. */

@@ -108,9 +108,13 @@ export class ExecGitClient implements GitClient {
     return out.split('\n').filter(Boolean);
   }
 
-  async cloneLocal(mirrorDir: string, repoDir: string): Promise<void> {
+  async cloneLocal(mirrorDir: string, repoDir: string, originUrl: string): Promise<void> {
+    // Cloning originUrl with the mirror standing in for it (url.<mirror>.insteadOf) makes the hardlinked
+    // local clone and records origin as the real remote, in one process. The rewrite rides in
+    // GIT_CONFIG_* variables: a key given with -c is cut at its first "=", which a path may hold.
+    const insteadOf = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${mirrorDir}.insteadOf`, GIT_CONFIG_VALUE_0: originUrl };
     try {
-      await this.run(['clone', '--local', '--no-checkout', '--quiet', '--', mirrorDir, repoDir]);
+      await this.run(['clone', '--local', '--no-checkout', '--quiet', '--', originUrl, repoDir], undefined, LOCAL_TIMEOUT_MS, insteadOf);
     } catch (error) {
       throw gitError('clone from the local mirror', error, `remove the mirror ${mirrorDir} and try again`);
     }
@@ -163,8 +167,10 @@ export class ExecGitClient implements GitClient {
   }
 
   async changedSince(repoDir: string, commit: string): Promise<boolean> {
-    if ((await this.head(repoDir)) !== commit) return true;
-    return (await this.run(['status', '--porcelain', '--untracked-files=normal'], repoDir)).trim() !== '';
+    // One process for both questions: "# branch.oid" is HEAD's commit, and every other line is a change.
+    const out = await this.run(['status', '--porcelain=v2', '--branch', '--untracked-files=normal'], repoDir);
+    const lines = out.split('\n').filter(Boolean);
+    return !lines.includes(`# branch.oid ${commit}`) || lines.some((line) => !line.startsWith('# '));
   }
 
   async head(repoDir: string): Promise<string> {
@@ -194,7 +200,4 @@ export class ExecGitClient implements GitClient {
     await this.run(['branch', '--no-track', '--', branch, startPoint], repoDir);
   }
 
-  async setOrigin(repoDir: string, url: string): Promise<void> {
-    await this.run(['remote', 'set-url', 'origin', url], repoDir);
-  }
 }

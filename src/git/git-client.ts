@@ -8,15 +8,14 @@ export interface GitClient {
   defaultBranch(repoDir: string): Promise<{ name: string; commit: string | undefined } | undefined>;
   /** Short names of refs under a prefix such as refs/tags/, for error messages. */
   listRefs(repoDir: string, prefix: string): Promise<string[]>;
-  /** Self-contained (hardlinked) clone of a local mirror, without checkout. */
-  cloneLocal(mirrorDir: string, repoDir: string): Promise<void>;
+  /** Self-contained (hardlinked) clone of a local mirror of `originUrl`, without checkout, with origin set to `originUrl`. */
+  cloneLocal(mirrorDir: string, repoDir: string, originUrl: string): Promise<void>;
   /** Bring a clone's remote-tracking branches and tags (and any extra refspecs) up to date with the mirror it was cloned from. */
   refreshFromMirror(repoDir: string, mirrorDir: string, extraRefspecs?: readonly string[]): Promise<void>;
   /** Point a branch that is not checked out at `startPoint` (when that exists), creating it if needed. */
   resetBranch(repoDir: string, branch: string, startPoint: string): Promise<void>;
   /** Check out `commit` as a new local `branch`, or detached when branch is undefined. */
   checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void>;
-  setOrigin(repoDir: string, url: string): Promise<void>;
   /** Paths with uncommitted changes (untracked included). */
   changedPaths(repoDir: string): Promise<string[]>;
   /** Stage everything (or just `paths`) and commit with this identity; false when there was nothing to commit. */

@@ -42,13 +42,13 @@ export function recordedPid(workspace: string): number | undefined {
  * without a container or pid yet), then record where it runs. A failure to
  * start ends the run as failed, so the slot is freed.
  */
-export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext): Promise<RunStatus> {
+export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, head?: string): Promise<RunStatus> {
   const workspace = job.workspace;
   const files = runFiles(workspace, job.agentBase, false);
   // A question or exit code left by an earlier run must not decide this one.
   for (const stale of [blockedFile(workspace), files.exitCode, files.qaFailed, files.pid]) rmSync(stale, { force: true });
   appendFileSync(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
-  const startCommit = await ctx.git.head(join(workspace, 'repo')).catch(() => undefined);
+  const startCommit = head ?? (await ctx.git.head(join(workspace, 'repo')).catch(() => undefined));
   let status: RunStatus;
   try {
     if (job.run.kind === 'container') {

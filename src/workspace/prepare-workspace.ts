@@ -103,9 +103,9 @@ async function startIfKnown(git: GitClient, plan: WorkspacePlan): Promise<Start 
   }
 }
 
-/** Check out the start in a fresh clone. These touch different files (work tree and index, one ref, the config), so they run at once. */
-function checkoutSteps(git: GitClient, plan: WorkspacePlan, repoDir: string, start: Start): Promise<void>[] {
-  const steps = [git.checkout(repoDir, start.commit, start.branch), git.setOrigin(repoDir, plan.repo.cloneUrl)];
+/** Check out the start in a fresh clone. These touch different files (work tree, index and HEAD; another branch), so they run at once. */
+function checkoutSteps(git: GitClient, repoDir: string, start: Start): Promise<void>[] {
+  const steps = [git.checkout(repoDir, start.commit, start.branch)];
   // Review tools diff against the base by name, so it must exist as a local branch. The clone already has the mirror's default one.
   if (start.base !== undefined && start.base !== start.branch && start.base !== start.mirrorDefault) {
     steps.push(git.ensureBranch(repoDir, start.base, `origin/${start.base}`));
@@ -113,8 +113,8 @@ function checkoutSteps(git: GitClient, plan: WorkspacePlan, repoDir: string, sta
   return steps;
 }
 
-async function checkoutFetched(git: GitClient, plan: WorkspacePlan, repoDir: string, start: Start): Promise<Start> {
-  await settleAll(checkoutSteps(git, plan, repoDir, start));
+async function checkoutFetched(git: GitClient, repoDir: string, start: Start): Promise<Start> {
+  await settleAll(checkoutSteps(git, repoDir, start));
   return start;
 }
 
@@ -129,7 +129,7 @@ async function catchUp(git: GitClient, plan: WorkspacePlan, repoDir: string, sta
   await git.refreshFromMirror(repoDir, plan.mirrorDir, extraRefspecs(plan));
   // First, so HEAD has left any branch that is reset below.
   if (start.commit !== before?.commit) await git.checkout(repoDir, start.commit, start.branch);
-  const steps: Promise<void>[] = before === undefined ? [git.setOrigin(repoDir, plan.repo.cloneUrl)] : [];
+  const steps: Promise<void>[] = [];
   // The clone's local default and base branches were made before the fetch.
   for (const branch of new Set([before?.mirrorDefault, start.mirrorDefault, start.base])) {
     if (branch !== undefined && branch !== start.branch) steps.push(git.resetBranch(repoDir, branch, `refs/remotes/origin/${branch}`));
@@ -145,7 +145,7 @@ async function catchUp(git: GitClient, plan: WorkspacePlan, repoDir: string, sta
  */
 async function checkoutWhileFetching(git: GitClient, plan: WorkspacePlan, repoDir: string, early: Start): Promise<Start> {
   const fetched = withFileLock(plan.mirrorDir, () => git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir));
-  await settleAll([...checkoutSteps(git, plan, repoDir, early), fetched]);
+  await settleAll([...checkoutSteps(git, repoDir, early), fetched]);
   if (!(await fetched).changed) return early;
   const start = await resolveStart(git, plan);
   await catchUp(git, plan, repoDir, start, early);
@@ -196,7 +196,7 @@ export async function prepareWorkspace(
     let start: Start;
     if (existsSync(plan.mirrorDir)) {
       // Both only read the mirror, so the clone does not wait for the start to be looked up.
-      const cloned = git.cloneLocal(plan.mirrorDir, tmpRepo);
+      const cloned = git.cloneLocal(plan.mirrorDir, tmpRepo, plan.repo.cloneUrl);
       const early = startIfKnown(git, plan);
       await settleAll([cloned, early]);
       const known = await early;
@@ -207,8 +207,8 @@ export async function prepareWorkspace(
         return { created: sync.created, start: await resolveStart(git, plan) };
       });
       mirrorCreated = first.created;
-      await git.cloneLocal(plan.mirrorDir, tmpRepo);
-      start = await checkoutFetched(git, plan, tmpRepo, first.start);
+      await git.cloneLocal(plan.mirrorDir, tmpRepo, plan.repo.cloneUrl);
+      start = await checkoutFetched(git, tmpRepo, first.start);
     }
     const record: WorkspaceRecord = {
       repo: plan.repo.slug,
