@@ -1,7 +1,27 @@
 // The CLI ships as one bundle: loading ~150 small modules cost more start-up
 // time than the work of a dry-run. Packages that are only loaded lazily by the
 // commands that need them (forge and terminal UI clients) stay external.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'rolldown';
+
+/**
+ * Names the code a config is parsed and validated with, so the CLI's cache
+ * of validated configs (src/config/config-cache.ts) never serves a config
+ * made by other code: the config sources, the schema, and the versions of
+ * agentctl, zod and yaml.
+ */
+function configFingerprint() {
+  const hash = createHash('sha256');
+  for (const dir of ['src/core/config', 'src/config']) {
+    for (const name of readdirSync(dir).sort()) hash.update(`${dir}/${name}\0`).update(readFileSync(join(dir, name))).update('\0');
+  }
+  for (const pkg of ['package.json', 'node_modules/zod/package.json', 'node_modules/yaml/package.json']) {
+    hash.update(`${pkg}\0${JSON.parse(readFileSync(pkg, 'utf8')).version}\0`);
+  }
+  return hash.digest('hex').slice(0, 16);
+}
 
 /**
  * dockerode is bundled, with its two optional transports loaded on first use:
@@ -41,6 +61,7 @@ export default defineConfig({
   platform: 'node',
   external: [/^node:/, 'ssh2', /^@grpc\//, 'protobufjs', 'execa', 'react', 'ink', '@octokit/rest'],
   plugins: [lazyOptionalTransports],
+  transform: { define: { __AGENTCTL_CONFIG_FINGERPRINT__: JSON.stringify(configFingerprint()) } },
   output: {
     dir: 'dist',
     format: 'esm',

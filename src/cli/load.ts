@@ -1,6 +1,16 @@
+import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import type { Deps } from './deps.js';
+import { stateHome, type Deps } from './deps.js';
+
+/** Set by the build (rolldown.config.mjs) to a hash of the code that parses and validates config; absent when running from source. */
+declare const __AGENTCTL_CONFIG_FINGERPRINT__: string | undefined;
+
+/** The built CLI keeps validated configs under the state dir; from source there is no build to tie them to. */
+export function configCacheFor(deps: Pick<Deps, 'env' | 'home'>): { path: string; fingerprint: string } | undefined {
+  const fingerprint = typeof __AGENTCTL_CONFIG_FINGERPRINT__ === 'string' ? __AGENTCTL_CONFIG_FINGERPRINT__ : undefined;
+  return fingerprint === undefined ? undefined : { path: join(stateHome(deps), 'cache', 'config.json'), fingerprint };
+}
 
 export function loadConfigFor(deps: Deps, configFile: string | undefined): Promise<LoadedConfig> {
-  return loadConfig({ env: deps.env, home: deps.home, cwd: deps.cwd, configFile });
+  return loadConfig({ env: deps.env, home: deps.home, cwd: deps.cwd, configFile, cache: configCacheFor(deps) });
 }

@@ -1,9 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
-import { finalizeConfig, mergeRaw, validateLayer, type RawConfig } from '../core/config/validate-config.js';
+import type { RawConfig } from '../core/config/validate-config.js';
 import type { Config } from '../core/config/schema.js';
 import { envOverrides } from '../core/config/env-overrides.js';
+import { cachedConfig, configKey, rememberConfig, type CachedConfig, type ConfigCache } from './config-cache.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -18,6 +19,8 @@ export interface LoadConfigInput {
   home: string;
   cwd: string;
   configFile?: string | undefined;
+  /** Where validated configs are kept; without it every call parses and validates. */
+  cache?: ConfigCache | undefined;
 }
 
 export const PROJECT_CONFIG = '.agentctl.yaml';
@@ -55,41 +58,49 @@ function findProjectConfig(cwd: string): string | undefined {
   }
 }
 
+/** Parse, validate and merge the layers; the YAML parser and the schema load only here. */
+async function validateSources(files: ReadonlyArray<{ path: string; text: string }>, fromEnv: ReturnType<typeof envOverrides>): Promise<CachedConfig> {
+  const { finalizeConfig, mergeRaw, validateLayer } = await import('../core/config/validate-config.js');
+  const layers: RawConfig[] = [];
+  if (files.length > 0) {
+    const { parseConfigText } = await import('../core/config/parse-config.js');
+    for (const { path, text } of files) layers.push(parseConfigText(text, path));
+  }
+  const sources = files.map((file) => file.path);
+  if (fromEnv.layer !== undefined) {
+    layers.push(validateLayer(fromEnv.layer, `environment (${fromEnv.names.join(', ')})`));
+    sources.push(`environment: ${fromEnv.names.join(', ')}`);
+  }
+  return { config: finalizeConfig(mergeRaw(layers), sources.join(' + ') || 'built-in defaults'), sources };
+}
+
 /** Built-in defaults < user file < project file < --config FILE < AGENTCTL_* variables. */
 export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> {
-  const layers: RawConfig[] = [];
-  const sources: string[] = [];
   const userPath = userConfigPath(input.env, input.home);
   const projectPath = findProjectConfig(input.cwd);
   const candidates: Array<{ path: string; required: boolean }> = [{ path: userPath, required: false }];
   if (projectPath !== undefined) candidates.push({ path: projectPath, required: true });
   if (input.configFile !== undefined) candidates.push({ path: resolve(input.cwd, input.configFile), required: true });
 
+  const files: Array<{ path: string; text: string }> = [];
   for (const { path, required } of candidates) {
     const text = readIfPresent(path);
-    if (text === undefined) {
-      if (required) {
-        throw new AgentctlError('config_missing', `config file ${path} does not exist`, {
-          exitCode: ExitCode.config,
-          hint: 'check the --config path, or run "agentctl init" to create one',
-        });
-      }
-      continue;
+    if (text !== undefined) files.push({ path, text });
+    else if (required) {
+      throw new AgentctlError('config_missing', `config file ${path} does not exist`, {
+        exitCode: ExitCode.config,
+        hint: 'check the --config path, or run "agentctl init" to create one',
+      });
     }
-    // The YAML parser is only loaded when there is a file to read.
-    const { parseConfigText } = await import('../core/config/parse-config.js');
-    layers.push(parseConfigText(text, path));
-    sources.push(path);
   }
   const fromEnv = envOverrides(input.env);
-  if (fromEnv.layer !== undefined) {
-    layers.push(validateLayer(fromEnv.layer, `environment (${fromEnv.names.join(', ')})`));
-    sources.push(`environment: ${fromEnv.names.join(', ')}`);
-  }
-  const merged = mergeRaw(layers);
-  return {
-    config: finalizeConfig(merged, sources.join(' + ') || 'built-in defaults'),
-    sources,
-    projectDir: projectPath === undefined ? undefined : dirname(projectPath),
-  };
+  const projectDir = projectPath === undefined ? undefined : dirname(projectPath);
+  const { cache } = input;
+  const key = cache === undefined ? undefined : configKey(cache.fingerprint, files, fromEnv.layer ?? {});
+  const hit = cache === undefined || key === undefined ? undefined : cachedConfig(cache, key);
+  if (hit !== undefined) return { ...hit, projectDir };
+  // A config with a mistake throws here, so only valid ones are ever kept.
+  const loaded = await validateSources(files, fromEnv);
+  if (cache !== undefined && key !== undefined) rememberConfig(cache, key, loaded);
+  return { ...loaded, projectDir };
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { GitClient } from './git-client.js';
@@ -70,9 +70,13 @@ export class ExecGitClient implements GitClient {
       }
     }
     mkdirSync(dirname(mirrorDir), { recursive: true });
+    // Made beside its place and renamed into it: a mirror that exists is complete, whatever else reads it meanwhile.
+    const tmp = `${mirrorDir}.tmp-${process.pid}-${Date.now().toString(36)}`;
     try {
-      await this.run(['clone', '--mirror', '--quiet', '--', url, mirrorDir], undefined, NETWORK_TIMEOUT_MS);
+      await this.run(['clone', '--mirror', '--quiet', '--', url, tmp], undefined, NETWORK_TIMEOUT_MS);
+      renameSync(tmp, mirrorDir);
     } catch (error) {
+      rmSync(tmp, { recursive: true, force: true });
       throw gitError(`clone of ${url}`, error, 'check the repository name and that it is reachable (for org/name, check the forge url in the config)');
     }
     return { created: true, changed: true };

@@ -163,6 +163,20 @@ async function fetchThenCatchUp(git: GitClient, plan: WorkspacePlan, repoDir: st
 }
 
 /**
+ * Clone the mirror without its lock, which only fetches take. A fetch that
+ * brings new packs while the clone links the mirror's files can make the
+ * clone fail; then it is made again while no fetch runs.
+ */
+async function cloneBesideFetches(git: GitClient, plan: WorkspacePlan, repoDir: string): Promise<void> {
+  try {
+    await git.cloneLocal(plan.mirrorDir, repoDir, plan.repo.cloneUrl);
+  } catch {
+    rmSync(repoDir, { recursive: true, force: true });
+    await withFileLock(plan.mirrorDir, () => git.cloneLocal(plan.mirrorDir, repoDir, plan.repo.cloneUrl));
+  }
+}
+
+/**
  * Make the workspace for a plan. The checkout is built in a temporary
  * directory next to its final place and renamed into place at the end, so a
  * failure or a crash never leaves a half-made workspace under the real name.
@@ -196,7 +210,7 @@ export async function prepareWorkspace(
     let start: Start;
     if (existsSync(plan.mirrorDir)) {
       // Both only read the mirror, so the clone does not wait for the start to be looked up.
-      const cloned = git.cloneLocal(plan.mirrorDir, tmpRepo, plan.repo.cloneUrl);
+      const cloned = cloneBesideFetches(git, plan, tmpRepo);
       const early = startIfKnown(git, plan);
       await settleAll([cloned, early]);
       const known = await early;

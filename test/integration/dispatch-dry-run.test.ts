@@ -257,6 +257,23 @@ describe('hostile input is refused before anything is created', () => {
     expect(existsSync('/tmp/agentctl-pwned')).toBe(false);
   });
 
+  it('sees every edit of the config file, though the built CLI keeps validated configs', () => {
+    const { env, home, state } = freshEnv();
+    const path = join(home, 'config', 'agentctl', 'config.yaml');
+    const agentOf = () => (JSON.parse(runCli(['config', 'show', '--json'], env).stdout) as { config: { defaults: { agent: string } } }).config.defaults.agent;
+    expect(agentOf()).toBe('codex');
+    expect(existsSync(join(state, 'cache', 'config.json'))).toBe(true);
+    const edit = (from: string, to: string) => writeFileSync(path, readFileSync(path, 'utf8').replace(from, to));
+    edit('  forge: local\n', '  forge: local\n  agent: claude\n');
+    expect(agentOf()).toBe('claude');
+    edit('agent: claude', 'agnet: claude');
+    for (let i = 0; i < 2; i += 1) {
+      const result = runCli(['config', 'show'], env);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain(`invalid config ${path}, line 3: defaults.agnet: unknown setting "agnet"`);
+    }
+  });
+
   it('refuses a config file with a mistake, naming the file and line', () => {
     const { env, home } = freshEnv();
     const path = join(home, 'config', 'agentctl', 'config.yaml');
