@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
@@ -64,6 +64,10 @@ describe('dispatch --dry-run against real git', () => {
     expect(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('agent/issue-42');
     expect(git(repo, 'remote', 'get-url', 'origin')).toBe(`${forge.url}/acme/web.git`);
     expect(existsSync(join(repo, '.git', 'objects', 'info', 'alternates'))).toBe(false);
+    // Made from the mirror, not fetched again from the forge: the pack files are the mirror's, hardlinked.
+    const packs = readdirSync(join(repo, '.git', 'objects', 'pack')).filter((name) => name.endsWith('.pack'));
+    expect(packs.length).toBeGreaterThan(0);
+    for (const pack of packs) expect(statSync(join(repo, '.git', 'objects', 'pack', pack)).nlink).toBeGreaterThanOrEqual(2);
     // Git must work with only the workspace present, as inside a container.
     const mirrors = join(state, 'cache');
     renameSync(mirrors, `${mirrors}.away`);
