@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ConfigCache } from '../config/config-cache.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { stateHome, type Deps } from './deps.js';
 
@@ -6,9 +7,8 @@ import { stateHome, type Deps } from './deps.js';
 declare const __AGENTCTL_CONFIG_FINGERPRINT__: string | undefined;
 
 /** The built CLI keeps validated configs under the state dir; from source there is no build to tie them to. */
-export function configCacheFor(deps: Pick<Deps, 'env' | 'home'>): { path: string; fingerprint: string } | undefined {
-  const fingerprint = typeof __AGENTCTL_CONFIG_FINGERPRINT__ === 'string' ? __AGENTCTL_CONFIG_FINGERPRINT__ : undefined;
-  return fingerprint === undefined ? undefined : { path: join(stateHome(deps), 'cache', 'config.json'), fingerprint };
+function configCacheFor(deps: Deps): ConfigCache | undefined {
+  return typeof __AGENTCTL_CONFIG_FINGERPRINT__ === 'string' ? { path: join(stateHome(deps), 'cache', 'config.json'), fingerprint: __AGENTCTL_CONFIG_FINGERPRINT__ } : undefined;
 }
 
 export function loadConfigFor(deps: Deps, configFile: string | undefined): Promise<LoadedConfig> {

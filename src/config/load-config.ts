@@ -96,11 +96,12 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
   const fromEnv = envOverrides(input.env);
   const projectDir = projectPath === undefined ? undefined : dirname(projectPath);
   const { cache } = input;
-  const key = cache === undefined ? undefined : configKey(cache.fingerprint, files, fromEnv.layer ?? {});
-  const hit = cache === undefined || key === undefined ? undefined : cachedConfig(cache, key);
+  if (cache === undefined) return { ...(await validateSources(files, fromEnv)), projectDir };
+  const key = configKey(cache.fingerprint, files, fromEnv.layer ?? {});
+  const hit = cachedConfig(cache, key);
   if (hit !== undefined) return { ...hit, projectDir };
   // A config with a mistake throws here, so only valid ones are ever kept.
   const loaded = await validateSources(files, fromEnv);
-  if (cache !== undefined && key !== undefined) rememberConfig(cache, key, loaded);
+  rememberConfig(cache, key, loaded);
   return { ...loaded, projectDir };
 }

@@ -17,7 +17,7 @@ import { usageError } from '../core/errors.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
 import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
-import { mirrorDirFor, planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
+import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Deps } from '../cli/deps.js';
@@ -281,14 +281,11 @@ export async function prepareDispatch(
   const runtimeCheck = agent.native ? Promise.resolve(undefined) : chooseRuntime(req.runtime ?? config.runtime.prefer, image);
   // Each is awaited below, maybe after the other has failed: that must not count as unhandled.
   for (const pending of [contextFetch, runtimeCheck]) pending.catch(() => undefined);
-  const home = stateHome(deps);
-  // A pull request's base comes from the forge, and a repo without a mirror yet is cloned from
-  // the network: both wait for the forge, and a missing engine fails before such a clone.
-  const early = target.kind !== 'pr' && existsSync(mirrorDirFor(home, repo));
-  const earlyContext = early ? undefined : await contextFetch;
-  if (!early) await runtimeCheck;
-
-  const wsPlan: WorkspacePlan = planWorkspace(home, repo, target, earlyContext?.base ?? repoSettings?.base ?? config.defaults.base);
+  // A pull request's base comes from the forge.
+  const prContext = target.kind === 'pr' ? await contextFetch : undefined;
+  const wsPlan: WorkspacePlan = planWorkspace(stateHome(deps), repo, target, prContext?.base ?? repoSettings?.base ?? config.defaults.base);
+  // A repo without a mirror yet is cloned from the network: a missing engine fails before that clone.
+  if (!existsSync(wsPlan.mirrorDir)) await runtimeCheck;
   let prompt = '';
   const copies = planCopies(repoSettings?.copy ?? [], deps.home);
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root, fresh) => {

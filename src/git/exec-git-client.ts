@@ -14,6 +14,15 @@ const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
+/**
+ * One setting for one git process, read by git as if passed with -c but kept
+ * out of argv (a secret stays off the command line) and never cut at an "="
+ * in its key (as a -c key is, and a path may hold one).
+ */
+function configEnv(key: string, value: string): NodeJS.ProcessEnv {
+  return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: key, GIT_CONFIG_VALUE_0: value };
+}
+
 const NETWORK_TIMEOUT_MS = 5 * 60 * 1000;
 const LOCAL_TIMEOUT_MS = 60 * 1000;
 
@@ -114,9 +123,8 @@ export class ExecGitClient implements GitClient {
 
   async cloneLocal(mirrorDir: string, repoDir: string, originUrl: string): Promise<void> {
     // Cloning originUrl with the mirror standing in for it (url.<mirror>.insteadOf) makes the hardlinked
-    // local clone and records origin as the real remote, in one process. The rewrite rides in
-    // GIT_CONFIG_* variables: a key given with -c is cut at its first "=", which a path may hold.
-    const insteadOf = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${mirrorDir}.insteadOf`, GIT_CONFIG_VALUE_0: originUrl };
+    // local clone and records origin as the real remote, in one process.
+    const insteadOf = configEnv(`url.${mirrorDir}.insteadOf`, originUrl);
     try {
       await this.run(['clone', '--local', '--no-checkout', '--quiet', '--', originUrl, repoDir], undefined, LOCAL_TIMEOUT_MS, insteadOf);
     } catch (error) {
@@ -182,15 +190,8 @@ export class ExecGitClient implements GitClient {
   }
 
   async push(repoDir: string, branch: string, token: string | undefined): Promise<void> {
-    // git reads GIT_CONFIG_COUNT/KEY/VALUE as if passed with -c, so the header stays out of argv and off disk.
-    const auth =
-      token === undefined
-        ? {}
-        : {
-            GIT_CONFIG_COUNT: '1',
-            GIT_CONFIG_KEY_0: 'http.extraHeader',
-            GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`,
-          };
+    // The header stays out of argv and off disk.
+    const auth = token === undefined ? {} : configEnv('http.extraHeader', `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`);
     try {
       await this.run(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], repoDir, NETWORK_TIMEOUT_MS, auth);
     } catch (error) {
@@ -203,5 +204,4 @@ export class ExecGitClient implements GitClient {
     if ((await this.resolveCommit(repoDir, startPoint)) === undefined) return;
     await this.run(['branch', '--no-track', '--', branch, startPoint], repoDir);
   }
-
 }

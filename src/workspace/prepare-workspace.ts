@@ -221,7 +221,7 @@ export async function prepareWorkspace(
         return { created: sync.created, start: await resolveStart(git, plan) };
       });
       mirrorCreated = first.created;
-      await git.cloneLocal(plan.mirrorDir, tmpRepo, plan.repo.cloneUrl);
+      await cloneBesideFetches(git, plan, tmpRepo);
       start = await checkoutFetched(git, tmpRepo, first.start);
     }
     const record: WorkspaceRecord = {
