@@ -137,7 +137,6 @@ describe('dispatch --dry-run against real git', () => {
     expect(git(join(out.workspace as string, 'repo'), 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('late-branch');
   });
 
-
   it('sees a pull request opened, then force-pushed, after the mirror was made', () => {
     const { env } = freshEnv();
     dryRun(env, '--repo', 'acme/web', '--issue', '4');
@@ -186,6 +185,24 @@ describe('dispatch --dry-run against real git', () => {
     expect(git(repo, 'fsck', '--no-dangling')).toBe('');
     expect(git(repo, 'remote', 'get-url', 'origin')).toBe(`${forge.url}/acme/web.git`);
   });
+
+  it('sees every edit of the config file, though the built CLI keeps validated configs', () => {
+    const { env, home, state } = freshEnv();
+    const path = join(home, 'config', 'agentctl', 'config.yaml');
+    const agentOf = () => (JSON.parse(runCli(['config', 'show', '--json'], env).stdout) as { config: { defaults: { agent: string } } }).config.defaults.agent;
+    expect(agentOf()).toBe('codex');
+    expect(existsSync(join(state, 'cache', 'config.json'))).toBe(true);
+    const edit = (from: string, to: string) => writeFileSync(path, readFileSync(path, 'utf8').replace(from, to));
+    edit('  forge: local\n', '  forge: local\n  agent: claude\n');
+    expect(agentOf()).toBe('claude');
+    edit('agent: claude', 'agnet: claude');
+    for (let i = 0; i < 2; i += 1) {
+      const result = runCli(['config', 'show'], env);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain(`invalid config ${path}, line 3: defaults.agnet: unknown setting "agnet"`);
+    }
+  });
+
   it('accepts a git URL and a local path', () => {
     const { env, state } = freshEnv();
     const byUrl = dryRun(env, '--repo', `${forge.url}/acme/web.git`, '--issue', '3');
@@ -259,23 +276,6 @@ describe('hostile input is refused before anything is created', () => {
     const left = existsSync(workspaces) ? readdirSync(workspaces, { recursive: true }) : [];
     expect(left.filter((entry) => String(entry).split('/').length >= 3)).toEqual([]);
     expect(existsSync('/tmp/agentctl-pwned')).toBe(false);
-  });
-
-  it('sees every edit of the config file, though the built CLI keeps validated configs', () => {
-    const { env, home, state } = freshEnv();
-    const path = join(home, 'config', 'agentctl', 'config.yaml');
-    const agentOf = () => (JSON.parse(runCli(['config', 'show', '--json'], env).stdout) as { config: { defaults: { agent: string } } }).config.defaults.agent;
-    expect(agentOf()).toBe('codex');
-    expect(existsSync(join(state, 'cache', 'config.json'))).toBe(true);
-    const edit = (from: string, to: string) => writeFileSync(path, readFileSync(path, 'utf8').replace(from, to));
-    edit('  forge: local\n', '  forge: local\n  agent: claude\n');
-    expect(agentOf()).toBe('claude');
-    edit('agent: claude', 'agnet: claude');
-    for (let i = 0; i < 2; i += 1) {
-      const result = runCli(['config', 'show'], env);
-      expect(result.code).toBe(3);
-      expect(result.stderr).toContain(`invalid config ${path}, line 3: defaults.agnet: unknown setting "agnet"`);
-    }
   });
 
   it('refuses a config file with a mistake, naming the file and line', () => {
