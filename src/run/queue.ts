@@ -1,6 +1,6 @@
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
-import { admit, limitsFrom, planStarts, type SchedRun, type SchedulerState } from '../core/schedule/scheduler.js';
+import { admitNew, limitsFrom, planStarts, type SchedRun, type SchedulerState } from '../core/schedule/scheduler.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
 import { readJob, type Job } from './job-store.js';
@@ -72,7 +72,7 @@ export async function admitJob(job: Job, ctx: RunContext): Promise<Admission> {
     }
     const state = readSchedulerState(ctx.home);
     const now = ctx.clock.now();
-    const decision = admit(job.pool, schedRuns(allStatuses(ctx.home)), state, limitsFrom(ctx.config), now);
+    const decision = admitNew(job.pool, job.priority, schedRuns(allStatuses(ctx.home)), state, limitsFrom(ctx.config), now);
     if (decision.start) {
       const status = claimedStatus(job, previous, ctx);
       writeStatus(status);

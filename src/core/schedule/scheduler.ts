@@ -72,6 +72,18 @@ export function admit(pool: string, runs: readonly SchedRun[], state: SchedulerS
   return { start: true };
 }
 
+/**
+ * May a newly dispatched run start now? As `admit`, and not while runs of its
+ * pool wait that come first (same or higher priority): a slot freed a moment
+ * ago belongs to them, not to whoever dispatches next.
+ */
+export function admitNew(pool: string, priority: number, runs: readonly SchedRun[], state: SchedulerState, limits: Limits, now: Date): Admission {
+  const admission = admit(pool, runs, state, limits, now);
+  if (!admission.start) return admission;
+  const ahead = runs.filter((run) => run.state === 'queued' && run.pool === pool && run.priority >= priority).length;
+  return ahead === 0 ? admission : { start: false, reason: `${ahead} run${ahead === 1 ? '' : 's'} of pool ${pool} queued first` };
+}
+
 /** Queued runs to start now, in the order to start them: priority first, then FIFO. */
 export function planStarts(runs: readonly SchedRun[], state: SchedulerState, limits: Limits, now: Date): string[] {
   const queued = runs.filter((run) => run.state === 'queued').sort((a, b) => b.priority - a.priority || a.seq - b.seq);

@@ -3,6 +3,7 @@ import { configSchema } from '../../../src/core/config/schema.js';
 import type { RunState } from '../../../src/core/run/status.js';
 import {
   admit,
+  admitNew,
   applyOutcome,
   EMPTY_SCHEDULER_STATE,
   formatWait,
@@ -140,6 +141,41 @@ describe('admit', () => {
     ['below the global limit: start', 'gemini', [running('/a', 'codex'), running('/b', 'claude')], state(), limits({}, 3), { start: true }],
   ])('%s', (_name, pool, runs, schedulerState, poolLimits, expected) => {
     expect(admit(pool, runs, schedulerState, poolLimits, NOW)).toEqual(expected);
+  });
+});
+
+describe('admitNew', () => {
+  it.each<[string, number, SchedRun[], SchedulerState, Limits, Admission]>([
+    ['nothing queued, a free slot: start', 0, [running('/a', 'codex')], state(), limits({ codex: 2 }), { start: true }],
+    [
+      'a free slot, but a run of the pool waits: queue behind it',
+      0,
+      [running('/a', 'codex'), queued('/b', 'codex', 0, 1)],
+      state(),
+      limits({ codex: 2 }),
+      { start: false, reason: '1 run of pool codex queued first' },
+    ],
+    [
+      'runs waiting at a higher priority come first too',
+      3,
+      [queued('/b', 'codex', 5, 1), queued('/c', 'codex', 3, 2), queued('/d', 'codex', 0, 3)],
+      state(),
+      limits({ codex: 2 }),
+      { start: false, reason: '2 runs of pool codex queued first' },
+    ],
+    ['a higher priority than every waiting run: start', 6, [queued('/b', 'codex', 5, 1)], state(), limits({ codex: 2 }), { start: true }],
+    ['runs waiting in other pools do not hold it back', 0, [queued('/b', 'claude', 0, 1)], state(), limits({ codex: 1, claude: 0 }), { start: true }],
+    [
+      'the pool limit is reported before the runs waiting',
+      0,
+      [running('/a', 'codex'), queued('/b', 'codex', 0, 1)],
+      state(),
+      limits({ codex: 1 }),
+      { start: false, reason: 'pool codex is at its limit (1 of 1 running)' },
+    ],
+    ['frozen is reported before the runs waiting', 0, [queued('/b', 'codex', 0, 1)], state({ frozen: true }), limits({ codex: 2 }), { start: false, reason: FROZEN }],
+  ])('%s', (_name, priority, runs, schedulerState, poolLimits, expected) => {
+    expect(admitNew('codex', priority, runs, schedulerState, poolLimits, NOW)).toEqual(expected);
   });
 });
 
