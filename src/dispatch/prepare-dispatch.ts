@@ -347,8 +347,14 @@ export async function prepareDispatch(
       hostUser: deps.user,
       gpu: req.gpu ?? config.runtime.gpu,
       runtime: chosen,
-      argv: wrapContainerArgv(command.argv, { log: files.log, stdin: command.stdin === undefined ? undefined : files.prompt, setup: repoSettings?.setup }),
+      argv: wrapContainerArgv(command.argv, {
+        log: files.log,
+        stdin: command.stdin === undefined ? undefined : files.prompt,
+        exitCode: files.exitCode,
+        setup: repoSettings?.setup,
+      }),
       stdin: false,
+      autoRemove: true,
       extraEnv: agent.builtin === 'local' && deps.env.CODEX_OSS_BASE_URL === undefined ? [{ name: 'CODEX_OSS_BASE_URL', value: LOCAL_MODEL_URL }] : [],
     });
     run = { kind: 'container', runtime: chosen, spec, argv: renderRunArgv(chosen, spec) };

@@ -49,6 +49,7 @@ export async function imageCliVersion(
     hostGateway: false,
     argv: ['sh', '-c', `"$0" --version > ${WORKSPACE_MOUNT}/.meta/cli-version.txt 2>&1`, cli],
     stdin: false,
+    autoRemove: false,
   };
   let version: string | undefined;
   try {

@@ -8,21 +8,28 @@ import { applyOutcome, type PoolBackoff } from '../core/schedule/scheduler.js';
 import { watchDelay } from '../core/schedule/watch-delay.js';
 import { finishActions } from '../core/forge/forge-plan.js';
 import { applyForgeActions } from './forge-hooks.js';
+import { readExitCode } from '../runtime/exit-code-file.js';
 import { readJob, type Job } from './job-store.js';
 import { postReview, publish } from './publish.js';
 import { chownTree } from '../fs/chown-tree.js';
-import { acquireLock } from '../fs/file-lock.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
+import { withFinishLock } from './finish-lock.js';
 import { ingestOutput } from './ingest-output.js';
 import { RUN_LABEL, recordedPid } from './launch-run.js';
 import type { RunContext } from './run-context.js';
 import { blockedFile, runFiles } from './run-files.js';
 import { runQa } from './run-qa.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
-import { readStatus, statusPath, writeStatus } from './status-store.js';
+import { readStatus, writeStatus } from './status-store.js';
 
 const CLAIM_GRACE_MS = 20_000;
+
+/** Soon enough after the claim (the status's start time) that the claimer may still be starting the agent. */
+function withinClaimGrace(status: RunStatus, ctx: RunContext): boolean {
+  const claimedAt = status.startedAt === undefined ? 0 : new Date(status.startedAt).getTime();
+  return ctx.clock.now().getTime() - claimedAt < CLAIM_GRACE_MS;
+}
 
 function readBlocked(workspace: string): string | undefined {
   try {
@@ -51,7 +58,15 @@ async function observeEnd(status: RunStatus, ctx: RunContext): Promise<RunEnd | 
   const runtime = await ctx.runtimes.get(status.runtime);
   const container = status.containerId === undefined ? undefined : await runtime.inspect(status.containerId);
   if (container?.running === true) return undefined;
-  return { exitCode: container?.exitCode, killed: container?.killed ?? false, blockedText: readBlocked(status.workspace), stopReason: status.stopReason };
+  // Created and not started yet: whoever created it is still starting it (one that never starts ends with the claim's grace).
+  if (container !== undefined && container.startedAt === undefined && container.exitCode === undefined && withinClaimGrace(status, ctx)) return undefined;
+  // A container the engine has removed took its exit code along; the wrapper left it in .meta.
+  const exitCode = container?.exitCode ?? wrapperExitCode(status.workspace);
+  return { exitCode, killed: container?.killed ?? false, blockedText: readBlocked(status.workspace), stopReason: status.stopReason };
+}
+
+function wrapperExitCode(workspace: string): number | undefined {
+  return readExitCode(runFiles(workspace, '', false).exitCode);
 }
 
 async function stopAgent(status: RunStatus, ctx: RunContext): Promise<void> {
@@ -180,8 +195,12 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
   }
   crashPoint('during-finish', ctx.env);
   final = { ...final, finishedAt: ctx.clock.now().toISOString() };
-  // The engine's removal is slow (Podman: ~0.2 s) and needs nothing below, so it runs beside the checks.
-  const removed = status.runtime !== 'host' && status.containerId !== undefined ? removeContainer(status.runtime, status.containerId, ctx) : Promise.resolve(undefined);
+  // The engine removes the agent's container itself (see wrapContainerArgv); only a job
+  // of an older agentctl still needs it done. That removal is slow (Podman: ~0.2 s)
+  // and needs nothing below, so it runs beside the checks.
+  const autoRemoved = job?.run.kind === 'container' && job.run.spec.autoRemove === true;
+  const removed =
+    status.runtime !== 'host' && status.containerId !== undefined && !autoRemoved ? removeContainer(status.runtime, status.containerId, ctx) : Promise.resolve(undefined);
   const owner = status.owner;
   if (owner !== undefined && status.runtime !== 'host' && ctx.user.uid === 0) {
     try {
@@ -238,12 +257,16 @@ async function settleClaim(status: RunStatus, ctx: RunContext): Promise<RunStatu
       writeStatus(adopted);
       return adopted;
     }
+    // Started, ended and removed by the engine before anyone recorded it: only its exit code is left.
+    const exitCode = wrapperExitCode(status.workspace);
+    if (exitCode !== undefined) {
+      return complete({ ...status, claimedBy: undefined }, { exitCode, killed: false, blockedText: readBlocked(status.workspace), stopReason: status.stopReason }, ctx);
+    }
   }
   if (status.claimedBy !== undefined && status.claimedBy !== ctx.pid && processAlive(status.claimedBy)) return status;
   if (status.claimedBy === ctx.pid) return status;
   // An engine can still finish a create that a killed agentctl sent; give it time to show up before starting again.
-  const claimedAt = status.startedAt === undefined ? 0 : new Date(status.startedAt).getTime();
-  if (ctx.clock.now().getTime() - claimedAt < CLAIM_GRACE_MS) return status;
+  if (withinClaimGrace(status, ctx)) return status;
   // Never started: back to the queue, in its old place.
   const requeued: RunStatus = {
     ...status,
@@ -257,16 +280,6 @@ async function settleClaim(status: RunStatus, ctx: RunContext): Promise<RunStatu
   };
   writeStatus(requeued);
   return requeued;
-}
-
-async function withFinishLock<T>(workspace: string, wait: boolean, fn: () => Promise<T>): Promise<T | undefined> {
-  const release = await acquireLock(`${statusPath(workspace)}.finish`, { wait });
-  if (release === undefined) return undefined;
-  try {
-    return await fn();
-  } finally {
-    release();
-  }
 }
 
 /**

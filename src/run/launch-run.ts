@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
@@ -10,8 +10,9 @@ import { applyForgeActions } from './forge-hooks.js';
 import { crashPoint } from './faults.js';
 import type { Job } from './job-store.js';
 import type { RunContext } from './run-context.js';
-import { blockedFile, runFiles } from './run-files.js';
-import { writeStatus } from './status-store.js';
+import { runFiles } from './run-files.js';
+import { withFinishLock } from './finish-lock.js';
+import { readStatus, writeStatus } from './status-store.js';
 
 export const RUN_LABEL = `${LABEL_PREFIX}.run`;
 
@@ -45,8 +46,6 @@ export function recordedPid(workspace: string): number | undefined {
 export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, head?: string): Promise<RunStatus> {
   const workspace = job.workspace;
   const files = runFiles(workspace, job.agentBase, false);
-  // A question or exit code left by an earlier run must not decide this one.
-  for (const stale of [blockedFile(workspace), files.exitCode, files.qaFailed, files.pid]) rmSync(stale, { force: true });
   appendFileSync(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
   const startCommit = head ?? (await ctx.git.head(join(workspace, 'repo')).catch(() => undefined));
   let status: RunStatus;
@@ -88,7 +87,15 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
     const warnings = await applyForgeActions(job.forge, startActions(job.forge.kind), workspace, ctx);
     status = { ...status, warnings: [...status.warnings, ...warnings] };
   }
-  writeStatus(status);
+  const started = status;
+  // Meanwhile another process may have found the agent by its labels, adopted it, even
+  // finished its run: only a claim that is still unrecorded is overwritten.
+  const recorded = await withFinishLock(workspace, true, async () => {
+    const current = readStatus(workspace);
+    if (!stillClaimed(current, claimed)) return current;
+    writeStatus(started);
+    return started;
+  });
   recordEvent(ctx.home, {
     type: 'started',
     at: status.startedAt as string,
@@ -98,5 +105,9 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
     runCount: status.runCount,
     ...(status.containerId === undefined ? { pid: status.pid } : { containerId: status.containerId }),
   });
-  return status;
+  return recorded ?? status;
+}
+
+function stillClaimed(current: RunStatus | undefined, claimed: RunStatus): boolean {
+  return current?.state === 'running' && current.runCount === claimed.runCount && current.containerId === undefined && current.pid === undefined;
 }

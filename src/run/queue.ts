@@ -6,6 +6,7 @@ import { crashPoint } from './faults.js';
 import { readJob, type Job } from './job-store.js';
 import { alreadyRunning, launchRun } from './launch-run.js';
 import type { RunContext } from './run-context.js';
+import { clearRunLeftovers } from './run-files.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { listWorkspaces, readStatus, writeStatus } from './status-store.js';
 
@@ -53,6 +54,11 @@ function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContex
   };
 }
 
+function writeClaim(status: RunStatus): void {
+  clearRunLeftovers(status.workspace);
+  writeStatus(status);
+}
+
 export type Admission = { queued: false; status: RunStatus } | { queued: true; status: RunStatus; reason: string };
 
 /**
@@ -75,7 +81,7 @@ export async function admitJob(job: Job, ctx: RunContext): Promise<Admission> {
     const decision = admitNew(job.pool, job.priority, schedRuns(allStatuses(ctx.home)), state, limitsFrom(ctx.config), now);
     if (decision.start) {
       const status = claimedStatus(job, previous, ctx);
-      writeStatus(status);
+      writeClaim(status);
       return { queued: false, status };
     }
     state.seq += 1;
@@ -126,7 +132,7 @@ export async function claimQueued(ctx: RunContext): Promise<QueueView> {
         continue;
       }
       const status = claimedStatus(job, previous, ctx);
-      writeStatus(status);
+      writeClaim(status);
       current.set(workspace, status);
       claimed.push({ job, status });
     }

@@ -62,6 +62,8 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
       runtime: status.runtime,
       argv: wrapQaArgv(plan.commands, { log: inside.qaLog, failed: inside.qaFailed }),
       stdin: false,
+      // Its exit code is the QA result, read from the engine before the removal.
+      autoRemove: false,
     });
     const { id } = await runtime.start(spec, ctx.env);
     try {

@@ -143,8 +143,7 @@ export class DockerodeRuntime implements ContainerRuntime {
         `${spec.workspace.hostPath}:${spec.workspace.containerPath}`,
         ...spec.configMounts.map((mount) => `${mount.hostPath}:${mount.containerPath}:ro`),
       ],
-      // The exit code must outlive this process, for a later agentctl to read.
-      AutoRemove: false,
+      AutoRemove: spec.autoRemove,
     };
     // Podman 4.3's compat API takes "host-gateway" literally (an /etc/hosts
     // line "host-gateway host.docker.internal"); it adds

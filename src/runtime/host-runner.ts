@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { readExitCode } from './exit-code-file.js';
 import type { Env } from './runtime.js';
 
 export interface HostStart {
@@ -41,15 +42,6 @@ function alive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
   return !isZombie(pid);
-}
-
-function readExitCode(path: string): number | undefined {
-  try {
-    const text = readFileSync(path, 'utf8').trim();
-    return /^\d+$/.test(text) ? Number(text) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export class SpawnHostRunner implements HostRunner {

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ContainerSpec, RuntimeName } from '../../src/core/container/container-spec.js';
 import { resolveEnv } from '../../src/runtime/dockerode-runtime.js';
 import type { Availability, ContainerRuntime, ContainerState, Env } from '../../src/runtime/runtime.js';
@@ -10,18 +12,35 @@ export interface StartedContainer {
 }
 
 /**
+ * The exit-code file our agent wrapper writes inside the container
+ * (AGENTCTL_EXIT=... in its argv), as a host path, or undefined when the
+ * command is not wrapped.
+ */
+function wrapperExitFile(spec: ContainerSpec): string | undefined {
+  const path = spec.argv.find((arg) => arg.startsWith('AGENTCTL_EXIT='))?.slice('AGENTCTL_EXIT='.length);
+  const prefix = `${spec.workspace.containerPath}/`;
+  return path?.startsWith(prefix) ? join(spec.workspace.hostPath, path.slice(prefix.length)) : undefined;
+}
+
+/**
  * An in-memory engine for command tests: containers start "running" and stay
  * so until the test calls `exit` (or `stop` is called), as a real agent would.
+ * An agent wrapper's exit code lands in the workspace as the real one writes
+ * it, and a container created to auto-remove is gone the moment it exits
+ * (the soonest a real engine could remove it).
  */
 export class FakeRuntime implements ContainerRuntime {
   readonly started: StartedContainer[] = [];
   readonly stopped: Array<{ id: string; graceSeconds: number }> = [];
   readonly removed: string[] = [];
+  /** Containers the engine removed on its own as they exited. */
+  readonly autoRemoved: string[] = [];
   readonly images = new Set<string>();
   availability: Availability;
   /** When set, the next `start` throws it. */
   startError: Error | undefined;
   private readonly containers = new Map<string, ContainerState>();
+  private readonly specs = new Map<string, ContainerSpec>();
   private readonly waiters = new Map<string, Array<(exitCode: number) => void>>();
   private counter = 0;
 
@@ -50,6 +69,7 @@ export class FakeRuntime implements ContainerRuntime {
     this.counter += 1;
     const id = `fake-${this.counter}`;
     this.started.push({ id, spec, env: resolveEnv(spec.env, env) });
+    this.specs.set(id, spec);
     this.add({ id, running: true, exitCode: undefined, killed: false, labels: { ...spec.labels }, startedAt: new Date().toISOString(), finishedAt: undefined });
     return { id };
   }
@@ -66,6 +86,16 @@ export class FakeRuntime implements ContainerRuntime {
     this.containers.set(id, { ...state, running: false, exitCode, killed, finishedAt: new Date().toISOString() });
     for (const resolve of this.waiters.get(id) ?? []) resolve(exitCode);
     this.waiters.delete(id);
+    const spec = this.specs.get(id);
+    const exitFile = spec === undefined ? undefined : wrapperExitFile(spec);
+    if (exitFile !== undefined) {
+      mkdirSync(dirname(exitFile), { recursive: true });
+      writeFileSync(exitFile, `${exitCode}\n`);
+    }
+    if (spec?.autoRemove === true) {
+      this.containers.delete(id);
+      this.autoRemoved.push(id);
+    }
   }
 
   async inspect(id: string): Promise<ContainerState | undefined> {

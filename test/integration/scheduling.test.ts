@@ -226,6 +226,23 @@ describe('scheduling on a real podman engine', () => {
       expect(await runtime.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
     }, 90_000);
 
+    it('after the start of an agent that ends at once, before the status write: finished from the exit code it left, not started again', async () => {
+      const { env, state } = setup();
+      const killed = runCli(['dispatch', '--repo', 'acme/q', '--issue', '1', '--agent', 'crash'], { ...env, AGENTCTL_FAULT: 'after-start' });
+      expect(killed.code).toBe(-1);
+      const ws = join(state, 'workspace', 'acme', 'q', 'task-1');
+      const claimed = JSON.parse(readFileSync(join(ws, '.meta', 'status.json'), 'utf8'));
+      expect(claimed.state).toBe('running');
+      expect(claimed.containerId).toBeUndefined();
+      // The engine removes the container as it exits: nothing is left to adopt.
+      const deadline = Date.now() + 30_000;
+      while ((await runtime.list({ 'dev.agentctl.workspace': ws })).length > 0 && Date.now() < deadline) await sleep(100);
+      expect(await runtime.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
+      const final = statusJson(env);
+      expect(final.runs[0]).toMatchObject({ state: 'failed', runCount: 1, exitCode: 1, reason: 'agent exited with code 1' });
+      expect(events(state).filter((e) => e.type === 'finished')).toHaveLength(1);
+    }, 60_000);
+
     it('during finishing: the next status finishes the run exactly once', async () => {
       const { env, state } = setup();
       const killed = runCli(['dispatch', '--repo', 'acme/q', '--issue', '1', '--agent', 'nap', '--wait'], { ...env, AGENTCTL_FAULT: 'during-finish' });

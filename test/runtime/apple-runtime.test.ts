@@ -37,6 +37,7 @@ const spec: ContainerSpec = {
   hostGateway: false,
   argv: ['claude', '-p', 'Fix the bug'],
   stdin: false,
+  autoRemove: true,
 };
 
 function snapshot(id: string, status: unknown, labels: Record<string, string>): unknown {
@@ -44,14 +45,14 @@ function snapshot(id: string, status: unknown, labels: Record<string, string>): 
 }
 
 describe('AppleRuntime.start', () => {
-  it('runs `container run --detach` with the spec, secrets only in the child environment', async () => {
+  it('runs `container run --detach --rm` with the spec, secrets only in the child environment', async () => {
     const cli = fakeCli({ stdout: 'agentctl-run-1\n' });
     const runtime = new AppleRuntime({ exec: cli.exec });
     expect(await runtime.start(spec, { ANTHROPIC_API_KEY: SECRET, PATH: '/usr/bin' })).toEqual({ id: 'agentctl-run-1' });
     expect(cli.calls).toEqual([
       {
         argv: [
-          'container', 'run', '--detach', '--name', 'agentctl-run-1',
+          'container', 'run', '--detach', '--rm', '--name', 'agentctl-run-1',
           '--label', 'dev.agentctl.run=run-1', '--label', 'dev.agentctl.repo=acme/web',
           '--volume', '/Users/ada/.agentctl/ws/run-1:/workspace',
           '--volume', '/Users/ada/.claude:/home/agent/.claude:ro',

@@ -1,10 +1,11 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_WORKDIR, LABEL_PREFIX, renderRunArgv, WORKSPACE_MOUNT, type ContainerSpec } from '../../src/core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../../src/core/errors.js';
+import { wrapContainerArgv } from '../../src/core/run/wrap-argv.js';
 import { DockerodeRuntime } from '../../src/runtime/dockerode-runtime.js';
 import { parseEngineUrl, type EngineName } from '../../src/runtime/engine-endpoint.js';
 
@@ -71,6 +72,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
       hostGateway: false,
       argv: ['true'],
       stdin: false,
+      autoRemove: false,
       ...overrides,
     };
   }
@@ -203,6 +205,43 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
     await runtime.stop(id, 1);
     await runtime.remove(id);
     await runtime.stop(id, 1);
+  });
+
+  describe('an agent under its wrapper, auto-removed', () => {
+    const files = { log: `${WORKSPACE_MOUNT}/.meta/agent.log`, stdin: undefined, exitCode: `${WORKSPACE_MOUNT}/.meta/exit-code` };
+
+    function wrapped(testCase: string, agent: string): ContainerSpec {
+      const run = spec(testCase, { autoRemove: true, argv: wrapContainerArgv(['sh', '-c', agent], files) });
+      mkdirSync(join(run.workspace.hostPath, '.meta'), { mode: 0o777 });
+      chmodSync(join(run.workspace.hostPath, '.meta'), 0o777);
+      return run;
+    }
+
+    async function gone(id: string): Promise<void> {
+      const deadline = Date.now() + 20_000;
+      while ((await runtime.inspect(id)) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await runtime.inspect(id), 'the engine should have removed the container').toBeUndefined();
+    }
+
+    it('is removed by the engine once it exits, and its exit code stays behind in the workspace', async () => {
+      const run = wrapped('autoremove', 'echo working; exit 3');
+      const { id } = await runtime.start(run, {});
+      await gone(id);
+      expect(readFileSync(join(run.workspace.hostPath, '.meta', 'exit-code'), 'utf8')).toBe('3\n');
+      expect(readFileSync(join(run.workspace.hostPath, '.meta', 'agent.log'), 'utf8')).toBe('working\n');
+    });
+
+    it('gets the engine stop (SIGTERM to PID 1) passed on, well within the grace period', async () => {
+      const run = wrapped('autoremove-stop', 'echo up; exec sleep 300');
+      const { id } = await runtime.start(run, {});
+      const log = join(run.workspace.hostPath, '.meta', 'agent.log');
+      const deadline = Date.now() + 20_000;
+      while (!(existsSync(log) && readFileSync(log, 'utf8') === 'up\n') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await runtime.stop(id, 30);
+      await gone(id);
+      // 143: the agent died of the SIGTERM; without the hand-over the engine would have waited 30 s and killed everything.
+      expect(readFileSync(join(run.workspace.hostPath, '.meta', 'exit-code'), 'utf8')).toBe('143\n');
+    });
   });
 
   it('names the host gateway the way the engine supports', async () => {

@@ -64,7 +64,7 @@ export function answeredJob(job: Job, question: string, answer: string, sessionI
     return { ...job, agentArgv, run: { ...job.run, argv: wrapHostArgv(agentArgv, { log: files.log, stdin: usesStdin ? files.prompt : undefined, exitCode: files.exitCode, pid: files.pid }) } };
   }
   const files = runFiles(job.workspace, job.agentBase, true);
-  return { ...job, agentArgv, run: { ...job.run, spec: { ...job.run.spec, argv: wrapContainerArgv(agentArgv, { log: files.log, stdin: usesStdin ? files.prompt : undefined }) } } };
+  return { ...job, agentArgv, run: { ...job.run, spec: { ...job.run.spec, argv: wrapContainerArgv(agentArgv, { log: files.log, stdin: usesStdin ? files.prompt : undefined, exitCode: files.exitCode }) } } };
 }
 
 /** Answer a blocked run's question: write ANSWER.md and resume the run with the answer in its prompt. */

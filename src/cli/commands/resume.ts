@@ -30,7 +30,7 @@ export function resumeJob(job: Job, sessionId: string, task: string, timeoutSeco
     return { ...job, agentArgv, timeoutSeconds, run: { ...job.run, argv: wrapHostArgv(agentArgv, { log: files.log, stdin, exitCode: files.exitCode, pid: files.pid }) } };
   }
   const files = runFiles(job.workspace, job.agentBase, true);
-  return { ...job, agentArgv, timeoutSeconds, run: { ...job.run, spec: { ...job.run.spec, argv: wrapContainerArgv(agentArgv, { log: files.log, stdin }) } } };
+  return { ...job, agentArgv, timeoutSeconds, run: { ...job.run, spec: { ...job.run.spec, argv: wrapContainerArgv(agentArgv, { log: files.log, stdin, exitCode: files.exitCode }) } } };
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {

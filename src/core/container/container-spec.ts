@@ -30,6 +30,12 @@ export interface ContainerSpec {
   hostGateway: boolean;
   argv: string[];
   stdin: boolean;
+  /**
+   * The engine removes the container once it exits. Only for commands that
+   * leave their exit code in the workspace (the agent wrapper does), since
+   * the engine's record of it goes with the container.
+   */
+  autoRemove: boolean;
 }
 
 export interface HostSpec {
@@ -53,6 +59,7 @@ export interface ContainerSpecInput {
   runtime: RuntimeName;
   argv: string[];
   stdin: boolean;
+  autoRemove: boolean;
   /** Fixed, non-secret settings for this agent. */
   extraEnv?: EnvEntry[];
 }
@@ -89,13 +96,14 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     hostGateway: input.runtime !== 'apple',
     argv: input.argv,
     stdin: input.stdin,
+    autoRemove: input.autoRemove,
   };
 }
 
 /** The equivalent engine CLI command, for dry-run output and the Apple `container` adapter. */
 export function renderRunArgv(runtime: RuntimeName, spec: ContainerSpec): string[] {
   const program = runtime === 'apple' ? 'container' : runtime;
-  const args = [program, 'run', '--detach', '--name', spec.name];
+  const args = [program, 'run', '--detach', ...(spec.autoRemove ? ['--rm'] : []), '--name', spec.name];
   if (spec.stdin) args.push('--interactive');
   for (const [key, value] of Object.entries(spec.labels)) args.push('--label', `${key}=${value}`);
   args.push('--volume', `${spec.workspace.hostPath}:${spec.workspace.containerPath}`);

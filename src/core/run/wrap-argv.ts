@@ -1,44 +1,56 @@
+/** The exit code a wrapper reports when the repo's setup command failed, so the agent never started. */
+export const SETUP_FAILED_EXIT = 97;
+
+/** Puts the agent's (or the failed setup's) exit code in $code. */
+function runAgent(agent: string, setup: string | undefined): string {
+  return setup === undefined ? agent : `if sh -c "$AGENTCTL_SETUP" < /dev/null >> "$AGENTCTL_LOG" 2>&1; then ${agent}; else code=${SETUP_FAILED_EXIT}; fi`;
+}
+
+/** Atomically (via rename), so a reader never sees half a number. */
+const RECORD_EXIT = 'echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
+
+function wrapperEnv(paths: { log: string; stdin: string | undefined; exitCode: string }): string[] {
+  return [`AGENTCTL_LOG=${paths.log}`, `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`, `AGENTCTL_EXIT=${paths.exitCode}`];
+}
+
 /**
  * Agents run under a tiny sh wrapper so their output goes straight to the
  * log file in the workspace as it is produced, whether or not any agentctl
  * process is still watching, and so stdin is the prompt file or nothing
  * (codex waits on an open stdin). The agent argv stays separate arguments:
  * "$@" is never re-parsed by the shell.
+ *
+ * In a container the wrapper also leaves the exit code in the workspace: the
+ * engine removes the container as it exits (no slow removal for agentctl to
+ * wait on, and nothing left behind when agentctl dies), taking its exit code
+ * with it. The wrapper is PID 1 there, which ignores a signal it has no
+ * handler for, so it passes the engine's stop (SIGTERM) on to the agent.
  */
-export function wrapContainerArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined; setup?: string | undefined }): string[] {
-  const run = `exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1`;
-  const script = paths.setup === undefined ? run : `sh -c "$AGENTCTL_SETUP" < /dev/null >> "$AGENTCTL_LOG" 2>&1 || exit ${SETUP_FAILED_EXIT}; ${run}`;
+export function wrapContainerArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined; exitCode: string; setup?: string | undefined }): string[] {
+  const agent =
+    '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1 & child=$!; ' +
+    // A trapped signal cuts `wait` short; wait again until the agent has really ended.
+    'wait "$child"; code=$?; while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done';
+  const script = `child=; stop() { kill -TERM "$child" 2>/dev/null; }; trap stop TERM INT HUP; ${runAgent(agent, paths.setup)}; ${RECORD_EXIT}; exit "$code"`;
   const setup = paths.setup === undefined ? [] : [`AGENTCTL_SETUP=${paths.setup}`];
-  return ['env', `AGENTCTL_LOG=${paths.log}`, `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`, ...setup, 'sh', '-c', script, 'agentctl-run', ...argv];
+  return ['env', ...wrapperEnv(paths), ...setup, 'sh', '-c', script, 'agentctl-run', ...argv];
 }
-
-/** The exit code a wrapper reports when the repo's setup command failed, so the agent never started. */
-export const SETUP_FAILED_EXIT = 97;
 
 /**
  * On the host nobody but our parent could collect the exit code of a
- * detached process, so the wrapper writes it to a file (atomically, via
- * rename) for whichever agentctl process looks next. It also records its own
- * pid first, so a run is found again even if agentctl died right after
- * starting it.
+ * detached process, so the wrapper writes it to a file for whichever
+ * agentctl process looks next. It also records its own pid first, so a run
+ * is found again even if agentctl died right after starting it.
  */
 export function wrapHostArgv(
   argv: readonly string[],
   paths: { log: string; stdin: string | undefined; exitCode: string; pid: string; setup?: string | undefined },
 ): string[] {
   const agent = '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?';
-  const run =
-    paths.setup === undefined
-      ? agent
-      : `if sh -c "$AGENTCTL_SETUP" < /dev/null >> "$AGENTCTL_LOG" 2>&1; then ${agent}; else code=${SETUP_FAILED_EXIT}; fi`;
-  const script =
-    'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; ' +
-    `${run}; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"`;
+  const script = `echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; ${runAgent(agent, paths.setup)}; ${RECORD_EXIT}`;
   return [
     'env',
-    `AGENTCTL_LOG=${paths.log}`,
-    `AGENTCTL_STDIN=${paths.stdin ?? '/dev/null'}`,
-    `AGENTCTL_EXIT=${paths.exitCode}`,
+    ...wrapperEnv(paths),
     `AGENTCTL_PID=${paths.pid}`,
     ...(paths.setup === undefined ? [] : [`AGENTCTL_SETUP=${paths.setup}`]),
     'sh',

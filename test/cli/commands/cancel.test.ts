@@ -53,7 +53,9 @@ describe('cancel', () => {
     expect(d.io.stdout).toBe(`cancelled ${ws}\n`);
     expect(d.io.stderr).toBe('');
     expect(docker.stopped).toEqual([{ id: 'fake-1', graceSeconds: 7 }]);
-    expect(docker.removed).toEqual(['fake-1']);
+    // The engine removes the stopped container itself; agentctl has nothing to remove.
+    expect(docker.autoRemoved).toEqual(['fake-1']);
+    expect(docker.removed).toEqual([]);
     expect(h.statusOf(d, 'task-1')).toMatchObject({
       state: 'cancelled',
       reason: 'cancelled',

@@ -5,6 +5,7 @@ import { run } from '../../../src/cli/commands/dispatch.js';
 import { AgentctlError } from '../../../src/core/errors.js';
 import { fakeDeps } from '../../fakes/fake-deps.js';
 import { makeForge, type Forge } from '../../support/git-fixtures.js';
+import { CONTAINER_SCRIPT } from '../../support/wrapper-scripts.js';
 
 let forge: Forge;
 
@@ -39,11 +40,11 @@ describe('dispatch --dry-run (command)', () => {
     ]);
     const command = d.io.stdout.split('--- command ---\n')[1] as string;
     expect(command).toBe(
-      `podman run --detach --name agentctl-acme-web-task-9 --label dev.agentctl.workspace=${ws} --label dev.agentctl.agent=codex --label dev.agentctl.repo=acme/web ` +
+      `podman run --detach --rm --name agentctl-acme-web-task-9 --label dev.agentctl.workspace=${ws} --label dev.agentctl.agent=codex --label dev.agentctl.repo=acme/web ` +
         `--volume ${ws}:/workspace --workdir /workspace/repo --user 1000:1000 --env TERM=dumb --env NO_COLOR=1 --env CI=true --env HOME=/home/agent ` +
         '--env GIT_AUTHOR_NAME=agentctl --env GIT_AUTHOR_EMAIL=agentctl@localhost --env GIT_COMMITTER_NAME=agentctl --env GIT_COMMITTER_EMAIL=agentctl@localhost ' +
         '--env OPENAI_API_KEY --add-host host.docker.internal:host-gateway localhost/agent:1 env AGENTCTL_LOG=/workspace/.meta/agent-codex.log AGENTCTL_STDIN=/dev/null ' +
-        `sh -c 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1' agentctl-run codex exec --json --dangerously-bypass-approvals-and-sandbox -- "$(cat ${ws}/.meta/prompt.md)"\n`,
+        `AGENTCTL_EXIT=/workspace/.meta/exit-code sh -c '${CONTAINER_SCRIPT}' agentctl-run codex exec --json --dangerously-bypass-approvals-and-sandbox -- "$(cat ${ws}/.meta/prompt.md)"\n`,
     );
     expect(d.io.stdout).not.toContain('sk-do-not-print');
     expect(d.io.stdout).not.toContain('\u001b[');

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/dispatch.js';
+import { run as status } from '../../../src/cli/commands/status.js';
 import { SANDBOX_NOTE } from '../../../src/core/agents/agent-argv.js';
 import type { ContainerSpec, RuntimeName } from '../../../src/core/container/container-spec.js';
 import { AgentctlError } from '../../../src/core/errors.js';
@@ -12,6 +13,7 @@ import { fakeRegistry, type FakeRegistry } from '../../fakes/fake-registry.js';
 import { FakeRuntime } from '../../fakes/fake-runtime.js';
 import { makeForge, type Forge } from '../../support/git-fixtures.js';
 import { seedCliVersions } from './cli-versions.js';
+import { CONTAINER_SCRIPT, HOST_SCRIPT } from '../../support/wrapper-scripts.js';
 
 const homes: string[] = [];
 afterAll(() => {
@@ -27,10 +29,6 @@ function fakeDeps(options: Parameters<typeof makeDeps>[0] = {}): FakeDeps {
 
 const IMAGE = 'localhost/agent:1';
 const NOW = '2026-11-23T10:00:00.000Z';
-const CONTAINER_SCRIPT = 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1';
-const HOST_SCRIPT =
-  'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; ' +
-  '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
 const FIXED_ENV = [
   { name: 'TERM', value: 'dumb' },
   { name: 'NO_COLOR', value: '1' },
@@ -131,10 +129,11 @@ describe('dispatch (container agent)', () => {
       gpu: false,
       hostGateway: true,
       argv: [
-        'env', 'AGENTCTL_LOG=/workspace/.meta/agent-codex.log', 'AGENTCTL_STDIN=/dev/null', 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run',
+        'env', 'AGENTCTL_LOG=/workspace/.meta/agent-codex.log', 'AGENTCTL_STDIN=/dev/null', 'AGENTCTL_EXIT=/workspace/.meta/exit-code', 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run',
         'codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '--', prompt,
       ],
       stdin: false,
+      autoRemove: true,
     });
     // The secret's value only reaches the engine call, resolved from the environment.
     expect(started.env).toContain('OPENAI_API_KEY=sk-test-value');
@@ -171,6 +170,25 @@ describe('dispatch (container agent)', () => {
     expect(jsonLines(join(ws, '.meta', 'events.jsonl'))).toEqual([startedEvent]);
     expect(jsonLines(join(d.state, 'events.jsonl'))).toEqual([startedEvent]);
     expect(readFileSync(join(ws, '.meta', 'agent-codex.log'), 'utf8')).toBe(`=== agentctl run 1: codex started ${NOW} ===\n`);
+  });
+
+  it('keeps the outcome when another agentctl finished the run while this one was still starting it', async () => {
+    /** The agent ends, and the engine removes its container, before `start` has returned; then a `status` looks. */
+    class QuickRuntime extends ScriptedRuntime {
+      override async start(spec: ContainerSpec, env: Env): Promise<{ id: string }> {
+        const started = await super.start(spec, env);
+        this.exit(started.id, 3);
+        expect(await status({}, d)).toBe(0);
+        return started;
+      }
+    }
+    const docker = new QuickRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    const ws = workspaceOf(d);
+    expect(await run({ repo: 'acme/web', issue: '9' }, d)).toBe(0);
+    // Finished from the exit code the wrapper left, and not turned back into a running run afterwards.
+    expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'failed', exitCode: 3, reason: 'agent exited with code 3', runCount: 1 });
+    expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => e.type)).toEqual(['finished', 'started']);
   });
 
   it('passes no env names at all when none of the agent variables is set', async () => {
@@ -222,7 +240,8 @@ describe('dispatch (container agent)', () => {
     expect(status.exitCode).toBe(exitCode);
     expect(status.finishedAt).toBe(NOW);
     expect(status.noChanges).toBeUndefined();
-    expect(docker.removed).toEqual(['fake-1']);
+    expect(docker.autoRemoved).toEqual(['fake-1']);
+    expect(docker.removed).toEqual([]);
     const events = jsonLines(join(ws, '.meta', 'events.jsonl'));
     const types = block ? ['started', 'blocked', 'finished'] : exitCode === 0 ? ['started', 'qa', 'finished'] : ['started', 'finished'];
     expect(events.map((e) => e.type)).toEqual(types);
@@ -345,7 +364,9 @@ describe('dispatch (container agent)', () => {
     expect(qa.labels).toEqual({ 'dev.agentctl.workspace': ws, 'dev.agentctl.role': 'qa' });
     expect(qa.argv.slice(0, 3)).toEqual(['env', 'AGENTCTL_QA_FAILED=/workspace/.meta/qa-failed-command', 'AGENTCTL_QA_LOG=/workspace/.meta/qa.log']);
     expect(qa.argv.slice(-3)).toEqual(['agentctl-qa', 'npm ci', 'npm test']);
-    expect(docker.removed).toEqual(['fake-2', 'fake-1']);
+    // The QA container is kept for its exit code until agentctl has read it; the agent's went as it exited.
+    expect(docker.removed).toEqual(['fake-2']);
+    expect(docker.autoRemoved).toEqual(['fake-1']);
     expect(readFileSync(join(ws, '.meta', 'qa.log'), 'utf8')).toBe('# QA from config (repos.<repo>.qa)\n');
     expect(readJson(join(ws, '.meta', 'status.json')).qa).toEqual({
       state: 'failed',

@@ -73,7 +73,7 @@ describe('queue: pool limits', () => {
       ['fake-1', 'agentctl-acme-web-task-1-1', '1'],
       ['fake-2', 'agentctl-acme-web-task-2-1', '1'],
     ]);
-    expect(docker.removed).toEqual(['fake-1']);
+    expect(docker.autoRemoved).toEqual(['fake-1']);
     expect(readJson(join(ws1, '.meta', 'status.json'))).toMatchObject({ state: 'completed', exitCode: 0, finishedAt: NOW });
     expect(readJson(join(ws2, '.meta', 'status.json'))).toMatchObject({ state: 'running', containerId: 'fake-2', runCount: 1, startedAt: NOW, seq: 1, queuedAt: NOW });
     expect(readJson(join(ws2, '.meta', 'status.json')).claimedBy).toBeUndefined();

@@ -10,12 +10,10 @@ import { clearOutput, cli, NOW, readJson, ScriptedRuntime, until, useCommandHarn
 import type { FakeDeps } from '../../fakes/fake-deps.js';
 import { fakeRegistry, type FakeRegistry } from '../../fakes/fake-registry.js';
 import { withCliVersions } from './cli-versions.js';
+import { HOST_SCRIPT } from '../../support/wrapper-scripts.js';
 
 const h = withCliVersions(useCommandHarness());
 const SESSION = '00000000-0000-4000-8000-000000000001';
-const HOST_SCRIPT =
-  'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; ' +
-  '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
 
 /** A claude run on issue 1 that started (pid 4242), ended with `exitCode` and was finished by a status. */
 async function finishedClaudeRun(d: FakeDeps, registry: FakeRegistry, agent = 'claude', exitCode = 0): Promise<void> {

@@ -53,7 +53,8 @@ describe('run-queue --follow', () => {
     );
     expect(d.io.stderr).toBe('');
     expect(docker.started.map((c) => c.spec.name)).toEqual([1, 3, 2].map((n) => `agentctl-acme-web-task-${n}-1`));
-    expect(docker.removed).toEqual(['fake-1', 'fake-2', 'fake-3']);
+    expect(docker.autoRemoved).toEqual(['fake-1', 'fake-2', 'fake-3']);
+    expect(docker.removed).toEqual([]);
   });
 
   it('is the one supervisor while it runs: a background one started meanwhile exits at once', async () => {

@@ -98,6 +98,19 @@ function fixture() {
 }
 
 describe('status', () => {
+  it.each([
+    ['seconds after its claim: still being started, left running', '2026-11-23T09:59:55.000Z', 'running', undefined],
+    ['long after its claim: never started, abandoned', '2026-11-23T09:50:00.000Z', 'failed', 'abandoned: the agent process is gone and left no exit code'],
+  ])('a container created but not started yet, %s', async (_name, startedAt, state, reason) => {
+    const docker = new FakeRuntime('docker');
+    const d = fakeDeps({ runtimes: fakeRegistry([docker]) });
+    docker.add({ id: 'c-created', running: false, exitCode: undefined, killed: false, labels: {}, startedAt: undefined, finishedAt: undefined });
+    const { workspace } = writeStatusFile(d, 'acme/web/task-5', { containerId: 'c-created', image: 'localhost/agent:1', startedAt });
+    expect(await run({}, d)).toBe(0);
+    const after = readJson(join(workspace, '.meta', 'status.json'));
+    expect([after.state, after.reason]).toEqual([state, reason]);
+  });
+
   it('lists every run as a table, finishing the one whose container has exited', async () => {
     const { d, docker, podman, running, exited } = fixture();
     expect(await run({}, d)).toBe(0);

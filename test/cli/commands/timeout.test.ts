@@ -25,7 +25,8 @@ describe('timeouts', () => {
     expect(await waiting).toBe(10);
 
     expect(docker.stopped).toEqual([{ id: 'fake-1', graceSeconds: 3 }]);
-    expect(docker.removed).toEqual(['fake-1']);
+    expect(docker.autoRemoved).toEqual(['fake-1']);
+    expect(docker.removed).toEqual([]);
     const final = JSON.parse(d.io.stdout) as Record<string, unknown>;
     expect(final).toEqual(readJson(join(ws, '.meta', 'status.json')));
     expect(final).toMatchObject({

@@ -24,6 +24,7 @@ function input(overrides: Partial<ContainerSpecInput> = {}): ContainerSpecInput 
     runtime: 'docker',
     argv: ['codex', 'exec', '--', 'Fix it; rm -rf /'],
     stdin: false,
+    autoRemove: true,
     ...overrides,
   };
 }
@@ -41,7 +42,7 @@ const FIXED_ENV = [
 
 function expectedArgv(program: string, user: string, tail: { hostGateway: boolean; gpuFlag?: string; interactive?: boolean }): string[] {
   return [
-    program, 'run', '--detach', '--name', `agentctl-${RUN_ID}`,
+    program, 'run', '--detach', '--rm', '--name', `agentctl-${RUN_ID}`,
     ...(tail.interactive === true ? ['--interactive'] : []),
     '--label', `dev.agentctl.run=${RUN_ID}`,
     '--label', 'dev.agentctl.repo=acme/web',
@@ -82,6 +83,7 @@ describe('buildContainerSpec', () => {
       hostGateway: true,
       argv: ['codex', 'exec', '--', 'Fix it; rm -rf /'],
       stdin: false,
+      autoRemove: true,
     });
   });
 
@@ -147,6 +149,12 @@ describe('renderRunArgv', () => {
     expect(renderRunArgv('docker', buildContainerSpec(input({ hostUser: { uid: 0, gid: 0 } })))).toStrictEqual(
       expectedArgv('docker', '1000:1000', { hostGateway: true }),
     );
+  });
+
+  it.each([['docker'], ['podman'], ['apple']] as const)('%s keeps a container that must outlive its exit (no --rm)', (runtime) => {
+    const argv = renderRunArgv(runtime, buildContainerSpec(input({ runtime, autoRemove: false })));
+    expect(argv.slice(0, 5)).toStrictEqual([runtime === 'apple' ? 'container' : runtime, 'run', '--detach', '--name', `agentctl-${RUN_ID}`]);
+    expect(argv).not.toContain('--rm');
   });
 
   it('adds --interactive when the agent reads stdin', () => {

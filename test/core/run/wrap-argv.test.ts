@@ -1,9 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { wrapContainerArgv, wrapHostArgv, wrapQaArgv } from '../../../src/core/run/wrap-argv.js';
+import { SETUP_FAILED_EXIT, wrapContainerArgv, wrapHostArgv, wrapQaArgv } from '../../../src/core/run/wrap-argv.js';
 import { makeTempDir } from '../../support/git-fixtures.js';
+import { CONTAINER_SCRIPT, HOST_SCRIPT } from '../../support/wrapper-scripts.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -16,8 +18,6 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-const CONTAINER_SCRIPT = 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1';
-const HOST_SCRIPT = 'echo $$ > "$AGENTCTL_PID.tmp" && mv "$AGENTCTL_PID.tmp" "$AGENTCTL_PID"; "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1; code=$?; echo "$code" > "$AGENTCTL_EXIT.tmp" && mv "$AGENTCTL_EXIT.tmp" "$AGENTCTL_EXIT"';
 const QA_SCRIPT =
   '(for c in "$@"; do printf \'\\n$ %s\\n\' "$c"; sh -c "$c" < /dev/null || { code=$?; printf %s "$c" > "$AGENTCTL_QA_FAILED"; exit $code; }; done) >> "$AGENTCTL_QA_LOG" 2>&1';
 
@@ -29,35 +29,67 @@ function sh(argv: string[], cwd: string, input?: string) {
 }
 
 describe('wrapContainerArgv', () => {
+  const ENV = ['env', 'AGENTCTL_LOG=/workspace/.meta/agent-codex.log'];
+  const EXIT = 'AGENTCTL_EXIT=/workspace/.meta/exit-code';
+
   it.each<[string, string[], string | undefined, string[]]>([
     [
       'stdin from the prompt file',
       ['codex', 'exec', '-'],
       '/workspace/.meta/prompt.md',
-      ['env', 'AGENTCTL_LOG=/workspace/.meta/agent-codex.log', 'AGENTCTL_STDIN=/workspace/.meta/prompt.md', 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run', 'codex', 'exec', '-'],
+      [...ENV, 'AGENTCTL_STDIN=/workspace/.meta/prompt.md', EXIT, 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run', 'codex', 'exec', '-'],
     ],
     [
       'no stdin: /dev/null, hostile args kept as separate elements',
       ['codex', 'exec', '--', ...HOSTILE],
       undefined,
-      ['env', 'AGENTCTL_LOG=/workspace/.meta/agent-codex.log', 'AGENTCTL_STDIN=/dev/null', 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run', 'codex', 'exec', '--', ...HOSTILE],
+      [...ENV, 'AGENTCTL_STDIN=/dev/null', EXIT, 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run', 'codex', 'exec', '--', ...HOSTILE],
     ],
   ])('%s', (_name, argv, stdin, expected) => {
-    expect(wrapContainerArgv(argv, { log: '/workspace/.meta/agent-codex.log', stdin })).toEqual(expected);
+    expect(wrapContainerArgv(argv, { log: '/workspace/.meta/agent-codex.log', stdin, exitCode: '/workspace/.meta/exit-code' })).toEqual(expected);
   });
 
-  it('runs under real sh: output to the log, stdin from the file, exit code passed on, arguments untouched', () => {
+  it('runs under real sh: output to the log, stdin from the file, exit code passed on and recorded, arguments untouched', () => {
     const dir = tempDir('wrap-container');
     const log = join(dir, 'agent.log');
     const prompt = join(dir, 'prompt.md');
+    const exitCode = join(dir, 'exit-code');
     writeFileSync(log, 'earlier\n');
     writeFileSync(prompt, 'the prompt\n');
-    const result = sh(wrapContainerArgv(['sh', '-c', 'cat; printf "%s|" "$@"; echo oops >&2; exit 7', 'inner', ...HOSTILE], { log, stdin: prompt }), dir);
+    const result = sh(wrapContainerArgv(['sh', '-c', 'cat; printf "%s|" "$@"; echo oops >&2; exit 7', 'inner', ...HOSTILE], { log, stdin: prompt, exitCode }), dir);
     expect(result.status).toBe(7);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe('');
     expect(readFileSync(log, 'utf8')).toBe(`earlier\nthe prompt\n${HOSTILE.join('|')}|oops\n`);
-    expect(readdirSync(dir).sort()).toEqual(['agent.log', 'prompt.md']);
+    expect(readFileSync(exitCode, 'utf8')).toBe('7\n');
+    expect(readdirSync(dir).sort()).toEqual(['agent.log', 'exit-code', 'prompt.md']);
+  });
+
+  it('records 97 and never starts the agent when the setup command fails', () => {
+    const dir = tempDir('wrap-container-setup');
+    const files = { log: join(dir, 'agent.log'), stdin: undefined, exitCode: join(dir, 'exit-code'), setup: 'echo setting up; exit 4' };
+    const result = sh(wrapContainerArgv(['touch', join(dir, 'agent-ran')], files), dir);
+    expect(result.status).toBe(SETUP_FAILED_EXIT);
+    expect(readFileSync(files.log, 'utf8')).toBe('setting up\n');
+    expect(readFileSync(files.exitCode, 'utf8')).toBe(`${SETUP_FAILED_EXIT}\n`);
+    expect(existsSync(join(dir, 'agent-ran'))).toBe(false);
+  });
+
+  it.each<[string, string, number]>([
+    ['an agent that handles it exits its own way', 'trap \'kill $!; exit 5\' TERM; sleep 30 & echo waiting; wait', 5],
+    ['an agent that does not dies of it', 'echo waiting; exec sleep 30', 143],
+  ])('passes SIGTERM on to the agent (the engine stops PID 1): %s', async (_name, agent, code) => {
+    const dir = tempDir('wrap-container-term');
+    const files = { log: join(dir, 'agent.log'), stdin: undefined, exitCode: join(dir, 'exit-code') };
+    const [file, ...args] = wrapContainerArgv(['sh', '-c', agent], files) as [string, ...string[]];
+    const child = spawn(file, args, { cwd: dir, stdio: 'ignore' });
+    // Signal once the agent is up (its first line is in the log), so the wrapper is waiting on it.
+    const deadline = Date.now() + 10_000;
+    while ((!existsSync(files.log) || readFileSync(files.log, 'utf8') === '') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    child.kill('SIGTERM');
+    const [status] = (await once(child, 'exit')) as [number | null];
+    expect(status).toBe(code);
+    expect(readFileSync(files.exitCode, 'utf8')).toBe(`${code}\n`);
   });
 });
 
