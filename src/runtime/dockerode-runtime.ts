@@ -13,13 +13,18 @@ type Endpoint = Pick<EngineEndpoint, 'url' | 'connection' | 'tried'>;
 
 interface EngineHttpError {
   statusCode?: number;
-  json?: { message?: string } | null;
+  json?: { message?: string; cause?: string } | null;
   message?: string;
 }
 
-/** Podman 4.3 answers 500 "no such container" where Docker answers 404 for a container removed meanwhile. */
+/**
+ * Docker answers 404 for a container removed meanwhile. Podman 4.3 may answer
+ * 500 instead, with the cause "no such container" and a message such as
+ * "container … does not exist in database" (seen while it auto-removes one).
+ */
 function isGone(error: unknown): boolean {
-  return statusOf(error) === 404 || /no such container/i.test(reasonOf(error));
+  const cause = (error as EngineHttpError | null)?.json?.cause ?? '';
+  return statusOf(error) === 404 || /no such container/i.test(`${cause} ${reasonOf(error)}`);
 }
 
 function statusOf(error: unknown): number | undefined {

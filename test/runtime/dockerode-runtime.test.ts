@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -311,6 +312,31 @@ describe('DockerodeRuntime.probe against an endpoint that never answers', () => 
       expect(availability).toEqual({ runtime: 'docker', ok: false, endpoint: url, detail: `no answer within 10 s (tried: ${url})` });
     } finally {
       for (const connection of connections) connection.destroy();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('DockerodeRuntime against an engine that answers as Podman does while it removes a container', () => {
+  it.each([
+    ['404, no container with that name', 404, { cause: 'no such container', message: 'no container with name or ID "abc" found: no such container', response: 404 }],
+    ['500, no longer in its database', 500, { cause: 'no such container', message: 'container abc does not exist in database', response: 500 }],
+  ])('treats %s as gone', async (_name, status, body) => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentctl-gone-'));
+    const socketPath = join(dir, 'engine.sock');
+    const server = createHttpServer((request, response) => {
+      response.writeHead(status, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const url = `unix://${socketPath}`;
+      const runtime = await DockerodeRuntime.create('podman', { url, connection: parseEngineUrl(url), tried: [url] });
+      expect(await runtime.inspect('abc')).toBeUndefined();
+      await runtime.stop('abc', 1);
+      await runtime.remove('abc');
+    } finally {
       server.close();
       rmSync(dir, { recursive: true, force: true });
     }
