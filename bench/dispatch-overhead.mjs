@@ -28,8 +28,11 @@
 // the CLI: node start, `--version`, `dispatch --dry-run` (prep only: config, mirror
 // fetch, clone, prompt; no engine), the time until the dispatch prints "started",
 // and the engine's own API calls made from here over the socket (the probe agentctl
-// makes, the image check, and create+start+wait+remove with the bare spec and with
-// agentctl's spec). Only node built-ins are used.
+// makes, the image check, create+start+wait+remove with the bare spec and with
+// agentctl's spec, and agentctl's own way: poll until the agent exits and leave the
+// removal to the engine). Whatever an engine still removes in the background is gone
+// (untimed) before the next measurement starts, so no measurement pays for another's
+// cleanup. Only node built-ins are used.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -240,7 +243,10 @@ async function apiOk(url, method, path, body) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** create + start + wait (the engine's wait, or polling inspect every 10 ms) + remove; each step timed. */
+/**
+ * create + start + wait (the engine's wait, or polling inspect every 10 ms) + remove; each
+ * step timed. A spec with AutoRemove is left to the engine to remove, as agentctl does.
+ */
 async function apiRun(url, spec, { poll = false } = {}) {
   const t0 = now();
   const created = await apiOk(url, 'POST', '/v1.41/containers/create', spec);
@@ -262,18 +268,18 @@ async function apiRun(url, spec, { poll = false } = {}) {
     exitCode = (await apiOk(url, 'POST', `/v1.41/containers/${id}/wait`)).json.StatusCode;
   }
   const t3 = now();
-  await apiOk(url, 'DELETE', `/v1.41/containers/${id}`);
+  if (spec.HostConfig?.AutoRemove !== true) await apiOk(url, 'DELETE', `/v1.41/containers/${id}`);
   const t4 = now();
   if (exitCode !== 0) throw new Error(`container ${id} exited with ${exitCode}`);
   return { total: t4 - t0, create: t1 - t0, start: t2 - t1, wait: t3 - t2, remove: t4 - t3 };
 }
 
-// The container agentctl creates for the noop agent (see buildContainerSpec / createOptions / wrapContainerArgv).
+// The container agentctl creates for the noop agent (see buildContainerSpec / createOptions), its command from the dry run.
 const uid = process.getuid?.() ?? 1000;
 const gid = process.getgid?.() ?? 1000;
 const agentUser = uid === 0 ? '1000:1000' : `${uid}:${gid}`;
 let wsCounter = 0;
-function agentctlSpec(engine) {
+function agentctlSpec(engine, { autoRemove = true } = {}) {
   const ws = join(scratch, `ws-${(wsCounter += 1)}`);
   mkdirSync(join(ws, 'repo'), { recursive: true });
   mkdirSync(join(ws, '.meta'), { recursive: true });
@@ -281,14 +287,14 @@ function agentctlSpec(engine) {
   const identity = ['GIT_AUTHOR_NAME=agentctl', 'GIT_AUTHOR_EMAIL=agentctl@localhost', 'GIT_COMMITTER_NAME=agentctl', 'GIT_COMMITTER_EMAIL=agentctl@localhost'];
   return {
     Image: IMAGE,
-    Cmd: ['env', 'AGENTCTL_LOG=/workspace/.meta/agent-noop.log', 'AGENTCTL_STDIN=/dev/null', 'sh', '-c', 'exec "$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1', 'agentctl-run', 'true'],
+    Cmd: agentctlCmd,
     WorkingDir: '/workspace/repo',
     User: agentUser,
     Env: ['TERM=dumb', 'NO_COLOR=1', 'CI=true', 'HOME=/home/agent', ...identity],
     Labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'noop', 'dev.agentctl.bench': '1' },
     OpenStdin: false,
     Tty: false,
-    HostConfig: { Binds: [`${ws}:/workspace`], AutoRemove: false, ...(engine === 'docker' ? { ExtraHosts: ['host.docker.internal:host-gateway'] } : {}) },
+    HostConfig: { Binds: [`${ws}:/workspace`], AutoRemove: autoRemove, ...(engine === 'docker' ? { ExtraHosts: ['host.docker.internal:host-gateway'] } : {}) },
   };
 }
 
@@ -347,10 +353,14 @@ function checkCompleted(n) {
   if (status.qa !== undefined && status.qa.state !== 'skipped') throw new Error(`QA ran for issue ${n} (${status.qa.state}); the no-op repo should skip it`);
 }
 
-// The mirror is made once, untimed, so every measured dispatch finds it warm.
+// The mirror is made once, untimed, so every measured dispatch finds it warm. The
+// dry run's plan also gives the container command agentctl runs (its wrapper and the agent).
+let agentctlCmd;
 {
-  const first = await timedProcess(NODE, dispatchArgs(active[0], (issue += 1), ['--dry-run']), engineEnv(active[0]));
+  const first = await timedProcess(NODE, dispatchArgs(active[0], (issue += 1), ['--dry-run', '--json']), engineEnv(active[0]));
   log(`cold dry run (creates the mirror): ${first.total.toFixed(0)} ms`);
+  const { argv } = JSON.parse(first.stdout).run;
+  agentctlCmd = argv.slice(argv.lastIndexOf(IMAGE) + 1);
 }
 
 const engineInfo = {};
@@ -406,9 +416,19 @@ function measurementsFor(name) {
       },
     },
     { key: 'apiBare', label: 'API create+start+wait+rm, `true` as root', body: () => apiRun(url, { Image: IMAGE, Cmd: ['true'] }) },
-    { key: 'apiSpec', label: "API create+start+wait+rm, agentctl's spec", body: () => apiRun(url, agentctlSpec(name)) },
-    { key: 'apiSpecPoll', label: "API ..., agentctl's spec, poll inspect 10 ms", body: () => apiRun(url, agentctlSpec(name), { poll: true }) },
+    { key: 'apiSpec', label: "API create+start+wait+rm, agentctl's spec", body: () => apiRun(url, agentctlSpec(name, { autoRemove: false })) },
+    { key: 'apiSpecPoll', label: 'API as agentctl: poll inspect, engine removes', body: () => apiRun(url, agentctlSpec(name), { poll: true }) },
   ];
+}
+
+/** Untimed: wait until the engine has removed every no-op agent container (agentctl's, and ours made like them). */
+async function settle(url) {
+  const filters = encodeURIComponent(JSON.stringify({ label: ['dev.agentctl.agent=noop'] }));
+  const deadline = now() + 30_000;
+  while ((await apiOk(url, 'GET', `/v1.41/containers/json?all=true&filters=${filters}`)).json.length > 0) {
+    if (now() > deadline) throw new Error('the engine has not removed the no-op agent containers within 30 s');
+    await sleep(20);
+  }
 }
 
 const results = {};
@@ -419,6 +439,7 @@ for (const name of active) {
   for (let round = 0; round <= opts.runs; round += 1) {
     for (const m of measurements) {
       const r = await m.body();
+      await settle(ENGINES[name].url);
       if (round === 0) continue;
       const value = typeof r === 'number' ? r : r.total;
       samples[m.key].push(value);
@@ -487,8 +508,8 @@ if (opts.breakdown) {
     row('apiBare', `   ${steps(p.apiBare)}`);
     row('apiSpec', `   ${steps(p.apiSpec)}`);
     row('apiSpecPoll', `   ${steps(p.apiSpecPoll)}`);
-    const floor = m.dryRun + m.imageInspect + m.apiSpec;
-    lines.push(`  ${'floor: dry run + image check + API run (spec)'.padEnd(46)} ${f(floor)}`);
+    const floor = m.dryRun + m.imageInspect + m.apiSpecPoll;
+    lines.push(`  ${'floor: dry run + image check + API as agentctl'.padEnd(46)} ${f(floor)}`);
     lines.push(`  ${'dispatch - floor (probe, lock, status, ...)'.padEnd(46)} ${f(m.dispatch - floor)}`);
     lines.push(`  ${"engine cost of agentctl's spec vs bare".padEnd(46)} ${f(m.apiSpec - m.apiBare)}`);
     lines.push(`  ${'dispatch - raw'.padEnd(46)} ${f(m.dispatch - m.raw)}`);

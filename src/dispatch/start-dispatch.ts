@@ -21,12 +21,19 @@ import { prepareDispatch, type DispatchRequest, type PreparedDispatch } from './
  */
 export async function startDispatch(opts: DispatchOptions, request: DispatchRequest, config: Config, projectDir: string | undefined, deps: Deps): Promise<number> {
   const ctx = await runContextFor(deps, config);
+  // The manifest records the image's ID: asked for as soon as the engine is chosen, beside the git work.
+  let imageId: Promise<string | undefined> = Promise.resolve(undefined);
   const prepared = await prepareDispatch(
     request,
     config,
     projectDir,
     deps,
-    (prefer, image) => chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify),
+    async (prefer, image) => {
+      const chosen = await chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify);
+      imageId = ctx.runtimes.get(chosen).then((runtime) => runtime.imageId(image));
+      imageId.catch(() => undefined);
+      return chosen;
+    },
     async (root) => {
       const status = readStatus(root)?.state === 'running' ? await reconcileRun(root, ctx) : readStatus(root);
       if (status?.state === 'running') throw alreadyRunning(root);
@@ -35,7 +42,7 @@ export async function startDispatch(opts: DispatchOptions, request: DispatchRequ
   if (opts.maxBudgetUsd !== undefined && !prepared.command.enforcesBudget && !reportsCost(prepared.agent.base)) {
     ctx.notify(`warning: ${prepared.agent.spec} reports no cost, so --max-budget-usd cannot be enforced for it`);
   }
-  writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), await manifestFacts(prepared, ctx, deps)));
+  writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), await manifestFacts(prepared, await imageId, ctx, deps)));
   const job = jobFor(prepared, {
     timeoutSeconds: opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent,
     idleSeconds: opts.idleTimeout ?? config.timeouts.idle,
@@ -54,11 +61,15 @@ function reportsCost(agentBase: string): boolean {
   return agentBase === 'claude';
 }
 
-async function manifestFacts(prepared: PreparedDispatch, ctx: RunContext, deps: Deps): Promise<{ createdAt: Date; cliVersion: string | undefined; imageId: string | undefined }> {
+async function manifestFacts(
+  prepared: PreparedDispatch,
+  imageId: string | undefined,
+  ctx: RunContext,
+  deps: Deps,
+): Promise<{ createdAt: Date; cliVersion: string | undefined; imageId: string | undefined }> {
   const cli = prepared.command.argv[0] as string;
   if (prepared.run.kind === 'host') return { createdAt: deps.clock.now(), cliVersion: await hostCliVersion(cli, { ...deps.env }), imageId: undefined };
   const runtime = await ctx.runtimes.get(prepared.run.runtime);
-  const imageId = await runtime.imageId(prepared.run.spec.image);
   const cliVersion = imageId === undefined ? undefined : await imageCliVersion(runtime, prepared.run.spec.image, imageId, cli, prepared.workspace, ctx.home, ctx.env);
   return { createdAt: deps.clock.now(), cliVersion, imageId };
 }

@@ -1,5 +1,5 @@
 /** The shortest wait between two looks at a running agent. */
-export const MIN_WATCH_MS = 20;
+export const MIN_WATCH_MS = 10;
 
 /**
  * How long a supervisor waits before it looks at a running agent again,
