@@ -152,12 +152,17 @@ async function checkoutWhileFetching(git: GitClient, plan: WorkspacePlan, repoDi
   return start;
 }
 
+/** Fetch (or first clone) the mirror and look the start up in it, under the mirror's lock. */
+function syncThenResolve(git: GitClient, plan: WorkspacePlan): Promise<{ created: boolean; start: Start }> {
+  return withFileLock(plan.mirrorDir, async () => {
+    const sync = await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
+    return { created: sync.created, start: await resolveStart(git, plan) };
+  });
+}
+
 /** The mirror lacked a ref the target needs: fetch it, then bring the clone made from the old mirror up to date. */
 async function fetchThenCatchUp(git: GitClient, plan: WorkspacePlan, repoDir: string): Promise<Start> {
-  const start = await withFileLock(plan.mirrorDir, async () => {
-    await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
-    return resolveStart(git, plan);
-  });
+  const { start } = await syncThenResolve(git, plan);
   await catchUp(git, plan, repoDir, start, undefined);
   return start;
 }
@@ -216,10 +221,7 @@ export async function prepareWorkspace(
       const known = await early;
       start = known !== undefined ? await checkoutWhileFetching(git, plan, tmpRepo, known) : await fetchThenCatchUp(git, plan, tmpRepo);
     } else {
-      const first = await withFileLock(plan.mirrorDir, async () => {
-        const sync = await git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir);
-        return { created: sync.created, start: await resolveStart(git, plan) };
-      });
+      const first = await syncThenResolve(git, plan);
       mirrorCreated = first.created;
       await cloneBesideFetches(git, plan, tmpRepo);
       start = await checkoutFetched(git, tmpRepo, first.start);
