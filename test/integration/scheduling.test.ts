@@ -215,14 +215,20 @@ describe('scheduling on a real podman engine', () => {
       expect(events(state).filter((e) => e.type === 'started')).toHaveLength(2);
     }, 120_000);
 
-    it('after the container start, before the status write: the container is adopted, not started again', async () => {
+    /** Dispatch `agent` and have agentctl killed right after the container start: the run is claimed, its container unrecorded. */
+    function killedAfterStart(agent: string): { env: Record<string, string>; state: string; ws: string } {
       const { env, state } = setup();
-      const killed = runCli(['dispatch', '--repo', 'acme/q', '--issue', '1', '--agent', 'long'], { ...env, AGENTCTL_FAULT: 'after-start' });
+      const killed = runCli(['dispatch', '--repo', 'acme/q', '--issue', '1', '--agent', agent], { ...env, AGENTCTL_FAULT: 'after-start' });
       expect(killed.code).toBe(-1);
       const ws = join(state, 'workspace', 'acme', 'q', 'task-1');
       const claimed = JSON.parse(readFileSync(join(ws, '.meta', 'status.json'), 'utf8'));
       expect(claimed.state).toBe('running');
       expect(claimed.containerId).toBeUndefined();
+      return { env, state, ws };
+    }
+
+    it('after the container start, before the status write: the container is adopted, not started again', async () => {
+      const { env, ws } = killedAfterStart('long');
       expect(await runtime.list({ 'dev.agentctl.workspace': ws })).toHaveLength(1);
       const adopted = statusJson(env).runs[0];
       expect(adopted?.state === 'running' || adopted?.state === 'completed').toBe(true);
@@ -232,13 +238,7 @@ describe('scheduling on a real podman engine', () => {
     }, 90_000);
 
     it('after the start of an agent that ends at once, before the status write: finished from the exit code it left, not started again', async () => {
-      const { env, state } = setup();
-      const killed = runCli(['dispatch', '--repo', 'acme/q', '--issue', '1', '--agent', 'crash'], { ...env, AGENTCTL_FAULT: 'after-start' });
-      expect(killed.code).toBe(-1);
-      const ws = join(state, 'workspace', 'acme', 'q', 'task-1');
-      const claimed = JSON.parse(readFileSync(join(ws, '.meta', 'status.json'), 'utf8'));
-      expect(claimed.state).toBe('running');
-      expect(claimed.containerId).toBeUndefined();
+      const { env, state, ws } = killedAfterStart('crash');
       // The engine removes the container as it exits: nothing is left to adopt.
       const deadline = Date.now() + 30_000;
       while ((await runtime.list({ 'dev.agentctl.workspace': ws })).length > 0 && Date.now() < deadline) await sleep(100);
