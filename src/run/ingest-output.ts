@@ -12,9 +12,9 @@ import { runFiles } from './run-files.js';
 /** Where reading the agent's log got to, and what it has told us in this run. */
 interface IngestState {
   runCount: number;
-  /** Where this run's output starts: every run of a workspace appends to the same log. */
-  start: number;
   offset: number;
+  /** Log bytes this run has read, against its total (a log cut short and rewritten does not reset it). */
+  read: number;
   pending: string;
   progress: RunProgress;
   writtenAt: number;
@@ -30,16 +30,18 @@ const STATUS_EVERY_MS = 1000;
 const NO_USE: EventUse = { count: 0, bytes: 0 };
 
 function readState(path: string, runCount: number, logSize: number): IngestState {
-  const fresh = (start: number): IngestState => ({ runCount, start, offset: start, pending: '', progress: EMPTY_PROGRESS, writtenAt: 0, used: NO_USE });
+  const fresh = (offset: number): IngestState => ({ runCount, offset, read: 0, pending: '', progress: EMPTY_PROGRESS, writtenAt: 0, used: NO_USE });
+  let saved: Partial<IngestState> & { runCount: number; offset: number };
   try {
-    const state = JSON.parse(readFileSync(path, 'utf8')) as Partial<IngestState> & { runCount: number; offset: number };
-    if (state.offset > logSize) return fresh(0);
-    if (state.runCount === runCount) return { ...fresh(0), ...state, start: state.start ?? 0, used: state.used ?? NO_USE } as IngestState;
-    // A new run appends to the same log: carry on from where the last one ended.
-    return fresh(state.offset);
+    saved = JSON.parse(readFileSync(path, 'utf8')) as typeof saved;
   } catch {
     return fresh(0);
   }
+  // A new run appends to the same log: carry on from where the last one ended.
+  if (saved.runCount !== runCount) return fresh(saved.offset <= logSize ? saved.offset : 0);
+  const state = { ...fresh(0), ...saved, read: saved.read ?? 0, used: saved.used ?? NO_USE };
+  // The log was cut short and written again: read it from its start, but the run's caps carry on.
+  return state.offset <= logSize ? state : { ...state, offset: 0, pending: '' };
 }
 
 function readAt(fd: number, offset: number, length: number): string {
@@ -155,17 +157,17 @@ export function ingestOutput(status: RunStatus, agentBase: string, now: Date, fi
     const size = fstatSync(fd).size;
     state = readState(statePath, status.runCount, size);
     const pass: Pass = { fd, state, parse: parserFor(agentBase), at: now.toISOString(), workspace: status.workspace, limits };
-    const end = Math.min(size, state.start + limits.totalBytes);
-    while (state.offset < end) {
-      const length = Math.min(end - state.offset, limits.chunkBytes);
+    while (state.offset < size && state.read < limits.totalBytes) {
+      const length = Math.min(size - state.offset, limits.totalBytes - state.read, limits.chunkBytes);
       const from = state.offset - Buffer.byteLength(state.pending);
       const split = splitLines(state.pending, readAt(fd, state.offset, length));
       state.offset += length;
+      state.read += length;
       state.pending = split.pending;
       ingestLines(pass, split.lines, from);
       if (!final) break;
     }
-    if (state.offset < size && state.offset >= state.start + limits.totalBytes) cut(pass, state.offset - Buffer.byteLength(state.pending));
+    if (state.offset < size && state.read >= limits.totalBytes) cut(pass, state.offset - Buffer.byteLength(state.pending));
     if (final) {
       if (state.offset < size) ingestTail(pass, size);
       else if (state.pending !== '') ingestLines(pass, [state.pending], state.offset - Buffer.byteLength(state.pending));

@@ -24,11 +24,12 @@ function claudeLog(ws: string): string {
   return existsSync(outbox) ? outbox : join(workspaceLayout(ws).meta, 'agent-claude.log');
 }
 
-/** `bytes` of short plain lines, written in pieces so the test itself stays small in memory. */
+/** About `bytes` of short plain lines, written in pieces so the test itself stays small in memory. */
 function appendLines(path: string, bytes: number): void {
   const line = 'flood line of plain text that goes on for a while, again and again\n';
   const piece = line.repeat(Math.ceil(MB / line.length));
-  for (let written = 0; written < bytes; written += piece.length) appendFileSync(path, piece);
+  // Whole lines only, so what is appended next starts a line of its own.
+  for (let written = 0; written < bytes; written += piece.length) appendFileSync(path, piece.slice(0, Math.ceil((bytes - written) / line.length) * line.length));
 }
 
 async function floodRun(write: (log: string) => void): Promise<{ final: Record<string, any>; ws: string; home: string }> {
@@ -81,6 +82,26 @@ describe('agent output: a flood', () => {
       appendFileSync(log, `${RESULT}\n`);
     });
     expect(final).toMatchObject({ state: 'completed', usage: { costUsd: 0.4321 }, turns: 7 });
+    expect(cuts(ws)).toHaveLength(1);
+    expect(statSync(workspaceLayout(ws).events).size).toBeLessThan(MB);
+  });
+
+  it('a log cut short and written again, over and over, does not reset what the run may add', async () => {
+    const registry = fakeRegistry([]);
+    const d = h.setup(registry);
+    const ws = h.workspaceOf(d, 'task-1');
+    expect(await dispatch({ repo: 'acme/web', issue: '1', agent: 'claude' }, d)).toBe(0);
+    const log = claudeLog(ws);
+    // Each rewrite is shorter than what was read before, and alone more than the run's events may hold.
+    for (const kib of [900, 850, 800, 750, 700]) {
+      writeFileSync(log, '');
+      appendLines(log, kib * 1024);
+      expect(await status({}, d)).toBe(0);
+    }
+    appendFileSync(log, `${RESULT}\n`);
+    registry.host.finish(4242, 0);
+    expect(await status({}, d)).toBe(0);
+    expect(h.statusOf(d, 'task-1')).toMatchObject({ state: 'completed', usage: { costUsd: 0.4321 } });
     expect(cuts(ws)).toHaveLength(1);
     expect(statSync(workspaceLayout(ws).events).size).toBeLessThan(MB);
   });

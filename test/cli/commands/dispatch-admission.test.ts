@@ -22,7 +22,7 @@ function promptOf(ws: string): string {
   return path === undefined ? '' : readFileSync(path, 'utf8');
 }
 
-function files(ws: string): Record<string, string> {
+function files(ws: string): { job: string; manifest: string; status: string; prompt: string } {
   const layout = workspaceLayout(ws);
   return {
     job: readFileSync(layout.job, 'utf8'),
