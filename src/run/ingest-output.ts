@@ -44,15 +44,22 @@ function readState(path: string, runCount: number, logSize: number): IngestState
   return state.offset <= logSize ? state : { ...state, offset: 0, pending: '' };
 }
 
-function readAt(fd: number, offset: number, length: number): string {
-  const buffer = Buffer.alloc(length);
-  const read = readSync(fd, buffer, 0, length, offset);
-  return buffer.subarray(0, read).toString('utf8');
+/**
+ * The log is read in small blocks into one reused buffer: each block's text
+ * is short-lived young garbage, so memory stays flat however much is read
+ * (megabyte strings would pile up in V8's large-object space until a full GC).
+ */
+const BLOCK_BYTES = 32 * 1024;
+
+function readAt(fd: number, buffer: Buffer, offset: number, length: number): string {
+  const read = readSync(fd, buffer, 0, Math.min(length, buffer.length), offset);
+  return buffer.toString('utf8', 0, read);
 }
 
 /** One look at the log: its descriptor, what is known so far, and how this agent's lines read. */
 interface Pass {
   fd: number;
+  buffer: Buffer;
   state: IngestState;
   parse: (line: string) => AgentEvent[];
   at: string;
@@ -125,7 +132,8 @@ function ingestLines(pass: Pass, lines: readonly string[], from: number): void {
 /** A log longer than the run may read: its last bytes, for how the run ended and what it cost. */
 function ingestTail(pass: Pass, size: number): void {
   const from = Math.max(pass.state.offset, size - pass.limits.tailBytes);
-  let text = readAt(pass.fd, from, size - from);
+  let text = '';
+  for (let at = from; at < size; at += pass.buffer.length) text += readAt(pass.fd, pass.buffer, at, size - at);
   if (from === pass.state.offset) text = `${pass.state.pending}${text}`;
   else {
     // Started mid-line: that line's start was never read, so it is no line at all.
@@ -156,16 +164,17 @@ export function ingestOutput(status: RunStatus, agentBase: string, now: Date, fi
   try {
     const size = fstatSync(fd).size;
     state = readState(statePath, status.runCount, size);
-    const pass: Pass = { fd, state, parse: parserFor(agentBase), at: now.toISOString(), workspace: status.workspace, limits };
-    while (state.offset < size && state.read < limits.totalBytes) {
-      const length = Math.min(size - state.offset, limits.totalBytes - state.read, limits.chunkBytes);
+    const pass: Pass = { fd, buffer: Buffer.allocUnsafe(BLOCK_BYTES), state, parse: parserFor(agentBase), at: now.toISOString(), workspace: status.workspace, limits };
+    // One look reads up to chunkBytes; the final one reads on to the end, up to the run's total.
+    for (let looked = 0; state.offset < size && state.read < limits.totalBytes && (final || looked < limits.chunkBytes); ) {
+      const length = Math.min(size - state.offset, limits.totalBytes - state.read, BLOCK_BYTES);
       const from = state.offset - Buffer.byteLength(state.pending);
-      const split = splitLines(state.pending, readAt(fd, state.offset, length));
+      const split = splitLines(state.pending, readAt(fd, pass.buffer, state.offset, length));
       state.offset += length;
       state.read += length;
+      looked += length;
       state.pending = split.pending;
       ingestLines(pass, split.lines, from);
-      if (!final) break;
     }
     if (state.offset < size && state.read >= limits.totalBytes) cut(pass, state.offset - Buffer.byteLength(state.pending));
     if (final) {

@@ -114,8 +114,8 @@ describe.each(engines)('a flood of agent output on a real $name engine', (engine
         expect(cuts).toHaveLength(0);
         expect(events.some((event) => typeof event.text === 'string' && event.text.endsWith('…'))).toBe(true);
       }
-      // A bound well below the flood's size: the log is never read whole.
-      expect(result.peakRss).toBeLessThan(200 * MB);
+      // A no-op run peaks near 80 MB here; reading the log whole, or in megabyte strings, went past 170 MB.
+      expect(result.peakRss).toBeLessThan(150 * MB);
     },
     120_000,
   );
