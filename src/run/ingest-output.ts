@@ -3,6 +3,7 @@ import type { AgentEvent } from '../core/events/agent-event.js';
 import { finalEvents, fitsBudget, INGEST_LIMITS, mergeText, type EventUse, type IngestLimits } from '../core/events/event-budget.js';
 import { applyEvents, EMPTY_PROGRESS, parserFor, splitLines, type RunProgress } from '../core/events/progress.js';
 import type { RunStatus } from '../core/run/status.js';
+import { wholeCharBytes } from '../core/text/utf8-boundary.js';
 import { workspaceLayout } from '../core/workspace/layout.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import { openUntrusted } from '../fs/untrusted-file.js';
@@ -51,9 +52,13 @@ function readState(path: string, runCount: number, logSize: number): IngestState
  */
 const BLOCK_BYTES = 32 * 1024;
 
-function readAt(fd: number, buffer: Buffer, offset: number, length: number): string {
+/** Up to `length` bytes at `offset`, as text, and how many bytes that text used. */
+function readAt(fd: number, buffer: Buffer, offset: number, length: number): { text: string; bytes: number } {
   const read = readSync(fd, buffer, 0, Math.min(length, buffer.length), offset);
-  return buffer.toString('utf8', 0, read);
+  // A log that shrank under us reads nothing: step over it, and the next look starts the log again.
+  if (read === 0) return { text: '', bytes: length };
+  const bytes = wholeCharBytes(buffer, read) || read;
+  return { text: buffer.toString('utf8', 0, bytes), bytes };
 }
 
 /** One look at the log: its descriptor, what is known so far, and how this agent's lines read. */
@@ -132,8 +137,9 @@ function ingestLines(pass: Pass, lines: readonly string[], from: number): void {
 /** A log longer than the run may read: its last bytes, for how the run ended and what it cost. */
 function ingestTail(pass: Pass, size: number): void {
   const from = Math.max(pass.state.offset, size - pass.limits.tailBytes);
-  let text = '';
-  for (let at = from; at < size; at += pass.buffer.length) text += readAt(pass.fd, pass.buffer, at, size - at);
+  // At most tailBytes: one small read.
+  const tail = Buffer.alloc(size - from);
+  let text = tail.toString('utf8', 0, readSync(pass.fd, tail, 0, tail.length, from));
   if (from === pass.state.offset) text = `${pass.state.pending}${text}`;
   else {
     // Started mid-line: that line's start was never read, so it is no line at all.
@@ -167,12 +173,12 @@ export function ingestOutput(status: RunStatus, agentBase: string, now: Date, fi
     const pass: Pass = { fd, buffer: Buffer.allocUnsafe(BLOCK_BYTES), state, parse: parserFor(agentBase), at: now.toISOString(), workspace: status.workspace, limits };
     // One look reads up to chunkBytes; the final one reads on to the end, up to the run's total.
     for (let looked = 0; state.offset < size && state.read < limits.totalBytes && (final || looked < limits.chunkBytes); ) {
-      const length = Math.min(size - state.offset, limits.totalBytes - state.read, BLOCK_BYTES);
       const from = state.offset - Buffer.byteLength(state.pending);
-      const split = splitLines(state.pending, readAt(fd, pass.buffer, state.offset, length));
-      state.offset += length;
-      state.read += length;
-      looked += length;
+      const block = readAt(fd, pass.buffer, state.offset, Math.min(size - state.offset, limits.totalBytes - state.read));
+      const split = splitLines(state.pending, block.text);
+      state.offset += block.bytes;
+      state.read += block.bytes;
+      looked += block.bytes;
       state.pending = split.pending;
       ingestLines(pass, split.lines, from);
     }

@@ -106,6 +106,13 @@ describe('agent output: a flood', () => {
     expect(statSync(workspaceLayout(ws).events).size).toBeLessThan(MB);
   });
 
+  it('text that is not ASCII is read whole, wherever a read ends', async () => {
+    const { ws } = await floodRun((log) => appendFileSync(log, `${'é€😀 text that is not ASCII\n'.repeat(10_000)}${RESULT}\n`));
+    const texts = jsonLines(workspaceLayout(ws).events).filter((e) => e.type === 'text').map((e) => e.text as string);
+    expect(texts.length).toBeGreaterThan(0);
+    for (const text of texts) expect(text).not.toContain('\uFFFD');
+  });
+
   it('a last result line without a newline still counts', async () => {
     const { final } = await floodRun((log) => appendFileSync(log, RESULT));
     expect(final).toMatchObject({ state: 'completed', usage: { costUsd: 0.4321 }, turns: 7 });
