@@ -1,7 +1,7 @@
 import { ExitCode } from '../core/errors.js';
 import { exitCodeFor } from '../core/run/exit-code.js';
 import { followRun } from '../run/finish-run.js';
-import { writeJob, type Job } from '../run/job-store.js';
+import type { Job } from '../run/job-store.js';
 import { launchRun } from '../run/launch-run.js';
 import { admitJob, drainQueue } from '../run/queue.js';
 import type { RunContext } from '../run/run-context.js';
@@ -22,9 +22,10 @@ export async function submitJob(
   opts: { wait: boolean; json: boolean },
   /** The checkout's HEAD when the caller has just made it, so starting now needs no git process to learn it. */
   head?: string,
+  /** The run's other files (prompt, manifest): written on admission only, with the job. */
+  writeFiles?: () => void,
 ): Promise<number> {
-  writeJob(job);
-  const admission = await admitJob(job, ctx);
+  const admission = await admitJob(job, ctx, writeFiles);
   let current = admission.status;
   if (admission.queued) {
     ctx.notify(`queued ${what}: ${admission.reason}`);

@@ -19,7 +19,6 @@ import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.j
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Deps } from '../cli/deps.js';
 import { stateHome } from '../cli/deps.js';
 import { userConfigPath } from '../config/load-config.js';
@@ -226,7 +225,8 @@ function templateRoots(deps: Deps, projectDir: string | undefined): string[] {
 
 /**
  * Everything up to starting the agent: validate, prepare the workspace,
- * render and save the prompt, and plan the exact command.
+ * render the prompt, and plan the exact command. Nothing is written into a
+ * reused workspace: its prompt, job and manifest are written on admission.
  */
 export async function prepareDispatch(
   req: DispatchRequest,
@@ -300,7 +300,7 @@ export async function prepareDispatch(
       repoInstructions: readRepoInstructions(join(root, 'repo')),
       vars: baseVars(forgeContext.text, record.branch ?? '', record.base ?? ''),
     });
-    writeFileAtomic(join(root, '.meta', 'prompt.md'), prompt);
+    // The prompt is written only once the run is admitted (see admitJob): a refused dispatch must not touch a live run's files.
   });
   // Both have settled: the finish step above waited for them.
   const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);

@@ -1,5 +1,6 @@
 import type { Config } from '../core/config/schema.js';
 import { describeTarget } from '../core/names.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Deps } from '../cli/deps.js';
 import type { DispatchOptions } from '../cli/commands/dispatch.js';
 import { runContextFor } from '../cli/run-context.js';
@@ -42,7 +43,7 @@ export async function startDispatch(opts: DispatchOptions, request: DispatchRequ
   if (opts.maxBudgetUsd !== undefined && !prepared.command.enforcesBudget && !reportsCost(prepared.agent.base)) {
     ctx.notify(`warning: ${prepared.agent.spec} reports no cost, so --max-budget-usd cannot be enforced for it`);
   }
-  writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), await manifestFacts(prepared, await imageId, ctx, deps)));
+  const manifest = buildManifest(prepared, replayRequest(opts, prepared, request.task), await manifestFacts(prepared, await imageId, ctx, deps));
   const job = jobFor(prepared, {
     timeoutSeconds: opts.timeout ?? prepared.agent.settings.timeout ?? config.timeouts.agent,
     idleSeconds: opts.idleTimeout ?? config.timeouts.idle,
@@ -53,7 +54,10 @@ export async function startDispatch(opts: DispatchOptions, request: DispatchRequ
   });
   // A workspace made just now is at the commit its record names; a reused one may have moved on.
   const head = prepared.reused ? undefined : prepared.record.commit;
-  return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts, head);
+  return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts, head, () => {
+    writeFileAtomic(prepared.promptPath, prepared.prompt);
+    writeManifest(prepared.workspace, manifest);
+  });
 }
 
 /** Agents whose machine output includes a cost agentctl can watch. */

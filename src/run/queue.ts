@@ -3,7 +3,7 @@ import type { RunStatus } from '../core/run/status.js';
 import { admitNew, limitsFrom, planStarts, type SchedRun, type SchedulerState } from '../core/schedule/scheduler.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
-import { readJob, type Job } from './job-store.js';
+import { readJob, writeJob, type Job } from './job-store.js';
 import { alreadyRunning, launchRun } from './launch-run.js';
 import type { RunContext } from './run-context.js';
 import { clearRunLeftovers } from './run-files.js';
@@ -65,8 +65,13 @@ export type Admission = { queued: false; status: RunStatus } | { queued: true; s
  * Start now or queue: decided under the scheduler lock against every run
  * on disk, so no pool ever runs more than its limit whatever the number of
  * racing dispatches. A started run is claimed here and launched by the caller.
+ *
+ * Admission is also the one moment a run's files are written: the job and
+ * whatever `writeFiles` adds (prompt, manifest) go in under the same lock,
+ * after the check for a live run, so a refused dispatch changes nothing and
+ * an admitted run keeps exactly its own settings.
  */
-export async function admitJob(job: Job, ctx: RunContext): Promise<Admission> {
+export async function admitJob(job: Job, ctx: RunContext, writeFiles?: () => void): Promise<Admission> {
   return withSchedulerLock(ctx.home, async () => {
     const previous = readStatus(job.workspace);
     if (previous?.state === 'running') throw alreadyRunning(job.workspace);
@@ -76,6 +81,8 @@ export async function admitJob(job: Job, ctx: RunContext): Promise<Admission> {
         hint: `see it with "agentctl status ${job.workspace}", or drop it with "agentctl cancel ${job.workspace}"`,
       });
     }
+    writeFiles?.();
+    writeJob(job);
     const state = readSchedulerState(ctx.home);
     const now = ctx.clock.now();
     const decision = admitNew(job.pool, job.priority, schedRuns(allStatuses(ctx.home)), state, limitsFrom(ctx.config), now);

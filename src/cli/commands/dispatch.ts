@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { MAX_PROMPT_BYTES } from '../../core/prompt/assemble-prompt.js';
 import { parseVars } from '../../core/prompt/render-template.js';
 import { prepareDispatch, type PreparedDispatch } from '../../dispatch/prepare-dispatch.js';
@@ -108,6 +109,13 @@ function readTask(opts: DispatchOptions, deps: Deps): string | undefined {
   return readFileSync(path, 'utf8');
 }
 
+async function hasLiveRun(workspace: string): Promise<boolean> {
+  // Loaded only for a reused workspace, where preparing it has loaded it already.
+  const { readStatus } = await import('../../run/status-store.js');
+  const state = readStatus(workspace)?.state;
+  return state === 'running' || state === 'queued';
+}
+
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(dispatchOptions, raw, 'dispatch');
   const { config, projectDir } = await loadConfigFor(deps, opts.config);
@@ -133,7 +141,11 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     const prepared = await prepareDispatch(request, config, projectDir, deps, async (prefer) =>
       previewRuntime(prefer, deps.env, deps.platform, deps.user.uid),
     );
-    writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), { createdAt: deps.clock.now(), cliVersion: undefined, imageId: undefined }));
+    // A preview never writes into the workspace of a live (running or queued) run.
+    if (!prepared.reused || !(await hasLiveRun(prepared.workspace))) {
+      writeFileAtomic(prepared.promptPath, prepared.prompt);
+      writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), { createdAt: deps.clock.now(), cliVersion: undefined, imageId: undefined }));
+    }
     if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared), null, 2)}\n`);
     else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
     return ExitCode.ok;
