@@ -15,7 +15,8 @@ import {
 } from '../core/container/container-spec.js';
 import { usageError } from '../core/errors.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
-import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
+import { assemblePrompt } from '../core/prompt/assemble-prompt.js';
+import { fenceNonce, fenceUntrusted } from '../core/prompt/fence.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
@@ -274,7 +275,8 @@ export async function prepareDispatch(
     prompt = assemblePrompt({
       ...promptParts,
       repoInstructions: instructions.docs,
-      vars: baseVars(forgeContext.text, record.branch ?? '', record.base ?? ''),
+      // A fresh nonce per prompt (drawn only when there is forge text) fences what the forge wrote.
+      vars: baseVars(forgeContext.text === '' ? '' : fenceUntrusted(forgeContext.text, fenceNonce(deps.random.uuid())), record.branch ?? '', record.base ?? ''),
     });
     writeFileAtomic(join(root, '.meta', 'prompt.md'), prompt);
   });

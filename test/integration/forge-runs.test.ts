@@ -304,7 +304,8 @@ describe('forge context in the prompt', () => {
       '--- carol at 2024-03-02T11:30:00Z:',
       'Probably the cookie path: it is set on /api only.',
     ].join('\n');
-    expect(preview.prompt).toContain(`<context>\n${context}\n</context>`);
+    expect(preview.prompt).toMatch(/<context-[0-9a-f]{32}>\n/);
+    expect(preview.prompt).toContain(`>\n${context}\n</context-`);
     expect(preview.prompt).toContain('Resolve issue #1.');
     expect(preview.branch).toBe('agent/issue-1');
     expect(calls(fj).sort()).toEqual(['GET /api/v1/repos/acme/x/issues/1', 'GET /api/v1/repos/acme/x/issues/1/comments']);
@@ -326,7 +327,8 @@ describe('forge context in the prompt', () => {
       '- README.md',
       '- src/feature.ts',
     ].join('\n');
-    expect(preview.prompt).toContain(`<context>\n${context}\n</context>`);
+    expect(preview.prompt).toMatch(/<context-[0-9a-f]{32}>\n/);
+    expect(preview.prompt).toContain(`>\n${context}\n</context-`);
     expect(preview).toMatchObject({ commit: prHead, branch: 'pr-7', base: 'main' });
     const repoDir = join(h.ws('acme/x', 'pr-7'), 'repo');
     expect(git(repoDir, 'rev-parse', 'HEAD')).toBe(prHead);
