@@ -476,7 +476,8 @@ describe('a blocked run answered from the forge', () => {
     expect(issue.comments[0]?.body).toContain('> Which database should I use?');
     expect(issue.comments[0]?.body).toContain(`agentctl answer ${ws} --from-forge`);
 
-    // A person answers on the issue.
+    // A collaborator with write access answers on the issue.
+    fj.state.collaborators.set('acme/x', new Map([['alice', 'write']]));
     issue.comments.push({ id: 555, body: 'Use PostgreSQL 16, please.\n', user: 'alice', created_at: new Date().toISOString() });
     fj.requests.length = 0;
     const answered = await cli(h, ['answer', ws, '--from-forge', '--wait', '--json']);
@@ -484,6 +485,8 @@ describe('a blocked run answered from the forge', () => {
     expect(JSON.parse(answered.stdout)).toMatchObject({ state: 'completed', runCount: 2, warnings: [] });
     expect(calls(fj)).toEqual([
       'GET /api/v1/repos/acme/x/issues/5/comments',
+      'GET /api/v1/user',
+      'GET /api/v1/repos/acme/x/collaborators/alice/permission',
       'POST /api/v1/repos/acme/x/issues/5/stopwatch/start',
       'POST /api/v1/repos/acme/x/issues/5/stopwatch/stop',
       'GET /api/v1/repos/acme/x/labels?page=1&limit=50',
