@@ -149,14 +149,16 @@ function writeTarget(path: string, step: CopyStep, data: Buffer, mode: number): 
 
 /**
  * Copy the configured untracked files into a new checkout. Every source is
- * read before anything is written, so a refused entry leaves the checkout as
- * it was; the caller discards a new workspace whose preparation throws.
+ * read and every target path checked before anything is written, so a
+ * refused entry leaves the checkout as it was; the caller also discards a new
+ * workspace whose preparation throws.
  */
 export function copyIntoCheckout(repoDir: string, copies: readonly CopyStep[]): void {
   const sources = copies.map((step) => readSource(repoDir, step));
   for (const step of copies) {
     const link = linkedComponent(repoDir, step.to);
-    if (link !== undefined && link !== step.to) refuse(step, `the target crosses ${link}, a link committed in the repository`);
+    if (link === step.to) refuse(step, 'the target is a link committed in the repository');
+    if (link !== undefined) refuse(step, `the target crosses ${link}, a link committed in the repository`);
   }
   copies.forEach((step, index) => {
     const source = sources[index] as { data: Buffer; mode: number };
