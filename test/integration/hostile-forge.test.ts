@@ -140,7 +140,10 @@ describe.each(['fj', 'gh'] as const)('forge text in the prompt (%s)', (forgeKey)
     // --json keeps the data, escaped by JSON.
     const json = await runCliAsync(['dispatch', '--dry-run', '--json', '--repo', 'acme/x', '--issue', '2', '--task', 'Fix it'], env);
     expectNoControls(json);
-    expect((JSON.parse(json.stdout) as { prompt: string }).prompt).toContain(ESCAPED_TITLE);
+    const prompt = (JSON.parse(json.stdout) as { prompt: string }).prompt;
+    expect(prompt).toContain(ESCAPED_TITLE);
+    expect(prompt).toContain(ESCAPED_BODY);
+    expect(prompt).toContain(ESCAPED_COMMENT);
   });
 });
 

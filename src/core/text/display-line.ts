@@ -29,16 +29,42 @@ export function displayLine(line: string): string {
 /** The colour codes agentctl's own paint uses: the only escape sequences it ever prints itself. */
 const OWN_SGR = /(\u001b\[(?:1|2|22|31|32|33|36|39)m)/;
 
+/** DEL and the C1 block: the only controls JSON.stringify leaves raw. */
+const RAW_IN_JSON = /[\u007f-\u009f]/g;
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The same JSON document with DEL and C1 characters written as \u escapes: equal data, nothing a terminal acts on. */
+function escapeJson(text: string): string {
+  return text.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * Everything agentctl writes to stdout or stderr, as the last line of
  * defence: agentctl's own colour codes stay, anything else a field let
- * through is dropped as by displayText.
+ * through is dropped as by displayText. JSON output (a document, or JSON
+ * lines) keeps its data: the controls it carries are escaped, not dropped.
  */
 export function displayOutput(text: string): string {
   // Fast path: plain text, the common case, costs one scan.
   if (!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text)) return text;
+  if (isJson(text)) return escapeJson(text);
   return text
-    .split(OWN_SGR)
-    .map((part, index) => (index % 2 === 1 ? part : displayText(part)))
-    .join('');
+    .split('\n')
+    .map((line) =>
+      isJson(line)
+        ? escapeJson(line)
+        : line
+            .split(OWN_SGR)
+            .map((part, index) => (index % 2 === 1 ? part : displayText(part)))
+            .join(''),
+    )
+    .join('\n');
 }

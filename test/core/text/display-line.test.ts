@@ -45,4 +45,15 @@ describe('displayOutput: the last filter before stdout and stderr', () => {
   ])('%s', (_name, input, expected) => {
     expect(displayOutput(input)).toBe(expected);
   });
+
+  it.each([
+    ['a JSON document', JSON.stringify({ title: `a\u009b2Jb${ESC}[31m\u007f` }, null, 2)],
+    ['JSON lines', `${JSON.stringify({ note: 'x\u009d0;t\u0007' })}\n${JSON.stringify({ note: 'plain' })}\n`],
+  ])('keeps the data of %s, with every control escaped', (_name, json) => {
+    const out = displayOutput(json);
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    const parse = (text: string) => text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as unknown);
+    if (json.includes('\n  ')) expect(JSON.parse(out)).toEqual(JSON.parse(json));
+    else expect(parse(out)).toEqual(parse(json));
+  });
 });
