@@ -20,14 +20,15 @@ const MAX_AUTHORS_CHECKED = 20;
  * reply is never an answer from the operator.
  */
 export async function answerFromForge(forge: Forge, repo: RepoId, number: number): Promise<ForgeAnswer> {
-  const replies = repliesToQuestion(await forge.listComments(repo, number, 100));
+  const comments = await forge.listComments(repo, number, 100);
+  const self = await forge.currentUser();
+  const replies = repliesToQuestion(comments, self);
   if (replies === undefined || replies.length === 0) {
     throw new AgentctlError('no_answer_yet', `no reply after the agent's question on #${number} yet`, {
       exitCode: ExitCode.usage,
       hint: 'reply to the question comment on the forge, or pass the answer as text',
     });
   }
-  const self = await forge.currentUser();
   const trusted = new Map<string, boolean>([[self, true]]);
   const ignored: string[] = [];
   for (const reply of replies) {

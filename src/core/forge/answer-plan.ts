@@ -11,10 +11,12 @@ export interface Reply {
 /**
  * The replies to the agent's last question on the forge, newest first:
  * every comment after the question that agentctl did not write itself.
- * Undefined when the question is not there at all.
+ * Only a question posted by `self` (the account agentctl works as) counts,
+ * so a stranger who copies the marker cannot move the question. Undefined
+ * when the question is not there at all.
  */
-export function repliesToQuestion<C extends Reply>(comments: readonly C[]): C[] | undefined {
-  const asked = comments.map((c) => c.body.includes(QUESTION_MARKER)).lastIndexOf(true);
+export function repliesToQuestion<C extends Reply>(comments: readonly C[], self: string): C[] | undefined {
+  const asked = comments.map((c) => c.author === self && c.body.includes(QUESTION_MARKER)).lastIndexOf(true);
   if (asked < 0) return undefined;
   return comments
     .slice(asked + 1)
