@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../core/errors.js';
 import type { NamedText } from '../core/prompt/assemble-prompt.js';
 import { READ_BOUNDS } from '../core/workspace/layout.js';
@@ -44,6 +44,8 @@ function linkedComponent(root: string, relative: string): string | undefined {
 export function readRepoInstructions(repoDir: string): RepoInstructions {
   const docs: NamedText[] = [];
   const warnings: string[] = [];
+  // A reused checkout has been the agent's: the checkout directory itself must not be a link either.
+  if (linkedComponent(dirname(repoDir), basename(repoDir)) !== undefined) return { docs, warnings: [`${repoDir} is a link: no repository instructions read`] };
   for (const file of REPO_INSTRUCTION_FILES) {
     const path = join(repoDir, file);
     let info;

@@ -56,6 +56,14 @@ describe('readRepoInstructions', () => {
     expect(read.warnings).toEqual([`AGENTS.md in the repository is ${what}: skipped, not read into the prompt`]);
   });
 
+  it('reads nothing through a checkout directory that is itself a link', () => {
+    writeFileSync(join(host, 'AGENTS.md'), 'host file\n');
+    symlinkSync(host, join(dir, 'linked-repo'));
+    const read = readRepoInstructions(join(dir, 'linked-repo'));
+    expect(read.docs).toEqual([]);
+    expect(read.warnings).toEqual([`${join(dir, 'linked-repo')} is a link: no repository instructions read`]);
+  });
+
   it('reads at most 64 KiB of each, saying it was cut', () => {
     writeFileSync(join(repo, 'CLAUDE.md'), 'x'.repeat(100_000));
     const [doc] = readRepoInstructions(repo).docs;
