@@ -1,3 +1,5 @@
+import { displayOutput } from '../core/text/display-line.js';
+
 /** Where commands write: data to out (stdout), status and errors to err (stderr). */
 export interface IO {
   out(text: string): void;
@@ -10,8 +12,9 @@ export interface IO {
 
 export function processIO(proc: NodeJS.Process): IO {
   return {
-    out: (text) => proc.stdout.write(text),
-    err: (text) => proc.stderr.write(text),
+    // Much of what is printed came from an agent, a repository or a forge: no escape sequence of theirs reaches the terminal.
+    out: (text) => proc.stdout.write(displayOutput(text)),
+    err: (text) => proc.stderr.write(displayOutput(text)),
     isTTY: proc.stdout.isTTY === true,
     // Only `init` asks; touching process.stdin sets up a stream every other command would pay for.
     get stdinIsTTY() {

@@ -11,6 +11,8 @@ function configCacheFor(deps: Deps): ConfigCache | undefined {
   return typeof __AGENTCTL_CONFIG_FINGERPRINT__ === 'string' ? { path: join(stateHome(deps), 'cache', 'config.json'), fingerprint: __AGENTCTL_CONFIG_FINGERPRINT__ } : undefined;
 }
 
-export function loadConfigFor(deps: Deps, configFile: string | undefined): Promise<LoadedConfig> {
-  return loadConfig({ env: deps.env, home: deps.home, cwd: deps.cwd, configFile, cache: configCacheFor(deps) });
+export async function loadConfigFor(deps: Deps, configFile: string | undefined): Promise<LoadedConfig> {
+  const loaded = await loadConfig({ env: deps.env, home: deps.home, cwd: deps.cwd, configFile, cache: configCacheFor(deps), stateHome: stateHome(deps) });
+  for (const warning of loaded.warnings) deps.io.err(`warning: ${warning}\n`);
+  return loaded;
 }

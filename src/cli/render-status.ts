@@ -1,4 +1,5 @@
 import type { RunStatus } from '../core/run/status.js';
+import { displayLine, displayText } from '../core/text/display-line.js';
 import { paint } from './io.js';
 
 export function elapsedSeconds(status: RunStatus, now: Date): number | undefined {
@@ -20,17 +21,17 @@ export function stateLabel(status: RunStatus): string {
   return status.state;
 }
 
-/** The closing summary of `dispatch --wait`. */
+/** The closing summary of `dispatch --wait`; reason, question and hint may come from the agent or a forge. */
 export function renderFinal(status: RunStatus, color: boolean): string {
   const c = paint(color);
   const tone = status.state === 'completed' && status.qa?.state !== 'failed' ? c.green : status.state === 'blocked' ? c.yellow : c.red;
   let out = `${tone(stateLabel(status))}: ${status.agent} on ${status.repo}`;
-  if (status.reason !== undefined) out += ` (${status.reason})`;
+  if (status.reason !== undefined) out += ` (${displayLine(status.reason)})`;
   out += '\n';
-  if (status.question !== undefined) out += `question:\n${status.question.replace(/^/gm, '  ')}\n`;
-  if (status.hint !== undefined) out += `hint: ${status.hint}\n`;
+  if (status.question !== undefined) out += `question:\n${displayText(status.question).replace(/^/gm, '  ')}\n`;
+  if (status.hint !== undefined) out += `hint: ${displayLine(status.hint)}\n`;
   if (status.qa !== undefined) {
-    out += `QA: ${status.qa.state}${status.qa.reason === undefined ? '' : ` (${status.qa.reason})`}; log ${status.qa.log}\n`;
+    out += `QA: ${status.qa.state}${status.qa.reason === undefined ? '' : ` (${displayLine(status.qa.reason)})`}; log ${status.qa.log}\n`;
   }
   out += `workspace: ${status.workspace}\n`;
   return out;

@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RawConfig } from '../core/config/validate-config.js';
 import type { Config } from '../core/config/schema.js';
@@ -12,6 +12,8 @@ export interface LoadedConfig {
   sources: string[];
   /** Directory of the project's .agentctl.yaml, if one was found. */
   projectDir: string | undefined;
+  /** Project configs found but not loaded (under $AGENTCTL_HOME), for the operator. */
+  warnings: string[];
 }
 
 export interface LoadConfigInput {
@@ -21,6 +23,8 @@ export interface LoadConfigInput {
   configFile?: string | undefined;
   /** Where validated configs are kept; without it every call parses and validates. */
   cache?: ConfigCache | undefined;
+  /** $AGENTCTL_HOME: agents write there, so no project config is ever taken from under it. */
+  stateHome: string;
 }
 
 export const PROJECT_CONFIG = '.agentctl.yaml';
@@ -43,14 +47,40 @@ function readIfPresent(path: string): string | undefined {
   }
 }
 
-function findProjectConfig(cwd: string): string | undefined {
+/** The path with links resolved as far as it exists, so a link into a workspace is seen for what it is. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+function isUnder(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '..' && !rel.startsWith('../') && !isAbsolute(rel);
+}
+
+/**
+ * The nearest .agentctl.yaml from cwd up. One under $AGENTCTL_HOME is
+ * skipped, with a warning: an agent can write it into its workspace, and it
+ * could send the forge's token to an API of its choosing.
+ */
+function findProjectConfig(cwd: string, stateHome: string, warnings: string[]): string | undefined {
   let dir = resolve(cwd);
+  let state: string | undefined;
   for (;;) {
     const candidate = join(dir, PROJECT_CONFIG);
+    let found = false;
     try {
-      if (statSync(candidate).isFile()) return candidate;
+      found = statSync(candidate).isFile();
     } catch {
       // not here; keep walking up
+    }
+    if (found) {
+      state ??= realPath(stateHome);
+      if (!isUnder(realPath(dir), state) && !isUnder(resolve(dir), resolve(stateHome))) return candidate;
+      warnings.push(`ignored ${candidate}: a project config under $AGENTCTL_HOME (${stateHome}) is never loaded, since agents can write there`);
     }
     const parent = dirname(dir);
     if (parent === dir) return undefined;
@@ -77,7 +107,8 @@ async function validateSources(files: ReadonlyArray<{ path: string; text: string
 /** Built-in defaults < user file < project file < --config FILE < AGENTCTL_* variables. */
 export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> {
   const userPath = userConfigPath(input.env, input.home);
-  const projectPath = findProjectConfig(input.cwd);
+  const warnings: string[] = [];
+  const projectPath = findProjectConfig(input.cwd, input.stateHome, warnings);
   const candidates: Array<{ path: string; required: boolean }> = [{ path: userPath, required: false }];
   if (projectPath !== undefined) candidates.push({ path: projectPath, required: true });
   if (input.configFile !== undefined) candidates.push({ path: resolve(input.cwd, input.configFile), required: true });
@@ -96,12 +127,12 @@ export async function loadConfig(input: LoadConfigInput): Promise<LoadedConfig> 
   const fromEnv = envOverrides(input.env);
   const projectDir = projectPath === undefined ? undefined : dirname(projectPath);
   const { cache } = input;
-  if (cache === undefined) return { ...(await validateSources(files, fromEnv)), projectDir };
+  if (cache === undefined) return { ...(await validateSources(files, fromEnv)), projectDir, warnings };
   const key = configKey(cache.fingerprint, files, fromEnv.layer ?? {});
   const hit = cachedConfig(cache, key);
-  if (hit !== undefined) return { ...hit, projectDir };
+  if (hit !== undefined) return { ...hit, projectDir, warnings };
   // A config with a mistake throws here, so only valid ones are ever kept.
   const loaded = await validateSources(files, fromEnv);
   rememberConfig(cache, key, loaded);
-  return { ...loaded, projectDir };
+  return { ...loaded, projectDir, warnings };
 }

@@ -1,5 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { buildAgentCommand, type AgentCommand } from '../core/agents/agent-argv.js';
 import { resolveAgent, type ResolvedAgent } from '../core/agents/resolve-agent.js';
 import type { Config } from '../core/config/schema.js';
@@ -15,7 +15,8 @@ import {
 } from '../core/container/container-spec.js';
 import { usageError } from '../core/errors.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
-import { assemblePrompt, type NamedText } from '../core/prompt/assemble-prompt.js';
+import { assemblePrompt } from '../core/prompt/assemble-prompt.js';
+import { fenceNonce, fenceUntrusted } from '../core/prompt/fence.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
@@ -30,6 +31,7 @@ import { runFiles } from '../run/run-files.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { TemplateStore } from '../templates/template-store.js';
 import { prepareWorkspace, type WorkspaceRecord } from '../workspace/prepare-workspace.js';
+import { copyIntoCheckout, readRepoInstructions } from '../workspace/repo-files.js';
 
 export interface DispatchRequest {
   repo: string;
@@ -89,8 +91,6 @@ export interface PreparedDispatch {
 
 /** Ollama on the host, seen from a container through the host gateway. */
 const LOCAL_MODEL_URL = 'http://host.docker.internal:11434/v1';
-const REPO_INSTRUCTION_FILES = ['AGENTS.md', 'CLAUDE.md'];
-const MAX_INSTRUCTIONS_BYTES = 64 * 1024;
 const AGENT_CONFIG_DIRS = ['.claude', '.codex', '.gemini'];
 
 function targetOf(req: DispatchRequest, deps: Deps): Target {
@@ -167,18 +167,6 @@ async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Tar
   }
 }
 
-/** Copy the configured untracked files into a new checkout; a missing source is an error naming it. */
-function copyIntoCheckout(repoDir: string, copies: readonly CopyStep[]): void {
-  for (const step of copies) {
-    const source = isAbsolute(step.from) ? step.from : join(repoDir, step.from);
-    if (!existsSync(source)) {
-      throw usageError('copy_source_missing', `repos.<repo>.copy: ${step.from} does not exist`, 'fix the copy list in the config, or create the file');
-    }
-    mkdirSync(dirname(join(repoDir, step.to)), { recursive: true });
-    copyFileSync(source, join(repoDir, step.to));
-  }
-}
-
 /**
  * A --repo that is written as a path (./x, ../x, /x, ~/x) or names a git
  * bundle is a local repository; "org/name" never is, even if such a directory
@@ -199,20 +187,6 @@ function localRepoPath(input: string, deps: Deps): string | undefined {
     throw usageError('invalid_repo', `invalid --repo ${JSON.stringify(input)}: ${path} is not a git repository or bundle`, 'point --repo at a git checkout, a bare repo or a .bundle file');
   }
   return path;
-}
-
-function readRepoInstructions(repoDir: string): NamedText[] {
-  const docs: NamedText[] = [];
-  for (const file of REPO_INSTRUCTION_FILES) {
-    try {
-      const text = readFileSync(join(repoDir, file), 'utf8');
-      const bytes = Buffer.byteLength(text);
-      docs.push({ name: file, text: bytes > MAX_INSTRUCTIONS_BYTES ? `${text.slice(0, MAX_INSTRUCTIONS_BYTES)}\n\n[truncated: ${file} is ${bytes} bytes]` : text });
-    } catch {
-      // the repo has no such file
-    }
-  }
-  return docs;
 }
 
 function templateRoots(deps: Deps, projectDir: string | undefined): string[] {
@@ -287,6 +261,7 @@ export async function prepareDispatch(
   // A repo without a mirror yet is cloned from the network: a missing engine fails before that clone.
   if (!existsSync(wsPlan.mirrorDir)) await runtimeCheck;
   let prompt = '';
+  let repoWarnings: string[] = [];
   const copies = planCopies(repoSettings?.copy ?? [], deps.home);
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root, fresh) => {
     // A workspace is put in place only once the engine is known to answer.
@@ -295,16 +270,20 @@ export async function prepareDispatch(
     if (fresh) copyIntoCheckout(join(root, 'repo'), copies);
     else await settleExisting(root);
     const record = JSON.parse(readFileSync(join(root, '.meta', 'workspace.json'), 'utf8')) as WorkspaceRecord;
+    const instructions = readRepoInstructions(join(root, 'repo'));
+    repoWarnings = instructions.warnings;
     prompt = assemblePrompt({
       ...promptParts,
-      repoInstructions: readRepoInstructions(join(root, 'repo')),
-      vars: baseVars(forgeContext.text, record.branch ?? '', record.base ?? ''),
+      repoInstructions: instructions.docs,
+      // A fresh nonce per prompt (drawn only when there is forge text) fences what the forge wrote.
+      vars: baseVars(forgeContext.text === '' ? '' : fenceUntrusted(forgeContext.text, fenceNonce(deps.random.uuid())), record.branch ?? '', record.base ?? ''),
     });
     // The prompt is written only once the run is admitted (see admitJob): a refused dispatch must not touch a live run's files.
   });
   // Both have settled: the finish step above waited for them.
   const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);
-  for (const warning of context.warnings) deps.io.err(`warning: ${warning}\n`);
+  const warnings = [...context.warnings, ...repoWarnings];
+  for (const warning of warnings) deps.io.err(`warning: ${warning}\n`);
 
   const promptPathInside = agent.native ? join(wsPlan.metaDir, 'prompt.md') : `${WORKSPACE_MOUNT}/.meta/prompt.md`;
   const command = buildAgentCommand({
@@ -378,7 +357,7 @@ export async function prepareDispatch(
     plan: plan?.name,
     forge: context.link,
     issueTitle: context.issueTitle,
-    warnings: context.warnings,
+    warnings,
     copies,
     setup: repoSettings?.setup,
   };

@@ -51,5 +51,13 @@ export interface Forge {
   /** Forgejo/Gitea issue stopwatch; GitHub has none and rejects these. */
   startStopwatch(repo: RepoId, number: number): Promise<void>;
   stopStopwatch(repo: RepoId, number: number): Promise<void>;
+  /** The login the token belongs to: the account agentctl works as. */
+  currentUser(): Promise<string>;
+  /**
+   * `user`'s permission on the repo as the forge names it (GitHub: admin,
+   * write, read, none; Forgejo/Gitea: owner, admin, write, read, none);
+   * undefined when the forge does not know the user or will not say.
+   */
+  permission(repo: RepoId, user: string): Promise<string | undefined>;
   createPull(repo: RepoId, pull: { title: string; body: string; head: string; base: string }): Promise<{ number: number; url: string }>;
 }

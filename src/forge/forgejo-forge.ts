@@ -42,6 +42,8 @@ const pullSchema = z.looseObject({
   base: z.looseObject({ ref: z.string() }),
 });
 const fileSchema = z.looseObject({ filename: z.string() });
+const userSchema = z.looseObject({ login: z.string() });
+const permissionSchema = z.looseObject({ permission: z.string() });
 const errorBody = z.looseObject({ message: z.string() });
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -140,6 +142,17 @@ export class ForgejoForge implements Forge {
       if (value.length === 0 || !more) break;
     }
     return items.slice(0, max);
+  }
+
+  async currentUser(): Promise<string> {
+    return (await this.get('/user', userSchema)).value.login;
+  }
+
+  /** RepoCollaboratorPermission; 403 (the token may not ask about others) and 404 (no such user) say nothing. */
+  async permission(repo: RepoId, user: string): Promise<string | undefined> {
+    const path = `${this.repoPath(repo)}/collaborators/${encodeURIComponent(user)}/permission`;
+    const answer = await this.send('GET', path, undefined, [403, 404]);
+    return answer.status === 200 ? this.parse(permissionSchema, answer.data, `GET ${path}`).permission : undefined;
   }
 
   async getIssue(repo: RepoId, number: number): Promise<ForgeIssue> {

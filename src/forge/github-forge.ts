@@ -37,6 +37,8 @@ const pullSchema = z.looseObject({
   base: z.looseObject({ ref: z.string() }),
 });
 const fileSchema = z.looseObject({ filename: z.string() });
+const userSchema = z.looseObject({ login: z.string() });
+const permissionSchema = z.looseObject({ permission: z.string() });
 const errorBody = z.looseObject({
   message: z.string(),
   errors: z.array(z.union([z.string(), z.looseObject({ message: z.string().optional(), field: z.string().optional(), code: z.string().optional() })])).optional(),
@@ -214,6 +216,19 @@ export class GitHubForge implements Forge {
     const call = `PATCH ${this.repoPath(repo)}/issues/comments/${commentId}`;
     const { data } = await this.must(call, () => this.octokit.rest.issues.updateComment({ owner: repo.owner, repo: repo.repo, comment_id: commentId, body }));
     return toComment(this.parse(commentSchema, data, call));
+  }
+
+  async currentUser(): Promise<string> {
+    const call = 'GET /user';
+    const { data } = await this.must(call, () => this.octokit.rest.users.getAuthenticated());
+    return this.parse(userSchema, data, call).login;
+  }
+
+  /** "Get repository permissions for a user"; 404 is a user GitHub does not know. */
+  async permission(repo: RepoId, user: string): Promise<string | undefined> {
+    const call = `GET ${this.repoPath(repo)}/collaborators/${user}/permission`;
+    const answer = await this.run(call, () => this.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: repo.owner, repo: repo.repo, username: user }), [404]);
+    return answer === undefined ? undefined : this.parse(permissionSchema, answer.data, call).permission;
   }
 
   /** GitHub creates labels that do not exist yet. An empty list would clear them all, so it sends nothing. */

@@ -40,6 +40,8 @@ export interface Job {
   setup?: string | undefined;
   /** A review agent (codex:review, coderabbit): no QA after it. */
   review: boolean;
+  /** The forge user whose reply (answer --from-forge) this run resumed with. */
+  answeredBy?: string | undefined;
 }
 
 export function jobPath(workspace: string): string {

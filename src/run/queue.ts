@@ -37,6 +37,7 @@ function jobStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): 
     timeoutSeconds: job.timeoutSeconds,
     idleSeconds: job.idleSeconds,
     budgetUsd: job.budgetUsd,
+    answeredBy: job.answeredBy,
     warnings: [],
   };
 }

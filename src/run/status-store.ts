@@ -31,6 +31,7 @@ const statusSchema = z.object({
   exitCode: z.number().int().optional(),
   reason: z.string().optional(),
   question: z.string().optional(),
+  answeredBy: z.string().optional(),
   qa: qaSchema.optional(),
   owner: z.object({ uid: z.number().int(), gid: z.number().int() }).optional(),
   hint: z.string().optional(),

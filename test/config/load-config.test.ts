@@ -23,7 +23,7 @@ afterEach(() => {
 });
 
 function input(env: Record<string, string> = {}, fingerprint = 'build-1'): LoadConfigInput {
-  return { env, home, cwd: dir, cache: { path: cachePath, fingerprint } };
+  return { env, home, cwd: dir, cache: { path: cachePath, fingerprint }, stateHome: join(dir, 'state') };
 }
 
 /** The cache file as agentctl left it, with one entry's config replaced: what a later load returns shows whether it read the entry. */

@@ -265,3 +265,23 @@ describe('ForgejoForge failures', () => {
     expect(error.message).toBe('forge codeberg (forgejo): GET /repos/acme/web/issues/42 failed: HTTP 502, the forge is failing (<html><body>502 Bad Gateway</body></html>)');
   });
 });
+
+describe('who may answer for the operator', () => {
+  it("names the token's own user", async () => {
+    expect(await forge().currentUser()).toBe('agentctl-bot');
+    expect(last()).toMatchObject({ method: 'GET', path: '/api/v1/user' });
+  });
+
+  it("reads a user's permission on the repo; anyone else has none", async () => {
+    fake.state.collaborators.set('acme/web', new Map([['carol', 'write'], ['dave', 'read']]));
+    expect(await forge().permission(REPO, 'carol')).toBe('write');
+    expect(last()).toMatchObject({ method: 'GET', path: '/api/v1/repos/acme/web/collaborators/carol/permission' });
+    expect(await forge().permission(REPO, 'dave')).toBe('read');
+    expect(await forge().permission(REPO, 'mallory')).toBe('none');
+  });
+
+  it('says nothing when the forge refuses to tell (403)', async () => {
+    fake.failNext(403);
+    expect(await forge().permission(REPO, 'carol')).toBeUndefined();
+  });
+});

@@ -247,3 +247,24 @@ describe('GitHubForge failures', () => {
     expect(error.message).toBe(`forge github (github): GET /repos/acme/web/issues/42 could not reach http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`);
   });
 });
+
+describe('who may answer for the operator', () => {
+  it("names the token's own user", async () => {
+    expect(await (await forge()).currentUser()).toBe('agentctl-bot');
+    expect(last()).toMatchObject({ method: 'GET', path: '/user' });
+  });
+
+  it("reads a user's permission on the repo; maintain counts as write, anyone else has none", async () => {
+    fake.state.collaborators.set('acme/web', new Map([['carol', 'maintain'], ['dave', 'triage']]));
+    const gh = await forge();
+    expect(await gh.permission(REPO, 'carol')).toBe('write');
+    expect(last()).toMatchObject({ method: 'GET', path: '/repos/acme/web/collaborators/carol/permission' });
+    expect(await gh.permission(REPO, 'dave')).toBe('read');
+    expect(await gh.permission(REPO, 'mallory')).toBe('none');
+  });
+
+  it('says nothing for a user GitHub does not know (404)', async () => {
+    fake.failNext(404);
+    expect(await (await forge()).permission(REPO, 'ghost')).toBeUndefined();
+  });
+});

@@ -304,7 +304,8 @@ describe('forge context in the prompt', () => {
       '--- carol at 2024-03-02T11:30:00Z:',
       'Probably the cookie path: it is set on /api only.',
     ].join('\n');
-    expect(preview.prompt).toContain(`<context>\n${context}\n</context>`);
+    expect(preview.prompt).toMatch(/<context-[0-9a-f]{32}>\n/);
+    expect(preview.prompt).toContain(`>\n${context}\n</context-`);
     expect(preview.prompt).toContain('Resolve issue #1.');
     expect(preview.branch).toBe('agent/issue-1');
     expect(calls(fj).sort()).toEqual(['GET /api/v1/repos/acme/x/issues/1', 'GET /api/v1/repos/acme/x/issues/1/comments']);
@@ -326,7 +327,8 @@ describe('forge context in the prompt', () => {
       '- README.md',
       '- src/feature.ts',
     ].join('\n');
-    expect(preview.prompt).toContain(`<context>\n${context}\n</context>`);
+    expect(preview.prompt).toMatch(/<context-[0-9a-f]{32}>\n/);
+    expect(preview.prompt).toContain(`>\n${context}\n</context-`);
     expect(preview).toMatchObject({ commit: prHead, branch: 'pr-7', base: 'main' });
     const repoDir = join(h.ws('acme/x', 'pr-7'), 'repo');
     expect(git(repoDir, 'rev-parse', 'HEAD')).toBe(prHead);
@@ -474,7 +476,8 @@ describe('a blocked run answered from the forge', () => {
     expect(issue.comments[0]?.body).toContain('> Which database should I use?');
     expect(issue.comments[0]?.body).toContain(`agentctl answer ${ws} --from-forge`);
 
-    // A person answers on the issue.
+    // A collaborator with write access answers on the issue.
+    fj.state.collaborators.set('acme/x', new Map([['alice', 'write']]));
     issue.comments.push({ id: 555, body: 'Use PostgreSQL 16, please.\n', user: 'alice', created_at: new Date().toISOString() });
     fj.requests.length = 0;
     const answered = await cli(h, ['answer', ws, '--from-forge', '--wait', '--json']);
@@ -482,6 +485,8 @@ describe('a blocked run answered from the forge', () => {
     expect(JSON.parse(answered.stdout)).toMatchObject({ state: 'completed', runCount: 2, warnings: [] });
     expect(calls(fj)).toEqual([
       'GET /api/v1/repos/acme/x/issues/5/comments',
+      'GET /api/v1/user',
+      'GET /api/v1/repos/acme/x/collaborators/alice/permission',
       'POST /api/v1/repos/acme/x/issues/5/stopwatch/start',
       'POST /api/v1/repos/acme/x/issues/5/stopwatch/stop',
       'GET /api/v1/repos/acme/x/labels?page=1&limit=50',

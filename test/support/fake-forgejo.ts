@@ -49,8 +49,10 @@ export interface FjRepo {
 export interface FjState {
   /** When set, every request must carry `token <token>` (or Bearer). */
   token: string | undefined;
-  /** Who the token belongs to: the author of new comments. */
+  /** Who the token belongs to: the author of new comments, GET /user. */
   login: string;
+  /** Per owner/name: each collaborator's access mode ("read", "write", "admin", "owner"); anyone else has "none". */
+  collaborators: Map<string, Map<string, string>>;
   repos: Map<string, FjRepo>;
   /** Adds (or returns) owner/name. */
   repo(fullName: string): FjRepo;
@@ -92,6 +94,7 @@ export async function start(): Promise<FakeForgejo> {
   const state: FjState = {
     token: undefined,
     login: 'agentctl-bot',
+    collaborators: new Map(),
     repos,
     repo(fullName) {
       let repo = repos.get(fullName);
@@ -224,6 +227,8 @@ export async function start(): Promise<FakeForgejo> {
   };
 
   function route(method: string, url: URL, body: unknown): Reply {
+    // The token's own user (Forgejo: GET /api/v1/user).
+    if (url.pathname === '/api/v1/user' && method === 'GET') return new Reply(200, user(state.login));
     const m = /^\/api\/v1\/repos\/([^/]+)\/([^/]+)(\/.*)$/.exec(url.pathname);
     if (m === null) return notFound();
     const full = `${decodeURIComponent(m[1] as string)}/${decodeURIComponent(m[2] as string)}`;
@@ -234,6 +239,12 @@ export async function start(): Promise<FakeForgejo> {
     const field = (key: string) => (typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined);
     let r: RegExpExecArray | null;
 
+    // RepoCollaboratorPermission: the user's access mode on the repo, whether or not they are a collaborator.
+    if ((r = /^\/collaborators\/([^/]+)\/permission$/.exec(rest)) && method === 'GET') {
+      const who = decodeURIComponent(r[1] as string);
+      const permission = who === state.login ? 'owner' : (state.collaborators.get(full)?.get(who) ?? 'none');
+      return new Reply(200, { permission, role_name: permission, user: user(who) });
+    }
     if ((r = /^\/issues\/(\d+)$/.exec(rest)) && method === 'GET') {
       const issue = findIssue(r[1] as string);
       return issue === undefined ? notFound() : new Reply(200, issueJson(full, repo, issue));

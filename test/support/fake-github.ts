@@ -44,8 +44,10 @@ export interface GhRepo {
 export interface GhState {
   /** When set, every request must carry `token <token>` (or Bearer). */
   token: string | undefined;
-  /** Who the token belongs to: the author of new comments. */
+  /** Who the token belongs to: the author of new comments, GET /user. */
   login: string;
+  /** Per owner/name: each collaborator's permission ("read", "triage", "write", "maintain", "admin"); anyone else has "none". */
+  collaborators: Map<string, Map<string, string>>;
   repos: Map<string, GhRepo>;
   /** Adds (or returns) owner/name. */
   repo(fullName: string): GhRepo;
@@ -119,6 +121,7 @@ export async function start(): Promise<FakeGitHub> {
   const state: GhState = {
     token: undefined,
     login: 'agentctl-bot',
+    collaborators: new Map(),
     repos,
     repo(fullName) {
       let repo = repos.get(fullName);
@@ -219,6 +222,8 @@ export async function start(): Promise<FakeGitHub> {
   };
 
   function route(method: string, url: URL, body: unknown): Reply {
+    // The authenticated user (GET /user).
+    if (url.pathname === '/user' && method === 'GET') return new Reply(200, { ...user(state.login), name: null, email: null });
     const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)$/.exec(url.pathname);
     if (m === null) return notFound();
     const full = `${decodeURIComponent(m[1] as string)}/${decodeURIComponent(m[2] as string)}`;
@@ -229,6 +234,13 @@ export async function start(): Promise<FakeGitHub> {
     const text = (key: string) => (typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined);
     let r: RegExpExecArray | null;
 
+    // "Get repository permissions for a user": permission is the legacy admin|write|read|none, role_name the full role.
+    if ((r = /^\/collaborators\/([^/]+)\/permission$/.exec(rest)) && method === 'GET') {
+      const who = decodeURIComponent(r[1] as string);
+      const role = who === state.login ? 'admin' : (state.collaborators.get(full)?.get(who) ?? 'none');
+      const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+      return new Reply(200, { permission, role_name: role, user: user(who) });
+    }
     if ((r = /^\/issues\/(\d+)$/.exec(rest)) && method === 'GET') {
       const issue = findIssue(r[1] as string);
       return issue === undefined ? notFound() : new Reply(200, issueJson(full, repo, issue));

@@ -2,10 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { claudeResumeArgv, MAX_PROMPT_ARG_BYTES } from '../../core/agents/agent-argv.js';
-import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
-import { QUESTION_MARKER } from '../../core/forge/forge-plan.js';
+import { usageError } from '../../core/errors.js';
 import { wrapContainerArgv, wrapHostArgv } from '../../core/run/wrap-argv.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
+import { answerFromForge, answerNote, type ForgeAnswer } from '../../forge/forge-answer.js';
+import { recordEvent } from '../../run/events.js';
 import { reconcileRun } from '../../run/finish-run.js';
 import { readJob, type Job } from '../../run/job-store.js';
 import type { RunContext } from '../../run/run-context.js';
@@ -25,22 +26,16 @@ export const answerOptions = z.object({
   config: z.string().optional(),
 });
 
-/** The newest forge comment after agentctl's question: the human's reply. */
-async function answerFromForge(job: Job, ctx: RunContext): Promise<string> {
+/** The trusted reply to the run's question on its forge (see answerFromForge), named in the output and the run's events. */
+async function answerOnForge(job: Job, ctx: RunContext): Promise<ForgeAnswer> {
   if (job.forge === undefined) {
     throw usageError('no_forge', `the run in ${job.workspace} is not linked to an issue or PR on a configured forge`, 'give the answer as text: agentctl answer <workspace> "..."');
   }
   const forge = await ctx.forges.byKey(job.forge.key);
-  const comments = await forge.listComments({ owner: job.forge.owner, repo: job.forge.repo }, job.forge.number, 100);
-  const asked = comments.map((c) => c.body.includes(QUESTION_MARKER)).lastIndexOf(true);
-  const reply = comments.slice(asked + 1).filter((c) => !c.body.includes('<!-- agentctl:')).at(-1);
-  if (asked < 0 || reply === undefined) {
-    throw new AgentctlError('no_answer_yet', `no reply after the agent's question on #${job.forge.number} yet`, {
-      exitCode: ExitCode.usage,
-      hint: 'reply to the question comment on the forge, or pass the answer as text',
-    });
-  }
-  return reply.body.trim();
+  const answer = await answerFromForge(forge, { owner: job.forge.owner, repo: job.forge.repo }, job.forge.number);
+  ctx.notify(answerNote(answer));
+  recordEvent(ctx.home, { type: 'answered', at: ctx.clock.now().toISOString(), workspace: job.workspace, by: answer.author, ignored: answer.ignored });
+  return answer;
 }
 
 /** The same job with the answer added to its prompt (or, for claude, as the next turn of its session). */
@@ -82,8 +77,9 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   if (status?.state !== 'blocked' || job === undefined || status.question === undefined) {
     throw usageError('not_blocked', `the run in ${workspace} is ${status?.state ?? 'not started'}, not blocked on a question`, '"agentctl status" shows which runs are blocked');
   }
-  const answer = opts.fromForge ? await answerFromForge(job, ctx) : (text as string);
+  const fromForge = opts.fromForge ? await answerOnForge(job, ctx) : undefined;
+  const answer = fromForge?.text ?? (text as string);
   writeFileSync(join(workspace, 'ANSWER.md'), `# Question\n\n${status.question}\n\n# Answer\n\n${answer}\n`);
-  const next = answeredJob(job, status.question, answer, status.sessionId, runFiles(workspace, job.agentBase, false).prompt);
+  const next = { ...answeredJob(job, status.question, answer, status.sessionId, runFiles(workspace, job.agentBase, false).prompt), answeredBy: fromForge?.author };
   return submitJob(next, `${next.agent} with the answer`, ctx, deps, opts);
 }

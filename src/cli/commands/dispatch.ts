@@ -5,6 +5,7 @@ import { ExitCode, usageError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { MAX_PROMPT_BYTES } from '../../core/prompt/assemble-prompt.js';
 import { parseVars } from '../../core/prompt/render-template.js';
+import { displayText } from '../../core/text/display-line.js';
 import { prepareDispatch, type PreparedDispatch } from '../../dispatch/prepare-dispatch.js';
 import type { Deps } from '../deps.js';
 import { paint, useColor } from '../io.js';
@@ -87,7 +88,8 @@ function renderPreview(p: PreparedDispatch, color: boolean): string {
   for (const copy of p.copies) out += row('Copy', `${copy.from} → repo/${copy.to}`);
   if (p.setup !== undefined) out += row('Setup', `${p.setup} ${c.dim('(runs in the workspace before the agent)')}`);
   out += row('Env', `${p.envPassed.length > 0 ? p.envPassed.join(' ') : '(none set)'}${p.envMissing.length > 0 ? c.dim(`  not set: ${p.envMissing.join(' ')}`) : ''}`);
-  out += `\n${c.cyan('--- prompt ---')}\n${p.prompt}${c.cyan('--- command ---')}\n`;
+  // The prompt carries forge text and the repository's instruction files.
+  out += `\n${c.cyan('--- prompt ---')}\n${displayText(p.prompt)}${c.cyan('--- command ---')}\n`;
   if (p.run.kind === 'host') out += `cd ${p.run.cwd} && `;
   out += `${displayCommand(p.run.argv, p.prompt, p.promptPath)}${p.command.stdin !== undefined ? ` < ${p.promptPath}` : ''}\n`;
   return out;

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
+import { displayLine } from '../../core/text/display-line.js';
 import { formatWait, limitsFrom, pauseLeft } from '../../core/schedule/scheduler.js';
 import { allStatuses } from '../../run/queue.js';
 import { readSchedulerState } from '../../run/scheduler-store.js';
@@ -98,7 +99,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     s.runtime,
     formatDuration(elapsedSeconds(s, now)),
     s.qa?.state ?? '-',
-    s.question?.split('\n')[0]?.slice(0, 60) ?? s.waitingFor ?? s.reason ?? '',
+    // The question and the reason can be the agent's own words.
+    displayLine(s.question?.split('\n')[0]?.slice(0, 60) ?? s.waitingFor ?? s.reason ?? ''),
   ]);
   let out = table(['WORKSPACE', 'STATE', 'AGENT', 'RUNTIME', 'ELAPSED', 'QA', 'NOTE'], rows);
   if (only === undefined) {

@@ -44,7 +44,7 @@ export const repoSchema = z
     copy: z
       .array(z.union([z.string(), z.object({ from: z.string(), to: z.string() }).strict()]))
       .optional()
-      .describe('Untracked files copied into new workspaces.'),
+      .describe('Untracked files copied into new workspaces. An entry whose source or target crosses a link committed in the repository is refused.'),
     setup: z.string().optional().describe('Command run in the workspace before the agent.'),
   })
   .strict();

@@ -32,6 +32,8 @@ export interface RunStatus {
   reason?: string | undefined;
   /** The agent's question, for a blocked run. */
   question?: string | undefined;
+  /** The forge user whose reply answered the previous question (answer --from-forge). */
+  answeredBy?: string | undefined;
   qa?: QaResult | undefined;
   /** What to do about the outcome, e.g. how to retry after a timeout. */
   hint?: string | undefined;

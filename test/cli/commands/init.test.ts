@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/init.js';
 import { lineAsker, type Asker } from '../../../src/cli/prompt.js';
 import { loadConfig } from '../../../src/config/load-config.js';
+import { stateHome } from '../../../src/cli/deps.js';
 import { cli } from '../../fakes/command-harness.js';
 import { fakeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
 
@@ -21,7 +22,7 @@ function setup(options: { tty?: boolean } = {}): FakeDeps {
 }
 
 const userFile = (d: FakeDeps) => join(d.home, 'config', 'agentctl', 'config.yaml');
-const load = (d: FakeDeps, cwd = d.cwd) => loadConfig({ env: d.env, home: d.home, cwd });
+const load = (d: FakeDeps, cwd = d.cwd) => loadConfig({ env: d.env, home: d.home, cwd, stateHome: stateHome(d) });
 
 /** Answers typed at the terminal, one per question; undefined is end of input (Ctrl-D). */
 function typed(answers: Array<string | undefined>): { asker: () => Promise<Asker>; questions: string[] } {
