@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { GitClient } from './git-client.js';
+import { collectWork, configEnv as settingsEnv, pushWork, type CollectedWork, type GitExec, type WorkPaths } from './host-repo.js';
 
 /**
  * Remote-helper transports such as ext:: can run commands; only plain
@@ -20,7 +21,7 @@ const GIT_ENV = {
  * in its key (as a -c key is, and a path may hold one).
  */
 function configEnv(key: string, value: string): NodeJS.ProcessEnv {
-  return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: key, GIT_CONFIG_VALUE_0: value };
+  return settingsEnv({ [key]: value });
 }
 
 const NETWORK_TIMEOUT_MS = 5 * 60 * 1000;
@@ -54,14 +55,15 @@ export class ExecGitClient implements GitClient {
     this.env = { ...env, ...GIT_ENV };
   }
 
+  private readonly gitExec: GitExec = (args, extraEnv, timeout) => this.exec(args, undefined, timeout, extraEnv);
+
   private run(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<string> {
     return this.exec(args, cwd, timeout, extraEnv).then((out) => out.stdout);
   }
 
   private exec(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      // Workspaces are lent to the agent's uid while it runs; they are ours to read all the same.
-      execFile('git', ['-c', 'safe.directory=*', ...args], { cwd, env: { ...this.env, ...extraEnv }, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      execFile('git', args, { cwd, env: { ...this.env, ...extraEnv }, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
         if (error === null) resolve({ stdout, stderr });
         else reject(new GitCommandError(args, stderr || error.message, (error as NodeJS.ErrnoException).code));
       });
@@ -122,11 +124,12 @@ export class ExecGitClient implements GitClient {
   }
 
   async cloneLocal(mirrorDir: string, repoDir: string, originUrl: string): Promise<void> {
-    // Cloning originUrl with the mirror standing in for it (url.<mirror>.insteadOf) makes the hardlinked
-    // local clone and records origin as the real remote, in one process.
+    // Cloning originUrl with the mirror standing in for it (url.<mirror>.insteadOf) makes the local clone
+    // and records origin as the real remote, in one process. Its objects are copies, not hardlinks: the agent
+    // may rewrite any file of its checkout in place, and a shared inode would carry that into the mirror.
     const insteadOf = configEnv(`url.${mirrorDir}.insteadOf`, originUrl);
     try {
-      await this.run(['clone', '--local', '--no-checkout', '--quiet', '--', originUrl, repoDir], undefined, LOCAL_TIMEOUT_MS, insteadOf);
+      await this.run(['clone', '--local', '--no-hardlinks', '--no-checkout', '--quiet', '--', originUrl, repoDir], undefined, LOCAL_TIMEOUT_MS, insteadOf);
     } catch (error) {
       throw gitError('clone from the local mirror', error, `remove the mirror ${mirrorDir} and try again`);
     }
@@ -155,45 +158,13 @@ export class ExecGitClient implements GitClient {
     }
   }
 
-  async changedPaths(repoDir: string): Promise<string[]> {
-    const out = await this.run(['status', '--porcelain=v1', '-z', '--untracked-files=all'], repoDir);
-    const entries = out.split('\0').filter(Boolean);
-    const paths: string[] = [];
-    for (let i = 0; i < entries.length; i += 1) {
-      const entry = entries[i] as string;
-      paths.push(entry.slice(3));
-      // A rename or copy is followed by its original path, which must be staged too.
-      if (/[RC]/.test(entry.slice(0, 2)) && entries[i + 1] !== undefined) paths.push(entries[(i += 1)] as string);
-    }
-    return paths;
+  collectWork(paths: WorkPaths, start: string, message: string, identity: { name: string; email: string }): Promise<CollectedWork> {
+    return collectWork(this.gitExec, paths, start, message, identity);
   }
 
-  async commitAll(repoDir: string, message: string, identity: { name: string; email: string }, paths?: readonly string[]): Promise<boolean> {
-    if (paths === undefined) await this.run(['add', '--all'], repoDir);
-    else if (paths.length > 0) await this.run(['add', '--all', '--', ...paths], repoDir);
-    const staged = await this.run(['diff', '--cached', '--name-only'], repoDir);
-    if (staged.trim() === '') return false;
-    const who = { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email };
-    await this.run(['commit', '--quiet', '--no-verify', '-m', message], repoDir, LOCAL_TIMEOUT_MS, who);
-    return true;
-  }
-
-  async changedSince(repoDir: string, commit: string): Promise<boolean> {
-    // One process for both questions: "# branch.oid" is HEAD's commit, and every other line is a change.
-    const out = await this.run(['status', '--porcelain=v2', '--branch', '--untracked-files=normal'], repoDir);
-    const lines = out.split('\n').filter(Boolean);
-    return !lines.includes(`# branch.oid ${commit}`) || lines.some((line) => !line.startsWith('# '));
-  }
-
-  async head(repoDir: string): Promise<string> {
-    return (await this.run(['rev-parse', 'HEAD'], repoDir)).trim();
-  }
-
-  async push(repoDir: string, branch: string, token: string | undefined): Promise<void> {
-    // The header stays out of argv and off disk.
-    const auth = token === undefined ? {} : configEnv('http.extraHeader', `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`);
+  async pushWork(hostGit: string, url: string, commit: string, branch: string, token: string | undefined): Promise<void> {
     try {
-      await this.run(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], repoDir, NETWORK_TIMEOUT_MS, auth);
+      await pushWork(this.gitExec, hostGit, url, commit, branch, token, NETWORK_TIMEOUT_MS);
     } catch (error) {
       throw gitError(`push of ${branch}`, error, 'check that the token in the forge\'s token_env may push to the repository');
     }

@@ -29,6 +29,8 @@ let evilUrl: string;
 /** Every request the evil git server saw, with its Authorization header. */
 const evilRequests: { url: string; authorization: string | undefined }[] = [];
 let upstreamMain: string;
+/** Issue numbers of this test process: container names follow them, and other runs may have left theirs. */
+const ISSUE = 1000 + (process.pid % 1000) * 8;
 
 /** The script the planting agent runs inside its container (from the repository it was given). */
 function plantingScript(): string {
@@ -79,7 +81,7 @@ beforeAll(async () => {
   fj = await fakeForgejo.start();
   fj.state.token = TOKEN;
   for (const repo of ['acme/hostile', 'acme/objects']) {
-    for (const number of [1, 2, 3, 4]) fj.state.repo(repo).issues.push({ number, title: `Task ${number}`, body: 'Do the task.', labels: [], comments: [] });
+    for (let number = ISSUE; number < ISSUE + 8; number += 1) fj.state.repo(repo).issues.push({ number, title: `Task ${number}`, body: 'Do the task.', labels: [], comments: [] });
   }
 });
 
@@ -133,7 +135,7 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
 
   it('planted fsmonitor, filters, hooks, pushurl, insteadOf and credential helper never run or redirect; the push lands on the recorded origin', async () => {
     const { env: e, state } = home();
-    const issue = engine.name === 'docker' ? '1' : '2';
+    const issue = String(ISSUE + (engine.name === 'docker' ? 0 : 1));
     const before = evilRequests.length;
     const result = await dispatch(e, 'acme/hostile', issue, 'planter', true);
     expect(result.status?.state, result.stderr).toBe('completed');
@@ -144,7 +146,7 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
     // The push landed on the recorded origin's agent branch, with the agent's commit and its uncommitted file.
     const bare = join(forge.dir, 'acme', 'hostile.git');
     const branch = `agent/issue-${issue}`;
-    expect(result.status?.pushed?.branch).toBe(branch);
+    expect(result.status?.pushed?.branch, JSON.stringify(result.status?.warnings)).toBe(branch);
     expect(git(bare, 'rev-parse', `refs/heads/${branch}`)).toBe(result.status?.pushed?.commit);
     expect(git(bare, 'show', `refs/heads/${branch}:committed.txt`)).toBe('committed by the agent');
     expect(git(bare, 'show', `refs/heads/${branch}:uncommitted.txt`)).toBe('left uncommitted');
@@ -156,15 +158,16 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
 
   it('an agent that rewrites object files in place leaves the mirror intact, and a later checkout equals upstream', async () => {
     const { env: e, state } = home();
-    const first = await dispatch(e, 'acme/objects', '1', 'rewriter', false);
+    const [one, two] = engine.name === 'docker' ? [ISSUE + 2, ISSUE + 3] : [ISSUE + 4, ISSUE + 5];
+    const first = await dispatch(e, 'acme/objects', String(one), 'rewriter', false);
     // Its own repository is broken; the run ends honestly (not a crash).
     expect(['completed', 'failed'], first.stderr).toContain(first.status?.state);
     const mirrors = join(state, 'cache', 'mirrors', 'acme');
     const mirror = join(mirrors, readdirSync(mirrors).find((name) => name.startsWith('objects-')) as string);
     expect(() => git(mirror, 'fsck', '--strict')).not.toThrow();
-    const later = await dispatch(e, 'acme/objects', '2', 'noop', false);
+    const later = await dispatch(e, 'acme/objects', String(two), 'noop', false);
     expect(later.status?.state, later.stderr).toBe('completed');
-    const repo = join(state, 'workspace', 'acme', 'objects', 'task-2', 'repo');
+    const repo = join(state, 'workspace', 'acme', 'objects', `task-${two}`, 'repo');
     expect(readFileSync(join(repo, 'src', 'app.js'), 'utf8')).toBe('console.log("trusted");\n');
     expect(git(repo, 'fsck', '--strict')).toBe('');
     expect(existsSync(join(repo, 'rewritten.txt'))).toBe(false);

@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentRepoProblem } from './agent-repo-guard.js';
+
+/** Runs one git process with this argv and extra environment; rejects on a non-zero exit. */
+export type GitExec = (args: string[], extraEnv: NodeJS.ProcessEnv, timeoutMs?: number) => Promise<{ stdout: string; stderr: string }>;
+
+/** What an agent's run left behind, as a commit of the host-owned repository. */
+export interface CollectedWork {
+  /** The agent's HEAD, plus one commit of what it left uncommitted when there was any. */
+  commit: string;
+  /** Whether that commit's tree differs from the start's. */
+  changed: boolean;
+}
+
+export interface WorkPaths {
+  /** The agent's checkout (untrusted). */
+  repo: string;
+  /** The host-owned bare repository (never mounted). */
+  hostGit: string;
+  /** The host-owned mirror whose objects the host repository borrows. */
+  mirror: string;
+}
+
+const AGENT_REF = 'refs/agentctl/agent';
+
+/**
+ * Settings for one git process, read as if passed with -c (command-line
+ * scope, which is what git trusts for safe.directory) but kept out of argv.
+ */
+export function configEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const entries = Object.entries(settings);
+  const env: NodeJS.ProcessEnv = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
+}
+
+/**
+ * Git in the host-owned repository only: our configuration alone (no system
+ * or global file, so nothing of the operator's either), no hooks, no
+ * fsmonitor, no automatic gc that could drop a collected commit.
+ */
+function ownRepoEnv(hostGit: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    GIT_DIR: hostGit,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    ...configEnv({ 'core.hooksPath': '/dev/null', 'core.fsmonitor': 'false', 'core.untrackedCache': 'false', 'gc.auto': '0', ...extra }),
+  };
+}
+
+/** A value for a git config file, quoted so that no character of a path can end it or start another setting. */
+function quoteConfigValue(value: string): string {
+  if (/[\n\r\0]/.test(value)) throw new Error(`a path with a line break cannot be trusted by git: ${JSON.stringify(value)}`);
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Make the host repository (once), borrowing the mirror's objects so a fetch moves only what the agent made. */
+async function ensureHostRepo(exec: GitExec, paths: WorkPaths): Promise<void> {
+  if (!existsSync(join(paths.hostGit, 'HEAD'))) await exec(['init', '--bare', '--', paths.hostGit], ownRepoEnv(paths.hostGit));
+  mkdirSync(join(paths.hostGit, 'objects', 'info'), { recursive: true });
+  writeFileSync(join(paths.hostGit, 'objects', 'info', 'alternates'), `${join(paths.mirror, 'objects')}\n`);
+}
+
+/**
+ * Bring the agent's work into the host repository the way git takes work
+ * from an untrusted remote, then take what it left uncommitted without
+ * running anything its repository configures:
+ * - its commits by a fetch from its checkout (upload-pack serves it; received objects are checked);
+ * - its work tree read with our repository as GIT_DIR and a private index:
+ *   its hooks, fsmonitor, filters and attributes files in .git are never read,
+ *   a filter named in .gitattributes has no driver here, and links are stored as links.
+ */
+export async function collectWork(exec: GitExec, paths: WorkPaths, start: string, message: string, identity: { name: string; email: string }): Promise<CollectedWork> {
+  const problem = agentRepoProblem(paths.repo);
+  if (problem !== undefined) throw new Error(`the agent's repository cannot be read safely: ${problem}`);
+  await ensureHostRepo(exec, paths);
+  // The checkout may still belong to the agent's uid: trust exactly its .git for this fetch, nothing else. Git hides
+  // command-line settings from the upload-pack it starts for a local fetch, so this one goes in a global file of ours.
+  const trust = join(paths.hostGit, 'agentctl-fetch.gitconfig');
+  writeFileSync(trust, `[safe]\n\tdirectory = ${quoteConfigValue(join(paths.repo, '.git'))}\n`);
+  const fetchEnv = { ...ownRepoEnv(paths.hostGit, { 'fetch.fsckObjects': 'true' }), GIT_CONFIG_GLOBAL: trust };
+  await exec(['fetch', '--verbose', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-maintenance', '--end-of-options', paths.repo, `+HEAD:${AGENT_REF}`], fetchEnv);
+  const treeEnv = { ...ownRepoEnv(paths.hostGit), GIT_WORK_TREE: paths.repo, GIT_INDEX_FILE: join(paths.hostGit, 'agentctl-index') };
+  const [head, headTree] = (await exec(['rev-parse', `${AGENT_REF}^{commit}`, `${AGENT_REF}^{tree}`], treeEnv)).stdout.trim().split('\n') as [string, string];
+  await exec(['read-tree', '--end-of-options', head], treeEnv);
+  await exec(['add', '--all', '--verbose'], treeEnv);
+  const tree = (await exec(['write-tree'], treeEnv)).stdout.trim();
+  let commit = head;
+  if (tree !== headTree) {
+    const who = { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email };
+    commit = (await exec(['commit-tree', tree, '-p', head, '-m', message], { ...treeEnv, ...who })).stdout.trim();
+  }
+  const startTree = await exec(['rev-parse', '--verify', '--end-of-options', `${start}^{tree}`], treeEnv).then(
+    (out) => out.stdout.trim(),
+    () => undefined,
+  );
+  return { commit, changed: tree !== startTree };
+}
+
+/**
+ * Push a collected commit to `branch` at `url`, both from agentctl's own
+ * record. A token, when given, travels in the git process's environment as
+ * an HTTP header, never on a command line.
+ */
+export async function pushWork(exec: GitExec, hostGit: string, url: string, commit: string, branch: string, token: string | undefined, timeoutMs: number): Promise<void> {
+  const auth: Record<string, string> = token === undefined ? {} : { 'http.extraHeader': `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` };
+  // The operator's global configuration applies (as for the mirror); the repository's is ours.
+  const env: NodeJS.ProcessEnv = { GIT_DIR: hostGit, GIT_CONFIG_NOSYSTEM: '1', ...configEnv({ 'core.hooksPath': '/dev/null', ...auth }) };
+  await exec(['push', '--verbose', '--no-verify', '--end-of-options', url, `${commit}:refs/heads/${branch}`], env, timeoutMs);
+}
