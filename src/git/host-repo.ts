@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentRepoProblem } from './agent-repo-guard.js';
 
@@ -20,6 +20,8 @@ export interface WorkPaths {
   hostGit: string;
   /** The host-owned mirror whose objects the host repository borrows. */
   mirror: string;
+  /** The index of the checkout as the host made it, copied before the agent ran (host-only). */
+  startIndex: string;
 }
 
 const AGENT_REF = 'refs/agentctl/agent';
@@ -60,9 +62,16 @@ function quoteConfigValue(value: string): string {
 
 /** Make the host repository (once), borrowing the mirror's objects so a fetch moves only what the agent made. */
 async function ensureHostRepo(exec: GitExec, paths: WorkPaths): Promise<void> {
-  if (!existsSync(join(paths.hostGit, 'HEAD'))) await exec(['init', '--bare', '--', paths.hostGit], ownRepoEnv(paths.hostGit));
+  if (!existsSync(join(paths.hostGit, 'objects'))) await exec(['init', '--bare', '--', paths.hostGit], ownRepoEnv(paths.hostGit));
   mkdirSync(join(paths.hostGit, 'objects', 'info'), { recursive: true });
   writeFileSync(join(paths.hostGit, 'objects', 'info', 'alternates'), `${join(paths.mirror, 'objects')}\n`);
+  // HEAD follows the agent's fetched HEAD, so `status` compares the work tree with the agent's last commit.
+  writeFileSync(join(paths.hostGit, 'HEAD'), `ref: ${AGENT_REF}\n`);
+}
+
+/** Whether `git status --porcelain=v2` listed any change (its "# " lines are headers). */
+function statusHasChanges(out: string): boolean {
+  return out.split('\n').some((line) => line !== '' && !line.startsWith('# '));
 }
 
 /**
@@ -72,7 +81,12 @@ async function ensureHostRepo(exec: GitExec, paths: WorkPaths): Promise<void> {
  * - its commits by a fetch from its checkout (upload-pack serves it; received objects are checked);
  * - its work tree read with our repository as GIT_DIR and a private index:
  *   its hooks, fsmonitor, filters and attributes files in .git are never read,
- *   a filter named in .gitattributes has no driver here, and links are stored as links.
+ *   a filter named in .gitattributes has no driver here, nested repositories
+ *   are not entered, and links are stored as links.
+ *
+ * Every step prints something (simple-git waits 50 ms after a silent one), but
+ * `read-tree`, needed only when the agent committed, and an `add` that finds
+ * nothing, which `status` rules out first.
  */
 export async function collectWork(exec: GitExec, paths: WorkPaths, start: string, message: string, identity: { name: string; email: string }): Promise<CollectedWork> {
   const problem = agentRepoProblem(paths.repo);
@@ -84,20 +98,26 @@ export async function collectWork(exec: GitExec, paths: WorkPaths, start: string
   writeFileSync(trust, `[safe]\n\tdirectory = ${quoteConfigValue(join(paths.repo, '.git'))}\n`);
   const fetchEnv = { ...ownRepoEnv(paths.hostGit, { 'fetch.fsckObjects': 'true' }), GIT_CONFIG_GLOBAL: trust };
   await exec(['fetch', '--verbose', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-maintenance', '--end-of-options', paths.repo, `+HEAD:${AGENT_REF}`], fetchEnv);
-  const treeEnv = { ...ownRepoEnv(paths.hostGit), GIT_WORK_TREE: paths.repo, GIT_INDEX_FILE: join(paths.hostGit, 'agentctl-index') };
+  // Only size and mtime tell a changed file: the workspace was chowned for the agent, which changes every ctime and owner.
+  const index = join(paths.hostGit, 'agentctl-index');
+  const treeEnv = {
+    ...ownRepoEnv(paths.hostGit, { 'core.trustCtime': 'false', 'core.checkStat': 'minimal', 'diff.ignoreSubmodules': 'all' }),
+    GIT_WORK_TREE: paths.repo,
+    GIT_INDEX_FILE: index,
+  };
   const [head, headTree] = (await exec(['rev-parse', `${AGENT_REF}^{commit}`, `${AGENT_REF}^{tree}`], treeEnv)).stdout.trim().split('\n') as [string, string];
-  await exec(['read-tree', '--end-of-options', head], treeEnv);
+  // The start comes from the mirror; one that has gone from it (a forced push, then gc) counts as changed.
+  const startTree = head === start ? headTree : await exec(['rev-parse', '--verify', '--end-of-options', `${start}^{tree}`], treeEnv).then((out) => out.stdout.trim(), () => undefined);
+  // The index the host made with the checkout, before the agent ran, already holds the start; else the agent's last commit is read in.
+  if (head === start && existsSync(paths.startIndex)) copyFileSync(paths.startIndex, index);
+  else await exec(['read-tree', '--end-of-options', head], treeEnv);
+  const status = await exec(['status', '--porcelain=v2', '--branch', '--untracked-files=normal', '--ignore-submodules=all'], treeEnv);
+  if (!statusHasChanges(status.stdout)) return { commit: head, changed: headTree !== startTree };
   await exec(['add', '--all', '--verbose'], treeEnv);
   const tree = (await exec(['write-tree'], treeEnv)).stdout.trim();
-  let commit = head;
-  if (tree !== headTree) {
-    const who = { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email };
-    commit = (await exec(['commit-tree', tree, '-p', head, '-m', message], { ...treeEnv, ...who })).stdout.trim();
-  }
-  const startTree = await exec(['rev-parse', '--verify', '--end-of-options', `${start}^{tree}`], treeEnv).then(
-    (out) => out.stdout.trim(),
-    () => undefined,
-  );
+  if (tree === headTree) return { commit: head, changed: headTree !== startTree };
+  const who = { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email };
+  const commit = (await exec(['commit-tree', tree, '-p', head, '-m', message], { ...treeEnv, ...who })).stdout.trim();
   return { commit, changed: tree !== startTree };
 }
 

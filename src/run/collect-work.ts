@@ -12,7 +12,7 @@ export function workPaths(workspace: string, home: string): { paths: WorkPaths; 
   const [org, name] = record?.repo.split('/') ?? [];
   if (record === undefined || org === undefined || name === undefined) return undefined;
   const layout = workspaceLayout(workspace);
-  return { paths: { repo: layout.repo, hostGit: layout.hostGit, mirror: mirrorDirFor(home, { org, name, cloneUrl: record.cloneUrl }) }, record };
+  return { paths: { repo: layout.repo, hostGit: layout.hostGit, startIndex: layout.startIndex, mirror: mirrorDirFor(home, { org, name, cloneUrl: record.cloneUrl }) }, record };
 }
 
 /**

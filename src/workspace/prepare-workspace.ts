@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { describeTarget, type Target } from '../core/names.js';
@@ -232,6 +232,8 @@ export async function prepareWorkspace(
       await cloneBesideFetches(git, plan, tmpRepo);
       start = await checkoutFetched(git, tmpRepo, first.start);
     }
+    // The index of the checkout as we made it: collecting the agent's work later starts from it, with no git process.
+    copyFileSync(join(tmpRepo, '.git', 'index'), workspaceLayout(tmpRoot).startIndex);
     const record: WorkspaceRecord = {
       repo: plan.repo.slug,
       cloneUrl: plan.repo.cloneUrl,

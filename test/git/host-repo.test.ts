@@ -3,10 +3,10 @@
  * agent's checkout with hostile configuration, hooks, filters and links, a
  * host-owned repository borrowing a mirror's objects, and a bare origin.
  */
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExecGitClient } from '../../src/git/exec-git-client.js';
+import { fetchChangedRefs, SimpleGitClient } from '../../src/git/simple-git-client.js';
 import type { GitClient } from '../../src/git/git-client.js';
 import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
 
@@ -27,7 +27,7 @@ beforeEach(async () => {
   dir = makeTempDir('host-repo');
   markers = join(dir, 'markers');
   mkdirSync(markers);
-  client = new ExecGitClient({ PATH: process.env.PATH, HOME: dir });
+  client = new SimpleGitClient({ PATH: process.env.PATH, HOME: dir });
   mirror = join(dir, 'mirror.git');
   await client.syncMirror(`${forge.url}/acme/app.git`, mirror);
   repo = join(dir, 'ws', 'repo');
@@ -36,6 +36,7 @@ beforeEach(async () => {
   await client.cloneLocal(mirror, repo, `${forge.url}/acme/app.git`);
   start = (await client.resolveCommit(mirror, 'refs/heads/main')) as string;
   await client.checkout(repo, start, 'agent/issue-1');
+  copyFileSync(join(repo, '.git', 'index'), join(dir, 'ws', '.meta', 'start-index'));
 });
 
 afterEach(() => {
@@ -43,7 +44,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const paths = () => ({ repo, hostGit, mirror });
+const paths = () => ({ repo, hostGit, mirror, startIndex: join(dir, 'ws', '.meta', 'start-index') });
 const agentGit = (...args: string[]) => git(repo, '-c', 'core.hooksPath=/dev/null', ...args);
 
 /** What the agent's repository could configure to run on whichever host git reads it. */
@@ -94,6 +95,14 @@ describe('collectWork', () => {
   it('changed nothing: the start itself, not changed', async () => {
     const work = await client.collectWork(paths(), start, 'agentctl: run 1', IDENTITY);
     expect(work).toEqual({ commit: start, changed: false });
+  });
+
+  it('an uncommitted edit of a tracked file, the same size, is collected on top of the start', async () => {
+    writeFileSync(join(repo, 'README.md'), '# abc\n');
+    const work = await client.collectWork(paths(), start, 'agentctl: run 1', IDENTITY);
+    expect(work.changed).toBe(true);
+    expect(git(hostGit, 'show', `${work.commit}:README.md`)).toBe('# abc');
+    expect(git(hostGit, 'rev-parse', `${work.commit}^`)).toBe(start);
   });
 
   it('a commit that restores the start tree is no change', async () => {
@@ -165,5 +174,17 @@ describe('cloneLocal', () => {
       writeFileSync(file, 'garbage');
     }
     expect(() => git(mirror, 'fsck', '--strict')).not.toThrow();
+  });
+});
+
+describe('fetchChangedRefs', () => {
+  it.each<[string, string, boolean]>([
+    ['nothing new', 'From /forge/acme/app\n = [up to date]      main       -> main\n', false],
+    ['a branch moved', 'From /forge/acme/app\n   1a2b3c4..5d6e7f8  main       -> main\n = [up to date]      dev        -> dev\n', true],
+    ['a new branch', 'From /forge/acme/app\n * [new branch]      feature    -> feature\n', true],
+    ['a branch pruned', 'From /forge/acme/app\n - [deleted]         (none)     -> old\n', true],
+    ['a forced update', 'From /forge/acme/app\n + 1a2b3c4...5d6e7f8 main       -> main  (forced update)\n', true],
+  ])('%s', (_name, stderr, changed) => {
+    expect(fetchChangedRefs(stderr)).toBe(changed);
   });
 });

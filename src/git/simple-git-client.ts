@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { simpleGit } from 'simple-git';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { GitClient } from './git-client.js';
 import { collectWork, configEnv as settingsEnv, pushWork, type CollectedWork, type GitExec, type WorkPaths } from './host-repo.js';
@@ -27,28 +27,25 @@ function configEnv(key: string, value: string): NodeJS.ProcessEnv {
 const NETWORK_TIMEOUT_MS = 5 * 60 * 1000;
 const LOCAL_TIMEOUT_MS = 60 * 1000;
 
-class GitCommandError extends Error {
-  constructor(
-    readonly args: string[],
-    readonly stderr: string,
-    readonly exitCode: number | string | null | undefined,
-  ) {
-    super(stderr.trim() || `git ${args[0]} exited with ${String(exitCode)}`);
-  }
-}
-
 function gitError(action: string, error: unknown, hint: string): AgentctlError {
   const detail = (error as Error).message.trim().split('\n').filter(Boolean).slice(-3).join('; ');
   return new AgentctlError('git_failed', `git ${action} failed: ${detail}`, { exitCode: ExitCode.git, hint, cause: error });
 }
 
+/** Whether `git fetch --verbose` reported a ref it added, moved or pruned (not only "=" for those up to date). */
+export function fetchChangedRefs(stderr: string): boolean {
+  return stderr.split('\n').some((line) => line.includes(' -> ') && !line.trimStart().startsWith('= '));
+}
+
+/** Config keys agentctl itself sets for one git process (simple-git refuses any other). */
+const OUR_CONFIG_KEYS = ['url.*.insteadOf', 'http.extraHeader', 'core.hooksPath', 'core.fsmonitor', 'core.untrackedCache', 'core.trustCtime', 'core.checkStat', 'diff.ignoreSubmodules', 'gc.auto', 'fetch.fsckObjects'];
+
 /**
- * Workspace prep runs git directly through execFile. Measured on the hot
- * path of every dispatch: simple-git waits 50 ms after each command that
- * prints nothing (four of them here) and execa takes ~50 ms to import, while
- * these calls need nothing but argv, env, cwd and a timeout.
+ * Git through simple-git. Its completion plugin waits 50 ms after any command
+ * that printed nothing, so the commands here are ones that report: no
+ * --quiet, --verbose where git has it, or a command that prints a ref.
  */
-export class ExecGitClient implements GitClient {
+export class SimpleGitClient implements GitClient {
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(env: Record<string, string | undefined>) {
@@ -61,21 +58,31 @@ export class ExecGitClient implements GitClient {
     return this.exec(args, cwd, timeout, extraEnv).then((out) => out.stdout);
   }
 
-  private exec(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      execFile('git', args, { cwd, env: { ...this.env, ...extraEnv }, timeout, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-        if (error === null) resolve({ stdout, stderr });
-        else reject(new GitCommandError(args, stderr || error.message, (error as NodeJS.ErrnoException).code));
-      });
-    });
+  private async exec(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+    const env = Object.fromEntries(Object.entries({ ...this.env, ...extraEnv }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const stderr: Buffer[] = [];
+    const git = simpleGit({
+      // Outside any repository unless one is named: git never discovers one from where agentctl was started.
+      baseDir: cwd ?? '/',
+      timeout: { block: timeout },
+      maxConcurrentProcesses: 16,
+      // The environment is the operator's plus agentctl's own settings, all of it trusted; nothing comes from a repository.
+      allowEnvironment: Object.keys(env),
+      allowConfig: OUR_CONFIG_KEYS,
+    })
+      .env(env)
+      .outputHandler((_command, _stdout, err) => err.on('data', (chunk: Buffer) => stderr.push(chunk)));
+    const stdout = await git.raw(args);
+    return { stdout, stderr: Buffer.concat(stderr).toString('utf8') };
   }
 
   async syncMirror(url: string, mirrorDir: string): Promise<{ created: boolean; changed: boolean }> {
     if (existsSync(mirrorDir)) {
       try {
-        // Not --quiet: fetch reports each ref it updates or prunes, and prints nothing when nothing changed.
-        const out = await this.exec(['fetch', '--prune', '--no-auto-maintenance', 'origin'], mirrorDir, NETWORK_TIMEOUT_MS);
-        return { created: false, changed: `${out.stdout}${out.stderr}`.trim() !== '' };
+        // --verbose: fetch reports every ref, "=" for those already up to date (and prints something, which spares
+        // simple-git's wait after a silent command).
+        const out = await this.exec(['fetch', '--verbose', '--prune', '--no-auto-maintenance', 'origin'], mirrorDir, NETWORK_TIMEOUT_MS);
+        return { created: false, changed: fetchChangedRefs(out.stderr) };
       } catch (error) {
         throw gitError(`fetch from ${url}`, error, 'check that the repository is reachable and your credentials for it work');
       }
@@ -84,7 +91,7 @@ export class ExecGitClient implements GitClient {
     // Made beside its place and renamed into it: a mirror that exists is complete, whatever else reads it meanwhile.
     const tmp = `${mirrorDir}.tmp-${process.pid}-${Date.now().toString(36)}`;
     try {
-      await this.run(['clone', '--mirror', '--quiet', '--', url, tmp], undefined, NETWORK_TIMEOUT_MS);
+      await this.run(['clone', '--mirror', '--', url, tmp], undefined, NETWORK_TIMEOUT_MS);
       renameSync(tmp, mirrorDir);
     } catch (error) {
       rmSync(tmp, { recursive: true, force: true });
@@ -95,7 +102,8 @@ export class ExecGitClient implements GitClient {
 
   async resolveCommit(repoDir: string, ref: string): Promise<string | undefined> {
     try {
-      const out = await this.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], repoDir);
+      // Not --quiet: a missing ref is reported on stderr rather than in silence.
+      const out = await this.run(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], repoDir);
       return out.trim() || undefined;
     } catch {
       return undefined;
@@ -129,7 +137,7 @@ export class ExecGitClient implements GitClient {
     // may rewrite any file of its checkout in place, and a shared inode would carry that into the mirror.
     const insteadOf = configEnv(`url.${mirrorDir}.insteadOf`, originUrl);
     try {
-      await this.run(['clone', '--local', '--no-hardlinks', '--no-checkout', '--quiet', '--', originUrl, repoDir], undefined, LOCAL_TIMEOUT_MS, insteadOf);
+      await this.run(['clone', '--local', '--no-hardlinks', '--no-checkout', '--', originUrl, repoDir], undefined, LOCAL_TIMEOUT_MS, insteadOf);
     } catch (error) {
       throw gitError('clone from the local mirror', error, `remove the mirror ${mirrorDir} and try again`);
     }
@@ -137,7 +145,7 @@ export class ExecGitClient implements GitClient {
 
   async refreshFromMirror(repoDir: string, mirrorDir: string, extraRefspecs: readonly string[] = []): Promise<void> {
     try {
-      await this.run(['fetch', '--prune', '--quiet', '--no-auto-maintenance', '--', mirrorDir, '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*', ...extraRefspecs], repoDir);
+      await this.run(['fetch', '--prune', '--verbose', '--no-auto-maintenance', '--', mirrorDir, '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*', ...extraRefspecs], repoDir);
     } catch (error) {
       throw gitError('fetch from the local mirror', error, `remove the mirror ${mirrorDir} and try again`);
     }
@@ -145,12 +153,13 @@ export class ExecGitClient implements GitClient {
 
   async resetBranch(repoDir: string, branch: string, startPoint: string): Promise<void> {
     if ((await this.resolveCommit(repoDir, startPoint)) === undefined) return;
-    await this.run(['branch', '--force', '--no-track', '--', branch, startPoint], repoDir);
+    await this.setBranch(repoDir, branch, startPoint, true);
   }
 
   async checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void> {
     // Git's sequential checkout: on the 2-core machine kind, parallel workers made a 5,000-file checkout 1.1-2x slower (bench/run.mjs).
-    const args = ['checkout', '--quiet', ...(branch === undefined ? ['--detach', commit] : ['-B', branch, commit])];
+    // Not --quiet: checkout reports the branch it switched to.
+    const args = ['checkout', ...(branch === undefined ? ['--detach', commit] : ['-B', branch, commit])];
     try {
       await this.run(args, repoDir);
     } catch (error) {
@@ -170,9 +179,18 @@ export class ExecGitClient implements GitClient {
     }
   }
 
+  /**
+   * Point a branch that is not checked out at a start point. A fetch from the
+   * repository itself does what `git branch` does, and reports it (`git branch`
+   * prints nothing, which would cost simple-git's 50 ms wait).
+   */
+  private async setBranch(repoDir: string, branch: string, startPoint: string, force: boolean): Promise<void> {
+    await this.run(['fetch', '--verbose', '--no-write-fetch-head', '--no-auto-maintenance', '.', `${force ? '+' : ''}${startPoint}:refs/heads/${branch}`], repoDir);
+  }
+
   async ensureBranch(repoDir: string, branch: string, startPoint: string): Promise<void> {
     if ((await this.resolveCommit(repoDir, `refs/heads/${branch}`)) !== undefined) return;
     if ((await this.resolveCommit(repoDir, startPoint)) === undefined) return;
-    await this.run(['branch', '--no-track', '--', branch, startPoint], repoDir);
+    await this.setBranch(repoDir, branch, startPoint, false);
   }
 }
