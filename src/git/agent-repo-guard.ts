@@ -1,5 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import { readUntrusted } from '../fs/untrusted-file.js';
 
 /**
  * Why git may not fetch from the agent's checkout as it stands, or undefined
@@ -31,4 +32,22 @@ function kindOf(path: string): 'dir' | 'link' | 'file' | 'special file' | undefi
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the checkout's HEAD is still exactly `start`, read from its HEAD
+ * and loose ref files as data (bounded, links not followed). True lets the
+ * host skip fetching: it then takes the start, a commit it trusts, as the
+ * agent's last commit. A checkout that only pretends so hides its own
+ * commits, nothing more; anything unclear (packed refs, odd names) answers
+ * false, and the work is fetched.
+ */
+export function headIsStill(repoDir: string, start: string): boolean {
+  const gitDir = join(repoDir, '.git');
+  const head = readUntrusted(join(gitDir, 'HEAD'), 512)?.text.trim();
+  if (head === undefined) return false;
+  if (head === start) return true;
+  const ref = /^ref: (refs\/heads\/[A-Za-z0-9._/-]+)$/.exec(head)?.[1];
+  if (ref === undefined || ref.split('/').some((part) => part === '' || part === '.' || part === '..')) return false;
+  return readUntrusted(join(gitDir, ref), 128)?.text.trim() === start;
 }

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentRepoProblem } from './agent-repo-guard.js';
+import { agentRepoProblem, headIsStill } from './agent-repo-guard.js';
 
 /** Runs one git process with this argv and extra environment; rejects on a non-zero exit. */
 export type GitExec = (args: string[], extraEnv: NodeJS.ProcessEnv, timeoutMs?: number) => Promise<{ stdout: string; stderr: string }>;
@@ -27,8 +27,9 @@ export interface WorkPaths {
 const AGENT_REF = 'refs/agentctl/agent';
 
 /**
- * Settings for one git process, read as if passed with -c (command-line
- * scope, which is what git trusts for safe.directory) but kept out of argv.
+ * Settings for one git process, read as if passed with -c but kept out of
+ * argv (a secret stays off the command line) and never cut at an "=" in its
+ * key (as a -c key is, and a path may hold one).
  */
 export function configEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
   const entries = Object.entries(settings);
@@ -60,13 +61,37 @@ function quoteConfigValue(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** Make the host repository (once), borrowing the mirror's objects so a fetch moves only what the agent made. */
-async function ensureHostRepo(exec: GitExec, paths: WorkPaths): Promise<void> {
-  if (!existsSync(join(paths.hostGit, 'objects'))) await exec(['init', '--bare', '--', paths.hostGit], ownRepoEnv(paths.hostGit));
-  mkdirSync(join(paths.hostGit, 'objects', 'info'), { recursive: true });
+/**
+ * Make the host repository (once) as files, a bare repository git
+ * recognizes, borrowing the mirror's objects so a fetch moves only what the
+ * agent made. Written here rather than by `git init`: one process less on
+ * every finished run.
+ */
+function ensureHostRepo(paths: WorkPaths): void {
+  for (const dir of ['objects/info', 'refs/heads', 'refs/tags']) mkdirSync(join(paths.hostGit, dir), { recursive: true });
+  const config = join(paths.hostGit, 'config');
+  if (!existsSync(config)) writeFileSync(config, '[core]\n\trepositoryformatversion = 0\n\tbare = true\n');
   writeFileSync(join(paths.hostGit, 'objects', 'info', 'alternates'), `${join(paths.mirror, 'objects')}\n`);
-  // HEAD follows the agent's fetched HEAD, so `status` compares the work tree with the agent's last commit.
-  writeFileSync(join(paths.hostGit, 'HEAD'), `ref: ${AGENT_REF}\n`);
+  // Git recognizes a repository by its HEAD; an unborn one will do until the agent's last commit is known.
+  const head = join(paths.hostGit, 'HEAD');
+  if (!existsSync(head)) writeFileSync(head, 'ref: refs/heads/agentctl\n');
+}
+
+/** HEAD of the host repository, detached at the agent's last commit: `status` compares the work tree with it. */
+function pointHead(paths: WorkPaths, commit: string): void {
+  writeFileSync(join(paths.hostGit, 'HEAD'), `${commit}\n`);
+}
+
+/** The agent's last commit, fetched from its checkout into the host repository. */
+async function fetchAgentHead(exec: GitExec, paths: WorkPaths): Promise<{ head: string; headTree: string }> {
+  // The checkout may still belong to the agent's uid: trust exactly its .git for this fetch, nothing else. Git hides
+  // command-line settings from the upload-pack it starts for a local fetch, so this one goes in a global file of ours.
+  const trust = join(paths.hostGit, 'agentctl-fetch.gitconfig');
+  writeFileSync(trust, `[safe]\n\tdirectory = ${quoteConfigValue(join(paths.repo, '.git'))}\n`);
+  const fetchEnv = { ...ownRepoEnv(paths.hostGit, { 'fetch.fsckObjects': 'true' }), GIT_CONFIG_GLOBAL: trust };
+  await exec(['fetch', '--verbose', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-maintenance', '--end-of-options', paths.repo, `+HEAD:${AGENT_REF}`], fetchEnv);
+  const [head, headTree] = (await exec(['rev-parse', `${AGENT_REF}^{commit}`, `${AGENT_REF}^{tree}`], ownRepoEnv(paths.hostGit))).stdout.trim().split('\n') as [string, string];
+  return { head, headTree };
 }
 
 /** Whether `git status --porcelain=v2` listed any change (its "# " lines are headers). */
@@ -84,20 +109,15 @@ function statusHasChanges(out: string): boolean {
  *   a filter named in .gitattributes has no driver here, nested repositories
  *   are not entered, and links are stored as links.
  *
- * Every step prints something (simple-git waits 50 ms after a silent one), but
+ * Every step prints something (simple-git waits 50 ms after a silent one) but
  * `read-tree`, needed only when the agent committed, and an `add` that finds
- * nothing, which `status` rules out first.
+ * nothing, which `status` rules out first. An agent that changed nothing
+ * costs one git process.
  */
 export async function collectWork(exec: GitExec, paths: WorkPaths, start: string, message: string, identity: { name: string; email: string }): Promise<CollectedWork> {
   const problem = agentRepoProblem(paths.repo);
   if (problem !== undefined) throw new Error(`the agent's repository cannot be read safely: ${problem}`);
-  await ensureHostRepo(exec, paths);
-  // The checkout may still belong to the agent's uid: trust exactly its .git for this fetch, nothing else. Git hides
-  // command-line settings from the upload-pack it starts for a local fetch, so this one goes in a global file of ours.
-  const trust = join(paths.hostGit, 'agentctl-fetch.gitconfig');
-  writeFileSync(trust, `[safe]\n\tdirectory = ${quoteConfigValue(join(paths.repo, '.git'))}\n`);
-  const fetchEnv = { ...ownRepoEnv(paths.hostGit, { 'fetch.fsckObjects': 'true' }), GIT_CONFIG_GLOBAL: trust };
-  await exec(['fetch', '--verbose', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-maintenance', '--end-of-options', paths.repo, `+HEAD:${AGENT_REF}`], fetchEnv);
+  ensureHostRepo(paths);
   // Only size and mtime tell a changed file: the workspace was chowned for the agent, which changes every ctime and owner.
   const index = join(paths.hostGit, 'agentctl-index');
   const treeEnv = {
@@ -105,14 +125,20 @@ export async function collectWork(exec: GitExec, paths: WorkPaths, start: string
     GIT_WORK_TREE: paths.repo,
     GIT_INDEX_FILE: index,
   };
-  const [head, headTree] = (await exec(['rev-parse', `${AGENT_REF}^{commit}`, `${AGENT_REF}^{tree}`], treeEnv)).stdout.trim().split('\n') as [string, string];
-  // The start comes from the mirror; one that has gone from it (a forced push, then gc) counts as changed.
-  const startTree = head === start ? headTree : await exec(['rev-parse', '--verify', '--end-of-options', `${start}^{tree}`], treeEnv).then((out) => out.stdout.trim(), () => undefined);
-  // The index the host made with the checkout, before the agent ran, already holds the start; else the agent's last commit is read in.
-  if (head === start && existsSync(paths.startIndex)) copyFileSync(paths.startIndex, index);
+  // An agent that made no commit (the usual case) needs no fetch: its HEAD is the start, whose index the host
+  // made with the checkout before the agent ran. Otherwise its commits are fetched and the last one read in.
+  const fetched = headIsStill(paths.repo, start) && existsSync(paths.startIndex) ? undefined : await fetchAgentHead(exec, paths);
+  const head = fetched?.head ?? start;
+  pointHead(paths, head);
+  if (fetched === undefined) copyFileSync(paths.startIndex, index);
   else await exec(['read-tree', '--end-of-options', head], treeEnv);
   const status = await exec(['status', '--porcelain=v2', '--branch', '--untracked-files=normal', '--ignore-submodules=all'], treeEnv);
-  if (!statusHasChanges(status.stdout)) return { commit: head, changed: headTree !== startTree };
+  const dirty = statusHasChanges(status.stdout);
+  if (!dirty && head === start) return { commit: head, changed: false };
+  // The start comes from the mirror; one that has gone from it (a forced push, then gc) counts as changed.
+  const startTree = await exec(['rev-parse', '--verify', '--end-of-options', `${start}^{tree}`], treeEnv).then((out) => out.stdout.trim(), () => undefined);
+  const headTree = fetched?.headTree ?? startTree;
+  if (!dirty) return { commit: head, changed: headTree !== startTree };
   await exec(['add', '--all', '--verbose'], treeEnv);
   const tree = (await exec(['write-tree'], treeEnv)).stdout.trim();
   if (tree === headTree) return { commit: head, changed: headTree !== startTree };

@@ -15,11 +15,7 @@ const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
-/**
- * One setting for one git process, read by git as if passed with -c but kept
- * out of argv (a secret stays off the command line) and never cut at an "="
- * in its key (as a -c key is, and a path may hold one).
- */
+/** One setting for one git process, kept out of argv (see host-repo's configEnv). */
 function configEnv(key: string, value: string): NodeJS.ProcessEnv {
   return settingsEnv({ [key]: value });
 }

