@@ -92,6 +92,25 @@ describe('collectWork', () => {
     expect(git(hostGit, 'log', '-1', '--format=%an <%ae>|%s', work.commit)).toBe('Agent Smith <agent.smith@example.test>|agentctl: run 1');
   });
 
+  it('never enters a nested repository the agent made in its work tree', async () => {
+    const nested = join(repo, 'vendor', 'lib');
+    mkdirSync(nested, { recursive: true });
+    git(nested, 'init', '-q');
+    writeFileSync(join(nested, 'file.txt'), 'nested\n');
+    git(nested, 'add', 'file.txt');
+    git(nested, '-c', 'user.name=a', '-c', 'user.email=a@example.test', 'commit', '-q', '-m', 'nested');
+    appendFileSync(join(nested, '.git', 'config'), `[core]\n\tfsmonitor = touch ${markers}/nested-fsmonitor\n`);
+    writeFileSync(join(nested, 'file.txt'), 'changed\n');
+    for (const name of ['post-index-change', 'post-checkout']) {
+      writeFileSync(join(nested, '.git', 'hooks', name), `#!/bin/sh\ntouch ${markers}/nested-${name}\n`);
+      chmodSync(join(nested, '.git', 'hooks', name), 0o755);
+    }
+    writeFileSync(join(repo, 'top.txt'), 'top\n');
+    const work = await client.collectWork(paths(), start, 'agentctl: run 1', IDENTITY);
+    expect(readdirSync(markers)).toEqual([]);
+    expect(git(hostGit, 'show', `${work.commit}:top.txt`)).toBe('top');
+  });
+
   it('changed nothing: the start itself, not changed', async () => {
     const work = await client.collectWork(paths(), start, 'agentctl: run 1', IDENTITY);
     expect(work).toEqual({ commit: start, changed: false });
