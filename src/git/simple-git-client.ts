@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import createDebug from 'debug';
 import { simpleGit } from 'simple-git';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { GitClient } from './git-client.js';
@@ -28,6 +29,20 @@ function gitError(action: string, error: unknown, hint: string): AgentctlError {
   return new AgentctlError('git_failed', `git ${action} failed: ${detail}`, { exitCode: ExitCode.git, hint, cause: error });
 }
 
+/**
+ * What of the operator's environment a git process sees: what git itself
+ * reads (its own variables, where its config and ssh agent are, proxies,
+ * CA files, locale), and nothing else, so no secret of agentctl's (forge
+ * tokens, agents' keys) reaches git or simple-git's debug output.
+ */
+const PASSED_NAMES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'TMPDIR', 'LANG', 'TZ', 'XDG_CONFIG_HOME', 'SSH_AUTH_SOCK', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE']);
+const PASSED_PREFIXES = ['GIT_', 'LC_'];
+const PROXY = /^(https?|all|no)_proxy$/i;
+
+export function gitProcessEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix)) || PROXY.test(name)));
+}
+
 /** Whether `git fetch --verbose` reported a ref it added, moved or pruned (not only "=" for those up to date). */
 export function fetchChangedRefs(stderr: string): boolean {
   return stderr.split('\n').some((line) => line.includes(' -> ') && !line.trimStart().startsWith('= '));
@@ -45,7 +60,7 @@ export class SimpleGitClient implements GitClient {
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(env: Record<string, string | undefined>) {
-    this.env = { ...env, ...GIT_ENV };
+    this.env = { ...gitProcessEnv(env), ...GIT_ENV };
   }
 
   private readonly gitExec: GitExec = (args, extraEnv, timeout) => this.exec(args, undefined, timeout, extraEnv);
@@ -168,10 +183,14 @@ export class SimpleGitClient implements GitClient {
   }
 
   async pushWork(hostGit: string, url: string, commit: string, branch: string, token: string | undefined): Promise<void> {
+    // simple-git's debug output (DEBUG=simple-git:*) prints each git process's environment, where the token travels.
+    const debugging = token === undefined ? '' : createDebug.disable();
     try {
       await pushWork(this.gitExec, hostGit, url, commit, branch, token, NETWORK_TIMEOUT_MS);
     } catch (error) {
       throw gitError(`push of ${branch}`, error, 'check that the token in the forge\'s token_env may push to the repository');
+    } finally {
+      if (debugging !== '') createDebug.enable(debugging);
     }
   }
 

@@ -2,7 +2,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SimpleGitClient } from '../../src/git/simple-git-client.js';
+import { gitProcessEnv, SimpleGitClient } from '../../src/git/simple-git-client.js';
 import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
 
 let forge: Forge;
@@ -68,5 +68,29 @@ describe('SimpleGitClient', () => {
     // ensureBranch leaves an existing branch where it is.
     await client.ensureBranch(repo, 'agent/issue-1', 'origin/main');
     expect(git(repo, 'rev-parse', 'refs/heads/agent/issue-1')).toBe(main);
+  });
+});
+
+describe('gitProcessEnv', () => {
+  it("passes what git reads, and none of agentctl's secrets", () => {
+    const env = {
+      PATH: '/usr/bin',
+      HOME: '/home/op',
+      GIT_SSH_COMMAND: 'ssh -i key',
+      SSH_AUTH_SOCK: '/run/agent.sock',
+      https_proxy: 'http://proxy:3128',
+      LC_ALL: 'C.UTF-8',
+      GITHUB_TOKEN: 'ghp_secret',
+      FJ_TOKEN: 'fj_secret',
+      ANTHROPIC_API_KEY: 'sk-ant-secret',
+    };
+    expect(gitProcessEnv(env)).toEqual({
+      PATH: '/usr/bin',
+      HOME: '/home/op',
+      GIT_SSH_COMMAND: 'ssh -i key',
+      SSH_AUTH_SOCK: '/run/agent.sock',
+      https_proxy: 'http://proxy:3128',
+      LC_ALL: 'C.UTF-8',
+    });
   });
 });

@@ -139,8 +139,11 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
     const { env: e, state } = home();
     const issue = String(ISSUE + (engine.name === 'docker' ? 0 : 1));
     const before = evilRequests.length;
-    const result = await dispatch(e, 'acme/hostile', issue, 'planter', true);
-    expect(result.status?.state, result.stderr).toBe('completed');
+    // simple-git's debug output on: it prints each git process's environment, where the push token travels.
+    const result = await dispatch({ ...e, DEBUG: 'simple-git:*' }, 'acme/hostile', issue, 'planter', true);
+    expect(result.status?.state, result.stderr.slice(-2000)).toBe('completed');
+    expect(result.stderr).not.toContain(TOKEN);
+    expect(result.stderr).not.toContain(Buffer.from(`x-access-token:${TOKEN}`).toString('base64'));
     // Nothing the repository configured ran on the host.
     expect(readdirSync(markers)).toEqual([]);
     // The token never went to the evil server; nothing did.
