@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentRepoProblem, headIsStill } from './agent-repo-guard.js';
 
@@ -25,6 +25,9 @@ export interface WorkPaths {
 }
 
 const AGENT_REF = 'refs/agentctl/agent';
+/** The last collected commit (what a push sends), and the agent HEAD it was made on. */
+const COLLECTED_REF = 'refs/agentctl/collected';
+const COLLECTED_FROM_REF = 'refs/agentctl/collected-from';
 
 /**
  * Settings for one git process, read as if passed with -c but kept out of
@@ -83,15 +86,14 @@ function pointHead(paths: WorkPaths, commit: string): void {
 }
 
 /** The agent's last commit, fetched from its checkout into the host repository. */
-async function fetchAgentHead(exec: GitExec, paths: WorkPaths): Promise<{ head: string; headTree: string }> {
+async function fetchAgentHead(exec: GitExec, paths: WorkPaths): Promise<{ head: string }> {
   // The checkout may still belong to the agent's uid: trust exactly its .git for this fetch, nothing else. Git hides
   // command-line settings from the upload-pack it starts for a local fetch, so this one goes in a global file of ours.
   const trust = join(paths.hostGit, 'agentctl-fetch.gitconfig');
   writeFileSync(trust, `[safe]\n\tdirectory = ${quoteConfigValue(join(paths.repo, '.git'))}\n`);
   const fetchEnv = { ...ownRepoEnv(paths.hostGit, { 'fetch.fsckObjects': 'true' }), GIT_CONFIG_GLOBAL: trust };
   await exec(['fetch', '--verbose', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--no-auto-maintenance', '--end-of-options', paths.repo, `+HEAD:${AGENT_REF}`], fetchEnv);
-  const [head, headTree] = (await exec(['rev-parse', `${AGENT_REF}^{commit}`, `${AGENT_REF}^{tree}`], ownRepoEnv(paths.hostGit))).stdout.trim().split('\n') as [string, string];
-  return { head, headTree };
+  return { head: (await exec(['rev-parse', `${AGENT_REF}^{commit}`], ownRepoEnv(paths.hostGit))).stdout.trim() };
 }
 
 /** Whether `git status --porcelain=v2` listed any change (its "# " lines are headers). */
@@ -129,22 +131,54 @@ export async function collectWork(exec: GitExec, paths: WorkPaths, start: string
   // made with the checkout before the agent ran. Otherwise its commits are fetched and the last one read in.
   const fetched = headIsStill(paths.repo, start) && existsSync(paths.startIndex) ? undefined : await fetchAgentHead(exec, paths);
   const head = fetched?.head ?? start;
-  pointHead(paths, head);
-  if (fetched === undefined) copyFileSync(paths.startIndex, index);
-  else await exec(['read-tree', '--end-of-options', head], treeEnv);
+  // A commit of uncommitted work that an earlier run in this workspace left (and maybe pushed) stays under this
+  // run's work, so the next push is a fast-forward; the agent's own newer commits join it as a second parent.
+  const earlier = readCollected(paths);
+  const snapshot = earlier !== undefined && earlier.commit !== earlier.from ? earlier : undefined;
+  const base = snapshot?.commit ?? head;
+  const parents = snapshot === undefined || snapshot.from === head ? [base] : [base, head];
+  pointHead(paths, base);
+  if (base === start && fetched === undefined) copyFileSync(paths.startIndex, index);
+  else await exec(['read-tree', '--end-of-options', base], treeEnv);
   const status = await exec(['status', '--porcelain=v2', '--branch', '--untracked-files=normal', '--ignore-submodules=all'], treeEnv);
   const dirty = statusHasChanges(status.stdout);
-  if (!dirty && head === start) return { commit: head, changed: false };
+  if (!dirty && base === start) return recordCollected(paths, { commit: start, changed: false }, head);
   // The start comes from the mirror; one that has gone from it (a forced push, then gc) counts as changed.
-  const startTree = await exec(['rev-parse', '--verify', '--end-of-options', `${start}^{tree}`], treeEnv).then((out) => out.stdout.trim(), () => undefined);
-  const headTree = fetched?.headTree ?? startTree;
-  if (!dirty) return { commit: head, changed: headTree !== startTree };
-  await exec(['add', '--all', '--verbose'], treeEnv);
-  const tree = (await exec(['write-tree'], treeEnv)).stdout.trim();
-  if (tree === headTree) return { commit: head, changed: headTree !== startTree };
+  const [startTree, baseTree] = await Promise.all([start, base].map((commit) => treeOf(exec, treeEnv, commit)));
+  let tree = baseTree;
+  if (dirty) {
+    await exec(['add', '--all', '--verbose'], treeEnv);
+    tree = (await exec(['write-tree'], treeEnv)).stdout.trim();
+  }
+  if (tree === baseTree && parents.length === 1) return recordCollected(paths, { commit: base, changed: tree !== startTree }, head);
   const who = { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email };
-  const commit = (await exec(['commit-tree', tree, '-p', head, '-m', message], { ...treeEnv, ...who })).stdout.trim();
-  return { commit, changed: tree !== startTree };
+  const commit = (await exec(['commit-tree', tree as string, ...parents.flatMap((parent) => ['-p', parent]), '-m', message], { ...treeEnv, ...who })).stdout.trim();
+  return recordCollected(paths, { commit, changed: tree !== startTree }, head);
+}
+
+function treeOf(exec: GitExec, env: NodeJS.ProcessEnv, commit: string): Promise<string | undefined> {
+  return exec(['rev-parse', '--verify', '--end-of-options', `${commit}^{tree}`], env).then(
+    (out) => out.stdout.trim(),
+    () => undefined,
+  );
+}
+
+/** The last collected commit and the agent HEAD it was made from: host-owned refs, written as files (no process). */
+function readCollected(paths: WorkPaths): { commit: string; from: string } | undefined {
+  try {
+    const commit = readFileSync(join(paths.hostGit, COLLECTED_REF), 'utf8').trim();
+    const from = readFileSync(join(paths.hostGit, COLLECTED_FROM_REF), 'utf8').trim();
+    return /^[0-9a-f]{40,64}$/.test(commit) && /^[0-9a-f]{40,64}$/.test(from) ? { commit, from } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function recordCollected(paths: WorkPaths, work: CollectedWork, from: string): CollectedWork {
+  mkdirSync(join(paths.hostGit, 'refs', 'agentctl'), { recursive: true });
+  writeFileSync(join(paths.hostGit, COLLECTED_FROM_REF), `${from}\n`);
+  writeFileSync(join(paths.hostGit, COLLECTED_REF), `${work.commit}\n`);
+  return work;
 }
 
 /**

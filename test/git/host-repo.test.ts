@@ -166,6 +166,31 @@ describe('collectWork', () => {
   });
 });
 
+describe('collectWork on a reused workspace', () => {
+  it('builds on the work collected before, so each push is a fast-forward', async () => {
+    const origin = join(forge.dir, 'acme', 'app.git');
+    const push = (commit: string) => client.pushWork(hostGit, `${forge.url}/acme/app.git`, commit, 'agent/issue-1', undefined);
+    writeFileSync(join(repo, 'one.txt'), 'one\n');
+    const first = await client.collectWork(paths(), start, 'run 1', IDENTITY);
+    await push(first.commit);
+    // Run 2 adds more, still without committing: one commit on top of the first.
+    writeFileSync(join(repo, 'two.txt'), 'two\n');
+    const second = await client.collectWork(paths(), start, 'run 2', IDENTITY);
+    expect(git(hostGit, 'rev-parse', `${second.commit}^`)).toBe(first.commit);
+    await push(second.commit);
+    // Nothing new: the same commit again.
+    expect(await client.collectWork(paths(), start, 'run 3', IDENTITY)).toEqual({ commit: second.commit, changed: true });
+    // Run 4 commits in the checkout: its commit joins the collected work as a second parent.
+    writeFileSync(join(repo, 'four.txt'), 'four\n');
+    agentGit('add', 'four.txt');
+    agentGit('-c', 'user.name=a', '-c', 'user.email=a@example.test', 'commit', '-q', '-m', 'four');
+    const fourth = await client.collectWork(paths(), start, 'run 4', IDENTITY);
+    expect(git(hostGit, 'rev-parse', `${fourth.commit}^1`, `${fourth.commit}^2`).split('\n')).toEqual([second.commit, agentGit('rev-parse', 'HEAD')]);
+    await push(fourth.commit);
+    expect(git(origin, 'ls-tree', '--name-only', 'refs/heads/agent/issue-1').split('\n').sort()).toEqual(['.gitignore', 'README.md', 'four.txt', 'one.txt', 'two.txt']);
+  });
+});
+
 describe('pushWork', () => {
   it('pushes the collected commit to the given url and branch, whatever the checkout says its remotes are', async () => {
     const evil = join(dir, 'evil.git');
