@@ -39,8 +39,12 @@ const PASSED_NAMES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'TMPDIR', 'LANG
 const PASSED_PREFIXES = ['GIT_', 'LC_'];
 const PROXY = /^(https?|all|no)_proxy$/i;
 
+/** Git's variables that name a repository or carry settings: agentctl sets these itself, per process. */
+const NOT_PASSED = /^GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|COMMON_DIR|NAMESPACE|PREFIX|CONFIG_PARAMETERS|CONFIG_COUNT|CONFIG_KEY_\d+|CONFIG_VALUE_\d+)$/;
+
 export function gitProcessEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix)) || PROXY.test(name)));
+  const passed = (name: string) => PASSED_NAMES.has(name) || PASSED_PREFIXES.some((prefix) => name.startsWith(prefix)) || PROXY.test(name);
+  return Object.fromEntries(Object.entries(env).filter(([name]) => passed(name) && !NOT_PASSED.test(name)));
 }
 
 /** Whether `git fetch --verbose` reported a ref it added, moved or pruned (not only "=" for those up to date). */

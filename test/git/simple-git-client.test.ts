@@ -83,6 +83,12 @@ describe('gitProcessEnv', () => {
       GITHUB_TOKEN: 'ghp_secret',
       FJ_TOKEN: 'fj_secret',
       ANTHROPIC_API_KEY: 'sk-ant-secret',
+      // Set when agentctl runs from a git hook: they would point prep's git at another repository.
+      GIT_DIR: '/elsewhere/.git',
+      GIT_INDEX_FILE: '/elsewhere/index',
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'core.hooksPath',
+      GIT_CONFIG_VALUE_0: '/elsewhere/hooks',
     };
     expect(gitProcessEnv(env)).toEqual({
       PATH: '/usr/bin',
