@@ -80,6 +80,9 @@ export class SimpleGitClient implements GitClient {
       // Outside any repository unless one is named: git never discovers one from where agentctl was started.
       baseDir: cwd ?? '/',
       timeout: { block: timeout },
+      // Done when git's output streams close. Its default also arms a 50 ms timer at exit, which the race
+      // does not need but which keeps Node alive: a run whose last step is git ended 50 ms late.
+      completion: { onClose: true, onExit: false },
       maxConcurrentProcesses: 16,
       // The environment is the operator's plus agentctl's own settings, all of it trusted; nothing comes from a repository.
       allowEnvironment: Object.keys(env),
