@@ -298,9 +298,10 @@ const measurements = [
   },
   {
     key: 'floor',
-    label: 'clone --local + node -e 0',
+    // --no-hardlinks: a workspace may share no writable file with the mirror, so its objects are copies.
+    label: 'clone --local --no-hardlinks + node -e 0',
     body: () => {
-      git(['clone', '--quiet', '--local', mirror, freshDir('floor')]);
+      git(['clone', '--quiet', '--local', '--no-hardlinks', mirror, freshDir('floor')]);
       run(NODE, ['-e', '0']);
     },
   },
@@ -310,10 +311,10 @@ const measurements = [
   { key: 'fetch', label: 'git fetch (mirror up to date)', body: () => git(['-C', mirror, 'fetch', '--prune', '--quiet', 'origin']) },
   {
     key: 'cloneNoCheckoutPlusCheckout',
-    label: 'clone --local --no-checkout + checkout -B',
+    label: 'clone --local --no-hardlinks --no-checkout + checkout -B',
     body: () => {
       const dir = freshDir('nc');
-      git(['clone', '--local', '--no-checkout', '--quiet', '--', mirror, dir]);
+      git(['clone', '--local', '--no-hardlinks', '--no-checkout', '--quiet', '--', mirror, dir]);
       git(['-C', dir, 'checkout', '--quiet', '-B', 'agent/issue-1', headCommit]);
     },
   },
@@ -324,9 +325,9 @@ const measurements = [
       const dir = freshDir('seq');
       const insteadOf = { ...ENV, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${mirror}.insteadOf`, GIT_CONFIG_VALUE_0: repoUrl };
       gitOut(['-C', mirror, 'rev-parse', 'HEAD^{commit}', '--symbolic-full-name', 'HEAD']);
-      git(['clone', '--local', '--no-checkout', '--quiet', '--', repoUrl, dir], { env: insteadOf });
-      git(['-C', dir, 'checkout', '--quiet', '-B', 'agent/issue-1', headCommit]);
-      git(['-C', mirror, 'fetch', '--prune', '--quiet', '--no-auto-maintenance', 'origin']);
+      git(['clone', '--local', '--no-hardlinks', '--no-checkout', '--', repoUrl, dir], { env: insteadOf });
+      git(['-C', dir, 'checkout', '-B', 'agent/issue-1', headCommit]);
+      git(['-C', mirror, 'fetch', '--verbose', '--prune', '--no-auto-maintenance', 'origin']);
     },
   },
   { key: 'gitTrivial', label: 'one trivial git process (rev-parse)', body: () => gitOut(['-C', mirror, 'rev-parse', 'HEAD']) },

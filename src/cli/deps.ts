@@ -47,8 +47,8 @@ export function realDeps(proc: NodeJS.Process): Deps {
     user: { uid: proc.getuid?.() ?? 1000, gid: proc.getgid?.() ?? 1000 },
     platform: proc.platform,
     git: async () => {
-      const { ExecGitClient } = await import('../git/exec-git-client.js');
-      return new ExecGitClient(env);
+      const { SimpleGitClient } = await import('../git/simple-git-client.js');
+      return new SimpleGitClient(env);
     },
     pid: proc.pid,
     startSupervisor: async (home) => {

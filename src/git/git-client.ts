@@ -1,3 +1,5 @@
+import type { CollectedWork, WorkPaths } from './host-repo.js';
+
 /** The git operations workspace prep needs; the real one shells out to git, tests use real repos too. */
 export interface GitClient {
   /** Create the bare mirror of `url` at `mirrorDir`, or fetch into it when it exists; `changed` is false when the fetch brought nothing. */
@@ -8,7 +10,7 @@ export interface GitClient {
   defaultBranch(repoDir: string): Promise<{ name: string; commit: string | undefined } | undefined>;
   /** Short names of refs under a prefix such as refs/tags/, for error messages. */
   listRefs(repoDir: string, prefix: string): Promise<string[]>;
-  /** Self-contained (hardlinked) clone of a local mirror of `originUrl`, without checkout, with origin set to `originUrl`. */
+  /** Self-contained clone of a local mirror (objects copied, never shared with the mirror) of `originUrl`, without checkout, with origin set to `originUrl`. */
   cloneLocal(mirrorDir: string, repoDir: string, originUrl: string): Promise<void>;
   /** Bring a clone's remote-tracking branches and tags (and any extra refspecs) up to date with the mirror it was cloned from. */
   refreshFromMirror(repoDir: string, mirrorDir: string, extraRefspecs?: readonly string[]): Promise<void>;
@@ -16,19 +18,18 @@ export interface GitClient {
   resetBranch(repoDir: string, branch: string, startPoint: string): Promise<void>;
   /** Check out `commit` as a new local `branch`, or detached when branch is undefined. */
   checkout(repoDir: string, commit: string, branch: string | undefined): Promise<void>;
-  /** Paths with uncommitted changes (untracked included). */
-  changedPaths(repoDir: string): Promise<string[]>;
-  /** Stage everything (or just `paths`) and commit with this identity; false when there was nothing to commit. */
-  commitAll(repoDir: string, message: string, identity: { name: string; email: string }, paths?: readonly string[]): Promise<boolean>;
-  /** Whether the checkout moved past `commit` or has uncommitted changes. */
-  changedSince(repoDir: string, commit: string): Promise<boolean>;
-  /** The commit HEAD points to. */
-  head(repoDir: string): Promise<string>;
   /**
-   * Push HEAD to `branch` on origin. A token, when given, travels in the
-   * git process's environment as an HTTP header, never on a command line.
+   * Bring what an agent's run left in its checkout (commits and uncommitted
+   * work) into the host-owned repository, running nothing the checkout's
+   * repository configures; `changed` compares the result with `start`.
    */
-  push(repoDir: string, branch: string, token: string | undefined): Promise<void>;
+  collectWork(paths: WorkPaths, start: string, message: string, identity: { name: string; email: string }): Promise<CollectedWork>;
+  /**
+   * Push a collected commit of the host-owned repository to `branch` at `url`.
+   * A token, when given, travels in the git process's environment as an HTTP
+   * header, never on a command line.
+   */
+  pushWork(hostGit: string, url: string, commit: string, branch: string, token: string | undefined): Promise<void>;
   /** Create `branch` at `startPoint` unless it exists (or the start point does not). */
   ensureBranch(repoDir: string, branch: string, startPoint: string): Promise<void>;
 }

@@ -1,5 +1,4 @@
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
@@ -12,6 +11,8 @@ import { readExitCode } from '../runtime/exit-code-file.js';
 import { readJob, type Job } from './job-store.js';
 import { postReview, publish } from './publish.js';
 import { chownTree } from '../fs/chown-tree.js';
+import type { CollectedWork } from '../git/host-repo.js';
+import { collectAgentWork } from './collect-work.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
 import { withFinishLock } from './finish-lock.js';
@@ -144,9 +145,9 @@ async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
 }
 
 /** Push and open a PR when asked and earned, post a review, and tell the forge how the run ended. */
-async function report(job: Job, status: RunStatus, ctx: RunContext, agentChanges: string[] | undefined): Promise<RunStatus> {
+async function report(job: Job, status: RunStatus, ctx: RunContext, work: CollectedWork | undefined): Promise<RunStatus> {
   let final = status;
-  if (job.push && final.state === 'completed' && final.qa?.state !== 'failed') final = { ...final, ...(await publish(job, final, ctx, agentChanges)) };
+  if (job.push && final.state === 'completed' && final.qa?.state !== 'failed') final = { ...final, ...(await publish(job, final, ctx, work)) };
   if (job.comment && job.target.kind === 'pr') final = { ...final, ...(await postReview(job, final, ctx)) };
   if (job.forge !== undefined) {
     const warnings = await applyForgeActions(job.forge, finishActions(job.forge.kind, final, { pullUrl: final.pullRequest?.url }), status.workspace, ctx);
@@ -179,8 +180,10 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
     question: outcome.question,
     hint: end.stopReason === undefined ? undefined : stopHint(status),
   };
-  // What the agent left uncommitted, before QA adds its own files (lockfiles, node_modules, vendor/).
-  const agentChanges = job?.push === true ? await ctx.git.changedPaths(join(status.workspace, 'repo')).catch(() => undefined) : undefined;
+  // The agent's work, in the host-owned repository, before QA adds its own files. Only when something needs it.
+  const wanted = job !== undefined && final.state === 'completed' && (job.push || !job.review);
+  const collected = wanted ? await collectAgentWork(job, status, ctx) : {};
+  if (collected.warning !== undefined) final = { ...final, warnings: [...final.warnings, collected.warning] };
   // Review agents change nothing, so there is nothing of theirs to check.
   if (outcome.state === 'completed' && ctx.config.qa.enabled && job?.review !== true) {
     try {
@@ -209,16 +212,15 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
       final.warnings = [...final.warnings, `could not hand the workspace back to uid ${owner.uid}: ${(error as Error).message}`];
     }
   }
-  if (final.state === 'completed' && job?.review !== true && status.startCommit !== undefined) {
-    const changed = await ctx.git.changedSince(join(status.workspace, 'repo'), status.startCommit).catch(() => true);
-    if (!changed) {
+  if (final.state === 'completed' && job?.review !== true && collected.work !== undefined) {
+    if (!collected.work.changed) {
       final = { ...final, noChanges: true };
       recordEvent(ctx.home, { type: 'no-changes', at: ctx.clock.now().toISOString(), workspace: status.workspace, agent: status.agent });
     }
   }
   const removeWarning = await removed;
   if (removeWarning !== undefined) final.warnings = [...final.warnings, removeWarning];
-  if (job !== undefined) final = await report(job, final, ctx, agentChanges);
+  if (job !== undefined) final = await report(job, final, ctx, collected.work);
   writeStatus(final);
   if (final.state === 'blocked') recordEvent(ctx.home, { type: 'blocked', at: final.finishedAt as string, workspace: status.workspace, agent: status.agent, question: final.question });
   recordEvent(ctx.home, {

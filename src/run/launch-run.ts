@@ -1,5 +1,4 @@
 import { appendFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
@@ -13,6 +12,7 @@ import type { RunContext } from './run-context.js';
 import { runFiles } from './run-files.js';
 import { withFinishLock } from './finish-lock.js';
 import { readStatus, writeStatus } from './status-store.js';
+import { readWorkspaceRecord } from '../workspace/prepare-workspace.js';
 
 export const RUN_LABEL = `${LABEL_PREFIX}.run`;
 
@@ -47,7 +47,8 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
   const workspace = job.workspace;
   const files = runFiles(workspace, job.agentBase, false);
   appendFileSync(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
-  const startCommit = head ?? (await ctx.git.head(join(workspace, 'repo')).catch(() => undefined));
+  // From agentctl's own record: git never runs in the agent's checkout.
+  const startCommit = head ?? readWorkspaceRecord(workspace)?.commit;
   let status: RunStatus;
   try {
     if (job.run.kind === 'container') {

@@ -4,26 +4,33 @@ import { pullRequestText, REVIEW_MARKER, reviewVerdict } from '../core/forge/for
 import type { RunStatus } from '../core/run/status.js';
 import { recordEvent } from './events.js';
 import { applyForgeActions } from './forge-hooks.js';
+import type { CollectedWork } from '../git/host-repo.js';
+import { workPaths } from './collect-work.js';
 import type { Job } from './job-store.js';
 import type { RunContext } from './run-context.js';
 import { runFiles } from './run-files.js';
 
 /**
- * After a completed run whose QA did not fail: commit what the agent left
- * uncommitted, push the branch from the host (the container never sees a
- * credential) and open a PR. Problems become warnings; the run stays done.
+ * After a completed run whose QA did not fail: push the agent's collected
+ * work from the host-owned repository (the container never sees a
+ * credential) and open a PR. Where to push comes from agentctl's own record,
+ * never from the agent's repository; the base and default branches are never
+ * pushed to. Problems become warnings; the run stays done.
  */
-export async function publish(job: Job, status: RunStatus, ctx: RunContext, agentChanges: readonly string[] | undefined): Promise<Partial<RunStatus>> {
+export async function publish(job: Job, status: RunStatus, ctx: RunContext, work: CollectedWork | undefined): Promise<Partial<RunStatus>> {
   const warnings: string[] = [];
-  const repoDir = join(job.workspace, 'repo');
   if (job.branch === undefined) return { warnings: [...status.warnings, 'not pushed: a tag checkout has no branch to push'] };
+  const where = workPaths(job.workspace, ctx.home);
+  if (work === undefined || where === undefined) return { warnings: [...status.warnings, "not pushed: the agent's work could not be collected"] };
+  const defaultBranch = await ctx.git.defaultBranch(where.paths.mirror).catch(() => undefined);
+  if ([job.base, where.record.base, defaultBranch?.name].includes(job.branch)) {
+    return { warnings: [...status.warnings, `not pushed: ${job.branch} is the base or default branch, which agentctl never pushes to`] };
+  }
   let pushed: RunStatus['pushed'];
   try {
-    const what = job.target.kind === 'issue' ? ` for #${job.target.number}` : '';
-    await ctx.git.commitAll(repoDir, `agentctl: ${job.agent} run ${status.runCount}${what}`, ctx.config.git, agentChanges);
     const tokenEnv = job.forge === undefined ? undefined : ctx.config.forges[job.forge.key]?.token_env;
-    await ctx.git.push(repoDir, job.branch, tokenEnv === undefined ? undefined : ctx.env[tokenEnv]);
-    pushed = { branch: job.branch, commit: await ctx.git.head(repoDir) };
+    await ctx.git.pushWork(where.paths.hostGit, where.record.cloneUrl, work.commit, job.branch, tokenEnv === undefined ? undefined : ctx.env[tokenEnv]);
+    pushed = { branch: job.branch, commit: work.commit };
     recordEvent(ctx.home, { type: 'pushed', at: ctx.clock.now().toISOString(), workspace: job.workspace, branch: job.branch, commit: pushed.commit });
   } catch (error) {
     return { warnings: [...status.warnings, `not pushed: ${(error as Error).message}`] };

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { describeTarget, type Target } from '../core/names.js';
+import { workspaceLayout } from '../core/workspace/layout.js';
 import type { WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import type { GitClient } from '../git/git-client.js';
@@ -37,6 +38,11 @@ function readRecord(metaDir: string): WorkspaceRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The record of the workspace at `root`: agentctl's own, never mounted into a container. */
+export function readWorkspaceRecord(root: string): WorkspaceRecord | undefined {
+  return readRecord(workspaceLayout(root).meta);
 }
 
 interface Start {
@@ -226,6 +232,8 @@ export async function prepareWorkspace(
       await cloneBesideFetches(git, plan, tmpRepo);
       start = await checkoutFetched(git, tmpRepo, first.start);
     }
+    // The index of the checkout as we made it: collecting the agent's work later starts from it, with no git process.
+    copyFileSync(join(tmpRepo, '.git', 'index'), workspaceLayout(tmpRoot).startIndex);
     const record: WorkspaceRecord = {
       repo: plan.repo.slug,
       cloneUrl: plan.repo.cloneUrl,

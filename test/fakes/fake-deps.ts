@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../src/cli/deps.js';
 import type { ForgeAccess } from '../../src/forge/forge-access.js';
-import { ExecGitClient } from '../../src/git/exec-git-client.js';
+import { SimpleGitClient } from '../../src/git/simple-git-client.js';
 import type { RuntimeRegistry } from '../../src/runtime/registry.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 import { FakeHostRunner } from './fake-host-runner.js';
@@ -50,7 +50,7 @@ export function fakeDeps(
     random: { uuid: () => `00000000-0000-4000-8000-${String(++uuid).padStart(12, '0')}`, float: () => 0.5 },
     user: { uid: options.uid ?? 1000, gid: options.uid ?? 1000 },
     platform: 'linux',
-    git: async () => new ExecGitClient(env),
+    git: async () => new SimpleGitClient(env),
     runtimes: async () => runtimes,
     forges: () =>
       options.forges ?? {

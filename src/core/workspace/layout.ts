@@ -28,6 +28,8 @@ export interface WorkspaceLayout {
   ingest: string;
   /** The host-owned repository the agent's work is fetched into before anything commits or pushes. */
   hostGit: string;
+  /** The checkout's index as the host made it, before any agent ran: where collecting the agent's work starts from. */
+  startIndex: string;
   /** The host copy of the QA log (QA writes it into the outbox; agentctl copies it here, bounded). */
   qaLog: string;
   /** A host agent's wrapper pid (host agents only, an explicit opt-in). */
@@ -54,6 +56,7 @@ export function workspaceLayout(root: string): WorkspaceLayout {
     events: join(meta, 'events.jsonl'),
     ingest: join(meta, 'ingest.json'),
     hostGit: join(meta, 'git'),
+    startIndex: join(meta, 'start-index'),
     qaLog: join(meta, 'qa.log'),
     pid: join(meta, 'pid'),
     cliVersion: join(meta, 'cli-version.txt'),

@@ -28,7 +28,7 @@ export function workspaceRoot(home: string): string {
 }
 
 /** Mirrors are keyed by URL too, so two forges with the same org/name never share one. */
-export function mirrorDirFor(home: string, repo: RepoRef): string {
+export function mirrorDirFor(home: string, repo: Pick<RepoRef, 'org' | 'name' | 'cloneUrl'>): string {
   const hash = createHash('sha256').update(repo.cloneUrl).digest('hex').slice(0, 10);
   return join(home, 'cache', 'mirrors', repo.org, `${repo.name}-${hash}.git`);
 }
