@@ -8,7 +8,6 @@ import {
   DEFAULT_IMAGE,
   LABEL_PREFIX,
   renderRunArgv,
-  WORKSPACE_MOUNT,
   type ContainerSpec,
   type EnvEntry,
   type RuntimeName,
@@ -31,6 +30,7 @@ import { runFiles } from '../run/run-files.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { TemplateStore } from '../templates/template-store.js';
 import { prepareWorkspace, type WorkspaceRecord } from '../workspace/prepare-workspace.js';
+import { workspaceLayout } from '../core/workspace/layout.js';
 
 export interface DispatchRequest {
   repo: string;
@@ -294,19 +294,20 @@ export async function prepareDispatch(
     // The running agent's prompt and files are not ours to touch.
     if (fresh) copyIntoCheckout(join(root, 'repo'), copies);
     else await settleExisting(root);
-    const record = JSON.parse(readFileSync(join(root, '.meta', 'workspace.json'), 'utf8')) as WorkspaceRecord;
+    const layout = workspaceLayout(root);
+    const record = JSON.parse(readFileSync(layout.record, 'utf8')) as WorkspaceRecord;
     prompt = assemblePrompt({
       ...promptParts,
       repoInstructions: readRepoInstructions(join(root, 'repo')),
       vars: baseVars(forgeContext.text, record.branch ?? '', record.base ?? ''),
     });
-    writeFileAtomic(join(root, '.meta', 'prompt.md'), prompt);
+    writeFileAtomic(layout.prompt, prompt);
   });
   // Both have settled: the finish step above waited for them.
   const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);
   for (const warning of context.warnings) deps.io.err(`warning: ${warning}\n`);
 
-  const promptPathInside = agent.native ? join(wsPlan.metaDir, 'prompt.md') : `${WORKSPACE_MOUNT}/.meta/prompt.md`;
+  const promptPathInside = runFiles(wsPlan.root, agent.base, !agent.native).prompt;
   const command = buildAgentCommand({
     agent,
     prompt,
@@ -368,7 +369,7 @@ export async function prepareDispatch(
     mirrorCreated: prepared.mirrorCreated,
     agent,
     prompt,
-    promptPath: join(wsPlan.metaDir, 'prompt.md'),
+    promptPath: workspaceLayout(wsPlan.root).prompt,
     command,
     run,
     envPassed,

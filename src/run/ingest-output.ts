@@ -1,11 +1,12 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
 import type { AgentEvent } from '../core/events/agent-event.js';
 import { applyEvents, EMPTY_PROGRESS, parserFor, splitLines, type RunProgress } from '../core/events/progress.js';
 import type { RunStatus } from '../core/run/status.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import { appendRunEvent } from './events.js';
 import { runFiles } from './run-files.js';
+import { workspaceLayout } from '../core/workspace/layout.js';
+import { openUntrusted } from '../fs/untrusted-file.js';
 
 /** Where reading the agent's log got to, and what it has told us in this run. */
 interface IngestState {
@@ -21,7 +22,7 @@ const MAX_READ_BYTES = 1024 * 1024;
 const STATUS_EVERY_MS = 1000;
 
 function statePath(workspace: string): string {
-  return join(workspace, '.meta', 'ingest.json');
+  return workspaceLayout(workspace).ingest;
 }
 
 function readState(workspace: string, runCount: number, logSize: number): IngestState {
@@ -36,35 +37,35 @@ function readState(workspace: string, runCount: number, logSize: number): Ingest
   return { runCount, offset: 0, pending: '', progress: EMPTY_PROGRESS, writtenAt: 0 };
 }
 
-function readFrom(path: string, offset: number, length: number): string {
-  const fd = openSync(path, 'r');
+function readFrom(fd: number, offset: number, length: number): string {
+  const buffer = Buffer.alloc(length);
+  const read = readSync(fd, buffer, 0, length, offset);
+  return buffer.subarray(0, read).toString('utf8');
+}
+
+/**
+ * Turn what the agent printed since the last look into agentctl events
+ * (appended to the run's events.jsonl) and progress in the status: the last
+ * lines, tokens and cost, turns, session id, denied tools. The status is
+ * rewritten at most about once a second, unless `force`.
+ */
+export function ingestOutput(status: RunStatus, agentBase: string, now: Date, force = false): RunStatus {
+  // The log is in the agent's outbox: read only a regular file, never through a link.
+  const fd = openUntrusted(runFiles(status.workspace, agentBase, false).log);
+  if (fd === undefined) return status;
   try {
-    const buffer = Buffer.alloc(length);
-    const read = readSync(fd, buffer, 0, length, offset);
-    return buffer.subarray(0, read).toString('utf8');
+    return ingestFrom(fd, status, agentBase, now, force);
   } finally {
     closeSync(fd);
   }
 }
 
-/**
- * Turn what the agent printed since the last look into agentctl events
- * (appended to .meta/events.jsonl) and progress in the status: the last
- * lines, tokens and cost, turns, session id, denied tools. The status is
- * rewritten at most about once a second, unless `force`.
- */
-export function ingestOutput(status: RunStatus, agentBase: string, now: Date, force = false): RunStatus {
-  const log = runFiles(status.workspace, agentBase, false).log;
-  let size: number;
-  try {
-    size = statSync(log).size;
-  } catch {
-    return status;
-  }
+function ingestFrom(fd: number, status: RunStatus, agentBase: string, now: Date, force: boolean): RunStatus {
+  const size = fstatSync(fd).size;
   const state = readState(status.workspace, status.runCount, size);
   if (size > state.offset) {
     const length = Math.min(size - state.offset, MAX_READ_BYTES);
-    const { lines, pending } = splitLines(state.pending, readFrom(log, state.offset, length));
+    const { lines, pending } = splitLines(state.pending, readFrom(fd, state.offset, length));
     const parse = parserFor(agentBase);
     const at = now.toISOString();
     for (const line of lines) {

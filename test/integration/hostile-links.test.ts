@@ -24,7 +24,7 @@ const AGENTS = `agents:
   outbox-links:
     command: [sh, -c, 'for d in ${OUTS}; do [ -d $d ] || continue; rm -f $d/agent-outbox-links.log $d/events.jsonl; ln -s ${VICTIM} $d/agent-outbox-links.log; ln -s ${VICTIM} $d/events.jsonl; ln -s ${VICTIM} $d/exit-code; mkdir -p $d/exit-code.tmp; done; sleep 2; exit 5']
   answer-link:
-    command: [sh, -c, 'rm -f ANSWER.md /workspace/ANSWER.md; ln -s ${VICTIM} ANSWER.md; ln -s ${VICTIM} /workspace/ANSWER.md; echo "Which one?" > BLOCKED.md']
+    command: [sh, -c, 'if [ -e .planted ]; then sleep 30; exit 0; fi; touch .planted; rm -f ANSWER.md /workspace/ANSWER.md; ln -s ${VICTIM} ANSWER.md; ln -s ${VICTIM} /workspace/ANSWER.md; echo "Which one?" > BLOCKED.md']
   huge-blocked:
     command: [sh, -c, 'truncate -s 400M BLOCKED.md']
   noop:
