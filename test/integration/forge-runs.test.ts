@@ -165,13 +165,13 @@ const AGENTS = `agents:
     command: [sh, -c, 'echo "giving up" >&2; exit 3']
   asker:
     native: true
-    command: [sh, -c, 'cp "$1" ../.meta/seen-prompt.md; if [ -f ../ANSWER.md ]; then cp ../ANSWER.md answer-seen.md; else echo "Which database should I use?" > BLOCKED.md; fi', sh, '{prompt_file}']
+    command: [sh, -c, 'cp "$1" ../outbox/seen-prompt.md; if [ -f ANSWER.md ]; then cp ANSWER.md answer-seen.md; else echo "Which database should I use?" > BLOCKED.md; fi', sh, '{prompt_file}']
   reviewer:
     native: true
-    command: [sh, -c, 'printf "## Summary\\nThe module has no tests.\\n\\nVERDICT: request-changes\\n" > ../.meta/review.md']
+    command: [sh, -c, 'printf "## Summary\\nThe module has no tests.\\n\\nVERDICT: request-changes\\n" > ../outbox/review.md']
   approver:
     native: true
-    command: [sh, -c, 'printf "## Summary\\nAll good now.\\n\\nVERDICT: approve\\n" > ../.meta/review.md']
+    command: [sh, -c, 'printf "## Summary\\nAll good now.\\n\\nVERDICT: approve\\n" > ../outbox/review.md']
   slowpoke:
     native: true
     command: [sh, -c, 'sleep 2; echo "edited late" >> CHANGES.md']
@@ -487,13 +487,13 @@ describe('a blocked run answered from the forge', () => {
       'GET /api/v1/repos/acme/x/labels?page=1&limit=50',
       `DELETE /api/v1/repos/acme/x/issues/5/labels/${labelId}`,
     ]);
-    const answer = readFileSync(join(ws, 'ANSWER.md'), 'utf8');
+    const answer = readFileSync(join(ws, 'repo', 'ANSWER.md'), 'utf8');
     expect(answer).toBe('# Question\n\nWhich database should I use?\n\n# Answer\n\nUse PostgreSQL 16, please.\n');
     // The agent saw the answer, as a file and in its prompt.
     expect(readFileSync(join(ws, 'repo', 'answer-seen.md'), 'utf8')).toBe(answer);
-    expect(readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8')).toContain('## Your earlier question, answered');
-    expect(readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8')).toContain('Use PostgreSQL 16, please.');
-    expect(readFileSync(join(ws, '.meta', 'seen-prompt.md'), 'utf8')).toContain('Use PostgreSQL 16, please.');
+    expect(readFileSync(join(ws, 'inbox', 'prompt.md'), 'utf8')).toContain('## Your earlier question, answered');
+    expect(readFileSync(join(ws, 'inbox', 'prompt.md'), 'utf8')).toContain('Use PostgreSQL 16, please.');
+    expect(readFileSync(join(ws, 'outbox', 'seen-prompt.md'), 'utf8')).toContain('Use PostgreSQL 16, please.');
     expect(existsSync(join(ws, 'repo', 'BLOCKED.md'))).toBe(false);
     expect(fjIssueLabels('acme/x', 5)).toEqual([]);
     expect(issue.comments).toHaveLength(2);
