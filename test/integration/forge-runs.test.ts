@@ -14,6 +14,7 @@ import * as fakeGithub from '../support/fake-github.js';
 import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
 import type { CliResult } from '../support/run-cli.js';
 import { runCliAsync } from '../support/run-cli-async.js';
+import { TEST_IMAGE, testEngines } from '../support/test-engines.js';
 
 const FJ_TOKEN = 'secret-token';
 const GH_TOKEN = 'secret-gh-token';
@@ -23,6 +24,8 @@ const QUESTION = '<!-- agentctl:question -->';
 const RUNNING_LABEL = 'agentctl: running';
 const BLOCKED_LABEL = 'agentctl: blocked';
 const IDENTITY = { name: 'Agent Smith', email: 'agent.smith@example.test' };
+/** The agents here run on the host, but QA never does: it runs in a container on the first engine that answers. */
+const QA_ENGINE = (await testEngines()).find((engine) => engine.runtime !== undefined);
 
 let forge: Forge;
 let fj: fakeForgejo.FakeForgejo;
@@ -208,6 +211,9 @@ forges:
     token_env: GH_TOKEN
 ${AGENTS}qa:
   enabled: ${options.qa ?? true}
+runtime:
+  prefer: ${QA_ENGINE?.name ?? 'auto'}
+  image: ${TEST_IMAGE}
 git:
   name: ${IDENTITY.name}
   email: ${IDENTITY.email}
@@ -215,7 +221,7 @@ ${options.extra ?? ''}`,
   );
   const state = join(home, 'state');
   return {
-    env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, FJ_TOKEN, GH_TOKEN },
+    env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, FJ_TOKEN, GH_TOKEN, ...(QA_ENGINE === undefined ? {} : { [QA_ENGINE.hostVar]: QA_ENGINE.url }) },
     home,
     state,
     ws: (repo, slot) => join(state, 'workspace', repo, slot),
