@@ -104,3 +104,28 @@ export function replaceUntrusted(path: string, text: string): void {
     throw error;
   }
 }
+
+/**
+ * Append `text` to a file an agent could have replaced: only ever to a
+ * regular file opened without following a link. Whatever else is at `path`
+ * (a link, a fifo, a directory) is removed and a new file started.
+ */
+export function appendUntrusted(path: string, text: string): void {
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  for (let attempt = 0; ; attempt++) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, flags, 0o644);
+      if (fstatSync(fd).isFile()) {
+        writeSync(fd, text);
+        return;
+      }
+    } catch (error) {
+      if (attempt > 0) throw error;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    if (attempt > 0) throw new Error(`${path} is not a regular file`);
+    rmSync(path, { recursive: true, force: true });
+  }
+}

@@ -1,9 +1,10 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentMounts, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
 import { lendWorkspace } from '../fs/chown-tree.js';
+import { appendUntrusted } from '../fs/untrusted-file.js';
 import { startActions } from '../core/forge/forge-plan.js';
 import { recordEvent } from './events.js';
 import { applyForgeActions } from './forge-hooks.js';
@@ -46,7 +47,8 @@ export function recordedPid(workspace: string): number | undefined {
 export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, head?: string): Promise<RunStatus> {
   const workspace = job.workspace;
   const files = runFiles(workspace, job.agentBase, false);
-  appendFileSync(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
+  // The log is in the outbox, where an earlier run could have left a link in its place.
+  appendUntrusted(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
   const startCommit = head ?? (await ctx.git.head(join(workspace, 'repo')).catch(() => undefined));
   let status: RunStatus;
   try {
