@@ -19,8 +19,8 @@ import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-sp
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import type { Deps } from '../cli/deps.js';
-import { stateHome } from '../cli/deps.js';
+import type { Deps } from '../deps.js';
+import { stateHome } from '../deps.js';
 import { userConfigPath } from '../config/load-config.js';
 import { wrapContainerArgv, wrapHostArgv } from '../core/run/wrap-argv.js';
 import { forgeNumber, issueContext, pullContext } from '../core/forge/forge-plan.js';
