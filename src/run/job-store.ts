@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Target } from '../core/names.js';
 import type { RunPlan } from '../dispatch/prepare-dispatch.js';
 import type { ForgeLink } from './forge-hooks.js';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { PreparedDispatch } from '../dispatch/prepare-dispatch.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import { agentctlVersion } from '../version.js';
