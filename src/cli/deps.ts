@@ -1,39 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Deps } from '../deps.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import type { Config } from '../core/config/schema.js';
-import type { GitClient } from '../git/git-client.js';
-import type { ForgeAccess } from '../forge/forge-access.js';
-import type { RuntimeRegistry } from '../runtime/registry.js';
-import { processIO, type IO } from './io.js';
+import { processIO } from './io.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Everything a command may touch outside its own arguments, injected so tests can supply their own. */
-export interface Deps {
-  io: IO;
-  env: Env;
-  /** The user's home directory (agent config dirs, default state dir). */
-  home: string;
-  cwd: string;
-  clock: { now(): Date };
-  random: { uuid(): string; float(): number };
-  user: { uid: number; gid: number };
-  platform: NodeJS.Platform;
-  git(): Promise<GitClient>;
-  runtimes(config: Config): Promise<RuntimeRegistry>;
-  forges(config: Config): ForgeAccess;
-  /** Start the background supervisor for this state dir unless one is alive. */
-  startSupervisor(home: string): Promise<void>;
-  pid: number;
-}
-
-/** $AGENTCTL_HOME, or ~/.agentctl: every piece of state lives under it. */
-export function stateHome(deps: Pick<Deps, 'env' | 'home'>): string {
-  const fromEnv = deps.env.AGENTCTL_HOME;
-  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(deps.home, '.agentctl');
-}
+export { stateHome, type Deps, type Env } from '../deps.js';
 
 export function realDeps(proc: NodeJS.Process): Deps {
   const env = { ...proc.env };

@@ -1,14 +1,7 @@
 import { displayOutput } from '../core/text/display-line.js';
+import type { IO } from '../deps.js';
 
-/** Where commands write: data to out (stdout), status and errors to err (stderr). */
-export interface IO {
-  out(text: string): void;
-  err(text: string): void;
-  /** stdout is a terminal: colour and live UI are allowed (unless --json or NO_COLOR). */
-  isTTY: boolean;
-  /** stdin is a terminal: questions may be asked. */
-  stdinIsTTY: boolean;
-}
+export type { IO };
 
 export function processIO(proc: NodeJS.Process): IO {
   return {

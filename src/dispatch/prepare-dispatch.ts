@@ -8,7 +8,6 @@ import {
   DEFAULT_IMAGE,
   LABEL_PREFIX,
   renderRunArgv,
-  WORKSPACE_MOUNT,
   type ContainerSpec,
   type EnvEntry,
   type RuntimeName,
@@ -20,8 +19,8 @@ import { fenceNonce, fenceUntrusted } from '../core/prompt/fence.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
-import type { Deps } from '../cli/deps.js';
-import { stateHome } from '../cli/deps.js';
+import type { Deps } from '../deps.js';
+import { stateHome } from '../deps.js';
 import { userConfigPath } from '../config/load-config.js';
 import { wrapContainerArgv, wrapHostArgv } from '../core/run/wrap-argv.js';
 import { forgeNumber, issueContext, pullContext } from '../core/forge/forge-plan.js';
@@ -32,6 +31,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { TemplateStore } from '../templates/template-store.js';
 import { prepareWorkspace, type WorkspaceRecord } from '../workspace/prepare-workspace.js';
 import { copyIntoCheckout, readRepoInstructions } from '../workspace/repo-files.js';
+import { workspaceLayout } from '../core/workspace/layout.js';
 
 export interface DispatchRequest {
   repo: string;
@@ -267,10 +267,11 @@ export async function prepareDispatch(
     // A workspace is put in place only once the engine is known to answer.
     const [, forgeContext] = await Promise.all([runtimeCheck, contextFetch]);
     // The running agent's prompt and files are not ours to touch.
-    if (fresh) copyIntoCheckout(join(root, 'repo'), copies);
+    if (fresh) copyIntoCheckout(workspaceLayout(root).repo, copies);
     else await settleExisting(root);
-    const record = JSON.parse(readFileSync(join(root, '.meta', 'workspace.json'), 'utf8')) as WorkspaceRecord;
-    const instructions = readRepoInstructions(join(root, 'repo'));
+    const layout = workspaceLayout(root);
+    const record = JSON.parse(readFileSync(layout.record, 'utf8')) as WorkspaceRecord;
+    const instructions = readRepoInstructions(layout.repo);
     repoWarnings = instructions.warnings;
     prompt = assemblePrompt({
       ...promptParts,
@@ -285,7 +286,7 @@ export async function prepareDispatch(
   const warnings = [...context.warnings, ...repoWarnings];
   for (const warning of warnings) deps.io.err(`warning: ${warning}\n`);
 
-  const promptPathInside = agent.native ? join(wsPlan.metaDir, 'prompt.md') : `${WORKSPACE_MOUNT}/.meta/prompt.md`;
+  const promptPathInside = runFiles(wsPlan.root, agent.base, !agent.native).prompt;
   const command = buildAgentCommand({
     agent,
     prompt,
@@ -347,7 +348,7 @@ export async function prepareDispatch(
     mirrorCreated: prepared.mirrorCreated,
     agent,
     prompt,
-    promptPath: join(wsPlan.metaDir, 'prompt.md'),
+    promptPath: workspaceLayout(wsPlan.root).prompt,
     command,
     run,
     envPassed,

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openUntrusted } from './untrusted-file.js';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Read at most this much per poll, so a huge file is printed in pieces. */
@@ -26,33 +27,30 @@ export class FileTail {
 
   /** New complete lines (without their newline), or [] when nothing new. Reads at most one chunk. */
   poll(): string[] {
-    let size: number;
+    // The file may sit where an agent can write: never follow a link, read only a regular file.
+    const fd = openUntrusted(this.path);
+    if (fd === undefined) return [];
     try {
-      size = statSync(this.path).size;
-    } catch {
-      return [];
-    }
-    if (size < this.position) {
-      this.position = 0;
-      this.pending = '';
-      this.decoder = new StringDecoder('utf8');
-    }
-    if (size === this.position) return [];
-    const length = Math.min(size - this.position, CHUNK_BYTES);
-    const buffer = Buffer.alloc(length);
-    let read: number;
-    try {
-      const fd = openSync(this.path, 'r');
-      try {
-        read = readSync(fd, buffer, 0, length, this.position);
-      } finally {
-        closeSync(fd);
+      const size = fstatSync(fd).size;
+      if (size < this.position) {
+        this.position = 0;
+        this.pending = '';
+        this.decoder = new StringDecoder('utf8');
       }
+      if (size === this.position) return [];
+      const length = Math.min(size - this.position, CHUNK_BYTES);
+      const buffer = Buffer.alloc(length);
+      return this.take(buffer.subarray(0, readSync(fd, buffer, 0, length, this.position)));
     } catch {
       return [];
+    } finally {
+      closeSync(fd);
     }
-    this.position += read;
-    const parts = (this.pending + this.decoder.write(buffer.subarray(0, read))).split('\n');
+  }
+
+  private take(chunk: Buffer): string[] {
+    this.position += chunk.length;
+    const parts = (this.pending + this.decoder.write(chunk)).split('\n');
     this.pending = parts.pop() ?? '';
     if (this.pending.length > MAX_PENDING_CHARS) {
       parts.push(`${this.pending.slice(0, MAX_PENDING_CHARS)} [truncated]`);

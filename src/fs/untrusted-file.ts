@@ -1,4 +1,6 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * Files a container or a repository could have planted: the host opens them
@@ -48,5 +50,82 @@ export function readUntrusted(path: string, maxBytes: number): BoundedText | und
     return { text: buffer.subarray(0, read).toString('utf8'), truncated: size > maxBytes, size };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** At most the last `maxBytes` of a regular file at `path`; undefined when there is no such regular file. */
+export function readUntrustedTail(path: string, maxBytes: number): BoundedText | undefined {
+  const fd = openUntrusted(path);
+  if (fd === undefined) return undefined;
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - maxBytes);
+    const buffer = Buffer.alloc(size - start);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, start + read);
+      if (n === 0) break;
+      read += n;
+    }
+    return { text: buffer.subarray(0, read).toString('utf8'), truncated: start > 0, size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether anything at all (a file, a link, a directory) is at `path`, without following a link. */
+export function somethingAt(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Put `text` at `path` in a directory an agent can write to, without ever
+ * writing through what it planted there: a new file under a random name
+ * (O_EXCL|O_NOFOLLOW: never an existing file or link), renamed over `path`.
+ * A rename replaces a link at `path` instead of following it.
+ */
+export function replaceUntrusted(path: string, text: string): void {
+  const tmp = join(dirname(path), `.agentctl-${randomBytes(8).toString('hex')}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Append `text` to a file an agent could have replaced: only ever to a
+ * regular file opened without following a link. Whatever else is at `path`
+ * (a link, a fifo, a directory) is removed and a new file started.
+ */
+export function appendUntrusted(path: string, text: string): void {
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  for (let attempt = 0; ; attempt++) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, flags, 0o644);
+      if (fstatSync(fd).isFile()) {
+        writeSync(fd, text);
+        return;
+      }
+    } catch (error) {
+      if (attempt > 0) throw error;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+    if (attempt > 0) throw new Error(`${path} is not a regular file`);
+    rmSync(path, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AGENT_WORKDIR, LABEL_PREFIX, WORKSPACE_MOUNT, type ContainerSpec } from '../core/container/container-spec.js';
+import { LABEL_PREFIX, type ContainerSpec } from '../core/container/container-spec.js';
+import { CONTAINER_PATHS, workspaceLayout } from '../core/workspace/layout.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
+import { readUntrusted } from '../fs/untrusted-file.js';
 import type { ContainerRuntime, Env } from '../runtime/runtime.js';
 
 type Cache = Record<string, Record<string, string>>;
@@ -34,20 +36,21 @@ export async function imageCliVersion(
   const cache = readCache(home);
   const known = cache[imageId]?.[cli];
   if (known !== undefined) return known;
-  const out = join(workspace, '.meta', 'cli-version.txt');
+  // The answer comes back through the outbox, read like anything else from a container: bounded, no links.
+  const out = join(workspaceLayout(workspace).outbox, 'cli-version.txt');
   const spec: ContainerSpec = {
     image,
     name: `agentctl-version-${Date.now().toString(36)}`,
     labels: { [`${LABEL_PREFIX}.role`]: 'cli-version' },
-    workspace: { hostPath: workspace, containerPath: WORKSPACE_MOUNT },
+    mounts: [{ hostPath: workspaceLayout(workspace).outbox, containerPath: CONTAINER_PATHS.outbox, readOnly: false }],
     configMounts: [],
-    workdir: AGENT_WORKDIR,
+    workdir: CONTAINER_PATHS.outbox,
     env: [{ name: 'HOME', value: '/tmp' }],
-    // Root only to write the answer into a workspace the agent user does not own yet; the command is just --version.
+    // Root only to write the answer into an outbox the agent user does not own yet; the command is just --version.
     user: '0:0',
     gpu: false,
     hostGateway: false,
-    argv: ['sh', '-c', `"$0" --version > ${WORKSPACE_MOUNT}/.meta/cli-version.txt 2>&1`, cli],
+    argv: ['sh', '-c', `"$0" --version > ${CONTAINER_PATHS.outbox}/cli-version.txt 2>&1`, cli],
     stdin: false,
     autoRemove: false,
   };
@@ -59,7 +62,7 @@ export async function imageCliVersion(
       const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 30_000).unref());
       const result = await Promise.race([runtime.wait(id), timeout]);
       if (result === undefined) await runtime.stop(id, 0);
-      else if (result.exitCode === 0) version = readFileSync(out, 'utf8').trim().split('\n')[0];
+      else if (result.exitCode === 0) version = readUntrusted(out, 4096)?.text.trim().split('\n')[0];
     } finally {
       await runtime.remove(id);
     }

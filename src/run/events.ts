@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { workspaceLayout } from '../core/workspace/layout.js';
 
 export interface RunEvent {
   type: string;
@@ -20,7 +21,7 @@ function append(path: string, event: RunEvent): void {
 
 /** Record a lifecycle event in the run's own log and the global one. */
 export function recordEvent(home: string, event: RunEvent): void {
-  append(join(event.workspace, '.meta', 'events.jsonl'), event);
+  append(workspaceLayout(event.workspace).events, event);
   append(join(home, 'events.jsonl'), event);
 }
 
@@ -31,5 +32,5 @@ export function recordGlobalEvent(home: string, event: { type: string; at: strin
 
 /** An event of one run only (agent output): the run's own log, not the global one. */
 export function appendRunEvent(workspace: string, event: RunEvent): void {
-  append(join(workspace, '.meta', 'events.jsonl'), event);
+  append(workspaceLayout(workspace).events, event);
 }

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
@@ -10,9 +10,11 @@ import { applyForgeActions } from './forge-hooks.js';
 import { readExitCode } from '../runtime/exit-code-file.js';
 import { readJob, type Job } from './job-store.js';
 import { postReview, publish } from './publish.js';
-import { chownTree } from '../fs/chown-tree.js';
+import { lendWorkspace } from '../fs/chown-tree.js';
 import type { CollectedWork } from '../git/host-repo.js';
 import { collectAgentWork } from './collect-work.js';
+import { readUntrusted, somethingAt } from '../fs/untrusted-file.js';
+import { READ_BOUNDS, workspaceLayout } from '../core/workspace/layout.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
 import { withFinishLock } from './finish-lock.js';
@@ -32,12 +34,17 @@ function withinClaimGrace(status: RunStatus, ctx: RunContext): boolean {
   return ctx.clock.now().getTime() - claimedAt < CLAIM_GRACE_MS;
 }
 
-function readBlocked(workspace: string): string | undefined {
-  try {
-    return readFileSync(blockedFile(workspace), 'utf8');
-  } catch {
-    return undefined;
-  }
+/**
+ * BLOCKED.md as the agent left it, read with a bound and never through a
+ * link: a link or anything else that is not a regular file still blocks the
+ * run (the agent meant to ask), with a question saying it was not read.
+ */
+function readBlocked(workspace: string): Pick<RunEnd, 'blockedText' | 'blockedBytes'> {
+  const path = blockedFile(workspace);
+  const read = readUntrusted(path, READ_BOUNDS.question);
+  if (read !== undefined) return { blockedText: read.text, blockedBytes: read.truncated ? read.size : undefined };
+  if (!somethingAt(path)) return { blockedText: undefined };
+  return { blockedText: '[BLOCKED.md is not a regular file (a link?); agentctl did not read it]' };
 }
 
 function processAlive(pid: number): boolean {
@@ -54,16 +61,16 @@ async function observeEnd(status: RunStatus, ctx: RunContext): Promise<RunEnd | 
   if (status.runtime === 'host') {
     const state = ctx.runtimes.host.state(status.pid ?? -1, runFiles(status.workspace, '', false).exitCode);
     if (state.running) return undefined;
-    return { exitCode: state.exitCode, killed: false, blockedText: readBlocked(status.workspace), stopReason: status.stopReason };
+    return { exitCode: state.exitCode, killed: false, ...readBlocked(status.workspace), stopReason: status.stopReason };
   }
   const runtime = await ctx.runtimes.get(status.runtime);
   const container = status.containerId === undefined ? undefined : await runtime.inspect(status.containerId);
   if (container?.running === true) return undefined;
   // Created and not started yet: whoever created it is still starting it (one that never starts ends with the claim's grace).
   if (container !== undefined && container.startedAt === undefined && container.exitCode === undefined && withinClaimGrace(status, ctx)) return undefined;
-  // A container the engine has removed took its exit code along; the wrapper left it in .meta.
+  // A container the engine has removed took its exit code along; the wrapper left it in the outbox.
   const exitCode = container?.exitCode ?? wrapperExitCode(status.workspace);
-  return { exitCode, killed: container?.killed ?? false, blockedText: readBlocked(status.workspace), stopReason: status.stopReason };
+  return { exitCode, killed: container?.killed ?? false, ...readBlocked(status.workspace), stopReason: status.stopReason };
 }
 
 function wrapperExitCode(workspace: string): number | undefined {
@@ -91,7 +98,7 @@ function stopDue(status: RunStatus, now: Date): StopReason | undefined {
   if (status.idleSeconds !== undefined && status.idleSeconds > 0) {
     let last = started;
     try {
-      last = Math.max(started, statSync(runFiles(status.workspace, agentBaseOf(status), false).log).mtimeMs);
+      last = Math.max(started, lstatSync(runFiles(status.workspace, agentBaseOf(status), false).log).mtimeMs);
     } catch {
       // no output yet: silent since the start
     }
@@ -192,7 +199,7 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
     } catch (error) {
       final = {
         ...final,
-        qa: { state: 'failed', commands: [], log: runFiles(status.workspace, '', false).qaLog, reason: `QA could not run: ${(error as Error).message}` },
+        qa: { state: 'failed', commands: [], log: workspaceLayout(status.workspace).qaLog, reason: `QA could not run: ${(error as Error).message}` },
       };
     }
   }
@@ -207,7 +214,7 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
   const owner = status.owner;
   if (owner !== undefined && status.runtime !== 'host' && ctx.user.uid === 0) {
     try {
-      chownTree(status.workspace, owner.uid, owner.gid);
+      lendWorkspace(status.workspace, owner.uid, owner.gid);
     } catch (error) {
       final.warnings = [...final.warnings, `could not hand the workspace back to uid ${owner.uid}: ${(error as Error).message}`];
     }
@@ -262,7 +269,7 @@ async function settleClaim(status: RunStatus, ctx: RunContext): Promise<RunStatu
     // Started, ended and removed by the engine before anyone recorded it: only its exit code is left.
     const exitCode = wrapperExitCode(status.workspace);
     if (exitCode !== undefined) {
-      return complete({ ...status, claimedBy: undefined }, { exitCode, killed: false, blockedText: readBlocked(status.workspace), stopReason: status.stopReason }, ctx);
+      return complete({ ...status, claimedBy: undefined }, { exitCode, killed: false, ...readBlocked(status.workspace), stopReason: status.stopReason }, ctx);
     }
   }
   if (status.claimedBy !== undefined && status.claimedBy !== ctx.pid && processAlive(status.claimedBy)) return status;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Target } from '../core/names.js';
 import type { RunPlan } from '../dispatch/prepare-dispatch.js';
 import type { ForgeLink } from './forge-hooks.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
+import { workspaceLayout } from '../core/workspace/layout.js';
 
 /**
  * Everything needed to start a run later, in any agentctl process: the
@@ -45,7 +45,7 @@ export interface Job {
 }
 
 export function jobPath(workspace: string): string {
-  return join(workspace, '.meta', 'job.json');
+  return workspaceLayout(workspace).job;
 }
 
 export function writeJob(job: Job): void {

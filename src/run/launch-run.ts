@@ -1,8 +1,9 @@
-import { appendFileSync, readFileSync } from 'node:fs';
-import { FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
+import { readFileSync } from 'node:fs';
+import { agentMounts, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
-import { chownTree } from '../fs/chown-tree.js';
+import { lendWorkspace } from '../fs/chown-tree.js';
+import { appendUntrusted } from '../fs/untrusted-file.js';
 import { startActions } from '../core/forge/forge-plan.js';
 import { recordEvent } from './events.js';
 import { applyForgeActions } from './forge-hooks.js';
@@ -46,7 +47,8 @@ export function recordedPid(workspace: string): number | undefined {
 export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, head?: string): Promise<RunStatus> {
   const workspace = job.workspace;
   const files = runFiles(workspace, job.agentBase, false);
-  appendFileSync(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
+  // The log is in the outbox, where an earlier run could have left a link in its place.
+  appendUntrusted(files.log, `=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
   // From agentctl's own record: git never runs in the agent's checkout.
   const startCommit = head ?? readWorkspaceRecord(workspace)?.commit;
   let status: RunStatus;
@@ -55,12 +57,14 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
       if (ctx.user.uid === 0 && job.run.spec.user === FALLBACK_AGENT_USER) {
         // Root may not run the agent, so the agent user borrows the workspace until the run is finished.
         const [uid, gid] = FALLBACK_AGENT_USER.split(':').map(Number) as [number, number];
-        chownTree(workspace, uid, gid);
+        lendWorkspace(workspace, uid, gid);
       }
       const runtime = await ctx.runtimes.get(job.run.runtime);
       // One name per run: a container of an earlier run that could not be removed must not block this one.
+      // The mounts are always this workspace's agent view, whatever an older job recorded.
       const spec = {
         ...job.run.spec,
+        mounts: agentMounts(workspace),
         name: `${job.run.spec.name}-${claimed.runCount}`,
         labels: { ...job.run.spec.labels, [RUN_LABEL]: String(claimed.runCount) },
       };

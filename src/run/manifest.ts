@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { PreparedDispatch } from '../dispatch/prepare-dispatch.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import { agentctlVersion } from '../version.js';
+import { workspaceLayout } from '../core/workspace/layout.js';
 
 /** What dispatch was asked, in a form that can be asked again. */
 export interface ReplayRequest {
@@ -23,7 +23,7 @@ export interface ReplayRequest {
   gpu?: boolean | undefined;
 }
 
-/** .meta/manifest.json: everything needed to reproduce a run, secrets by name only. */
+/** The run's manifest.json (host-side state): everything needed to reproduce a run, secrets by name only. */
 export interface Manifest {
   version: 1;
   agentctl: string;
@@ -44,7 +44,7 @@ export interface Manifest {
 }
 
 export function manifestPath(workspace: string): string {
-  return join(workspace, '.meta', 'manifest.json');
+  return workspaceLayout(workspace).manifest;
 }
 
 export function buildManifest(

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pullRequestText, REVIEW_MARKER, reviewVerdict } from '../core/forge/forge-plan.js';
 import type { RunStatus } from '../core/run/status.js';
@@ -9,6 +8,8 @@ import { workPaths } from './collect-work.js';
 import type { Job } from './job-store.js';
 import type { RunContext } from './run-context.js';
 import { runFiles } from './run-files.js';
+import { READ_BOUNDS } from '../core/workspace/layout.js';
+import { readUntrusted, readUntrustedTail } from '../fs/untrusted-file.js';
 
 /**
  * After a completed run whose QA did not fail: push the agent's collected
@@ -51,21 +52,13 @@ export async function publish(job: Job, status: RunStatus, ctx: RunContext, work
 
 const MAX_REVIEW_CHARS = 60_000;
 
-/** The review text: the agent's saved final message, else the end of its log. */
+/** The review text: the agent's saved final message, else the end of its log; both read from the outbox with a bound. */
 export function reviewText(job: Job): string {
-  const meta = join(job.workspace, '.meta');
-  try {
-    const text = readFileSync(join(meta, 'review.md'), 'utf8').trim();
-    if (text !== '') return text.slice(0, MAX_REVIEW_CHARS);
-  } catch {
-    // no saved message: fall back to the log
-  }
-  try {
-    const log = readFileSync(runFiles(job.workspace, job.agentBase, false).log, 'utf8');
-    return log.split('\n').filter((line) => !line.startsWith('=== agentctl run')).slice(-200).join('\n').trim().slice(-MAX_REVIEW_CHARS);
-  } catch {
-    return '';
-  }
+  const files = runFiles(job.workspace, job.agentBase, false);
+  const text = readUntrusted(files.review, READ_BOUNDS.review)?.text.trim() ?? '';
+  if (text !== '') return text.slice(0, MAX_REVIEW_CHARS);
+  const log = readUntrustedTail(files.log, READ_BOUNDS.review)?.text ?? '';
+  return log.split('\n').filter((line) => !line.startsWith('=== agentctl run')).slice(-200).join('\n').trim().slice(-MAX_REVIEW_CHARS);
 }
 
 /** Post a review as one PR comment (edited in place on later runs) and read its verdict. */

@@ -134,7 +134,7 @@ export async function claimQueued(ctx: RunContext): Promise<QueueView> {
       const previous = current.get(workspace) as RunStatus;
       const job = readJob(workspace);
       if (job === undefined) {
-        const failed: RunStatus = { ...previous, state: 'failed', reason: 'the queued job file .meta/job.json is missing or unreadable', finishedAt: ctx.clock.now().toISOString() };
+        const failed: RunStatus = { ...previous, state: 'failed', reason: 'the queued job file job.json is missing or unreadable', finishedAt: ctx.clock.now().toISOString() };
         writeStatus(failed);
         current.set(workspace, failed);
         continue;

@@ -1,30 +1,37 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { WORKSPACE_MOUNT } from '../core/container/container-spec.js';
+import { CONTAINER_PATHS, outboxFiles, workspaceLayout } from '../core/workspace/layout.js';
 
-/** Files of a run inside .meta, as seen on the host and (for containers) inside the container. */
+/**
+ * Files of a run as its wrapper writes them: the log and exit code in the
+ * outbox, the prompt in the inbox, a host agent's pid in .meta. `inside`
+ * gives the paths the container sees.
+ */
 export function runFiles(workspace: string, agentBase: string, inside: boolean) {
-  const meta = inside ? `${WORKSPACE_MOUNT}/.meta` : join(workspace, '.meta');
+  const layout = workspaceLayout(workspace);
+  const outbox = outboxFiles(inside ? CONTAINER_PATHS.outbox : layout.outbox, agentBase);
   return {
-    log: `${meta}/agent-${agentBase}.log`,
-    prompt: `${meta}/prompt.md`,
-    exitCode: `${meta}/exit-code`,
-    pid: `${meta}/pid`,
-    qaLog: `${meta}/qa.log`,
-    qaFailed: `${meta}/qa-failed-command`,
+    log: outbox.log,
+    prompt: inside ? CONTAINER_PATHS.prompt : layout.prompt,
+    exitCode: outbox.exitCode,
+    review: outbox.review,
+    pid: layout.pid,
+    qaLog: outbox.qaLog,
+    qaFailed: outbox.qaFailed,
   };
 }
 
 export function blockedFile(workspace: string): string {
-  return join(workspace, 'repo', 'BLOCKED.md');
+  return `${workspaceLayout(workspace).repo}/BLOCKED.md`;
 }
 
 /**
- * A question, exit code or pid left by an earlier run must not decide the
- * next one: they go when its slot is claimed, before any process can look
- * for this run's own.
+ * A question, exit code, review or pid left by an earlier run must not
+ * decide the next one: they go when its slot is claimed, before any process
+ * can look for this run's own. (rm of a planted link removes the link.)
  */
 export function clearRunLeftovers(workspace: string): void {
   const files = runFiles(workspace, '', false);
-  for (const stale of [blockedFile(workspace), files.exitCode, files.qaFailed, files.pid]) rmSync(stale, { force: true });
+  for (const stale of [blockedFile(workspace), files.exitCode, `${files.exitCode}.tmp`, files.review, files.qaLog, files.qaFailed, files.pid]) {
+    rmSync(stale, { force: true, recursive: true });
+  }
 }

@@ -1,15 +1,15 @@
-import { lchownSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildContainerSpec, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { buildContainerSpec, DEFAULT_IMAGE, FALLBACK_AGENT_USER, LABEL_PREFIX, type RuntimeName } from '../core/container/container-spec.js';
+import { AgentctlError } from '../core/errors.js';
 import { detectQa } from '../core/qa/detect-qa.js';
 import type { QaResult, RunStatus } from '../core/run/status.js';
 import { wrapQaArgv } from '../core/run/wrap-argv.js';
+import { CONTAINER_PATHS, READ_BOUNDS, workspaceLayout } from '../core/workspace/layout.js';
+import { lendWorkspace } from '../fs/chown-tree.js';
+import { readUntrusted, readUntrustedTail } from '../fs/untrusted-file.js';
+import { chooseRuntime } from './choose-runtime.js';
 import type { RunContext } from './run-context.js';
 import { runFiles } from './run-files.js';
-
-function fallbackIds(): [number, number] {
-  return FALLBACK_AGENT_USER.split(':').map(Number) as [number, number];
-}
 
 function rootFiles(repoDir: string): Set<string> {
   try {
@@ -20,46 +20,73 @@ function rootFiles(repoDir: string): Set<string> {
 }
 
 /**
- * Run the repo's QA after a completed run, in the agent's own image (or on
- * the host for native agents), logging to .meta/qa.log.
+ * The engine and image QA runs in: the agent's own for a container run; for
+ * a host agent, the engine a container dispatch would choose and the
+ * configured image. QA runs the repository's scripts, so never on the host.
+ */
+async function qaEngine(status: RunStatus, ctx: RunContext): Promise<{ runtime: RuntimeName; image: string }> {
+  if (status.runtime !== 'host') return { runtime: status.runtime, image: status.image ?? ctx.config.runtime.image ?? DEFAULT_IMAGE };
+  const image = ctx.config.runtime.image ?? ctx.env.AGENTCTL_IMAGE ?? DEFAULT_IMAGE;
+  try {
+    return { runtime: await chooseRuntime(ctx.runtimes, ctx.config.runtime.prefer, image, process.platform, ctx.notify), image };
+  } catch (error) {
+    const hint = error instanceof AgentctlError && error.hint !== undefined ? ` (${error.hint})` : '';
+    throw new Error(`QA runs the repository's scripts in a container, never on the host, and no engine could run it: ${(error as Error).message}${hint}`);
+  }
+}
+
+/** The host's copy of the QA log: our header, then the end of what QA wrote in the outbox, read with a bound. */
+function keepLog(hostLog: string, header: string, outboxLog: string): void {
+  const tail = readUntrustedTail(outboxLog, READ_BOUNDS.qaLog);
+  const cut = tail?.truncated === true ? `[QA log truncated: only its last ${READ_BOUNDS.qaLog} of ${tail.size} bytes are kept]\n` : '';
+  writeFileSync(hostLog, `${header}${cut}${tail?.text ?? ''}`);
+}
+
+/**
+ * Run the repo's QA after a completed run, always in a container that sees
+ * only repo/ and the outbox; the log comes back through the outbox and is
+ * kept, bounded, in the host-side state.
  */
 export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResult> {
-  const repoDir = join(status.workspace, 'repo');
-  const hostFiles = runFiles(status.workspace, '', false);
+  const layout = workspaceLayout(status.workspace);
+  const outbox = runFiles(status.workspace, '', false);
   const plan = detectQa({
-    files: rootFiles(repoDir),
+    files: rootFiles(layout.repo),
     repoOverride: ctx.config.repos[status.repo]?.qa,
     globalOverride: ctx.config.qa.commands,
   });
   if (plan === undefined) {
-    return { state: 'skipped', commands: [], log: hostFiles.qaLog, reason: 'no go.mod, composer.json or package.json; set repos.<org/name>.qa to run QA' };
+    return { state: 'skipped', commands: [], log: layout.qaLog, reason: 'no go.mod, composer.json or package.json; set repos.<org/name>.qa to run QA' };
   }
-  writeFileSync(hostFiles.qaLog, `# QA from ${plan.source}\n`);
-  rmSync(hostFiles.qaFailed, { force: true });
+  const header = `# QA from ${plan.source}\n`;
+  writeFileSync(layout.qaLog, header);
+  // What an earlier QA, or the agent, left there: removed, links included (rm never follows one).
+  mkdirSync(layout.outbox, { recursive: true });
+  for (const stale of [outbox.qaLog, outbox.qaFailed]) rmSync(stale, { recursive: true, force: true });
+  const engine = await qaEngine(status, ctx);
+  const inside = runFiles(status.workspace, '', true);
+  // A host agent's workspace is still ours: lend it to the container's user as a container run's is.
+  const lend = status.runtime === 'host' && ctx.user.uid === 0;
+  const [uid, gid] = FALLBACK_AGENT_USER.split(':').map(Number) as [number, number];
+  if (lend) lendWorkspace(status.workspace, uid, gid);
   let exitCode: number;
-  if (status.runtime === 'host') {
-    const { execa } = await import('execa');
-    const [file, ...args] = wrapQaArgv(plan.commands, { log: hostFiles.qaLog, failed: hostFiles.qaFailed }) as [string, ...string[]];
-    // Only what a build needs: QA runs code the agent may just have written, so no tokens.
-    const env = { PATH: ctx.env.PATH ?? '/usr/bin:/bin', HOME: ctx.env.HOME ?? '/', NO_COLOR: '1', CI: 'true' };
-    const result = await execa(file, args, { cwd: repoDir, reject: false, stdin: 'ignore', env, extendEnv: false });
-    exitCode = result.exitCode ?? 1;
-  } else {
-    const inside = runFiles(status.workspace, '', true);
-    // The log was just written by us; the container's user must be able to append to it.
-    if (ctx.user.uid === 0) lchownSync(hostFiles.qaLog, ...fallbackIds());
-    const runtime = await ctx.runtimes.get(status.runtime);
+  try {
+    const runtime = await ctx.runtimes.get(engine.runtime);
     const spec = buildContainerSpec({
-      image: status.image as string,
+      image: engine.image,
       runId: `qa-${status.runCount}-${ctx.clock.now().getTime().toString(36)}`,
       workspaceRoot: status.workspace,
+      mounts: [
+        { hostPath: layout.repo, containerPath: CONTAINER_PATHS.repo, readOnly: false },
+        { hostPath: layout.outbox, containerPath: CONTAINER_PATHS.outbox, readOnly: false },
+      ],
       labels: { [`${LABEL_PREFIX}.workspace`]: status.workspace, [`${LABEL_PREFIX}.role`]: 'qa' },
       configDirs: [],
       envNames: [],
       gitIdentity: ctx.config.git,
       hostUser: ctx.user,
       gpu: false,
-      runtime: status.runtime,
+      runtime: engine.runtime,
       argv: wrapQaArgv(plan.commands, { log: inside.qaLog, failed: inside.qaFailed }),
       stdin: false,
       // Its exit code is the QA result, read from the engine before the removal.
@@ -71,19 +98,17 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
     } finally {
       await runtime.remove(id);
     }
+  } finally {
+    if (lend) lendWorkspace(status.workspace, (status.owner ?? ctx.user).uid, (status.owner ?? ctx.user).gid);
+    keepLog(layout.qaLog, header, outbox.qaLog);
   }
-  if (exitCode === 0) return { state: 'passed', commands: plan.commands, log: hostFiles.qaLog };
-  let failedCommand: string | undefined;
-  try {
-    failedCommand = readFileSync(hostFiles.qaFailed, 'utf8');
-  } catch {
-    failedCommand = undefined;
-  }
+  if (exitCode === 0) return { state: 'passed', commands: plan.commands, log: layout.qaLog };
+  const failedCommand = readUntrusted(outbox.qaFailed, READ_BOUNDS.qaFailed)?.text;
   return {
     state: 'failed',
     commands: plan.commands,
     failedCommand,
-    log: hostFiles.qaLog,
+    log: layout.qaLog,
     reason: failedCommand === undefined ? `QA exited with code ${exitCode}` : `"${failedCommand}" failed (exit code ${exitCode})`,
   };
 }

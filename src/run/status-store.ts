@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { RunStatus } from '../core/run/status.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
+import { workspaceLayout } from '../core/workspace/layout.js';
 
 const qaSchema = z.object({
   state: z.enum(['passed', 'failed', 'skipped']),
@@ -56,12 +57,8 @@ const statusSchema = z.object({
   warnings: z.array(z.string()),
 });
 
-export function metaDir(workspace: string): string {
-  return join(workspace, '.meta');
-}
-
 export function statusPath(workspace: string): string {
-  return join(metaDir(workspace), 'status.json');
+  return workspaceLayout(workspace).status;
 }
 
 export function readStatus(workspace: string): RunStatus | undefined {

@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { ContainerSpec, EnvEntry } from '../core/container/container-spec.js';
+import { volume, type ContainerSpec, type EnvEntry } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
 import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
@@ -145,7 +145,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   private createOptions(spec: ContainerSpec, env: Env): Dockerode.ContainerCreateOptions {
     const hostConfig: Dockerode.HostConfig = {
       Binds: [
-        `${spec.workspace.hostPath}:${spec.workspace.containerPath}`,
+        ...spec.mounts.map(volume),
         ...spec.configMounts.map((mount) => `${mount.hostPath}:${mount.containerPath}:ro`),
       ],
       AutoRemove: spec.autoRemove,

@@ -26,15 +26,13 @@ export interface PreparedWorkspace {
   mirrorCreated: boolean;
 }
 
-export const WORKSPACE_RECORD = 'workspace.json';
-
 function sameTarget(a: Target, b: Target): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function readRecord(metaDir: string): WorkspaceRecord | undefined {
+function readRecord(root: string): WorkspaceRecord | undefined {
   try {
-    return JSON.parse(readFileSync(join(metaDir, WORKSPACE_RECORD), 'utf8')) as WorkspaceRecord;
+    return JSON.parse(readFileSync(workspaceLayout(root).record, 'utf8')) as WorkspaceRecord;
   } catch {
     return undefined;
   }
@@ -188,6 +186,16 @@ async function cloneBesideFetches(git: GitClient, plan: WorkspacePlan, repoDir: 
 }
 
 /**
+ * The outbox and inbox the agent's container mounts. A workspace made by an
+ * older agentctl (which mounted the whole workspace) gets them on reuse.
+ */
+function makeMountPoints(root: string): void {
+  const layout = workspaceLayout(root);
+  mkdirSync(layout.outbox, { recursive: true });
+  mkdirSync(layout.inbox, { recursive: true });
+}
+
+/**
  * Make the workspace for a plan. The checkout is built in a temporary
  * directory next to its final place and renamed into place at the end, so a
  * failure or a crash never leaves a half-made workspace under the real name.
@@ -199,7 +207,7 @@ export async function prepareWorkspace(
   /** Last steps inside the workspace; `fresh` is false when an existing one is reused. */
   finish?: (root: string, fresh: boolean) => Promise<void>,
 ): Promise<PreparedWorkspace> {
-  const existing = existsSync(plan.root) ? readRecord(plan.metaDir) : undefined;
+  const existing = existsSync(plan.root) ? readRecord(plan.root) : undefined;
   if (existsSync(plan.root)) {
     if (existing === undefined || existing.cloneUrl !== plan.repo.cloneUrl || !sameTarget(existing.target, plan.target)) {
       throw new AgentctlError('workspace_conflict', `workspace ${plan.root} already exists for something else`, {
@@ -207,17 +215,19 @@ export async function prepareWorkspace(
         hint: existing === undefined ? 'remove it, or run agentctl gc' : `it belongs to ${existing.repo} ${describeTarget(existing.target)}; remove it or pick another target`,
       });
     }
+    makeMountPoints(plan.root);
     if (finish !== undefined) await finish(plan.root, false);
     return { plan, record: existing, reused: true, mirrorCreated: false };
   }
 
   mkdirSync(dirname(plan.root), { recursive: true });
   const tmpRoot = `${plan.root}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const tmpRepo = join(tmpRoot, 'repo');
-  const tmpMeta = join(tmpRoot, '.meta');
+  const tmp = workspaceLayout(tmpRoot);
+  const tmpRepo = tmp.repo;
   let mirrorCreated = false;
   try {
-    mkdirSync(tmpMeta, { recursive: true });
+    mkdirSync(tmp.meta, { recursive: true });
+    makeMountPoints(tmpRoot);
     let start: Start;
     if (existsSync(plan.mirrorDir)) {
       // Both only read the mirror, so the clone does not wait for the start to be looked up.
@@ -243,7 +253,7 @@ export async function prepareWorkspace(
       commit: start.commit,
       createdAt: now.toISOString(),
     };
-    writeJsonAtomic(join(tmpMeta, WORKSPACE_RECORD), record);
+    writeJsonAtomic(tmp.record, record);
     if (finish !== undefined) await finish(tmpRoot, true);
     try {
       renameSync(tmpRoot, plan.root);

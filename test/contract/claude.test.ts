@@ -106,8 +106,8 @@ function expectedArgv(run: Dispatched, maxBudgetUsd?: number): string[] {
   const agent = resolveAgent('claude:sonnet', configSchema.parse(CONFIG));
   return buildAgentCommand({
     agent,
-    prompt: readFileSync(join(run.ws, '.meta', 'prompt.md'), 'utf8'),
-    promptPath: join(run.ws, '.meta', 'prompt.md'),
+    prompt: readFileSync(join(run.ws, 'inbox', 'prompt.md'), 'utf8'),
+    promptPath: join(run.ws, 'inbox', 'prompt.md'),
     base: run.job.base ?? 'main',
     sessionId: run.job.sessionId,
     maxBudgetUsd,
@@ -177,6 +177,6 @@ describe.skipIf(setup.skip)('the real claude CLI, run by agentctl', () => {
     expect(run.job.agentArgv).toContain('--bogus-agentctl-flag');
     expect(run.code).toBe(ExitCode.runFailed);
     expect(run.status).toMatchObject({ state: 'failed', exitCode: 1, reason: 'agent exited with code 1' });
-    expect(readFileSync(join(run.ws, '.meta', 'agent-claude.log'), 'utf8')).toContain("error: unknown option '--bogus-agentctl-flag'");
+    expect(readFileSync(join(run.ws, 'outbox', 'agent-claude.log'), 'utf8')).toContain("error: unknown option '--bogus-agentctl-flag'");
   });
 });

@@ -40,7 +40,8 @@ beforeAll(async () => {
   git(repo, 'checkout', '--quiet', '-b', 'agent/issue-1');
   writeFileSync(join(repo, 'README.md'), '# hello\n\nA greeting for Ada.\n');
   git(repo, 'commit', '--quiet', '-am', 'Greet Ada');
-  mkdirSync(join(root, '.meta'));
+  mkdirSync(join(root, 'inbox'));
+  mkdirSync(join(root, 'outbox'));
 });
 
 afterAll(async () => {
@@ -49,7 +50,7 @@ afterAll(async () => {
 });
 
 function build(spec: string, prompt = PROMPT): AgentCommand {
-  return buildAgentCommand({ agent: resolveAgent(spec, CONFIG), prompt, promptPath: join(root, '.meta', 'prompt.md'), base: 'main' });
+  return buildAgentCommand({ agent: resolveAgent(spec, CONFIG), prompt, promptPath: join(root, 'inbox', 'prompt.md'), base: 'main' });
 }
 
 interface CodexRun extends ProcessResult {
@@ -126,7 +127,7 @@ describe.skipIf(setup.skip)('the real codex CLI accepts the argv agentctl builds
 
   it('codex:review: exec review --json --base main --output-last-message FILE', async () => {
     const command = build('codex:review');
-    const reviewFile = join(root, '.meta', 'review.md');
+    const reviewFile = join(root, 'outbox', 'review.md');
     expect(command.argv).toEqual(['codex', 'exec', 'review', '--json', '--base', 'main', '--output-last-message', reviewFile]);
     const run = await runCodex('codex-review', command.argv);
     expectAccepted(run);

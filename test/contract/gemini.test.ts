@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 function build(spec: string, prompt = PROMPT): AgentCommand {
-  return buildAgentCommand({ agent: resolveAgent(spec, CONFIG), prompt, promptPath: join(root, '.meta', 'prompt.md'), base: 'main' });
+  return buildAgentCommand({ agent: resolveAgent(spec, CONFIG), prompt, promptPath: join(root, 'inbox', 'prompt.md'), base: 'main' });
 }
 
 interface GeminiRun extends ProcessResult {

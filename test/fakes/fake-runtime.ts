@@ -18,8 +18,8 @@ export interface StartedContainer {
  */
 function wrapperExitFile(spec: ContainerSpec): string | undefined {
   const path = spec.argv.find((arg) => arg.startsWith('AGENTCTL_EXIT='))?.slice('AGENTCTL_EXIT='.length);
-  const prefix = `${spec.workspace.containerPath}/`;
-  return path?.startsWith(prefix) ? join(spec.workspace.hostPath, path.slice(prefix.length)) : undefined;
+  const mount = spec.mounts.find((m) => path?.startsWith(`${m.containerPath}/`));
+  return path === undefined || mount === undefined ? undefined : join(mount.hostPath, path.slice(mount.containerPath.length + 1));
 }
 
 /**

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chownTree } from '../../src/fs/chown-tree.js';
+import { chownTree, lendWorkspace } from '../../src/fs/chown-tree.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 
 const root = process.getuid?.() === 0;
@@ -13,6 +13,18 @@ afterAll(() => {
 });
 
 describe.runIf(root)('chownTree (as root)', () => {
+  it('lends only repo/ and outbox/ to the agent: its own state and the inbox stay the host\'s', () => {
+    const ws = makeTempDir('lend');
+    dirs.push(ws);
+    for (const part of ['repo', 'outbox', 'inbox', '.meta']) {
+      mkdirSync(join(ws, part));
+      writeFileSync(join(ws, part, 'file'), 'x');
+    }
+    lendWorkspace(ws, 1000, 1000);
+    for (const part of ['repo', 'outbox']) expect(lstatSync(join(ws, part, 'file')).uid, part).toBe(1000);
+    for (const part of ['inbox', '.meta', '']) expect(lstatSync(join(ws, part, part === '' ? '.' : 'file')).uid, part).toBe(0);
+  });
+
   it('hands every file and directory over, symlinks themselves and not their targets', () => {
     const dir = makeTempDir('chown');
     const outside = makeTempDir('chown-outside');

@@ -49,6 +49,7 @@ afterAll(() => {
 function fabricate(state: string, slot: string, overrides: Partial<RunStatus>): string {
   const ws = join(state, 'workspace', ...slot.split('/'));
   mkdirSync(join(ws, '.meta'), { recursive: true });
+  mkdirSync(join(ws, 'outbox'), { recursive: true });
   const status: RunStatus = { version: 1, state: 'completed', workspace: ws, repo: 'acme/web', agent: 'codex', pool: 'codex', runtime: 'docker', runCount: 1, warnings: [], ...overrides };
   writeFileSync(join(ws, '.meta', 'status.json'), JSON.stringify(status, null, 2));
   return ws;
@@ -68,7 +69,7 @@ describe('status --watch in a real terminal (tmux)', () => {
       usage: { inputTokens: 12_000, outputTokens: 3_400, costUsd: 0.42 },
       progress: ['tool shell: npm test', 'All tests pass'],
     });
-    writeFileSync(join(done, '.meta', 'agent-codex.log'), 'reading the code\nwriting the fix\nthe last line of the codex log\n');
+    writeFileSync(join(done, 'outbox', 'agent-codex.log'), 'reading the code\nwriting the fix\nthe last line of the codex log\n');
     fabricate(state, 'acme/web/task-2', {
       state: 'blocked',
       agent: 'claude',

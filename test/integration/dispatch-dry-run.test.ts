@@ -58,7 +58,7 @@ describe('dispatch --dry-run against real git', () => {
     expect(out.prompt).toContain('Fix the login bug');
     expect(out.prompt).toContain('Run `make check` before committing.');
     expect(out.prompt).toContain('BLOCKED.md');
-    expect(readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8')).toBe(out.prompt);
+    expect(readFileSync(join(ws, 'inbox', 'prompt.md'), 'utf8')).toBe(out.prompt);
 
     const repo = join(ws, 'repo');
     expect(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('agent/issue-42');

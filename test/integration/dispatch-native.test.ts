@@ -50,7 +50,7 @@ describe('native agents run on the host', () => {
     expect(typeof status.pid).toBe('number');
     const ws = join(state, 'workspace', 'acme', 'tool', 'task-1');
     expect(readFileSync(join(ws, 'repo', 'native.txt'), 'utf8')).toBe('from the host\n');
-    expect(readFileSync(join(ws, '.meta', 'agent-writer.log'), 'utf8')).toMatch(/prompt has \d{4,} bytes\n$/);
+    expect(readFileSync(join(ws, 'outbox', 'agent-writer.log'), 'utf8')).toMatch(/prompt has \d{4,} bytes\n$/);
   });
 
   it('reports a BLOCKED.md question', () => {

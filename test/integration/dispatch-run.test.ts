@@ -71,7 +71,7 @@ describe.each(engines)('dispatch on a real $name engine', (engine) => {
     expect(result.status?.qa.state).toBe('skipped');
     const ws = join(state, 'workspace', 'acme', 'plain', 'task-1');
     expect(readFileSync(join(ws, 'repo', 'agent.txt'), 'utf8')).toBe('hello from the agent\n');
-    expect(readFileSync(join(ws, '.meta', 'agent-edit.log'), 'utf8')).toMatch(/=== agentctl run 1: edit started .*\nedited\n$/);
+    expect(readFileSync(join(ws, 'outbox', 'agent-edit.log'), 'utf8')).toMatch(/=== agentctl run 1: edit started .*\nedited\n$/);
     // The person who ran agentctl can still change what the agent wrote.
     writeFileSync(join(ws, 'repo', 'agent.txt'), 'edited by the user\n');
     expect(git(join(ws, 'repo'), 'status', '--porcelain')).toBe('?? agent.txt');

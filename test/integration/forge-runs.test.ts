@@ -14,6 +14,7 @@ import * as fakeGithub from '../support/fake-github.js';
 import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
 import type { CliResult } from '../support/run-cli.js';
 import { runCliAsync } from '../support/run-cli-async.js';
+import { TEST_IMAGE, testEngines } from '../support/test-engines.js';
 
 const FJ_TOKEN = 'secret-token';
 const GH_TOKEN = 'secret-gh-token';
@@ -23,6 +24,8 @@ const QUESTION = '<!-- agentctl:question -->';
 const RUNNING_LABEL = 'agentctl: running';
 const BLOCKED_LABEL = 'agentctl: blocked';
 const IDENTITY = { name: 'Agent Smith', email: 'agent.smith@example.test' };
+/** The agents here run on the host, but QA never does: it runs in a container on the first engine that answers. */
+const QA_ENGINE = (await testEngines()).find((engine) => engine.runtime !== undefined);
 
 let forge: Forge;
 let fj: fakeForgejo.FakeForgejo;
@@ -165,13 +168,13 @@ const AGENTS = `agents:
     command: [sh, -c, 'echo "giving up" >&2; exit 3']
   asker:
     native: true
-    command: [sh, -c, 'cp "$1" ../.meta/seen-prompt.md; if [ -f ../ANSWER.md ]; then cp ../ANSWER.md answer-seen.md; else echo "Which database should I use?" > BLOCKED.md; fi', sh, '{prompt_file}']
+    command: [sh, -c, 'cp "$1" ../outbox/seen-prompt.md; if [ -f ANSWER.md ]; then cp ANSWER.md answer-seen.md; else echo "Which database should I use?" > BLOCKED.md; fi', sh, '{prompt_file}']
   reviewer:
     native: true
-    command: [sh, -c, 'printf "## Summary\\nThe module has no tests.\\n\\nVERDICT: request-changes\\n" > ../.meta/review.md']
+    command: [sh, -c, 'printf "## Summary\\nThe module has no tests.\\n\\nVERDICT: request-changes\\n" > ../outbox/review.md']
   approver:
     native: true
-    command: [sh, -c, 'printf "## Summary\\nAll good now.\\n\\nVERDICT: approve\\n" > ../.meta/review.md']
+    command: [sh, -c, 'printf "## Summary\\nAll good now.\\n\\nVERDICT: approve\\n" > ../outbox/review.md']
   slowpoke:
     native: true
     command: [sh, -c, 'sleep 2; echo "edited late" >> CHANGES.md']
@@ -208,6 +211,9 @@ forges:
     token_env: GH_TOKEN
 ${AGENTS}qa:
   enabled: ${options.qa ?? true}
+runtime:
+  prefer: ${QA_ENGINE?.name ?? 'auto'}
+  image: ${TEST_IMAGE}
 git:
   name: ${IDENTITY.name}
   email: ${IDENTITY.email}
@@ -215,7 +221,7 @@ ${options.extra ?? ''}`,
   );
   const state = join(home, 'state');
   return {
-    env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, FJ_TOKEN, GH_TOKEN },
+    env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, FJ_TOKEN, GH_TOKEN, ...(QA_ENGINE === undefined ? {} : { [QA_ENGINE.hostVar]: QA_ENGINE.url }) },
     home,
     state,
     ws: (repo, slot) => join(state, 'workspace', repo, slot),
@@ -492,13 +498,13 @@ describe('a blocked run answered from the forge', () => {
       'GET /api/v1/repos/acme/x/labels?page=1&limit=50',
       `DELETE /api/v1/repos/acme/x/issues/5/labels/${labelId}`,
     ]);
-    const answer = readFileSync(join(ws, 'ANSWER.md'), 'utf8');
+    const answer = readFileSync(join(ws, 'repo', 'ANSWER.md'), 'utf8');
     expect(answer).toBe('# Question\n\nWhich database should I use?\n\n# Answer\n\nUse PostgreSQL 16, please.\n');
     // The agent saw the answer, as a file and in its prompt.
     expect(readFileSync(join(ws, 'repo', 'answer-seen.md'), 'utf8')).toBe(answer);
-    expect(readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8')).toContain('## Your earlier question, answered');
-    expect(readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8')).toContain('Use PostgreSQL 16, please.');
-    expect(readFileSync(join(ws, '.meta', 'seen-prompt.md'), 'utf8')).toContain('Use PostgreSQL 16, please.');
+    expect(readFileSync(join(ws, 'inbox', 'prompt.md'), 'utf8')).toContain('## Your earlier question, answered');
+    expect(readFileSync(join(ws, 'inbox', 'prompt.md'), 'utf8')).toContain('Use PostgreSQL 16, please.');
+    expect(readFileSync(join(ws, 'outbox', 'seen-prompt.md'), 'utf8')).toContain('Use PostgreSQL 16, please.');
     expect(existsSync(join(ws, 'repo', 'BLOCKED.md'))).toBe(false);
     expect(fjIssueLabels('acme/x', 5)).toEqual([]);
     expect(issue.comments).toHaveLength(2);

@@ -26,7 +26,7 @@ describe('run manifest and replay', () => {
     expect(run.code).toBe(0);
     const ws = JSON.parse(run.stdout).workspace as string;
     const manifest = JSON.parse(readFileSync(join(ws, '.meta', 'manifest.json'), 'utf8'));
-    const prompt = readFileSync(join(ws, '.meta', 'prompt.md'), 'utf8');
+    const prompt = readFileSync(join(ws, 'inbox', 'prompt.md'), 'utf8');
     expect(manifest).toMatchObject({
       version: 1,
       agentctl: '0.1.0',
@@ -55,6 +55,6 @@ describe('run manifest and replay', () => {
     mkdirSync(join(ws, '.meta'), { recursive: true });
     const result = runCli(['replay', ws], { HOME: home, AGENTCTL_HOME: join(home, 'state') });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`agentctl: ${ws} has no .meta/manifest.json to replay`);
+    expect(result.stderr).toContain(`agentctl: ${ws} has no manifest.json to replay`);
   });
 });

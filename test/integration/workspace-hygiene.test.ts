@@ -78,7 +78,7 @@ describe('untracked files and a setup command for new workspaces', () => {
     expect(JSON.parse(result.stdout).reason).toBe('the setup command failed: echo broken >&2; exit 3 (see the agent log)');
     const ws = join(state, 'workspace', 'acme', 'app', 'task-3');
     expect(existsSync(join(ws, 'repo', 'seen.txt'))).toBe(false);
-    expect(readFileSync(join(ws, '.meta', 'agent-lister.log'), 'utf8')).toContain('broken\n');
+    expect(readFileSync(join(ws, 'outbox', 'agent-lister.log'), 'utf8')).toContain('broken\n');
   });
 
   it('refuses a copy that would land outside the checkout, before anything is made', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerSpec } from '../../src/core/container/container-spec.js';
+import { agentMounts, type ContainerSpec } from '../../src/core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../../src/core/errors.js';
 import { AppleRuntime, type ExecFn, type ExecOptions, type ExecResult } from '../../src/runtime/apple-runtime.js';
 
@@ -28,7 +28,7 @@ const spec: ContainerSpec = {
   image: 'localhost/agentctl-agent:latest',
   name: 'agentctl-run-1',
   labels: { 'dev.agentctl.run': 'run-1', 'dev.agentctl.repo': 'acme/web' },
-  workspace: { hostPath: '/Users/ada/.agentctl/ws/run-1', containerPath: '/workspace' },
+  mounts: agentMounts('/Users/ada/.agentctl/ws/run-1'),
   configMounts: [{ hostPath: '/Users/ada/.claude', containerPath: '/home/agent/.claude' }],
   workdir: '/workspace/repo',
   env: [{ name: 'TERM', value: 'dumb' }, { name: 'ANTHROPIC_API_KEY' }, { name: 'UNSET_KEY' }],
@@ -54,7 +54,9 @@ describe('AppleRuntime.start', () => {
         argv: [
           'container', 'run', '--detach', '--rm', '--name', 'agentctl-run-1',
           '--label', 'dev.agentctl.run=run-1', '--label', 'dev.agentctl.repo=acme/web',
-          '--volume', '/Users/ada/.agentctl/ws/run-1:/workspace',
+          '--volume', '/Users/ada/.agentctl/ws/run-1/repo:/workspace/repo',
+          '--volume', '/Users/ada/.agentctl/ws/run-1/outbox:/workspace/outbox',
+          '--volume', '/Users/ada/.agentctl/ws/run-1/inbox:/workspace/inbox:ro',
           '--volume', '/Users/ada/.claude:/home/agent/.claude:ro',
           '--workdir', '/workspace/repo', '--user', '501:20',
           '--env', 'TERM=dumb', '--env', 'ANTHROPIC_API_KEY',

@@ -2,9 +2,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_WORKDIR, LABEL_PREFIX, renderRunArgv, WORKSPACE_MOUNT, type ContainerSpec } from '../../src/core/container/container-spec.js';
+import { AGENT_WORKDIR, agentMounts, LABEL_PREFIX, renderRunArgv, type ContainerSpec } from '../../src/core/container/container-spec.js';
+import { CONTAINER_PATHS } from '../../src/core/workspace/layout.js';
 import { AgentctlError, ExitCode } from '../../src/core/errors.js';
 import { wrapContainerArgv } from '../../src/core/run/wrap-argv.js';
 import { DockerodeRuntime } from '../../src/runtime/dockerode-runtime.js';
@@ -52,11 +53,18 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
   function workspace(): string {
     const dir = mkdtempSync(join(tmpdir(), `agentctl-${name}-ws-`));
     dirs.push(dir);
-    mkdirSync(join(dir, 'repo'));
     // The container runs as uid 1000; the temp dirs belong to whoever runs the tests.
     chmodSync(dir, 0o777);
-    chmodSync(join(dir, 'repo'), 0o777);
+    for (const part of ['repo', 'outbox', 'inbox', '.meta']) {
+      mkdirSync(join(dir, part));
+      chmodSync(join(dir, part), 0o777);
+    }
     return dir;
+  }
+
+  /** The workspace a spec's mounts come from. */
+  function rootOf(run: ContainerSpec): string {
+    return dirname(run.mounts[0]?.hostPath ?? '');
   }
 
   function spec(testCase: string, overrides: Partial<ContainerSpec> = {}): ContainerSpec {
@@ -64,7 +72,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
       image,
       name: `agentctl-test-${RUN}-${name}-${testCase}`,
       labels: { [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: testCase },
-      workspace: { hostPath: workspace(), containerPath: WORKSPACE_MOUNT },
+      mounts: agentMounts(workspace()),
       configMounts: [],
       workdir: AGENT_WORKDIR,
       env: [],
@@ -133,6 +141,9 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
             'id -u > uid.txt; id -g > gid.txt; pwd > pwd.txt',
             'cat /home/agent/.agentconf/settings.json > config.txt',
             '(touch /home/agent/.agentconf/new 2>/dev/null && echo writable || echo read-only) > config-mode.txt',
+            '(touch /workspace/inbox/new 2>/dev/null && echo writable || echo read-only) > inbox-mode.txt',
+            'echo outbox > /workspace/outbox/note.txt',
+            'ls -a /workspace > mounted.txt',
             'exit 3',
           ].join('; '),
         ],
@@ -145,7 +156,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
     });
 
     it('ran as the given user in the workdir, with the workspace and config mounted', () => {
-      const repo = join(run.workspace.hostPath, 'repo');
+      const repo = join(rootOf(run), 'repo');
       const read = (file: string) => readFileSync(join(repo, file), 'utf8');
       expect(read('uid.txt')).toBe('1000\n');
       expect(read('gid.txt')).toBe('1000\n');
@@ -155,9 +166,16 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
       expect(read('config-mode.txt')).toBe('read-only\n');
     });
 
+    it('saw repo/ and outbox/ writable, the inbox read-only, and never agentctl\'s own state', () => {
+      const read = (file: string) => readFileSync(join(rootOf(run), 'repo', file), 'utf8');
+      expect(read('inbox-mode.txt')).toBe('read-only\n');
+      expect(readFileSync(join(rootOf(run), 'outbox', 'note.txt'), 'utf8')).toBe('outbox\n');
+      expect(read('mounted.txt').split('\n').filter((entry) => entry !== '' && entry !== '.' && entry !== '..').sort()).toEqual(['inbox', 'outbox', 'repo']);
+    });
+
     it('passed the secret from the env argument only', () => {
-      expect(readFileSync(join(run.workspace.hostPath, 'repo', 'secret.txt'), 'utf8')).toBe(secret);
-      expect(readFileSync(join(run.workspace.hostPath, 'repo', 'unset.txt'), 'utf8')).toBe('unset\n');
+      expect(readFileSync(join(rootOf(run), 'repo', 'secret.txt'), 'utf8')).toBe(secret);
+      expect(readFileSync(join(rootOf(run), 'repo', 'unset.txt'), 'utf8')).toBe('unset\n');
       expect(JSON.stringify(run)).not.toContain(secret);
       expect(renderRunArgv(name, run).join(' ')).not.toContain(secret);
     });
@@ -210,12 +228,10 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
   });
 
   describe('an agent under its wrapper, auto-removed', () => {
-    const files = { log: `${WORKSPACE_MOUNT}/.meta/agent.log`, stdin: undefined, exitCode: `${WORKSPACE_MOUNT}/.meta/exit-code` };
+    const files = { log: `${CONTAINER_PATHS.outbox}/agent.log`, stdin: undefined, exitCode: `${CONTAINER_PATHS.outbox}/exit-code` };
 
     function wrapped(testCase: string, agent: string): ContainerSpec {
       const run = spec(testCase, { autoRemove: true, argv: wrapContainerArgv(['sh', '-c', agent], files) });
-      mkdirSync(join(run.workspace.hostPath, '.meta'), { mode: 0o777 });
-      chmodSync(join(run.workspace.hostPath, '.meta'), 0o777);
       return run;
     }
 
@@ -229,20 +245,20 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
       const run = wrapped('autoremove', 'echo working; exit 3');
       const { id } = await runtime.start(run, {});
       await gone(id);
-      expect(readFileSync(join(run.workspace.hostPath, '.meta', 'exit-code'), 'utf8')).toBe('3\n');
-      expect(readFileSync(join(run.workspace.hostPath, '.meta', 'agent.log'), 'utf8')).toBe('working\n');
+      expect(readFileSync(join(rootOf(run), 'outbox', 'exit-code'), 'utf8')).toBe('3\n');
+      expect(readFileSync(join(rootOf(run), 'outbox', 'agent.log'), 'utf8')).toBe('working\n');
     });
 
     it('gets the engine stop (SIGTERM to PID 1) passed on, well within the grace period', async () => {
       const run = wrapped('autoremove-stop', 'echo up; exec sleep 300');
       const { id } = await runtime.start(run, {});
-      const log = join(run.workspace.hostPath, '.meta', 'agent.log');
+      const log = join(rootOf(run), 'outbox', 'agent.log');
       const deadline = Date.now() + 20_000;
       while (!(existsSync(log) && readFileSync(log, 'utf8') === 'up\n') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await runtime.stop(id, 30);
       await gone(id);
       // 143: the agent died of the SIGTERM; without the hand-over the engine would have waited 30 s and killed everything.
-      expect(readFileSync(join(run.workspace.hostPath, '.meta', 'exit-code'), 'utf8')).toBe('143\n');
+      expect(readFileSync(join(rootOf(run), 'outbox', 'exit-code'), 'utf8')).toBe('143\n');
     });
   });
 
@@ -250,7 +266,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
     const run = spec('gateway', { hostGateway: true, argv: ['sh', '-c', 'cat /etc/hosts > hosts.txt'] });
     const { id } = await runtime.start(run, {});
     expect(await runtime.wait(id)).toEqual({ exitCode: 0 });
-    const hosts = readFileSync(join(run.workspace.hostPath, 'repo', 'hosts.txt'), 'utf8');
+    const hosts = readFileSync(join(rootOf(run), 'repo', 'hosts.txt'), 'utf8');
     if (name === 'docker') expect(hosts).toMatch(/^\d+\.\d+\.\d+\.\d+\s+host\.docker\.internal$/m);
     else expect(hosts).toMatch(/^\d+\.\d+\.\d+\.\d+\s+host\.containers\.internal$/m);
     expect(hosts).not.toContain('host-gateway');

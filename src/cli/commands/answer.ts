@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { claudeResumeArgv, MAX_PROMPT_ARG_BYTES } from '../../core/agents/agent-argv.js';
@@ -7,6 +7,8 @@ import { wrapContainerArgv, wrapHostArgv } from '../../core/run/wrap-argv.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { answerFromForge, answerNote, type ForgeAnswer } from '../../forge/forge-answer.js';
 import { recordEvent } from '../../run/events.js';
+import { replaceUntrusted } from '../../fs/untrusted-file.js';
+import { workspaceLayout } from '../../core/workspace/layout.js';
 import { reconcileRun } from '../../run/finish-run.js';
 import { readJob, type Job } from '../../run/job-store.js';
 import type { RunContext } from '../../run/run-context.js';
@@ -40,7 +42,7 @@ async function answerOnForge(job: Job, ctx: RunContext): Promise<ForgeAnswer> {
 
 /** The same job with the answer added to its prompt (or, for claude, as the next turn of its session). */
 export function answeredJob(job: Job, question: string, answer: string, sessionId: string | undefined, promptPath: string): Job {
-  const section = `\n\n## Your earlier question, answered\n\nYou asked:\n\n${question.replace(/^/gm, '> ')}\n\nThe answer (also in /workspace/ANSWER.md):\n\n${answer}\n`;
+  const section = `\n\n## Your earlier question, answered\n\nYou asked:\n\n${question.replace(/^/gm, '> ')}\n\nThe answer (also in /workspace/repo/ANSWER.md):\n\n${answer}\n`;
   let agentArgv: string[];
   if (job.agentBase === 'claude' && sessionId !== undefined) {
     agentArgv = claudeResumeArgv(job.agentArgv, sessionId, `Your question was answered:\n\n${answer}\n\nContinue the task.`);
@@ -79,7 +81,15 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   }
   const fromForge = opts.fromForge ? await answerOnForge(job, ctx) : undefined;
   const answer = fromForge?.text ?? (text as string);
-  writeFileSync(join(workspace, 'ANSWER.md'), `# Question\n\n${status.question}\n\n# Answer\n\n${answer}\n`);
+  // repo/ is the agent's: a link planted as ANSWER.md is replaced, never written through.
+  replaceUntrusted(join(workspaceLayout(workspace).repo, 'ANSWER.md'), `# Question
+
+${status.question}
+
+# Answer
+
+${answer}
+`);
   const next = { ...answeredJob(job, status.question, answer, status.sessionId, runFiles(workspace, job.agentBase, false).prompt), answeredBy: fromForge?.author };
   return submitJob(next, `${next.agent} with the answer`, ctx, deps, opts);
 }

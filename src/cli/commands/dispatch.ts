@@ -153,6 +153,6 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     return ExitCode.ok;
   }
 
-  const { startDispatch } = await import('../../dispatch/start-dispatch.js');
+  const { startDispatch } = await import('../start-dispatch.js');
   return startDispatch(opts, request, config, projectDir, deps);
 }

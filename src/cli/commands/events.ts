@@ -4,11 +4,11 @@ import { shortName } from '../../core/dashboard/model.js';
 import { ExitCode } from '../../core/errors.js';
 import { FileTail, pause } from '../../fs/file-tail.js';
 import { displayLine } from '../../run/agent-log.js';
-import { metaDir } from '../../run/status-store.js';
 import { stateHome, type Deps } from '../deps.js';
 import { formatFields } from '../format-fields.js';
 import { parseOptions } from '../parse-options.js';
 import { resolveWorkspace } from './status.js';
+import { workspaceLayout } from '../../core/workspace/layout.js';
 
 export const eventsOptions = z.object({
   args: z.array(z.string()).max(0, 'takes no arguments; use --workspace').default([]),
@@ -55,7 +55,7 @@ export async function run(raw: unknown, deps: Deps, control: FollowControl = {})
   const opts = parseOptions(eventsOptions, raw, 'events');
   const home = stateHome(deps);
   const root = join(home, 'workspace');
-  const path = opts.workspace === undefined ? join(home, 'events.jsonl') : join(metaDir(resolveWorkspace(opts.workspace, deps)), 'events.jsonl');
+  const path = opts.workspace === undefined ? join(home, 'events.jsonl') : workspaceLayout(resolveWorkspace(opts.workspace, deps)).events;
   const tail = new FileTail(path);
   let warned = false;
   let printed = 0;

@@ -6,6 +6,7 @@ import { isTerminal } from '../../core/run/status.js';
 import { listWorkspaces, readStatus } from '../../run/status-store.js';
 import { stateHome, type Deps } from '../deps.js';
 import { parseOptions } from '../parse-options.js';
+import { workspaceLayout } from '../../core/workspace/layout.js';
 
 export const gcOptions = z.object({
   olderThan: z.string().default('7d'),
@@ -30,7 +31,7 @@ function finishedAt(workspace: string): Date | undefined | 'live' {
     return status.finishedAt === undefined ? undefined : new Date(status.finishedAt);
   }
   try {
-    const record = JSON.parse(readFileSync(join(workspace, '.meta', 'workspace.json'), 'utf8')) as { createdAt?: string };
+    const record = JSON.parse(readFileSync(workspaceLayout(workspace).record, 'utf8')) as { createdAt?: string };
     if (record.createdAt !== undefined) return new Date(record.createdAt);
   } catch {
     // fall back to the directory's age

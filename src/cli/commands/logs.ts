@@ -31,7 +31,7 @@ function noLog(workspace: string, arg: string, status: RunStatus | undefined) {
 }
 
 /**
- * Print a run's agent log (.meta/agent-<agent>.log) as the agent wrote it.
+ * Print a run's agent log (outbox/agent-<agent>.log) as the agent wrote it.
  * On a terminal, escape sequences and control characters are dropped first;
  * piped, the bytes go through as they are. --json prints `{"line": …}` per
  * line. -f keeps printing new output (polling about every 200 ms) until the

@@ -20,7 +20,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   const workspace = resolveWorkspace(opts.args[0] as string, deps);
   const manifest = readManifest(workspace);
   if (manifest === undefined) {
-    throw usageError('no_manifest', `${workspace} has no .meta/manifest.json to replay`, 'replay works on workspaces made by a dispatch of this agentctl version or later');
+    throw usageError('no_manifest', `${workspace} has no manifest.json to replay`, 'replay works on workspaces made by a dispatch of this agentctl version or later');
   }
   return dispatch({ ...manifest.request, dryRun: opts.dryRun, wait: opts.wait, json: opts.json, config: opts.config }, deps);
 }

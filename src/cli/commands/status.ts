@@ -14,6 +14,7 @@ import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
 import { elapsedSeconds, formatDuration, stateLabel } from '../render-status.js';
 import { runContextFor } from '../run-context.js';
+import { workspaceLayout } from '../../core/workspace/layout.js';
 
 export const statusOptions = z.object({
   args: z.array(z.string()).default([]),
@@ -25,7 +26,7 @@ export const statusOptions = z.object({
 export function resolveWorkspace(arg: string, deps: Deps): string {
   const home = stateHome(deps);
   const candidates = [resolve(deps.cwd, arg), join(home, 'workspace', arg)];
-  const found = candidates.find((path) => existsSync(statusPath(path)) || existsSync(join(path, '.meta')));
+  const found = candidates.find((path) => existsSync(statusPath(path)) || existsSync(workspaceLayout(path).meta));
   if (found === undefined) {
     throw usageError('unknown_workspace', `no workspace ${JSON.stringify(arg)}`, `pass a path printed by dispatch, or org/repo/slot; "agentctl status" lists them all`);
   }

@@ -81,8 +81,9 @@ function codexReview(input: AgentCommandInput, model: string | undefined): Agent
   return { argv, stdin: undefined, promptVia: 'none', env: [], sessionId: undefined, enforcesBudget: false };
 }
 
+/** The review goes to the outbox, next to the (read-only) inbox that holds the prompt. */
 export function reviewPathFor(promptPath: string): string {
-  return promptPath.replace(/prompt\.md$/, 'review.md');
+  return promptPath.replace(/inbox\/prompt\.md$/, 'outbox/review.md');
 }
 
 function geminiCommand(input: AgentCommandInput, model: string | undefined): AgentCommand {

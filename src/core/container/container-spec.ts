@@ -1,7 +1,8 @@
+import { CONTAINER_PATHS, workspaceLayout } from '../workspace/layout.js';
+
 export type RuntimeName = 'docker' | 'podman' | 'apple';
 
-export const WORKSPACE_MOUNT = '/workspace';
-export const AGENT_WORKDIR = '/workspace/repo';
+export const AGENT_WORKDIR = CONTAINER_PATHS.repo;
 export const AGENT_HOME = '/home/agent';
 /** Used when agentctl itself runs as root: agents must not (claude refuses), and uid 1000 is the image's agent user. */
 export const FALLBACK_AGENT_USER = '1000:1000';
@@ -16,11 +17,12 @@ export interface ContainerSpec {
   name: string;
   labels: Record<string, string>;
   /**
-   * The workspace to make available at /workspace. A local engine bind-mounts
-   * it; a remote one would copy it in and back, so nothing here assumes the
-   * engine shares our filesystem.
+   * The parts of the workspace the container sees: the checkout and the
+   * outbox read-write, the inbox read-only; never agentctl's own state. A
+   * local engine bind-mounts them; a remote one would copy them in and back,
+   * so nothing here assumes the engine shares our filesystem.
    */
-  workspace: { hostPath: string; containerPath: string };
+  mounts: Mount[];
   /** Agent config directories, read-only. */
   configMounts: Array<{ hostPath: string; containerPath: string }>;
   workdir: string;
@@ -36,6 +38,22 @@ export interface ContainerSpec {
    * the engine's record of it goes with the container.
    */
   autoRemove: boolean;
+}
+
+export interface Mount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+/** What an agent's container sees of its workspace: repo/ and outbox/ read-write, inbox/ (the prompt) read-only. */
+export function agentMounts(workspaceRoot: string): Mount[] {
+  const layout = workspaceLayout(workspaceRoot);
+  return [
+    { hostPath: layout.repo, containerPath: CONTAINER_PATHS.repo, readOnly: false },
+    { hostPath: layout.outbox, containerPath: CONTAINER_PATHS.outbox, readOnly: false },
+    { hostPath: layout.inbox, containerPath: CONTAINER_PATHS.inbox, readOnly: true },
+  ];
 }
 
 export interface HostSpec {
@@ -62,6 +80,8 @@ export interface ContainerSpecInput {
   autoRemove: boolean;
   /** Fixed, non-secret settings for this agent. */
   extraEnv?: EnvEntry[];
+  /** What of the workspace to mount; the agent's view (agentMounts) unless given. */
+  mounts?: Mount[];
 }
 
 export function fixedEnv(gitIdentity: { name: string; email: string }, home: string): EnvEntry[] {
@@ -87,7 +107,7 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     image: input.image,
     name: containerName(input.runId),
     labels: input.labels,
-    workspace: { hostPath: input.workspaceRoot, containerPath: WORKSPACE_MOUNT },
+    mounts: input.mounts ?? agentMounts(input.workspaceRoot),
     configMounts: input.configDirs.map((dir) => ({ hostPath: dir.hostPath, containerPath: `${AGENT_HOME}/${dir.name}` })),
     workdir: AGENT_WORKDIR,
     env: [...fixedEnv(input.gitIdentity, AGENT_HOME), ...(input.extraEnv ?? []), ...input.envNames.map((name) => ({ name }))],
@@ -100,13 +120,18 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   };
 }
 
+/** A bind mount as the engines' `--volume` and `Binds` write it. */
+export function volume(mount: Mount): string {
+  return `${mount.hostPath}:${mount.containerPath}${mount.readOnly ? ':ro' : ''}`;
+}
+
 /** The equivalent engine CLI command, for dry-run output and the Apple `container` adapter. */
 export function renderRunArgv(runtime: RuntimeName, spec: ContainerSpec): string[] {
   const program = runtime === 'apple' ? 'container' : runtime;
   const args = [program, 'run', '--detach', ...(spec.autoRemove ? ['--rm'] : []), '--name', spec.name];
   if (spec.stdin) args.push('--interactive');
   for (const [key, value] of Object.entries(spec.labels)) args.push('--label', `${key}=${value}`);
-  args.push('--volume', `${spec.workspace.hostPath}:${spec.workspace.containerPath}`);
+  for (const mount of spec.mounts) args.push('--volume', volume(mount));
   for (const mount of spec.configMounts) {
     args.push('--volume', `${mount.hostPath}:${mount.containerPath}:ro`);
   }

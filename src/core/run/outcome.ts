@@ -7,8 +7,10 @@ export interface RunEnd {
   /** undefined when nobody could learn the exit code (the process or container vanished). */
   exitCode: number | undefined;
   killed: boolean;
-  /** Contents of BLOCKED.md, if the agent wrote one. */
+  /** Contents of BLOCKED.md, if the agent wrote one (up to a bound). */
   blockedText: string | undefined;
+  /** BLOCKED.md's full size in bytes when it held more than was read. */
+  blockedBytes?: number | undefined;
   stopReason?: StopReason | undefined;
 }
 
@@ -31,7 +33,9 @@ export function decideOutcome(end: RunEnd): Outcome {
   if (end.stopReason !== undefined) return { state: 'failed', reason: end.stopReason, question: undefined };
   const question = end.blockedText?.trim();
   if (question !== undefined && question !== '') {
-    const text = question.length > MAX_QUESTION_CHARS ? `${question.slice(0, MAX_QUESTION_CHARS)}…` : question;
+    const short = question.length > MAX_QUESTION_CHARS ? `${question.slice(0, MAX_QUESTION_CHARS)}…` : question;
+    // Only the file's start was read: say so, so nobody answers half a question unknowingly.
+    const text = end.blockedBytes === undefined ? short : `${short}\n\n[truncated: BLOCKED.md is ${end.blockedBytes} bytes; only its start was read]`;
     return { state: 'blocked', reason: 'agent wrote BLOCKED.md', question: text };
   }
   if (end.exitCode === undefined) {

@@ -1,4 +1,4 @@
-/** The persisted state of one workspace's run, written atomically to .meta/status.json. */
+/** The persisted state of one workspace's run, written atomically to the workspace's status.json (host-side state). */
 export type RunState = 'prepared' | 'queued' | 'running' | 'completed' | 'failed' | 'blocked' | 'cancelled';
 
 export type QaState = 'passed' | 'failed' | 'skipped';

@@ -93,4 +93,6 @@ export const READ_BOUNDS = {
   instructions: 64 * 1024,
   /** QA failed-command note. */
   qaFailed: 4 * 1024,
+  /** The end of the QA log kept on the host. */
+  qaLog: 1024 * 1024,
 } as const;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { slotFor, workBranchFor, type Target } from '../names.js';
 import type { RepoRef } from '../repo-spec.js';
+import { workspaceLayout } from './layout.js';
 
 /** What the checkout should end up on, decided before any git runs. */
 export type CheckoutPlan =
@@ -58,7 +59,7 @@ export function planWorkspace(home: string, repo: RepoRef, target: Target, base:
     slot,
     root,
     repoDir: join(root, 'repo'),
-    metaDir: join(root, '.meta'),
+    metaDir: workspaceLayout(root).meta,
     mirrorDir: mirrorDirFor(home, repo),
     checkout,
   };

@@ -12,8 +12,8 @@ const h = withCliVersions(useCommandHarness());
 const THREAD = '0199a213-81c0-7800-8aa1-bbab2a035a53';
 const SESSION = '00000000-0000-4000-8000-000000000001';
 
-const codexLog = (ws: string) => join(ws, '.meta', 'agent-codex.log');
-const claudeLog = (ws: string) => join(ws, '.meta', 'agent-claude.log');
+const codexLog = (ws: string) => join(ws, 'outbox', 'agent-codex.log');
+const claudeLog = (ws: string) => join(ws, 'outbox', 'agent-claude.log');
 const jsonl = (...events: unknown[]) => events.map((event) => `${JSON.stringify(event)}\n`).join('');
 /** The agent's own events in the run's events.jsonl, without the fields every one of them has. */
 const agentEvents = (ws: string) =>

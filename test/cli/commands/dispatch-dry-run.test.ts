@@ -35,16 +35,16 @@ describe('dispatch --dry-run (command)', () => {
       `Repo       acme/web (${forge.url}/acme/web.git)`,
       expect.stringMatching(/^Checkout {3}branch agent\/issue-9 at [0-9a-f]{12}, base main$/),
       'Agent      codex (pool codex, podman container localhost/agent:1)',
-      expect.stringMatching(new RegExp(`^Prompt {5}${ws}/\\.meta/prompt\\.md \\(\\d+ bytes, template coding\\)$`)),
+      expect.stringMatching(new RegExp(`^Prompt {5}${ws}/inbox/prompt\\.md \\(\\d+ bytes, template coding\\)$`)),
       'Env        OPENAI_API_KEY  not set: CODEX_API_KEY',
     ]);
     const command = d.io.stdout.split('--- command ---\n')[1] as string;
     expect(command).toBe(
       `podman run --detach --rm --name agentctl-acme-web-task-9 --label dev.agentctl.workspace=${ws} --label dev.agentctl.agent=codex --label dev.agentctl.repo=acme/web ` +
-        `--volume ${ws}:/workspace --workdir /workspace/repo --user 1000:1000 --env TERM=dumb --env NO_COLOR=1 --env CI=true --env HOME=/home/agent ` +
+        `--volume ${ws}/repo:/workspace/repo --volume ${ws}/outbox:/workspace/outbox --volume ${ws}/inbox:/workspace/inbox:ro --workdir /workspace/repo --user 1000:1000 --env TERM=dumb --env NO_COLOR=1 --env CI=true --env HOME=/home/agent ` +
         '--env GIT_AUTHOR_NAME=agentctl --env GIT_AUTHOR_EMAIL=agentctl@localhost --env GIT_COMMITTER_NAME=agentctl --env GIT_COMMITTER_EMAIL=agentctl@localhost ' +
-        '--env OPENAI_API_KEY --add-host host.docker.internal:host-gateway localhost/agent:1 env AGENTCTL_LOG=/workspace/.meta/agent-codex.log AGENTCTL_STDIN=/dev/null ' +
-        `AGENTCTL_EXIT=/workspace/.meta/exit-code sh -c '${CONTAINER_SCRIPT}' agentctl-run codex exec --json --dangerously-bypass-approvals-and-sandbox -- "$(cat ${ws}/.meta/prompt.md)"\n`,
+        '--env OPENAI_API_KEY --add-host host.docker.internal:host-gateway localhost/agent:1 env AGENTCTL_LOG=/workspace/outbox/agent-codex.log AGENTCTL_STDIN=/dev/null ' +
+        `AGENTCTL_EXIT=/workspace/outbox/exit-code sh -c '${CONTAINER_SCRIPT}' agentctl-run codex exec --json --dangerously-bypass-approvals-and-sandbox -- "$(cat ${ws}/inbox/prompt.md)"\n`,
     );
     expect(d.io.stdout).not.toContain('sk-do-not-print');
     expect(d.io.stdout).not.toContain('\u001b[');

@@ -21,6 +21,7 @@ function fakeDeps(): FakeDeps {
 function workspace(d: FakeDeps, slot: string): string {
   const ws = join(d.state, 'workspace', ...slot.split('/'));
   mkdirSync(join(ws, '.meta'), { recursive: true });
+  mkdirSync(join(ws, 'outbox'), { recursive: true });
   return ws;
 }
 

@@ -22,6 +22,7 @@ const DAY = 86_400;
 function workspace(d: FakeDeps, slot: string): string {
   const ws = join(d.state, 'workspace', 'acme', 'web', slot);
   mkdirSync(join(ws, '.meta'), { recursive: true });
+  mkdirSync(join(ws, 'outbox'), { recursive: true });
   mkdirSync(join(ws, 'repo'), { recursive: true });
   writeFileSync(join(ws, 'repo', 'README.md'), '# web\n');
   return ws;

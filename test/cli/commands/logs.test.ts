@@ -25,6 +25,7 @@ function setStatus(ws: string, overrides: Partial<RunStatus>): void {
 function workspace(d: FakeDeps, overrides: Partial<RunStatus> = {}, slot = 'acme/web/task-1'): string {
   const ws = join(d.state, 'workspace', ...slot.split('/'));
   mkdirSync(join(ws, '.meta'), { recursive: true });
+  mkdirSync(join(ws, 'outbox'), { recursive: true });
   setStatus(ws, overrides);
   return ws;
 }
@@ -35,7 +36,7 @@ describe('logs', () => {
   it('prints the agent log as written when stdout is not a terminal', async () => {
     const d = fakeDeps();
     const ws = workspace(d, { state: 'completed' });
-    writeFileSync(join(ws, '.meta', 'agent-codex.log'), LOG);
+    writeFileSync(join(ws, 'outbox', 'agent-codex.log'), LOG);
     expect(await run({ args: ['acme/web/task-1'] }, d)).toBe(0);
     expect(d.io.stdout).toBe(
       '=== agentctl run 1: codex started 2026-11-23T09:00:00.000Z ===\nreading src/app.ts\n\u001b[32mtests pass\u001b[0m\nno newline at the end\n',
@@ -46,7 +47,7 @@ describe('logs', () => {
   it('drops escape sequences and control characters on a terminal', async () => {
     const d = fakeDeps({ isTTY: true });
     const ws = workspace(d, { state: 'completed' });
-    writeFileSync(join(ws, '.meta', 'agent-codex.log'), 'a\u001b]0;pwned\u0007b\tc\u0007\n\u001b[2Jcleared?\n');
+    writeFileSync(join(ws, 'outbox', 'agent-codex.log'), 'a\u001b]0;pwned\u0007b\tc\u0007\n\u001b[2Jcleared?\n');
     expect(await run({ args: [ws] }, d)).toBe(0);
     expect(d.io.stdout).toBe('ab  c\ncleared?\n');
   });
@@ -54,7 +55,7 @@ describe('logs', () => {
   it('--json prints {"line"} per line, and finds the log of an agent with a model', async () => {
     const d = fakeDeps({ isTTY: true });
     const ws = workspace(d, { state: 'failed', agent: 'claude:opus', pool: 'claude', runtime: 'host' });
-    writeFileSync(join(ws, '.meta', 'agent-claude.log'), '{"type":"system"}\n\u001b[1mbold\n');
+    writeFileSync(join(ws, 'outbox', 'agent-claude.log'), '{"type":"system"}\n\u001b[1mbold\n');
     expect(await run({ args: ['acme/web/task-1'], json: true }, d)).toBe(0);
     expect(d.io.stdout).toBe('{"line":"{\\"type\\":\\"system\\"}"}\n{"line":"\\u001b[1mbold"}\n');
   });
@@ -62,7 +63,7 @@ describe('logs', () => {
   it('takes the newest agent-*.log when the status names no log that exists', async () => {
     const d = fakeDeps();
     const ws = workspace(d, { state: 'completed', agent: 'gemini' });
-    writeFileSync(join(ws, '.meta', 'agent-custom.log'), 'from custom\n');
+    writeFileSync(join(ws, 'outbox', 'agent-custom.log'), 'from custom\n');
     expect(await run({ args: ['acme/web/task-1'] }, d)).toBe(0);
     expect(d.io.stdout).toBe('from custom\n');
   });
@@ -87,7 +88,7 @@ describe('logs', () => {
   it('-f follows new output live and stops once the run has ended and its log is printed', async () => {
     const d = fakeDeps();
     const ws = workspace(d, { state: 'running' });
-    const log = join(ws, '.meta', 'agent-codex.log');
+    const log = join(ws, 'outbox', 'agent-codex.log');
     writeFileSync(log, 'first\n');
     const following = run({ args: ['acme/web/task-1'], follow: true }, d, { intervalMs: 10 });
     await until(() => d.io.stdout === 'first\n');
@@ -109,7 +110,7 @@ describe('logs', () => {
     const following = run({ args: [ws], follow: true, json: true }, d, { intervalMs: 10 });
     await until(() => d.io.stderr.includes('waiting'));
     setStatus(ws, { state: 'running' });
-    writeFileSync(join(ws, '.meta', 'agent-codex.log'), 'started\n');
+    writeFileSync(join(ws, 'outbox', 'agent-codex.log'), 'started\n');
     await until(() => d.io.stdout === '{"line":"started"}\n');
     setStatus(ws, { state: 'blocked', question: 'Which one?' });
     expect(await following).toBe(0);
@@ -119,7 +120,7 @@ describe('logs', () => {
   it('-f stops when its signal aborts (Ctrl-C), printing what it has', async () => {
     const d = fakeDeps();
     const ws = workspace(d, { state: 'running' });
-    writeFileSync(join(ws, '.meta', 'agent-codex.log'), 'working\nstill ');
+    writeFileSync(join(ws, 'outbox', 'agent-codex.log'), 'working\nstill ');
     const stop = new AbortController();
     const following = run({ args: ['acme/web/task-1'], follow: true }, d, { signal: stop.signal, intervalMs: 10 });
     await until(() => d.io.stdout === 'working\n');
@@ -132,7 +133,7 @@ describe('logs', () => {
   it('is wired into the CLI: `agentctl logs -f` on a finished run prints it and returns', async () => {
     const d = fakeDeps();
     const ws = workspace(d, { state: 'completed' });
-    writeFileSync(join(ws, '.meta', 'agent-codex.log'), 'done\n');
+    writeFileSync(join(ws, 'outbox', 'agent-codex.log'), 'done\n');
     expect(await cli(d, 'logs', '-f', 'acme/web/task-1')).toBe(0);
     expect(d.io.stdout).toBe('done\n');
     expect(d.io.stderr).toBe('the run is completed\n');

@@ -16,7 +16,7 @@ const LIMIT_1 = 'pools:\n  codex:\n    limit: 1\n';
 const AT_LIMIT = 'pool codex is at its limit (1 of 1 running)';
 const FROZEN = 'agentctl is frozen; "agentctl thaw" resumes starting runs';
 const PAUSED = 'pool codex is paused for 30m after repeated fast failures; "agentctl pool resume codex" lifts it';
-const follow = (ws: string) => `follow: agentctl status ${ws}   log: ${ws}/.meta/agent-codex.log\n`;
+const follow = (ws: string) => `follow: agentctl status ${ws}   log: ${ws}/outbox/agent-codex.log\n`;
 const schedulerJson = (state: string) => join(state, 'state', 'scheduler.json');
 
 describe('queue: pool limits', () => {

@@ -25,9 +25,9 @@ async function finishedClaudeRun(d: FakeDeps, registry: FakeRegistry, agent = 'c
 
 const wrapped = (ws: string) => [
   'env',
-  `AGENTCTL_LOG=${ws}/.meta/agent-claude.log`,
+  `AGENTCTL_LOG=${ws}/outbox/agent-claude.log`,
   'AGENTCTL_STDIN=/dev/null',
-  `AGENTCTL_EXIT=${ws}/.meta/exit-code`,
+  `AGENTCTL_EXIT=${ws}/outbox/exit-code`,
   `AGENTCTL_PID=${ws}/.meta/pid`,
   'sh',
   '-c',
@@ -52,7 +52,7 @@ describe('resume', () => {
     expect(await resume({ args: ['acme/web/task-1'], task: 'Now add tests for it' }, d)).toBe(0);
     expect(d.io.stdout).toBe(`${ws}\n`);
     expect(d.io.stderr).toBe(
-      `started ${agent} (resuming session ${SESSION}) in host process 4243\nfollow: agentctl status ${ws}   log: ${ws}/.meta/agent-claude.log\n`,
+      `started ${agent} (resuming session ${SESSION}) in host process 4243\nfollow: agentctl status ${ws}   log: ${ws}/outbox/agent-claude.log\n`,
     );
     expect(registry.host.started).toHaveLength(2);
     const second = registry.host.started[1]!;
@@ -64,7 +64,7 @@ describe('resume', () => {
     expect(h.statusOf(d, 'task-1')).toMatchObject({ state: 'running', runtime: 'host', pid: 4243, sessionId: SESSION, runCount: 2, startedAt: NOW, timeoutSeconds: 3600 });
     expect(h.statusOf(d, 'task-1').reason).toBeUndefined();
     expect(readJson(join(ws, '.meta', 'job.json')).agentArgv).toEqual([...CLAUDE, 'Now add tests for it', ...FLAGS, ...model, '--resume', SESSION]);
-    expect(readFileSync(join(ws, '.meta', 'agent-claude.log'), 'utf8')).toBe(
+    expect(readFileSync(join(ws, 'outbox', 'agent-claude.log'), 'utf8')).toBe(
       `=== agentctl run 1: ${agent} started ${NOW} ===\n=== agentctl run 2: ${agent} started ${NOW} ===\n`,
     );
     expect(d.supervisorStarts).toBe(2);

@@ -25,6 +25,7 @@ function fixture(options: { isTTY?: boolean; stdinIsTTY?: boolean } = {}) {
   const write = (slot: string, overrides: Partial<RunStatus>) => {
     const ws = join(d.state, 'workspace', ...slot.split('/'));
     mkdirSync(join(ws, '.meta'), { recursive: true });
+    mkdirSync(join(ws, 'outbox'), { recursive: true });
     const s: RunStatus = { version: 1, state: 'completed', workspace: ws, repo: 'acme/web', agent: 'codex', pool: 'codex', runtime: 'docker', runCount: 1, warnings: [], ...overrides };
     writeFileSync(join(ws, '.meta', 'status.json'), JSON.stringify(s));
     return ws;

@@ -42,6 +42,7 @@ function base(ws: string, overrides: Partial<RunStatus>): RunStatus {
 function writeStatusFile(d: FakeDeps, slot: string, overrides: Partial<RunStatus>): RunStatus {
   const ws = join(d.state, 'workspace', ...slot.split('/'));
   mkdirSync(join(ws, '.meta'), { recursive: true });
+  mkdirSync(join(ws, 'outbox'), { recursive: true });
   const status = base(ws, overrides);
   writeFileSync(join(ws, '.meta', 'status.json'), `${JSON.stringify(status, null, 2)}\n`);
   return status;

@@ -35,7 +35,7 @@ function fakeSource(initial: RunStatus[]) {
         warnings: [],
       };
     },
-    logTail: (workspace, lines) => ({ path: `${workspace}/.meta/agent-codex.log`, lines: (state.logs[workspace] ?? []).slice(-lines) }),
+    logTail: (workspace, lines) => ({ path: `${workspace}/outbox/agent-codex.log`, lines: (state.logs[workspace] ?? []).slice(-lines) }),
     cancel: async (workspace) => {
       state.cancelled.push(workspace);
       return `cancelled ${workspace.slice(ROOT.length + 1)}`;
@@ -124,7 +124,7 @@ describe('dashboard', () => {
     app.stdin.write('l');
     await until(() => frame().includes('log of acme/web/task-2'));
     // The tail that fits: 30 rows less a header and a footer line.
-    expect(frame()).toContain(`${ROOT}/acme/web/task-2/.meta/agent-codex.log`);
+    expect(frame()).toContain(`${ROOT}/acme/web/task-2/outbox/agent-codex.log`);
     expect(frame()).toContain('line 60 of task-2');
     expect(frame()).toContain('line 34 of task-2');
     expect(frame()).not.toContain('line 33 of task-2');
@@ -211,6 +211,7 @@ describe('dashboard over the status files', () => {
   function writeStatus(d: FakeDeps, slot: string, overrides: Partial<RunStatus>): string {
     const ws = join(d.state, 'workspace', ...slot.split('/'));
     mkdirSync(join(ws, '.meta'), { recursive: true });
+    mkdirSync(join(ws, 'outbox'), { recursive: true });
     writeFileSync(join(ws, '.meta', 'status.json'), JSON.stringify({ ...status(slot), workspace: ws, ...overrides }));
     return ws;
   }
@@ -222,7 +223,7 @@ describe('dashboard over the status files', () => {
     mkdirSync(join(d.state, 'state'), { recursive: true });
     writeFileSync(join(d.state, 'state', 'scheduler.json'), JSON.stringify({ version: 1, seq: 1, frozen: true, pools: {} }));
     const done = writeStatus(d, 'acme/web/task-1', { state: 'completed', startedAt: '2026-11-23T09:00:00.000Z', finishedAt: '2026-11-23T09:10:00.000Z', progress: ['first pass'] });
-    writeFileSync(join(done, '.meta', 'agent-codex.log'), 'hello from codex\n\u001b[31mred\u001b[0m text\n');
+    writeFileSync(join(done, 'outbox', 'agent-codex.log'), 'hello from codex\n\u001b[31mred\u001b[0m text\n');
     const queued = writeStatus(d, 'acme/web/task-2', { state: 'queued', seq: 1, waitingFor: 'agentctl is frozen' });
     const { config } = await loadConfigFor(d, undefined);
     const { app, frame, row } = show(diskSource(d, config, undefined));

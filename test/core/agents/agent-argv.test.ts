@@ -12,8 +12,9 @@ import { configSchema, type Config } from '../../../src/core/config/schema.js';
 import { thrown } from '../thrown.js';
 
 const P = 'Fix the login bug';
-const PROMPT_PATH = '/workspace/.meta/prompt.md';
-const REVIEW_PATH = '/workspace/.meta/review.md';
+const PROMPT_PATH = '/workspace/inbox/prompt.md';
+/** The review goes to the outbox: the inbox holding the prompt is read-only. */
+const REVIEW_PATH = '/workspace/outbox/review.md';
 const defaults = configSchema.parse({});
 
 function build(spec: string, options: { prompt?: string; config?: Config; sessionId?: string; maxBudgetUsd?: number } = {}): AgentCommand {

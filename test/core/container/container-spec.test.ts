@@ -46,7 +46,10 @@ function expectedArgv(program: string, user: string, tail: { hostGateway: boolea
     ...(tail.interactive === true ? ['--interactive'] : []),
     '--label', `dev.agentctl.run=${RUN_ID}`,
     '--label', 'dev.agentctl.repo=acme/web',
-    '--volume', `${WS}:/workspace`,
+    // Never the whole workspace: its .meta (agentctl's own state) is not the agent's.
+    '--volume', `${WS}/repo:/workspace/repo`,
+    '--volume', `${WS}/outbox:/workspace/outbox`,
+    '--volume', `${WS}/inbox:/workspace/inbox:ro`,
     '--volume', '/home/me/.codex:/home/agent/.codex:ro',
     '--workdir', '/workspace/repo',
     '--user', user,
@@ -64,7 +67,11 @@ describe('buildContainerSpec', () => {
       image: 'localhost/agentctl-agent:latest',
       name: `agentctl-${RUN_ID}`,
       labels: { 'dev.agentctl.run': RUN_ID, 'dev.agentctl.repo': 'acme/web' },
-      workspace: { hostPath: WS, containerPath: '/workspace' },
+      mounts: [
+        { hostPath: `${WS}/repo`, containerPath: '/workspace/repo', readOnly: false },
+        { hostPath: `${WS}/outbox`, containerPath: '/workspace/outbox', readOnly: false },
+        { hostPath: `${WS}/inbox`, containerPath: '/workspace/inbox', readOnly: true },
+      ],
       configMounts: [{ hostPath: '/home/me/.codex', containerPath: '/home/agent/.codex' }],
       workdir: '/workspace/repo',
       env: [

@@ -1,10 +1,10 @@
 import type { Config } from '../core/config/schema.js';
 import { describeTarget } from '../core/names.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import type { Deps } from '../cli/deps.js';
-import type { DispatchOptions } from '../cli/commands/dispatch.js';
-import { runContextFor } from '../cli/run-context.js';
-import { submitJob } from '../cli/submit-job.js';
+import type { Deps } from './deps.js';
+import type { DispatchOptions } from './commands/dispatch.js';
+import { runContextFor } from './run-context.js';
+import { submitJob } from './submit-job.js';
 import { chooseRuntime } from '../run/choose-runtime.js';
 import { imageCliVersion } from '../run/cli-version.js';
 import { reconcileRun } from '../run/finish-run.js';
@@ -13,8 +13,8 @@ import { alreadyRunning } from '../run/launch-run.js';
 import { buildManifest, hostCliVersion, writeManifest } from '../run/manifest.js';
 import type { RunContext } from '../run/run-context.js';
 import { readStatus } from '../run/status-store.js';
-import { replayRequest } from './replay-request.js';
-import { prepareDispatch, type DispatchRequest, type PreparedDispatch } from './prepare-dispatch.js';
+import { replayRequest } from '../dispatch/replay-request.js';
+import { prepareDispatch, type DispatchRequest, type PreparedDispatch } from '../dispatch/prepare-dispatch.js';
 
 /**
  * A real dispatch: prepare with the chosen engine, record the manifest, and
