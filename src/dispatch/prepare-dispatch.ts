@@ -1,10 +1,14 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { buildAgentCommand, type AgentCommand } from '../core/agents/agent-argv.js';
 import { resolveAgent, type ResolvedAgent } from '../core/agents/resolve-agent.js';
+import { containerSettings, credentialDir, hostAgentWarning } from '../core/agents/agent-sandbox.js';
+import { appleUnsupported } from '../core/container/hardening.js';
 import type { Config } from '../core/config/schema.js';
 import {
   buildContainerSpec,
+  CREDENTIALS_MOUNT,
   DEFAULT_IMAGE,
   LABEL_PREFIX,
   renderRunArgv,
@@ -92,7 +96,6 @@ export interface PreparedDispatch {
 const LOCAL_MODEL_URL = 'http://host.docker.internal:11434/v1';
 const REPO_INSTRUCTION_FILES = ['AGENTS.md', 'CLAUDE.md'];
 const MAX_INSTRUCTIONS_BYTES = 64 * 1024;
-const AGENT_CONFIG_DIRS = ['.claude', '.codex', '.gemini'];
 
 function targetOf(req: DispatchRequest, deps: Deps): Target {
   const given = (['issue', 'pr', 'branch', 'tag'] as const).filter((key) => req[key] !== undefined);
@@ -304,7 +307,8 @@ export async function prepareDispatch(
   });
   // Both have settled: the finish step above waited for them.
   const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);
-  for (const warning of context.warnings) deps.io.err(`warning: ${warning}\n`);
+  const warnings = [...context.warnings, ...sandboxWarnings(agent, runtime, config)];
+  for (const warning of warnings) deps.io.err(`warning: ${warning}\n`);
 
   const promptPathInside = agent.native ? join(wsPlan.metaDir, 'prompt.md') : `${WORKSPACE_MOUNT}/.meta/prompt.md`;
   const command = buildAgentCommand({
@@ -332,6 +336,8 @@ export async function prepareDispatch(
   } else {
     const chosen = runtime;
     const files = runFiles(wsPlan.root, agent.base, true);
+    const credentials = credentialDir(agent);
+    const configDirs = credentials === undefined ? [] : [{ name: credentials, hostPath: join(deps.home, credentials) }].filter((dir) => existsSync(dir.hostPath));
     const spec = buildContainerSpec({
       image,
       runId: `${repo.org}-${repo.name}-${wsPlan.slot}`,
@@ -341,7 +347,7 @@ export async function prepareDispatch(
         [`${LABEL_PREFIX}.agent`]: agent.spec,
         [`${LABEL_PREFIX}.repo`]: repo.slug,
       },
-      configDirs: AGENT_CONFIG_DIRS.map((name) => ({ name, hostPath: join(deps.home, name) })).filter((dir) => existsSync(dir.hostPath)),
+      configDirs,
       envNames: envPassed,
       gitIdentity: config.git,
       hostUser: deps.user,
@@ -352,9 +358,12 @@ export async function prepareDispatch(
         stdin: command.stdin === undefined ? undefined : files.prompt,
         exitCode: files.exitCode,
         setup: repoSettings?.setup,
+        credentials: configDirs.length === 0 ? undefined : `${CREDENTIALS_MOUNT}/${credentials}`,
       }),
       stdin: false,
       autoRemove: true,
+      ...containerSettings(config, agent),
+      hostCpus: availableParallelism(),
       extraEnv: agent.builtin === 'local' && deps.env.CODEX_OSS_BASE_URL === undefined ? [{ name: 'CODEX_OSS_BASE_URL', value: LOCAL_MODEL_URL }] : [],
     });
     run = { kind: 'container', runtime: chosen, spec, argv: renderRunArgv(chosen, spec) };
@@ -378,8 +387,16 @@ export async function prepareDispatch(
     plan: plan?.name,
     forge: context.link,
     issueTitle: context.issueTitle,
-    warnings: context.warnings,
+    warnings,
     copies,
     setup: repoSettings?.setup,
   };
+}
+
+/** What this run goes without: all of the sandbox on the host, part of it on Apple's engine. */
+function sandboxWarnings(agent: ResolvedAgent, runtime: RuntimeName | undefined, config: Config): string[] {
+  if (runtime === undefined) return [hostAgentWarning(agent.base)];
+  if (runtime !== 'apple') return [];
+  const missing = appleUnsupported(containerSettings(config, agent).limits);
+  return [`Apple container cannot apply ${missing.join(', ')} to ${agent.base}`];
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AGENT_WORKDIR, LABEL_PREFIX, WORKSPACE_MOUNT, type ContainerSpec } from '../core/container/container-spec.js';
+import { buildHardening } from '../core/container/hardening.js';
+import { AGENT_HOME, AGENT_WORKDIR, LABEL_PREFIX, WORKSPACE_MOUNT, type ContainerSpec } from '../core/container/container-spec.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import type { ContainerRuntime, Env } from '../runtime/runtime.js';
 
@@ -41,6 +42,8 @@ export async function imageCliVersion(
     labels: { [`${LABEL_PREFIX}.role`]: 'cli-version' },
     workspace: { hostPath: workspace, containerPath: WORKSPACE_MOUNT },
     configMounts: [],
+    // The image is trusted, but the probe gets the same walls as the agent: nothing here needs more.
+    hardening: buildHardening({ home: AGENT_HOME }),
     workdir: AGENT_WORKDIR,
     env: [{ name: 'HOME', value: '/tmp' }],
     // Root only to write the answer into a workspace the agent user does not own yet; the command is just --version.

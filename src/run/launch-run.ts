@@ -1,5 +1,6 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostAgentWarning } from '../core/agents/agent-sandbox.js';
 import { FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
@@ -69,7 +70,8 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
     } else {
       const { pid } = await ctx.runtimes.host.start({ argv: job.run.argv, cwd: job.run.cwd, passEnv: job.envPassed, fixedEnv: hostEnv(ctx) }, ctx.env);
       crashPoint('after-start', ctx.env);
-      status = { ...claimed, pid, claimedBy: undefined, startCommit };
+      // The status (and so --json and the final summary) says that this run had no sandbox.
+      status = { ...claimed, pid, claimedBy: undefined, startCommit, warnings: [...claimed.warnings, hostAgentWarning(job.agentBase)] };
     }
   } catch (error) {
     const failed: RunStatus = {

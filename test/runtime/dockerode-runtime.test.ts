@@ -4,7 +4,8 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_WORKDIR, LABEL_PREFIX, renderRunArgv, WORKSPACE_MOUNT, type ContainerSpec } from '../../src/core/container/container-spec.js';
+import { buildHardening } from '../../src/core/container/hardening.js';
+import { AGENT_HOME, AGENT_WORKDIR, LABEL_PREFIX, renderRunArgv, WORKSPACE_MOUNT, type ContainerSpec } from '../../src/core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../../src/core/errors.js';
 import { wrapContainerArgv } from '../../src/core/run/wrap-argv.js';
 import { DockerodeRuntime } from '../../src/runtime/dockerode-runtime.js';
@@ -66,6 +67,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
       labels: { [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: testCase },
       workspace: { hostPath: workspace(), containerPath: WORKSPACE_MOUNT },
       configMounts: [],
+      hardening: buildHardening({ home: AGENT_HOME }),
       workdir: AGENT_WORKDIR,
       env: [],
       user: '1000:1000',
