@@ -13,7 +13,7 @@ const memorySize = z
   .string()
   .regex(/^[1-9][0-9]*[kmg]?$/i, 'must be a size such as "4g", "512m" or "1048576" (bytes)')
   // Below this the agent CLIs (Node) cannot even start; Docker refuses under 6m.
-  .refine((size) => memoryBytes(size) >= 64 * 1024 ** 2, 'must be at least "64m"');
+  .refine((size) => !/^[0-9]+[kmg]?$/i.test(size) || memoryBytes(size) >= 64 * 1024 ** 2, 'must be at least "64m"');
 
 const pidsLimit = z.number().int().min(64).describe('Processes and threads an agent container may run at once.');
 const memoryLimit = memorySize.describe('Memory an agent container may use, e.g. "4g" or "512m".');
