@@ -16,7 +16,7 @@ import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.
  * the fork bomb: once the pids limit is reached, nothing can fork.
  */
 const PROBE = `{
-grep -E '^(CapEff|NoNewPrivs):' /proc/self/status | tr -d ' \\t' | sed 's/:/=/'
+grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status | tr -d ' \\t' | sed 's/:/=/'
 if touch /rootfs-marker 2>/dev/null || touch /etc/rootfs-marker 2>/dev/null; then echo rootfs=writable; else echo rootfs=readonly; fi
 if touch /tmp/t && touch "$HOME/t"; then echo scratch=writable; else echo scratch=readonly; fi
 echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"
@@ -79,7 +79,9 @@ describe.each(engines)('a hostile agent in a $name container', (engine) => {
     const result = dispatch(env, 'probe', '1');
     expect(result.status?.state, result.stderr).toBe('completed');
     const seen = report(join(repoOf(state, '1'), 'report.txt'));
+    // Not even in the bounding set, and no setuid binary can bring any back.
     expect(seen.CapEff).toBe('0000000000000000');
+    expect(seen.CapBnd).toBe('0000000000000000');
     expect(seen.NoNewPrivs).toBe('1');
     expect(seen.rootfs).toBe('readonly');
     // The CLIs still have somewhere to write: /tmp and HOME are tmpfs.
