@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildHardening } from '../core/container/hardening.js';
 import { AGENT_HOME, AGENT_WORKDIR, LABEL_PREFIX, WORKSPACE_MOUNT, type ContainerSpec } from '../core/container/container-spec.js';
@@ -43,11 +44,12 @@ export async function imageCliVersion(
     workspace: { hostPath: workspace, containerPath: WORKSPACE_MOUNT },
     configMounts: [],
     // The image is trusted, but the probe gets the same walls as the agent: nothing here needs more.
-    hardening: buildHardening({ home: AGENT_HOME }),
+    hardening: buildHardening({ home: AGENT_HOME, hostCpus: availableParallelism() }),
     workdir: AGENT_WORKDIR,
     env: [{ name: 'HOME', value: '/tmp' }],
-    // Root only to write the answer into a workspace the agent user does not own yet; the command is just --version.
-    user: '0:0',
+    // As the workspace's owner (us), to write the answer into a workspace the agent user does not own
+    // yet: with every capability dropped, even root in the container could not write to another uid's.
+    user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
     gpu: false,
     hostGateway: false,
     argv: ['sh', '-c', `"$0" --version > ${WORKSPACE_MOUNT}/.meta/cli-version.txt 2>&1`, cli],
