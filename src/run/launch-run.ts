@@ -70,8 +70,10 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
     } else {
       const { pid } = await ctx.runtimes.host.start({ argv: job.run.argv, cwd: job.run.cwd, passEnv: job.envPassed, fixedEnv: hostEnv(ctx) }, ctx.env);
       crashPoint('after-start', ctx.env);
-      // The status (and so --json and the final summary) says that this run had no sandbox.
-      status = { ...claimed, pid, claimedBy: undefined, startCommit, warnings: [...claimed.warnings, hostAgentWarning(job.agentBase)] };
+      // The status (and so --json and the final summary) and the events say that this run had no sandbox.
+      const warning = hostAgentWarning(job.agentBase);
+      recordEvent(ctx.home, { type: 'warning', at: ctx.clock.now().toISOString(), workspace, message: warning });
+      status = { ...claimed, pid, claimedBy: undefined, startCommit, warnings: [...claimed.warnings, warning] };
     }
   } catch (error) {
     const failed: RunStatus = {

@@ -634,6 +634,7 @@ describe('dispatch (host agent)', () => {
     });
     expect(d.supervisorStarts).toBe(1);
     expect(jsonLines(join(ws, '.meta', 'events.jsonl'))).toEqual([
+      { type: 'warning', at: NOW, workspace: ws, message: HOST_WARNING },
       { type: 'started', at: NOW, workspace: ws, agent: 'claude', runtime: 'host', runCount: 1, pid: 4242 },
     ]);
   });
