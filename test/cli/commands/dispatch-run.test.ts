@@ -119,6 +119,17 @@ describe('dispatch (container agent)', () => {
     expect(credentials).toEqual(dir === undefined ? [] : [`AGENTCTL_CREDENTIALS=/agentctl/credentials/${dir}`]);
   });
 
+  it('on Apple container, names the hardening its CLI cannot apply', async () => {
+    const apple = new ScriptedRuntime('apple');
+    const d = setup(fakeRegistry([apple]), {}, '  prefer: apple\n');
+    d.platform = 'darwin';
+    expect(await run({ repo: 'acme/web', issue: '9', task: 'x' }, d)).toBe(0);
+    expect(d.io.stderr).toContain(
+      'warning: Apple container cannot apply no-new-privileges, a process limit (pids 2048), a read-only root file system to codex\n',
+    );
+    expect(apple.started[0]!.spec.hardening.readOnlyRoot).toBe(true);
+  });
+
   it('takes the agent\'s own network and limits over runtime\'s', async () => {
     const docker = new ScriptedRuntime('docker');
     // Continues the runtime: mapping setup() ends with.
