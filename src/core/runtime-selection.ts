@@ -21,7 +21,7 @@ export function candidateOrder(platform: NodeJS.Platform): RuntimeName[] {
 const HOW_TO_START = [
   'start Docker (dockerd, or Docker Desktop) or Podman (podman system service --time=0 unix:///run/podman/podman.sock &)',
   'or point DOCKER_HOST / CONTAINER_HOST at a running engine',
-  'or mark the agent native (runtime.native_agents) to run it on the host',
+  'or run the agent on the host, without a sandbox (agents.<name>.host: true)',
 ].join('; ');
 
 /**

@@ -1,10 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildAgentCommand, type AgentCommand } from '../core/agents/agent-argv.js';
 import { resolveAgent, type ResolvedAgent } from '../core/agents/resolve-agent.js';
+import { containerSettings, credentialDir, hostAgentWarning } from '../core/agents/agent-sandbox.js';
+import { appleUnsupported } from '../core/container/hardening.js';
 import type { Config } from '../core/config/schema.js';
 import {
   buildContainerSpec,
+  CREDENTIALS_MOUNT,
   DEFAULT_IMAGE,
   LABEL_PREFIX,
   renderRunArgv,
@@ -91,7 +95,6 @@ export interface PreparedDispatch {
 
 /** Ollama on the host, seen from a container through the host gateway. */
 const LOCAL_MODEL_URL = 'http://host.docker.internal:11434/v1';
-const AGENT_CONFIG_DIRS = ['.claude', '.codex', '.gemini'];
 
 function targetOf(req: DispatchRequest, deps: Deps): Target {
   const given = (['issue', 'pr', 'branch', 'tag'] as const).filter((key) => req[key] !== undefined);
@@ -283,7 +286,7 @@ export async function prepareDispatch(
   });
   // Both have settled: the finish step above waited for them.
   const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);
-  const warnings = [...context.warnings, ...repoWarnings];
+  const warnings = [...context.warnings, ...repoWarnings, ...sandboxWarnings(agent, runtime, config)];
   for (const warning of warnings) deps.io.err(`warning: ${warning}\n`);
 
   const promptPathInside = runFiles(wsPlan.root, agent.base, !agent.native).prompt;
@@ -312,6 +315,8 @@ export async function prepareDispatch(
   } else {
     const chosen = runtime;
     const files = runFiles(wsPlan.root, agent.base, true);
+    const credentials = credentialDir(agent);
+    const configDirs = credentials === undefined ? [] : [{ name: credentials, hostPath: join(deps.home, credentials) }].filter((dir) => existsSync(dir.hostPath));
     const spec = buildContainerSpec({
       image,
       runId: `${repo.org}-${repo.name}-${wsPlan.slot}`,
@@ -321,7 +326,7 @@ export async function prepareDispatch(
         [`${LABEL_PREFIX}.agent`]: agent.spec,
         [`${LABEL_PREFIX}.repo`]: repo.slug,
       },
-      configDirs: AGENT_CONFIG_DIRS.map((name) => ({ name, hostPath: join(deps.home, name) })).filter((dir) => existsSync(dir.hostPath)),
+      configDirs,
       envNames: envPassed,
       gitIdentity: config.git,
       hostUser: deps.user,
@@ -332,9 +337,12 @@ export async function prepareDispatch(
         stdin: command.stdin === undefined ? undefined : files.prompt,
         exitCode: files.exitCode,
         setup: repoSettings?.setup,
+        credentials: configDirs.length === 0 ? undefined : `${CREDENTIALS_MOUNT}/${credentials}`,
       }),
       stdin: false,
       autoRemove: true,
+      ...containerSettings(config, agent),
+      hostCpus: availableParallelism(),
       extraEnv: agent.builtin === 'local' && deps.env.CODEX_OSS_BASE_URL === undefined ? [{ name: 'CODEX_OSS_BASE_URL', value: LOCAL_MODEL_URL }] : [],
     });
     run = { kind: 'container', runtime: chosen, spec, argv: renderRunArgv(chosen, spec) };
@@ -362,4 +370,12 @@ export async function prepareDispatch(
     copies,
     setup: repoSettings?.setup,
   };
+}
+
+/** What this run goes without: all of the sandbox on the host, part of it on Apple's engine. */
+function sandboxWarnings(agent: ResolvedAgent, runtime: RuntimeName | undefined, config: Config): string[] {
+  if (runtime === undefined) return [hostAgentWarning(agent.base)];
+  if (runtime !== 'apple') return [];
+  const missing = appleUnsupported(containerSettings(config, agent).limits);
+  return [`Apple container cannot apply ${missing.join(', ')} to ${agent.base}`];
 }

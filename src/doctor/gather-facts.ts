@@ -123,6 +123,7 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
     },
     setVars,
     configDirs: AGENT_KEYS.flatMap(({ configDir }) => (configDir !== undefined && system.isDirectory(join(input.home, configDir)) ? [configDir] : [])),
+    hostAgents: Object.entries(config.agents).flatMap(([name, agent]) => ((agent.host ?? agent.native) === true ? [name] : [])),
     defaultAgent: config.defaults.agent,
     forges: Object.entries(config.forges).map(([key, forge]) => ({ key, kind: forge.kind, url: forge.url, tokenEnv: forge.token_env })),
     git: { ...git, name: config.git.name, email: config.git.email },

@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { LABEL_PREFIX, type ContainerSpec } from '../core/container/container-spec.js';
+import { buildHardening } from '../core/container/hardening.js';
+import { AGENT_HOME, LABEL_PREFIX, type ContainerSpec } from '../core/container/container-spec.js';
 import { CONTAINER_PATHS, workspaceLayout } from '../core/workspace/layout.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import { readUntrusted } from '../fs/untrusted-file.js';
@@ -44,10 +46,13 @@ export async function imageCliVersion(
     labels: { [`${LABEL_PREFIX}.role`]: 'cli-version' },
     mounts: [{ hostPath: workspaceLayout(workspace).outbox, containerPath: CONTAINER_PATHS.outbox, readOnly: false }],
     configMounts: [],
+    // The image is trusted, but the probe gets the same walls as the agent: nothing here needs more.
+    hardening: buildHardening({ home: AGENT_HOME, hostCpus: availableParallelism() }),
     workdir: CONTAINER_PATHS.outbox,
     env: [{ name: 'HOME', value: '/tmp' }],
-    // Root only to write the answer into an outbox the agent user does not own yet; the command is just --version.
-    user: '0:0',
+    // As the workspace's owner (us), to write the answer into an outbox the agent user does not own
+    // yet: with every capability dropped, even root in the container could not write to another uid's.
+    user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
     gpu: false,
     hostGateway: false,
     argv: ['sh', '-c', `"$0" --version > ${CONTAINER_PATHS.outbox}/cli-version.txt 2>&1`, cli],

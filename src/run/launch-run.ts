@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostAgentWarning } from '../core/agents/agent-sandbox.js';
 import { agentMounts, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
@@ -74,7 +75,10 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
     } else {
       const { pid } = await ctx.runtimes.host.start({ argv: job.run.argv, cwd: job.run.cwd, passEnv: job.envPassed, fixedEnv: hostEnv(ctx) }, ctx.env);
       crashPoint('after-start', ctx.env);
-      status = { ...claimed, pid, claimedBy: undefined, startCommit };
+      // The status (and so --json and the final summary) and the events say that this run had no sandbox.
+      const warning = hostAgentWarning(job.agentBase);
+      recordEvent(ctx.home, { type: 'warning', at: ctx.clock.now().toISOString(), workspace, message: warning });
+      status = { ...claimed, pid, claimedBy: undefined, startCommit, warnings: [...claimed.warnings, warning] };
     }
   } catch (error) {
     const failed: RunStatus = {

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { buildContainerSpec, DEFAULT_IMAGE, FALLBACK_AGENT_USER, LABEL_PREFIX, type RuntimeName } from '../core/container/container-spec.js';
 import { AgentctlError } from '../core/errors.js';
 import { detectQa } from '../core/qa/detect-qa.js';
@@ -91,6 +92,10 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
       stdin: false,
       // Its exit code is the QA result, read from the engine before the removal.
       autoRemove: false,
+      // QA runs the repository's own scripts: the same walls as the agent.
+      limits: ctx.config.runtime.limits,
+      network: ctx.config.runtime.network,
+      hostCpus: availableParallelism(),
     });
     const { id } = await runtime.start(spec, ctx.env);
     try {

@@ -130,6 +130,12 @@ export class AppleRuntime implements ContainerRuntime {
         hint: 'Pass the prompt as an argument or a file for container runs.',
       });
     }
+    if (spec.hardening.network === 'none') {
+      throw new AgentctlError('engine_network', 'Apple container cannot run a container without a network (runtime.network: none).', {
+        exitCode: ExitCode.config,
+        hint: 'Use Docker or Podman for this agent, or set its network to "bridge" (agents.<name>.network).',
+      });
+    }
     // `--env NAME` makes the CLI copy NAME from its own environment, so the
     // secret travels in the child's env, never in argv. Unset names are left
     // out, or the CLI would pick them up from ours.

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import { volume, type ContainerSpec, type EnvEntry } from '../core/container/container-spec.js';
+import { memoryBytes, tmpfsOptions } from '../core/container/hardening.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
 import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
@@ -149,6 +150,7 @@ export class DockerodeRuntime implements ContainerRuntime {
         ...spec.configMounts.map((mount) => `${mount.hostPath}:${mount.containerPath}:ro`),
       ],
       AutoRemove: spec.autoRemove,
+      ...this.hardeningConfig(spec),
     };
     // Podman 4.3's compat API takes "host-gateway" literally (an /etc/hosts
     // line "host-gateway host.docker.internal"); it adds
@@ -166,6 +168,22 @@ export class DockerodeRuntime implements ContainerRuntime {
       OpenStdin: false,
       Tty: false,
       HostConfig: hostConfig,
+    };
+  }
+
+  /** The same hardening renderRunArgv shows in a dry run, as the engine API's fields. */
+  private hardeningConfig(spec: ContainerSpec): Dockerode.HostConfig {
+    const { hardening } = spec;
+    return {
+      CapDrop: ['ALL'],
+      CapAdd: hardening.capAdd,
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Tmpfs: Object.fromEntries(hardening.tmpfs.map((mount) => [mount.path, tmpfsOptions(this.name, mount, spec.user)])),
+      PidsLimit: hardening.limits.pids,
+      Memory: memoryBytes(hardening.limits.memory),
+      NanoCpus: Math.round(hardening.limits.cpus * 1e9),
+      NetworkMode: hardening.network,
     };
   }
 

@@ -21,7 +21,8 @@ const setup = contractSetup('claude contract', ['claude'], { nonRoot: true });
 const API_KEY = 'sk-test';
 /** Passed through to claude by name (agents.claude.env): fail fast, no updater, no other hosts. */
 const CLAUDE_QUIET_ENV = { CLAUDE_CODE_MAX_RETRIES: '0', DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' };
-const CONFIG = { agents: { claude: { env: Object.keys(CLAUDE_QUIET_ENV) } } };
+/** On the host (an explicit opt-in): this suite runs the real CLI installed here, not the agent image's. */
+const CONFIG = { agents: { claude: { host: true, env: Object.keys(CLAUDE_QUIET_ENV) } } };
 
 let fake: FakeAnthropic;
 let root: string;

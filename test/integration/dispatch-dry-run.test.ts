@@ -227,7 +227,8 @@ describe('dispatch --dry-run against real git', () => {
     const result = runCli(['dispatch', '--dry-run', '--repo', 'acme/web', '--issue', '8', '--agent', 'claude:sonnet'], { ...env, ANTHROPIC_API_KEY: 'sk-secret-value' });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Dry run');
-    expect(result.stdout).toContain('cd ');
+    // claude runs in a container like every agent: the preview is the engine command, with its walls.
+    expect(result.stdout).toMatch(/(docker|podman|container) run .*--cap-drop ALL/);
     expect(result.stdout).toContain("claude -p \"$(cat ");
     expect(result.stdout).toContain('ANTHROPIC_API_KEY');
     expect(result.stdout).not.toContain('sk-secret-value');

@@ -26,10 +26,10 @@ forges:
     url: ${forge.url}
 agents:
   writer:
-    native: true
+    host: true
     command: [sh, -c, 'echo "from the host" > native.txt; echo "prompt has $(wc -c < "$1") bytes"', sh, '{prompt_file}']
   slow:
-    native: true
+    host: true
     command: [sh, -c, 'sleep 3; echo done > slow.txt']
   asks:
     native: true
@@ -37,26 +37,44 @@ agents:
 `,
   );
   const state = join(home, 'state');
-  return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state }, state };
+  // No engine anywhere: what runs here runs on the host.
+  const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', CONTAINER_HOST: 'unix:///nonexistent/podman.sock' };
+  return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, ...noEngine }, state };
 }
 
-describe('native agents run on the host', () => {
-  it('runs in repo/, logs as it goes, and completes', () => {
+const HOST_WARNING = (agent: string) => `agent ${agent} runs on the host (agents.${agent}.host), outside any container: it can read and change everything your user can`;
+
+describe('host agents: an explicit opt-in, run on the host', () => {
+  it('claude and coderabbit no longer run on the host by default: with no engine they do not run at all', () => {
+    const { env: e, state } = env();
+    for (const agent of ['claude', 'coderabbit']) {
+      const result = runCli(['dispatch', '--repo', 'acme/tool', '--issue', '9', '--agent', agent, '--wait', '--json'], e);
+      expect(result.code, result.stderr).not.toBe(0);
+      expect(result.stderr).toContain('no container runtime');
+      expect(result.stderr).not.toContain('runs on the host');
+      expect(existsSync(join(state, 'workspace', 'acme', 'tool', 'task-9', '.meta', 'status.json'))).toBe(false);
+    }
+  });
+
+  it('runs in repo/, logs as it goes, and completes, warning that it had no sandbox', () => {
     const { env: e, state } = env();
     const result = runCli(['dispatch', '--repo', 'acme/tool', '--issue', '1', '--agent', 'writer', '--wait', '--json'], e);
     expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`warning: ${HOST_WARNING('writer')}\n`);
     const status = JSON.parse(result.stdout);
     expect(status).toMatchObject({ state: 'completed', runtime: 'host', exitCode: 0 });
+    expect(status.warnings).toContain(HOST_WARNING('writer'));
     expect(typeof status.pid).toBe('number');
     const ws = join(state, 'workspace', 'acme', 'tool', 'task-1');
     expect(readFileSync(join(ws, 'repo', 'native.txt'), 'utf8')).toBe('from the host\n');
     expect(readFileSync(join(ws, 'outbox', 'agent-writer.log'), 'utf8')).toMatch(/prompt has \d{4,} bytes\n$/);
   });
 
-  it('reports a BLOCKED.md question', () => {
+  it('reports a BLOCKED.md question (native: true, the older spelling of host: true)', () => {
     const { env: e } = env();
     const result = runCli(['dispatch', '--repo', 'acme/tool', '--issue', '2', '--agent', 'asks', '--wait'], e);
     expect(result.code).toBe(11);
+    expect(result.stderr).toContain(HOST_WARNING('asks'));
     expect(result.stdout).toContain('blocked: asks on acme/tool (agent wrote BLOCKED.md)\nquestion:\n  Should I delete the legacy API?\n');
   });
 

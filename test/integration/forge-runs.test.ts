@@ -159,6 +159,9 @@ afterAll(async () => {
 
 // --- per-test homes ------------------------------------------------------------------------
 
+/** These agents run on the host (no engine needed), an explicit opt-in that each run records as a warning. */
+const onHost = (agent: string) => `agent ${agent} runs on the host (agents.${agent}.host), outside any container: it can read and change everything your user can`;
+
 const AGENTS = `agents:
   editor:
     native: true
@@ -353,7 +356,7 @@ describe('Forgejo stopwatch', () => {
     const blocked = fjLabelId('acme/x', BLOCKED_LABEL);
     const result = await cli(h, ['dispatch', '--repo', 'acme/x', '--issue', '2', '--agent', 'editor', '--wait', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ state: 'completed', qa: { state: 'passed' }, warnings: [] });
+    expect(JSON.parse(result.stdout)).toMatchObject({ state: 'completed', qa: { state: 'passed' }, warnings: [onHost('editor')] });
     const log = calls(fj);
     expect(log.slice(0, 2).sort()).toEqual(context(2));
     expect(log.slice(2)).toEqual([
@@ -414,7 +417,7 @@ describe('GitHub running label and summary comment', () => {
 
     const first = await cli(h, ['dispatch', '--repo', 'acme/x', '--issue', '8', '--agent', 'editor', '--wait', '--json']);
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ state: 'completed', runCount: 1, warnings: [] });
+    expect(JSON.parse(first.stdout)).toMatchObject({ state: 'completed', runCount: 1, warnings: [onHost('editor')] });
     let log = calls(gh);
     expect(log.slice(0, 2).sort()).toEqual(['GET /repos/acme/x/issues/8', comments]);
     expect(log.slice(2)).toEqual(['POST /repos/acme/x/issues/8/labels', `DELETE ${running}`, comments, 'POST /repos/acme/x/issues/8/comments', `DELETE ${blocked}`]);
@@ -488,7 +491,7 @@ describe('a blocked run answered from the forge', () => {
     fj.requests.length = 0;
     const answered = await cli(h, ['answer', ws, '--from-forge', '--wait', '--json']);
     expect(answered.code, answered.stderr).toBe(0);
-    expect(JSON.parse(answered.stdout)).toMatchObject({ state: 'completed', runCount: 2, warnings: [] });
+    expect(JSON.parse(answered.stdout)).toMatchObject({ state: 'completed', runCount: 2, warnings: [onHost('asker')] });
     expect(calls(fj)).toEqual([
       'GET /api/v1/repos/acme/x/issues/5/comments',
       'GET /api/v1/user',
@@ -522,7 +525,7 @@ describe('--push', () => {
     const final = JSON.parse(result.stdout);
     const pushed = refIn('x', 'refs/heads/agent/issue-6');
     expect(pushed).toMatch(/^[0-9a-f]{40}$/);
-    expect(final).toMatchObject({ state: 'completed', qa: { state: 'passed' }, pushed: { branch: 'agent/issue-6', commit: pushed }, warnings: [] });
+    expect(final).toMatchObject({ state: 'completed', qa: { state: 'passed' }, pushed: { branch: 'agent/issue-6', commit: pushed }, warnings: [onHost('editor')] });
     expect(git(bare('x'), 'log', '-1', '--format=%an <%ae>|%cn <%ce>|%P', 'agent/issue-6')).toBe(
       `${IDENTITY.name} <${IDENTITY.email}>|${IDENTITY.name} <${IDENTITY.email}>|${mainHead}`,
     );
@@ -595,7 +598,7 @@ describe('review mode with --comment', () => {
 
     const first = await cli(h, ['dispatch', '--repo', 'acme/x', '--pr', '9', '--agent', 'reviewer', '--wait', '--json', '--comment']);
     expect(first.code, first.stderr).toBe(15);
-    expect(JSON.parse(first.stdout)).toMatchObject({ state: 'completed', review: { verdict: 'request-changes', posted: true }, warnings: [] });
+    expect(JSON.parse(first.stdout)).toMatchObject({ state: 'completed', review: { verdict: 'request-changes', posted: true }, warnings: [onHost('reviewer')] });
     expect(JSON.parse(first.stdout).qa).toBeUndefined();
     let log = calls(gh);
     expect(log.slice(0, 2).sort()).toEqual(context);
@@ -668,10 +671,11 @@ describe('a forge that fails during a run', () => {
         'GET /api/v1/repos/acme/x/labels?page=1&limit=50',
       ]);
       for (const r of down.requests) expect(r.authorization).toBe(`token ${FJ_TOKEN}`);
-      expect(final.warnings).toHaveLength(3);
-      expect(final.warnings[0]).toMatch(/^forge fj: stopwatch-start on #10 failed: .*500/);
-      expect(final.warnings[1]).toMatch(/^forge fj: stopwatch-stop on #10 failed: .*500/);
-      expect(final.warnings[2]).toMatch(/^forge fj: remove-label on #10 failed: .*500/);
+      expect(final.warnings).toHaveLength(4);
+      expect(final.warnings[0]).toBe(onHost('editor'));
+      expect(final.warnings[1]).toMatch(/^forge fj: stopwatch-start on #10 failed: .*500/);
+      expect(final.warnings[2]).toMatch(/^forge fj: stopwatch-stop on #10 failed: .*500/);
+      expect(final.warnings[3]).toMatch(/^forge fj: remove-label on #10 failed: .*500/);
       const events = readFileSync(join(h.state, 'events.jsonl'), 'utf8')
         .trim()
         .split('\n')
@@ -707,8 +711,9 @@ describe('a forge that fails during a run', () => {
       expect(final).toMatchObject({ state: 'completed', qa: { state: 'passed' } });
       for (const r of slow.requests) expect(r.authorization).toBe(`token ${FJ_TOKEN}`);
       expect(calls(slow).slice(2)).toEqual([start, 'POST /api/v1/repos/acme/x/issues/12/stopwatch/stop', 'GET /api/v1/repos/acme/x/labels?page=1&limit=50']);
-      expect(final.warnings).toHaveLength(1);
-      expect(final.warnings[0]).toMatch(/^forge fj: stopwatch-stop on #12 failed: .*10(\.0)? s/);
+      expect(final.warnings).toHaveLength(2);
+      expect(final.warnings[0]).toBe(onHost('slowpoke'));
+      expect(final.warnings[1]).toMatch(/^forge fj: stopwatch-stop on #12 failed: .*10(\.0)? s/);
       const events = readFileSync(join(h.state, 'events.jsonl'), 'utf8')
         .trim()
         .split('\n')

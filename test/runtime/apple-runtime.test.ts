@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentMounts, type ContainerSpec } from '../../src/core/container/container-spec.js';
+import { buildHardening } from '../../src/core/container/hardening.js';
 import { AgentctlError, ExitCode } from '../../src/core/errors.js';
 import { AppleRuntime, type ExecFn, type ExecOptions, type ExecResult } from '../../src/runtime/apple-runtime.js';
 
@@ -29,7 +30,8 @@ const spec: ContainerSpec = {
   name: 'agentctl-run-1',
   labels: { 'dev.agentctl.run': 'run-1', 'dev.agentctl.repo': 'acme/web' },
   mounts: agentMounts('/Users/ada/.agentctl/ws/run-1'),
-  configMounts: [{ hostPath: '/Users/ada/.claude', containerPath: '/home/agent/.claude' }],
+  configMounts: [{ hostPath: '/Users/ada/.claude', containerPath: '/agentctl/credentials/.claude' }],
+  hardening: buildHardening({ home: '/home/agent', limits: { pids: 512, memory: '2g', cpus: 1.5 } }),
   workdir: '/workspace/repo',
   env: [{ name: 'TERM', value: 'dumb' }, { name: 'ANTHROPIC_API_KEY' }, { name: 'UNSET_KEY' }],
   user: '501:20',
@@ -57,8 +59,10 @@ describe('AppleRuntime.start', () => {
           '--volume', '/Users/ada/.agentctl/ws/run-1/repo:/workspace/repo',
           '--volume', '/Users/ada/.agentctl/ws/run-1/outbox:/workspace/outbox',
           '--volume', '/Users/ada/.agentctl/ws/run-1/inbox:/workspace/inbox:ro',
-          '--volume', '/Users/ada/.claude:/home/agent/.claude:ro',
+          '--volume', '/Users/ada/.claude:/agentctl/credentials/.claude:ro',
           '--workdir', '/workspace/repo', '--user', '501:20',
+          // Apple's CLI has no no-new-privileges, pids limit or read-only root: dispatch warns about those.
+          '--cap-drop', 'ALL', '--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/home/agent', '--memory', '2g', '--cpus', '1.5',
           '--env', 'TERM=dumb', '--env', 'ANTHROPIC_API_KEY',
           'localhost/agentctl-agent:latest', 'claude', '-p', 'Fix the bug',
         ],
@@ -85,6 +89,15 @@ describe('AppleRuntime.start', () => {
     const cli = fakeCli();
     const error = await rejection(new AppleRuntime({ exec: cli.exec }).start({ ...spec, stdin: true }, {}));
     expect(error.code).toBe('engine_stdin');
+    expect(cli.calls).toEqual([]);
+  });
+
+  it('refuses a run without a network, which its CLI cannot give, rather than run it networked', async () => {
+    const cli = fakeCli();
+    const offline = { ...spec, hardening: { ...spec.hardening, network: 'none' as const } };
+    const error = await rejection(new AppleRuntime({ exec: cli.exec }).start(offline, {}));
+    expect(error.code).toBe('engine_network');
+    expect(error.hint).toContain('agents.<name>.network');
     expect(cli.calls).toEqual([]);
   });
 });

@@ -4,7 +4,8 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_WORKDIR, agentMounts, LABEL_PREFIX, renderRunArgv, type ContainerSpec } from '../../src/core/container/container-spec.js';
+import { buildHardening } from '../../src/core/container/hardening.js';
+import { AGENT_HOME, AGENT_WORKDIR, agentMounts, LABEL_PREFIX, renderRunArgv, type ContainerSpec } from '../../src/core/container/container-spec.js';
 import { CONTAINER_PATHS } from '../../src/core/workspace/layout.js';
 import { AgentctlError, ExitCode } from '../../src/core/errors.js';
 import { wrapContainerArgv } from '../../src/core/run/wrap-argv.js';
@@ -74,6 +75,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
       labels: { [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: testCase },
       mounts: agentMounts(workspace()),
       configMounts: [],
+      hardening: buildHardening({ home: AGENT_HOME }),
       workdir: AGENT_WORKDIR,
       env: [],
       user: '1000:1000',

@@ -11,6 +11,7 @@ export interface ResolvedAgent {
   variant: string | undefined;
   builtin: BuiltinAgent | undefined;
   settings: AgentConfig;
+  /** Runs on the host, outside any container: only when the config opts this agent in (agents.<name>.host). */
   native: boolean;
   pool: string;
 }
@@ -47,6 +48,7 @@ export function resolveAgent(spec: string, config: Config): ResolvedAgent {
     settings?.pool ??
     Object.entries(config.pools).find(([, pool]) => pool.agents?.includes(base) === true)?.[0] ??
     base;
-  const native = settings?.native ?? config.runtime.native_agents.includes(base);
+  // Every agent runs in a container unless its own entry says otherwise; "native" is the older spelling.
+  const native = settings?.host ?? settings?.native ?? false;
   return { spec, base, variant, builtin: isBuiltin(base) ? base : undefined, settings: settings ?? {}, native, pool };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LIMITS, memoryBytes } from '../container/hardening.js';
 
 /** Names of environment variables, never their values. */
 const envName = z
@@ -6,6 +7,22 @@ const envName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable NAME such as GITHUB_TOKEN, not a value');
 
 const duration = z.number().int().nonnegative();
+
+/** A byte size as the engines' --memory takes it: digits with an optional k, m or g. */
+const memorySize = z
+  .string()
+  .regex(/^[1-9][0-9]*[kmg]?$/i, 'must be a size such as "4g", "512m" or "1048576" (bytes)')
+  // Below this the agent CLIs (Node) cannot even start; Docker refuses under 6m.
+  .refine((size) => !/^[0-9]+[kmg]?$/i.test(size) || memoryBytes(size) >= 64 * 1024 ** 2, 'must be at least "64m"');
+
+const pidsLimit = z.number().int().min(64).describe('Processes and threads an agent container may run at once.');
+const memoryLimit = memorySize.describe('Memory an agent container may use, e.g. "4g" or "512m".');
+const cpusLimit = z.number().positive().describe("CPUs an agent container may use (fractions allowed); at most the machine's own.");
+
+/** Per agent: each limit left out falls back to runtime.limits. */
+const agentLimitsSchema = z.object({ pids: pidsLimit.optional(), memory: memoryLimit.optional(), cpus: cpusLimit.optional() }).strict();
+
+const networkMode = z.enum(['bridge', 'none']);
 
 export const forgeSchema = z
   .object({
@@ -29,7 +46,13 @@ export const agentSchema = z
     model: z.string().optional().describe('Default model when none is given as agent:model.'),
     args: z.array(z.string()).optional().describe('Extra arguments appended to the built-in command line.'),
     env: z.array(envName).optional().describe('Environment variable names passed through to the agent.'),
-    native: z.boolean().optional().describe('Run on the host instead of in a container.'),
+    host: z
+      .boolean()
+      .optional()
+      .describe('Run this agent on the host instead of in a container: no sandbox at all, warned about on every dispatch.'),
+    native: z.boolean().optional().describe('Older name of "host".'),
+    limits: agentLimitsSchema.optional().describe('Overrides runtime.limits for this agent.'),
+    network: networkMode.optional().describe('Overrides runtime.network for this agent.'),
     pool: z.string().optional().describe('Pool the agent counts against; defaults to its base name.'),
     timeout: duration.optional().describe('Seconds before the run is stopped.'),
     image: z.string().optional().describe('Container image for this agent.'),
@@ -94,7 +117,18 @@ export const configSchema = z
         podman_host: z.string().optional().describe('Podman API socket, e.g. unix:///run/podman/podman.sock; CONTAINER_HOST overrides.'),
         image: z.string().optional().describe('Agent image; AGENTCTL_IMAGE overrides.'),
         gpu: z.boolean().default(false).describe('Pass GPUs to agents.'),
-        native_agents: z.array(z.string()).default(['claude', 'coderabbit']).describe('Agents run on the host.'),
+        limits: z
+          .object({
+            pids: pidsLimit.default(DEFAULT_LIMITS.pids),
+            memory: memoryLimit.default(DEFAULT_LIMITS.memory),
+            cpus: cpusLimit.default(DEFAULT_LIMITS.cpus),
+          })
+          .strict()
+          .prefault({})
+          .describe('Process, memory and CPU limits of every agent, QA and probe container.'),
+        network: networkMode
+          .default('bridge')
+          .describe('Network of agent containers: "bridge" (the engine\'s default network) or "none" (loopback only).'),
       })
       .strict()
       .prefault({}),
@@ -143,7 +177,7 @@ export const CONFIG_EXAMPLES: Record<string, string> = {
   agents: 'agents:\n  claude:\n    model: sonnet\n  mybot:\n    command: [mybot, --prompt-file, "{prompt_file}"]\n    env: [MYBOT_API_KEY]',
   pools: 'pools:\n  codex:\n    limit: 2',
   concurrency: 'concurrency:\n  default_limit: 1\n  global: 4',
-  runtime: 'runtime:\n  prefer: podman\n  image: localhost/agentctl-agent:latest\n  gpu: false',
+  runtime: 'runtime:\n  prefer: podman\n  image: localhost/agentctl-agent:latest\n  gpu: false\n  network: bridge\n  limits:\n    pids: 2048\n    memory: 4g\n    cpus: 2',
   timeouts: 'timeouts:\n  agent: 3600\n  grace: 5',
   qa: 'qa:\n  enabled: true',
   backoff: 'backoff:\n  fast_fail_seconds: 60\n  threshold: 3\n  pause_minutes: 30',

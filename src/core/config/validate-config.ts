@@ -15,12 +15,18 @@ export function configError(source: string, line: number | undefined, what: stri
   return new AgentctlError('invalid_config', `invalid config ${where}: ${what}`, { exitCode: ExitCode.config, hint });
 }
 
+/** Settings that no longer exist, with what replaced them. */
+const REMOVED_SETTINGS: Record<string, string> = {
+  native_agents: 'removed: every agent runs in a container; put "host: true" under agents.<name> to run one on the host',
+};
+
 export function describeIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; key?: string; text: string } {
   const dotted = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] as string;
     const at = dotted === '' ? key : `${dotted}.${key}`;
-    return { path: issue.path, key, text: `${at}: unknown setting "${key}"` };
+    const removed = Object.hasOwn(REMOVED_SETTINGS, key) ? ` (${REMOVED_SETTINGS[key]})` : '';
+    return { path: issue.path, key, text: `${at}: unknown setting "${key}"${removed}` };
   }
   return { path: issue.path, text: `${dotted === '' ? '(top level)' : dotted}: ${issue.message}` };
 }

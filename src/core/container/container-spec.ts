@@ -1,9 +1,16 @@
 import { CONTAINER_PATHS, workspaceLayout } from '../workspace/layout.js';
+import { buildHardening, tmpfsOptions, type Hardening, type NetworkMode, type ResourceLimits } from './hardening.js';
 
 export type RuntimeName = 'docker' | 'podman' | 'apple';
 
 export const AGENT_WORKDIR = CONTAINER_PATHS.repo;
 export const AGENT_HOME = '/home/agent';
+/**
+ * Where the running agent's own credential directory is mounted, read-only.
+ * Not in HOME: the CLIs write there (gemini fails on a read-only ~/.gemini),
+ * so the wrapper copies its top-level files into the tmpfs HOME.
+ */
+export const CREDENTIALS_MOUNT = '/agentctl/credentials';
 /** Used when agentctl itself runs as root: agents must not (claude refuses), and uid 1000 is the image's agent user. */
 export const FALLBACK_AGENT_USER = '1000:1000';
 export const DEFAULT_IMAGE = 'localhost/agentctl-agent:latest';
@@ -23,8 +30,10 @@ export interface ContainerSpec {
    * so nothing here assumes the engine shares our filesystem.
    */
   mounts: Mount[];
-  /** Agent config directories, read-only. */
+  /** The running agent's own credential directory (at most one), read-only under CREDENTIALS_MOUNT. */
   configMounts: Array<{ hostPath: string; containerPath: string }>;
+  /** Dropped capabilities, no-new-privileges, read-only root with tmpfs scratch, limits, network. */
+  hardening: Hardening;
   workdir: string;
   env: EnvEntry[];
   user: string;
@@ -68,7 +77,7 @@ export interface ContainerSpecInput {
   runId: string;
   workspaceRoot: string;
   labels: Record<string, string>;
-  /** Names of agent config dirs present in the user's home, e.g. ".claude". */
+  /** The running agent's credential dir in the user's home, e.g. ".claude", when it has one and it exists. */
   configDirs: Array<{ hostPath: string; name: string }>;
   envNames: string[];
   gitIdentity: { name: string; email: string };
@@ -82,6 +91,11 @@ export interface ContainerSpecInput {
   extraEnv?: EnvEntry[];
   /** What of the workspace to mount; the agent's view (agentMounts) unless given. */
   mounts?: Mount[];
+  /** runtime.limits merged with the agent's own; the defaults when not given. */
+  limits?: ResourceLimits | undefined;
+  network?: NetworkMode | undefined;
+  /** The machine's CPU count, the ceiling of the CPU limit. */
+  hostCpus?: number | undefined;
 }
 
 export function fixedEnv(gitIdentity: { name: string; email: string }, home: string): EnvEntry[] {
@@ -103,17 +117,20 @@ function containerName(runId: string): string {
 
 export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   const user = input.hostUser.uid === 0 ? FALLBACK_AGENT_USER : `${input.hostUser.uid}:${input.hostUser.gid}`;
+  const hardening = buildHardening({ home: AGENT_HOME, limits: input.limits, network: input.network, hostCpus: input.hostCpus });
   return {
     image: input.image,
     name: containerName(input.runId),
     labels: input.labels,
     mounts: input.mounts ?? agentMounts(input.workspaceRoot),
-    configMounts: input.configDirs.map((dir) => ({ hostPath: dir.hostPath, containerPath: `${AGENT_HOME}/${dir.name}` })),
+    configMounts: input.configDirs.map((dir) => ({ hostPath: dir.hostPath, containerPath: `${CREDENTIALS_MOUNT}/${dir.name}` })),
+    hardening,
     workdir: AGENT_WORKDIR,
     env: [...fixedEnv(input.gitIdentity, AGENT_HOME), ...(input.extraEnv ?? []), ...input.envNames.map((name) => ({ name }))],
     user,
     gpu: input.gpu,
-    hostGateway: input.runtime !== 'apple',
+    // Without a network there is no host to reach (and Docker refuses extra hosts there).
+    hostGateway: input.runtime !== 'apple' && hardening.network !== 'none',
     argv: input.argv,
     stdin: input.stdin,
     autoRemove: input.autoRemove,
@@ -123,6 +140,26 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
 /** A bind mount as the engines' `--volume` and `Binds` write it. */
 export function volume(mount: Mount): string {
   return `${mount.hostPath}:${mount.containerPath}${mount.readOnly ? ':ro' : ''}`;
+}
+
+/** The hardening as engine CLI flags; Apple's CLI has only some of them (see appleUnsupported). */
+function hardeningArgs(runtime: RuntimeName, spec: ContainerSpec): string[] {
+  const { hardening } = spec;
+  const args = ['--cap-drop', 'ALL', ...hardening.capAdd.flatMap((cap) => ['--cap-add', cap])];
+  if (runtime === 'apple') {
+    for (const mount of hardening.tmpfs) args.push('--tmpfs', mount.path);
+    args.push('--memory', hardening.limits.memory, '--cpus', String(hardening.limits.cpus));
+    return args;
+  }
+  args.push('--security-opt', 'no-new-privileges', '--read-only');
+  for (const mount of hardening.tmpfs) args.push('--tmpfs', `${mount.path}:${tmpfsOptions(runtime, mount, spec.user)}`);
+  args.push(
+    '--pids-limit', String(hardening.limits.pids),
+    '--memory', hardening.limits.memory,
+    '--cpus', String(hardening.limits.cpus),
+    '--network', hardening.network,
+  );
+  return args;
 }
 
 /** The equivalent engine CLI command, for dry-run output and the Apple `container` adapter. */
@@ -135,7 +172,7 @@ export function renderRunArgv(runtime: RuntimeName, spec: ContainerSpec): string
   for (const mount of spec.configMounts) {
     args.push('--volume', `${mount.hostPath}:${mount.containerPath}:ro`);
   }
-  args.push('--workdir', spec.workdir, '--user', spec.user);
+  args.push('--workdir', spec.workdir, '--user', spec.user, ...hardeningArgs(runtime, spec));
   for (const entry of spec.env) args.push('--env', entry.value === undefined ? entry.name : `${entry.name}=${entry.value}`);
   if (spec.hostGateway) args.push('--add-host', 'host.docker.internal:host-gateway');
   if (spec.gpu) args.push(runtime === 'apple' ? '--gpu=metal' : '--gpus=all');

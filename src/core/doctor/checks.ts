@@ -1,3 +1,4 @@
+import { hostAgentWarning } from '../agents/agent-sandbox.js';
 import type { RuntimeName } from '../container/container-spec.js';
 import { selectRuntime, type ProbeResult } from '../runtime-selection.js';
 
@@ -52,6 +53,8 @@ export interface DoctorFacts {
   setVars: string[];
   /** Agent config directories in the home directory, e.g. ".claude". */
   configDirs: string[];
+  /** Agents the config runs on the host (agents.<name>.host), outside any container. */
+  hostAgents: string[];
   defaultAgent: string;
   forges: Array<{ key: string; kind: string; url: string; tokenEnv: string | undefined }>;
   git: {
@@ -104,7 +107,7 @@ function runtimeChecks(facts: DoctorFacts): { checks: Check[]; selected: Runtime
     return { checks, selected: selection.runtime };
   } catch {
     const tried = facts.runtime.probes.map((probe) => probe.runtime).join(', ') || 'none';
-    checks.push(check('runtime', 'fail', `no container runtime is reachable (tried: ${tried})`, `${START_ENGINE}; or run agents on the host with runtime.native_agents`));
+    checks.push(check('runtime', 'fail', `no container runtime is reachable (tried: ${tried})`, START_ENGINE));
     return { checks, selected: undefined };
   }
 }
@@ -155,6 +158,11 @@ function agentChecks(facts: DoctorFacts): Check[] {
   });
 }
 
+/** Each agent opted out of the sandbox is a standing risk, so doctor says so every time. */
+function hostAgentChecks(facts: DoctorFacts): Check[] {
+  return facts.hostAgents.map((agent) => check(`host.${agent}`, 'warn', hostAgentWarning(agent), `remove "host: true" (and "native: true") from agents.${agent} to run it in a container`));
+}
+
 function forgeChecks(facts: DoctorFacts): Check[] {
   const set = new Set(facts.setVars);
   return facts.forges.map((forge) => {
@@ -191,6 +199,7 @@ export function doctorChecks(facts: DoctorFacts): Check[] {
     imageCheck(facts),
     gpuCheck(facts),
     ...agentChecks(facts),
+    ...hostAgentChecks(facts),
     ...forgeChecks(facts),
     gitCheck(facts),
     homeCheck(facts),

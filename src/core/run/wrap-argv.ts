@@ -14,6 +14,18 @@ function wrapperEnv(paths: { log: string; stdin: string | undefined; exitCode: s
 }
 
 /**
+ * The agent's credential directory is mounted read-only beside HOME; its
+ * CLI writes next to its credentials (gemini fails on a read-only ~/.gemini),
+ * so the top-level regular files (logins, settings) are copied into the
+ * tmpfs HOME. Subdirectories (other projects' sessions and transcripts) stay
+ * out, and nothing the agent writes goes back to the host.
+ */
+const COPY_CREDENTIALS =
+  'dest="$HOME/${AGENTCTL_CREDENTIALS##*/}"; mkdir -p "$dest" && ' +
+  'for f in "$AGENTCTL_CREDENTIALS"/* "$AGENTCTL_CREDENTIALS"/.[!.]*; do ' +
+  'if [ -f "$f" ] && [ ! -L "$f" ]; then cp "$f" "$dest/" >> "$AGENTCTL_LOG" 2>&1; fi; done';
+
+/**
  * Agents run under a tiny sh wrapper so their output goes straight to the
  * log file in the workspace as it is produced, whether or not any agentctl
  * process is still watching, and so stdin is the prompt file or nothing
@@ -26,14 +38,19 @@ function wrapperEnv(paths: { log: string; stdin: string | undefined; exitCode: s
  * with it. The wrapper is PID 1 there, which ignores a signal it has no
  * handler for, so it passes the engine's stop (SIGTERM) on to the agent.
  */
-export function wrapContainerArgv(argv: readonly string[], paths: { log: string; stdin: string | undefined; exitCode: string; setup?: string | undefined }): string[] {
+export function wrapContainerArgv(
+  argv: readonly string[],
+  paths: { log: string; stdin: string | undefined; exitCode: string; setup?: string | undefined; credentials?: string | undefined },
+): string[] {
   const agent =
     '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1 & child=$!; ' +
     // A trapped signal cuts `wait` short; wait again until the agent has really ended.
     'wait "$child"; code=$?; while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done';
-  const script = `child=; stop() { kill -TERM "$child" 2>/dev/null; }; trap stop TERM INT HUP; ${runAgent(agent, paths.setup)}; ${RECORD_EXIT}; exit "$code"`;
+  const copy = paths.credentials === undefined ? '' : `${COPY_CREDENTIALS}; `;
+  const script = `child=; stop() { kill -TERM "$child" 2>/dev/null; }; trap stop TERM INT HUP; ${copy}${runAgent(agent, paths.setup)}; ${RECORD_EXIT}; exit "$code"`;
   const setup = paths.setup === undefined ? [] : [`AGENTCTL_SETUP=${paths.setup}`];
-  return ['env', ...wrapperEnv(paths), ...setup, 'sh', '-c', script, 'agentctl-run', ...argv];
+  const credentials = paths.credentials === undefined ? [] : [`AGENTCTL_CREDENTIALS=${paths.credentials}`];
+  return ['env', ...wrapperEnv(paths), ...setup, ...credentials, 'sh', '-c', script, 'agentctl-run', ...argv];
 }
 
 /**

@@ -182,6 +182,9 @@ describe('agent output: codex in a container', () => {
   });
 });
 
+/** claude on the host is an explicit opt-in. */
+const HOST_CLAUDE = 'agents:\n  claude:\n    host: true\n';
+
 describe('agent output: claude on the host', () => {
   const STREAM = jsonl(
     { type: 'system', subtype: 'init', session_id: SESSION, model: 'claude-sonnet-4-5-20250929', tools: ['Bash', 'Edit'], permissionMode: 'bypassPermissions' },
@@ -206,7 +209,7 @@ describe('agent output: claude on the host', () => {
 
   it('the result gives usage with cost, turns and the tools that were denied', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: HOST_CLAUDE });
     const ws = h.workspaceOf(d, 'task-1');
     expect(await dispatch({ repo: 'acme/web', issue: '1', agent: 'claude' }, d)).toBe(0);
     appendFileSync(claudeLog(ws), STREAM);
@@ -227,7 +230,7 @@ describe('agent output: claude on the host', () => {
 
   it('--max-budget-usd goes on claude\'s command line; agentctl keeps no budget of its own for it', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: HOST_CLAUDE });
     const ws = h.workspaceOf(d, 'task-1');
     expect(await dispatch({ repo: 'acme/web', issue: '1', agent: 'claude', maxBudgetUsd: '1.5' }, d)).toBe(0);
     expect(registry.host.started[0]!.spec.argv.slice(-2)).toEqual(['--max-budget-usd', '1.5']);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/dispatch.js';
@@ -15,11 +16,16 @@ beforeAll(() => {
 });
 afterAll(() => forge.cleanup());
 
-function deps(env: Record<string, string> = {}, isTTY = false) {
+function deps(env: Record<string, string> = {}, isTTY = false, config = '') {
   const d = fakeDeps({ env: { DOCKER_HOST: 'unix:///nonexistent.sock', ...env }, isTTY });
-  d.writeUserConfig(`defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  prefer: podman\n  image: localhost/agent:1\n`);
+  d.writeUserConfig(`defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  prefer: podman\n  image: localhost/agent:1\n${config}`);
   return d;
 }
+
+/** Every agent container's walls, shown in the dry run exactly as the engine gets them. */
+const HARDENING =
+  '--cap-drop ALL --security-opt no-new-privileges --read-only --tmpfs /tmp:rw,nosuid,nodev,exec,mode=1777 --tmpfs /var/tmp:rw,nosuid,nodev,exec,mode=1777 ' +
+  `--tmpfs /home/agent:rw,nosuid,nodev,exec,U --pids-limit 2048 --memory 4g --cpus ${Math.min(2, availableParallelism())} --network bridge`;
 
 describe('dispatch --dry-run (command)', () => {
   it('prints the workspace, checkout, agent and exact command, plain when not a terminal', async () => {
@@ -41,7 +47,7 @@ describe('dispatch --dry-run (command)', () => {
     const command = d.io.stdout.split('--- command ---\n')[1] as string;
     expect(command).toBe(
       `podman run --detach --rm --name agentctl-acme-web-task-9 --label dev.agentctl.workspace=${ws} --label dev.agentctl.agent=codex --label dev.agentctl.repo=acme/web ` +
-        `--volume ${ws}/repo:/workspace/repo --volume ${ws}/outbox:/workspace/outbox --volume ${ws}/inbox:/workspace/inbox:ro --workdir /workspace/repo --user 1000:1000 --env TERM=dumb --env NO_COLOR=1 --env CI=true --env HOME=/home/agent ` +
+        `--volume ${ws}/repo:/workspace/repo --volume ${ws}/outbox:/workspace/outbox --volume ${ws}/inbox:/workspace/inbox:ro --workdir /workspace/repo --user 1000:1000 ${HARDENING} --env TERM=dumb --env NO_COLOR=1 --env CI=true --env HOME=/home/agent ` +
         '--env GIT_AUTHOR_NAME=agentctl --env GIT_AUTHOR_EMAIL=agentctl@localhost --env GIT_COMMITTER_NAME=agentctl --env GIT_COMMITTER_EMAIL=agentctl@localhost ' +
         '--env OPENAI_API_KEY --add-host host.docker.internal:host-gateway localhost/agent:1 env AGENTCTL_LOG=/workspace/outbox/agent-codex.log AGENTCTL_STDIN=/dev/null ' +
         `AGENTCTL_EXIT=/workspace/outbox/exit-code sh -c '${CONTAINER_SCRIPT}' agentctl-run codex exec --json --dangerously-bypass-approvals-and-sandbox -- "$(cat ${ws}/inbox/prompt.md)"\n`,
@@ -73,10 +79,20 @@ describe('dispatch --dry-run (command)', () => {
       'claude', '-p', out.prompt, '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions',
       '--append-system-prompt', expect.stringContaining('agentctl sandbox'), '--model', 'opus', '--session-id', out.sessionId,
     ]);
-    expect(out.run.kind).toBe('host');
-    expect(out.run.cwd).toBe(join(out.workspace, 'repo'));
+    // claude runs in a container like every agent, unless the config opts it into the host.
+    expect(out.run.kind).toBe('container');
     expect(readFileSync(out.promptPath, 'utf8')).toBe(out.prompt);
     expect(out.prompt.indexOf('## Persona')).toBeLessThan(out.prompt.indexOf('## Plan'));
+  });
+
+  it('a host agent is an explicit opt-in, warned about on stderr and in --json', async () => {
+    const d = deps({}, false, 'agents:\n  claude:\n    host: true\n');
+    await run({ repo: 'acme/web', issue: '4', agent: 'claude', task: 'x', dryRun: true, json: true }, d);
+    const out = JSON.parse(d.io.stdout);
+    const warning = 'agent claude runs on the host (agents.claude.host), outside any container: it can read and change everything your user can';
+    expect(out.run.kind).toBe('host');
+    expect(out.warnings).toEqual([warning]);
+    expect(d.io.stderr).toBe(`warning: ${warning}\n`);
   });
 
   it.each<[string, string[]]>([

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/dispatch.js';
@@ -101,6 +102,48 @@ async function rejection(promise: Promise<unknown>): Promise<AgentctlError> {
 }
 
 describe('dispatch (container agent)', () => {
+  it.each<[string, string, string | undefined]>([
+    ['codex', 'codex', '.codex'],
+    ['claude', 'claude', '.claude'],
+    ['gemini', 'gemini', '.gemini'],
+    ['local (codex on a local model)', 'local:qwen3', '.codex'],
+    ['coderabbit', 'coderabbit', undefined],
+  ])('%s sees only its own credential dir, read-only, copied into HOME by the wrapper', async (_, agent, dir) => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    for (const name of ['.claude', '.codex', '.gemini']) mkdirSync(join(d.home, name), { recursive: true });
+    expect(await run({ repo: 'acme/web', issue: '9', task: 'x', agent }, d)).toBe(0);
+    const spec = docker.started[0]!.spec;
+    expect(spec.configMounts).toEqual(dir === undefined ? [] : [{ hostPath: join(d.home, dir), containerPath: `/agentctl/credentials/${dir}` }]);
+    const credentials = spec.argv.filter((arg) => arg.startsWith('AGENTCTL_CREDENTIALS='));
+    expect(credentials).toEqual(dir === undefined ? [] : [`AGENTCTL_CREDENTIALS=/agentctl/credentials/${dir}`]);
+  });
+
+  it('on Apple container, names the hardening its CLI cannot apply', async () => {
+    const apple = new ScriptedRuntime('apple');
+    const d = setup(fakeRegistry([apple]), {}, '  prefer: apple\n');
+    d.platform = 'darwin';
+    expect(await run({ repo: 'acme/web', issue: '9', task: 'x' }, d)).toBe(0);
+    expect(d.io.stderr).toContain(
+      'warning: Apple container cannot apply no-new-privileges, a process limit (pids 2048), a read-only root file system to codex\n',
+    );
+    expect(apple.started[0]!.spec.hardening.readOnlyRoot).toBe(true);
+  });
+
+  it('takes the agent\'s own network and limits over runtime\'s', async () => {
+    const docker = new ScriptedRuntime('docker');
+    // Continues the runtime: mapping setup() ends with.
+    const config = '  limits:\n    memory: 2g\n    pids: 500\nagents:\n  codex:\n    network: none\n    limits:\n      pids: 100\n      cpus: 0.5\n';
+    const d = setup(fakeRegistry([docker]), {}, config);
+    expect(await run({ repo: 'acme/web', issue: '9', task: 'x' }, d)).toBe(0);
+    const spec = docker.started[0]!.spec;
+    expect({ limits: spec.hardening.limits, network: spec.hardening.network, hostGateway: spec.hostGateway }).toEqual({
+      limits: { pids: 100, memory: '2g', cpus: 0.5 },
+      network: 'none',
+      hostGateway: false,
+    });
+  });
+
   it('starts the agent container with the configured image, labels, user and only the env names that are set', async () => {
     const docker = new ScriptedRuntime('docker');
     const d = setup(fakeRegistry([docker, new ScriptedRuntime('podman')]), { OPENAI_API_KEY: 'sk-test-value', CODEX_API_KEY: '' });
@@ -127,6 +170,18 @@ describe('dispatch (container agent)', () => {
         { hostPath: join(ws, 'inbox'), containerPath: '/workspace/inbox', readOnly: true },
       ],
       configMounts: [],
+      hardening: {
+        capAdd: [],
+        noNewPrivileges: true,
+        readOnlyRoot: true,
+        tmpfs: [
+          { path: '/tmp', ownedByUser: false },
+          { path: '/var/tmp', ownedByUser: false },
+          { path: '/home/agent', ownedByUser: true },
+        ],
+        limits: { pids: 2048, memory: '4g', cpus: Math.min(2, availableParallelism()) },
+        network: 'bridge',
+      },
       workdir: '/workspace/repo',
       env: [...FIXED_ENV, { name: 'OPENAI_API_KEY' }],
       user: '1000:1000',
@@ -523,15 +578,21 @@ describe('dispatch (container agent)', () => {
   });
 });
 
-describe('dispatch (native agent)', () => {
+/** Host agents are an explicit opt-in; each run says it had no sandbox. */
+const HOST_CLAUDE = 'agents:\n  claude:\n    host: true\n';
+const HOST_WARNING = 'agent claude runs on the host (agents.claude.host), outside any container: it can read and change everything your user can';
+
+describe('dispatch (host agent)', () => {
   it('starts claude on the host in <ws>/repo through the sh wrapper, passing only the env names that are set', async () => {
     const registry = fakeRegistry([]);
-    const d = setup(registry, { ANTHROPIC_API_KEY: 'sk-ant-test', CLAUDE_CODE_OAUTH_TOKEN: '' });
+    const d = setup(registry, { ANTHROPIC_API_KEY: 'sk-ant-test', CLAUDE_CODE_OAUTH_TOKEN: '' }, HOST_CLAUDE);
     const ws = workspaceOf(d);
     expect(await run({ repo: 'acme/web', issue: '9', agent: 'claude' }, d)).toBe(0);
     expect(registry.probes).toBe(0);
     expect(d.io.stdout).toBe(`${ws}\n`);
-    expect(d.io.stderr).toBe(`started claude on acme/web (issue #9) in host process 4242\nfollow: agentctl status ${ws}   log: ${ws}/outbox/agent-claude.log\n`);
+    expect(d.io.stderr).toBe(
+      `warning: ${HOST_WARNING}\nstarted claude on acme/web (issue #9) in host process 4242\nfollow: agentctl status ${ws}   log: ${ws}/outbox/agent-claude.log\n`,
+    );
 
     const prompt = readFileSync(join(ws, 'inbox', 'prompt.md'), 'utf8');
     const sessionId = '00000000-0000-4000-8000-000000000001';
@@ -584,17 +645,18 @@ describe('dispatch (native agent)', () => {
       timeoutSeconds: 3600,
       idleSeconds: 0,
       startCommit: headOf(ws),
-      warnings: [],
+      warnings: [HOST_WARNING],
     });
     expect(d.supervisorStarts).toBe(1);
     expect(jsonLines(join(ws, '.meta', 'events.jsonl'))).toEqual([
+      { type: 'warning', at: NOW, workspace: ws, message: HOST_WARNING },
       { type: 'started', at: NOW, workspace: ws, agent: 'claude', runtime: 'host', runCount: 1, pid: 4242 },
     ]);
   });
 
   it('--wait never runs QA of a host agent on the host: with no engine to run it in, QA fails saying why (exit 12)', async () => {
     const registry = fakeRegistry([]);
-    const d = setup(registry, {}, 'repos:\n  acme/web:\n    qa: ["touch qa-ran-here"]\n');
+    const d = setup(registry, {}, `${HOST_CLAUDE}repos:\n  acme/web:\n    qa: ["touch qa-ran-here"]\n`);
     const ws = workspaceOf(d);
     const pending = run({ repo: 'acme/web', issue: '9', agent: 'claude', wait: true }, d);
     // The agent ends once it has been started (and not before, or start would make it run again).

@@ -14,6 +14,8 @@ import { HOST_SCRIPT } from '../../support/wrapper-scripts.js';
 
 const h = withCliVersions(useCommandHarness());
 const SESSION = '00000000-0000-4000-8000-000000000001';
+/** These runs are claude on the host: an explicit opt-in, warned about on each dispatch. */
+const HOST_CLAUDE = 'agents:\n  claude:\n    host: true\n';
 
 /** A claude run on issue 1 that started (pid 4242), ended with `exitCode` and was finished by a status. */
 async function finishedClaudeRun(d: FakeDeps, registry: FakeRegistry, agent = 'claude', exitCode = 0): Promise<void> {
@@ -43,7 +45,7 @@ describe('resume', () => {
     ['a failed run, keeping its model', 'claude:opus', 1, ['--model', 'opus']],
   ])('continues the session of %s with --resume and the new task', async (_name, agent, exitCode, model) => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: HOST_CLAUDE });
     const ws = h.workspaceOf(d, 'task-1');
     await finishedClaudeRun(d, registry, agent, exitCode);
     expect(h.statusOf(d, 'task-1')).toMatchObject({ state: exitCode === 0 ? 'completed' : 'failed', sessionId: SESSION });
@@ -72,7 +74,7 @@ describe('resume', () => {
 
   it('without --task says to continue, and --wait --timeout follow the resumed run', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: HOST_CLAUDE });
     const ws = h.workspaceOf(d, 'task-1');
     await finishedClaudeRun(d, registry);
     const waiting = cli(d, 'resume', 'acme/web/task-1', '--wait', '--timeout', '600');
@@ -92,7 +94,7 @@ describe('resume', () => {
 
   it('a resumed run gets its own startCommit and noChanges verdict', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: HOST_CLAUDE });
     const ws = h.workspaceOf(d, 'task-1');
     // The first run changes nothing.
     await finishedClaudeRun(d, registry);
@@ -112,7 +114,7 @@ describe('resume', () => {
 
   it('refuses a running run with still_active (exit 2)', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: HOST_CLAUDE });
     const ws = h.workspaceOf(d, 'task-1');
     expect(await dispatch({ repo: 'acme/web', issue: '1', agent: 'claude' }, d)).toBe(0);
     clearOutput(d);
@@ -124,7 +126,7 @@ describe('resume', () => {
 
   it('refuses a queued run with still_active (exit 2)', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry, { config: 'pools:\n  claude:\n    limit: 1\n' });
+    const d = h.setup(registry, { config: `${HOST_CLAUDE}pools:\n  claude:\n    limit: 1\n` });
     const ws2 = h.workspaceOf(d, 'task-2');
     expect(await dispatch({ repo: 'acme/web', issue: '1', agent: 'claude' }, d)).toBe(0);
     expect(await dispatch({ repo: 'acme/web', issue: '2', agent: 'claude' }, d)).toBe(0);
@@ -150,7 +152,7 @@ describe('resume', () => {
 
   it('refuses a workspace that was only prepared (dry run) with nothing_to_resume (exit 2)', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: HOST_CLAUDE });
     const ws = h.workspaceOf(d, 'task-1');
     expect(await dispatch({ repo: 'acme/web', issue: '1', agent: 'claude', dryRun: true }, d)).toBe(0);
     clearOutput(d);

@@ -68,9 +68,9 @@ describe('timeouts', () => {
     expect(docker.stopped).toEqual([{ id: 'fake-1', graceSeconds: 5 }]);
   });
 
-  it('a native claude run that times out is stopped, and the hint offers resume', async () => {
+  it('a host claude run that times out is stopped, and the hint offers resume', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: 'agents:\n  claude:\n    host: true\n' });
     const clock = manualClock();
     d.clock = clock;
     const ws = h.workspaceOf(d, 'task-1');

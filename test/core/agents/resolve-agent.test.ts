@@ -5,18 +5,18 @@ import { thrown } from '../thrown.js';
 
 const defaults = configSchema.parse({});
 
-describe('resolveAgent over the default config', () => {
+describe('resolveAgent over the default config: every agent in a container', () => {
   it('knows five built-ins', () => {
     expect([...BUILTIN_AGENTS]).toStrictEqual(['claude', 'codex', 'gemini', 'coderabbit', 'local']);
   });
 
   it.each<[string, Omit<ResolvedAgent, 'settings'>]>([
-    ['claude', { spec: 'claude', base: 'claude', variant: undefined, builtin: 'claude', native: true, pool: 'claude' }],
-    ['claude:opus', { spec: 'claude:opus', base: 'claude', variant: 'opus', builtin: 'claude', native: true, pool: 'claude' }],
+    ['claude', { spec: 'claude', base: 'claude', variant: undefined, builtin: 'claude', native: false, pool: 'claude' }],
+    ['claude:opus', { spec: 'claude:opus', base: 'claude', variant: 'opus', builtin: 'claude', native: false, pool: 'claude' }],
     ['codex', { spec: 'codex', base: 'codex', variant: undefined, builtin: 'codex', native: false, pool: 'codex' }],
     ['codex:review', { spec: 'codex:review', base: 'codex', variant: 'review', builtin: 'codex', native: false, pool: 'codex' }],
     ['gemini:gemini-2.5-pro', { spec: 'gemini:gemini-2.5-pro', base: 'gemini', variant: 'gemini-2.5-pro', builtin: 'gemini', native: false, pool: 'gemini' }],
-    ['coderabbit', { spec: 'coderabbit', base: 'coderabbit', variant: undefined, builtin: 'coderabbit', native: true, pool: 'coderabbit' }],
+    ['coderabbit', { spec: 'coderabbit', base: 'coderabbit', variant: undefined, builtin: 'coderabbit', native: false, pool: 'coderabbit' }],
     ['local:qwen3', { spec: 'local:qwen3', base: 'local', variant: 'qwen3', builtin: 'local', native: false, pool: 'local' }],
     ['local:qwen3_8b.q4-k', { spec: 'local:qwen3_8b.q4-k', base: 'local', variant: 'qwen3_8b.q4-k', builtin: 'local', native: false, pool: 'local' }],
   ])('%s', (spec, expected) => {
@@ -31,12 +31,12 @@ describe('resolveAgent with configured agents and pools', () => {
       otherbot: { command: ['otherbot', '{prompt_file}'], pool: 'shared', native: true },
       claude: { model: 'sonnet', native: false },
       codex: { pool: 'openai' },
+      gemini: { host: true },
     },
     pools: {
       cloud: { limit: 2, agents: ['codex', 'gemini', 'mybot'] },
       lab: { limit: 1 },
     },
-    runtime: { native_agents: ['gemini'] },
   });
 
   it.each<[string, { pool: string; native: boolean; builtin: ResolvedAgent['builtin'] }]>([
@@ -46,7 +46,7 @@ describe('resolveAgent with configured agents and pools', () => {
     ['gemini:flash', { pool: 'cloud', native: true, builtin: 'gemini' }],
     ['mybot', { pool: 'cloud', native: false, builtin: undefined }],
     ['otherbot', { pool: 'shared', native: true, builtin: undefined }],
-    // agents.claude.native: false overrides; coderabbit is no longer native once native_agents is replaced.
+    // Only an agent's own entry puts it on the host.
     ['claude', { pool: 'claude', native: false, builtin: 'claude' }],
     ['coderabbit', { pool: 'coderabbit', native: false, builtin: 'coderabbit' }],
     ['local', { pool: 'local', native: false, builtin: 'local' }],
@@ -60,10 +60,19 @@ describe('resolveAgent with configured agents and pools', () => {
     expect(resolveAgent('claude:opus', config).settings).toStrictEqual({ model: 'sonnet', native: false });
   });
 
-  it('native agents from runtime.native_agents', () => {
-    const cfg = configSchema.parse({ runtime: { native_agents: ['codex', 'mybot'] }, agents: { mybot: { command: ['mybot'] } } });
-    expect(BUILTIN_AGENTS.filter((name) => resolveAgent(name, cfg).native)).toStrictEqual(['codex']);
-    expect(resolveAgent('mybot', cfg).native).toBe(true);
+  it.each<[string, Record<string, unknown>, boolean]>([
+    ['host: true', { host: true }, true],
+    ['host: false', { host: false }, false],
+    ['the older native: true', { native: true }, true],
+    ['host wins over native', { host: false, native: true }, false],
+    ['neither', {}, false],
+  ])('agents.<name>: %s', (_, settings, host) => {
+    const cfg = configSchema.parse({ agents: { claude: settings } });
+    expect(resolveAgent('claude', cfg).native).toBe(host);
+  });
+
+  it('runtime.native_agents is gone: agents run on the host only by their own entry', () => {
+    expect(configSchema.safeParse({ runtime: { native_agents: ['claude'] } }).success).toBe(false);
   });
 
   it.each([['nope'], ['nope:opus'], ['Claude'], ['']])('unknown agent %j lists built-ins and custom agents', (spec) => {

@@ -72,6 +72,9 @@ describe('parseConfigText: valid files', () => {
   });
 });
 
+const RUNTIME_HINT = 'a valid example:\n  runtime:\n    prefer: podman\n    image: localhost/agentctl-agent:latest\n    gpu: false\n    network: bridge\n    limits:\n      pids: 2048\n      memory: 4g\n      cpus: 2';
+const AGENTS_HINT = `a valid example:\n${CONFIG_EXAMPLES.agents!.replace(/^/gm, '  ')}`;
+
 describe('parseConfigText: errors', () => {
   const FORGES_HINT =
     'a valid example:\n  forges:\n    github:\n      kind: github\n      url: https://github.com\n      token_env: GITHUB_TOKEN\n' +
@@ -105,8 +108,20 @@ describe('parseConfigText: errors', () => {
     [
       'runtime:\n  prefer: kubernetes\n',
       'line 2: runtime.prefer: Invalid option: expected one of "auto"|"docker"|"podman"|"apple"',
-      'a valid example:\n  runtime:\n    prefer: podman\n    image: localhost/agentctl-agent:latest\n    gpu: false',
+      RUNTIME_HINT,
     ],
+    [
+      'runtime:\n  native_agents: [claude]\n',
+      'line 2: runtime.native_agents: unknown setting "native_agents" (removed: every agent runs in a container; put "host: true" under agents.<name> to run one on the host)',
+      RUNTIME_HINT,
+    ],
+    ['runtime:\n  network: host\n', 'line 2: runtime.network: Invalid option: expected one of "bridge"|"none"', RUNTIME_HINT],
+    ['runtime:\n  limits:\n    memory: 4 GB\n', 'line 3: runtime.limits.memory: must be a size such as "4g", "512m" or "1048576" (bytes)', RUNTIME_HINT],
+    ['runtime:\n  limits:\n    memory: 1m\n', 'line 3: runtime.limits.memory: must be at least "64m"', RUNTIME_HINT],
+    ['runtime:\n  limits:\n    pids: 10\n', 'line 3: runtime.limits.pids: Too small: expected number to be >=64', RUNTIME_HINT],
+    ['runtime:\n  limits:\n    cpus: 0\n', 'line 3: runtime.limits.cpus: Too small: expected number to be >0', RUNTIME_HINT],
+    ['agents:\n  codex:\n    network: off\n', 'line 3: agents.codex.network: Invalid option: expected one of "bridge"|"none"', AGENTS_HINT],
+    ['agents:\n  codex:\n    limits:\n      pid: 100\n', 'line 4: agents.codex.limits.pid: unknown setting "pid"', AGENTS_HINT],
     ['pools:\n  codex:\n    limit: 0\n', 'line 3: pools.codex.limit: Too small: expected number to be >0', 'a valid example:\n  pools:\n    codex:\n      limit: 2'],
     ['hello\n', 'line 1: the top level must be a mapping of settings', DEFAULTS_HINT],
     ['- defaults\n- agents\n', 'line 1: the top level must be a mapping of settings', DEFAULTS_HINT],
@@ -173,8 +188,8 @@ describe('mergeRaw', () => {
     ],
     [
       'arrays replace, never concatenate',
-      [{ runtime: { native_agents: ['claude', 'coderabbit'], gpu: true } }, { runtime: { native_agents: ['gemini'] } }],
-      { runtime: { native_agents: ['gemini'], gpu: true } },
+      [{ qa: { commands: ['npm ci', 'npm test'] }, runtime: { gpu: true } }, { qa: { commands: ['make'] } }],
+      { qa: { commands: ['make'] }, runtime: { gpu: true } },
     ],
     [
       'an empty array replaces too',
@@ -209,7 +224,7 @@ describe('finalizeConfig', () => {
       agents: {},
       pools: {},
       concurrency: { default_limit: 1 },
-      runtime: { prefer: 'auto', gpu: false, native_agents: ['claude', 'coderabbit'] },
+      runtime: { prefer: 'auto', gpu: false, limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge' },
       timeouts: { agent: 3600, grace: 5, idle: 0 },
       qa: { enabled: true },
       backoff: { fast_fail_seconds: 60, threshold: 3, pause_minutes: 30 },
@@ -241,7 +256,7 @@ describe('finalizeConfig', () => {
     [
       { runtime: { gpu: 'maybe' } },
       'invalid config AGENTCTL_TIMEOUT: runtime.gpu: Invalid input: expected boolean, received string',
-      'a valid example:\n  runtime:\n    prefer: podman\n    image: localhost/agentctl-agent:latest\n    gpu: false',
+      RUNTIME_HINT,
     ],
   ])('%j fails without a line number', (raw, message, hint) => {
     const error = thrown(() => finalizeConfig(raw, 'AGENTCTL_TIMEOUT'));

@@ -40,6 +40,25 @@ const FIXED_ENV = [
   '--env', 'GIT_COMMITTER_EMAIL=agentctl@localhost',
 ];
 
+/** The hardening flags every container gets, as the engine CLIs take them. */
+function hardeningArgv(program: string, user: string): string[] {
+  const [uid, gid] = user.split(':');
+  if (program === 'container') {
+    return ['--cap-drop', 'ALL', '--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/home/agent', '--memory', '4g', '--cpus', '2'];
+  }
+  const home = program === 'podman' ? 'rw,nosuid,nodev,exec,U' : `rw,nosuid,nodev,exec,uid=${uid},gid=${gid},mode=0700`;
+  return [
+    '--cap-drop', 'ALL',
+    '--security-opt', 'no-new-privileges',
+    '--read-only',
+    '--tmpfs', '/tmp:rw,nosuid,nodev,exec,mode=1777',
+    '--tmpfs', '/var/tmp:rw,nosuid,nodev,exec,mode=1777',
+    '--tmpfs', `/home/agent:${home}`,
+    '--pids-limit', '2048', '--memory', '4g', '--cpus', '2',
+    '--network', 'bridge',
+  ];
+}
+
 function expectedArgv(program: string, user: string, tail: { hostGateway: boolean; gpuFlag?: string; interactive?: boolean }): string[] {
   return [
     program, 'run', '--detach', '--rm', '--name', `agentctl-${RUN_ID}`,
@@ -50,9 +69,10 @@ function expectedArgv(program: string, user: string, tail: { hostGateway: boolea
     '--volume', `${WS}/repo:/workspace/repo`,
     '--volume', `${WS}/outbox:/workspace/outbox`,
     '--volume', `${WS}/inbox:/workspace/inbox:ro`,
-    '--volume', '/home/me/.codex:/home/agent/.codex:ro',
+    '--volume', '/home/me/.codex:/agentctl/credentials/.codex:ro',
     '--workdir', '/workspace/repo',
     '--user', user,
+    ...hardeningArgv(program, user),
     ...FIXED_ENV,
     '--env', 'OPENAI_API_KEY',
     ...(tail.hostGateway ? ['--add-host', 'host.docker.internal:host-gateway'] : []),
@@ -72,7 +92,19 @@ describe('buildContainerSpec', () => {
         { hostPath: `${WS}/outbox`, containerPath: '/workspace/outbox', readOnly: false },
         { hostPath: `${WS}/inbox`, containerPath: '/workspace/inbox', readOnly: true },
       ],
-      configMounts: [{ hostPath: '/home/me/.codex', containerPath: '/home/agent/.codex' }],
+      configMounts: [{ hostPath: '/home/me/.codex', containerPath: '/agentctl/credentials/.codex' }],
+      hardening: {
+        capAdd: [],
+        noNewPrivileges: true,
+        readOnlyRoot: true,
+        tmpfs: [
+          { path: '/tmp', ownedByUser: false },
+          { path: '/var/tmp', ownedByUser: false },
+          { path: '/home/agent', ownedByUser: true },
+        ],
+        limits: { pids: 2048, memory: '4g', cpus: 2 },
+        network: 'bridge',
+      },
       workdir: '/workspace/repo',
       env: [
         { name: 'TERM', value: 'dumb' },
@@ -126,17 +158,31 @@ describe('buildContainerSpec', () => {
     expect(spec.name.length).toBeLessThanOrEqual(120);
   });
 
-  it('mounts every config dir read-only under the agent home', () => {
-    const spec = buildContainerSpec(
-      input({ configDirs: [{ hostPath: '/home/me/.claude', name: '.claude' }, { hostPath: '/home/me/.gemini', name: '.gemini' }] }),
-    );
-    expect(spec.configMounts).toStrictEqual([
-      { hostPath: '/home/me/.claude', containerPath: '/home/agent/.claude' },
-      { hostPath: '/home/me/.gemini', containerPath: '/home/agent/.gemini' },
-    ]);
-    expect(renderRunArgv('docker', spec)).toEqual(
-      expect.arrayContaining(['/home/me/.claude:/home/agent/.claude:ro', '/home/me/.gemini:/home/agent/.gemini:ro']),
-    );
+  it('mounts the credential dir read-only beside the agent home, where the wrapper copies it from', () => {
+    const spec = buildContainerSpec(input({ configDirs: [{ hostPath: '/home/me/.claude', name: '.claude' }] }));
+    expect(spec.configMounts).toStrictEqual([{ hostPath: '/home/me/.claude', containerPath: '/agentctl/credentials/.claude' }]);
+    expect(renderRunArgv('docker', spec)).toEqual(expect.arrayContaining(['/home/me/.claude:/agentctl/credentials/.claude:ro']));
+  });
+
+  it.each<[string, Partial<ContainerSpecInput>, { limits: { pids: number; memory: string; cpus: number }; network: 'bridge' | 'none'; hostGateway: boolean }]>([
+    ['defaults', {}, { limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge', hostGateway: true }],
+    ['configured limits', { limits: { pids: 100, memory: '512m', cpus: 0.5 } }, { limits: { pids: 100, memory: '512m', cpus: 0.5 }, network: 'bridge', hostGateway: true }],
+    ['more CPUs than the machine has', { limits: { pids: 2048, memory: '4g', cpus: 8 }, hostCpus: 2 }, { limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge', hostGateway: true }],
+    ['fewer CPUs than the machine has', { hostCpus: 16 }, { limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge', hostGateway: true }],
+    ['no network, so no host to reach', { network: 'none' }, { limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'none', hostGateway: false }],
+  ])('hardening: %s', (_, overrides, expected) => {
+    const spec = buildContainerSpec(input(overrides));
+    expect({ limits: spec.hardening.limits, network: spec.hardening.network, hostGateway: spec.hostGateway }).toStrictEqual(expected);
+    expect(spec.hardening).toMatchObject({ capAdd: [], noNewPrivileges: true, readOnlyRoot: true });
+  });
+
+  it.each<[RuntimeName, string[]]>([
+    ['docker', ['--network', 'none']],
+    ['podman', ['--network', 'none']],
+  ])('%s: network none is in the dry run and drops the host gateway', (runtime, flags) => {
+    const argv = renderRunArgv(runtime, buildContainerSpec(input({ runtime, network: 'none' })));
+    expect(argv.join(' ')).toContain(flags.join(' '));
+    expect(argv).not.toContain('--add-host');
   });
 });
 
