@@ -30,17 +30,13 @@ function sameTarget(a: Target, b: Target): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function readRecord(root: string): WorkspaceRecord | undefined {
+/** The record of the workspace at `root`: agentctl's own, never mounted into a container. */
+export function readWorkspaceRecord(root: string): WorkspaceRecord | undefined {
   try {
     return JSON.parse(readFileSync(workspaceLayout(root).record, 'utf8')) as WorkspaceRecord;
   } catch {
     return undefined;
   }
-}
-
-/** The record of the workspace at `root`: agentctl's own, never mounted into a container. */
-export function readWorkspaceRecord(root: string): WorkspaceRecord | undefined {
-  return readRecord(workspaceLayout(root).meta);
 }
 
 interface Start {
@@ -207,7 +203,7 @@ export async function prepareWorkspace(
   /** Last steps inside the workspace; `fresh` is false when an existing one is reused. */
   finish?: (root: string, fresh: boolean) => Promise<void>,
 ): Promise<PreparedWorkspace> {
-  const existing = existsSync(plan.root) ? readRecord(plan.root) : undefined;
+  const existing = existsSync(plan.root) ? readWorkspaceRecord(plan.root) : undefined;
   if (existsSync(plan.root)) {
     if (existing === undefined || existing.cloneUrl !== plan.repo.cloneUrl || !sameTarget(existing.target, plan.target)) {
       throw new AgentctlError('workspace_conflict', `workspace ${plan.root} already exists for something else`, {

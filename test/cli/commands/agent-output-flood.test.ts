@@ -34,7 +34,7 @@ function appendLines(path: string, bytes: number): void {
 
 async function floodRun(write: (log: string) => void): Promise<{ final: Record<string, any>; ws: string; home: string }> {
   const registry = fakeRegistry([]);
-  const d = h.setup(registry);
+  const d = h.setup(registry, { config: 'agents:\n  claude:\n    host: true\n' });
   const ws = h.workspaceOf(d, 'task-1');
   expect(await dispatch({ repo: 'acme/web', issue: '1', agent: 'claude' }, d)).toBe(0);
   write(claudeLog(ws));
@@ -88,7 +88,7 @@ describe('agent output: a flood', () => {
 
   it('a log cut short and written again, over and over, does not reset what the run may add', async () => {
     const registry = fakeRegistry([]);
-    const d = h.setup(registry);
+    const d = h.setup(registry, { config: 'agents:\n  claude:\n    host: true\n' });
     const ws = h.workspaceOf(d, 'task-1');
     expect(await dispatch({ repo: 'acme/web', issue: '1', agent: 'claude' }, d)).toBe(0);
     const log = claudeLog(ws);
