@@ -55,6 +55,13 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
   let status: RunStatus;
   try {
     if (job.run.kind === 'container') {
+      // A job queued by an agentctl before the hardening has none to give: it must not run without it.
+      if ((job.run.spec as Partial<typeof job.run.spec>).hardening === undefined) {
+        throw new AgentctlError('job_outdated', 'this job was queued by an older agentctl, without the container hardening', {
+          exitCode: ExitCode.usage,
+          hint: `dispatch it again: "agentctl replay ${workspace}"`,
+        });
+      }
       if (ctx.user.uid === 0 && job.run.spec.user === FALLBACK_AGENT_USER) {
         // Root may not run the agent, so the agent user borrows the workspace until the run is finished.
         const [uid, gid] = FALLBACK_AGENT_USER.split(':').map(Number) as [number, number];
