@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentRepoProblem, headIsStill } from './agent-repo-guard.js';
+import { agentRepoProblem, headIsStill, workTreeProblem } from './agent-repo-guard.js';
 
 /** Runs one git process with this argv and extra environment; rejects on a non-zero exit. */
 export type GitExec = (args: string[], extraEnv: NodeJS.ProcessEnv, timeoutMs?: number) => Promise<{ stdout: string; stderr: string }>;
@@ -96,9 +96,37 @@ async function fetchAgentHead(exec: GitExec, paths: WorkPaths): Promise<{ head: 
   return { head: (await exec(['rev-parse', `${AGENT_REF}^{commit}`], ownRepoEnv(paths.hostGit))).stdout.trim() };
 }
 
-/** Whether `git status --porcelain=v2` listed any change (its "# " lines are headers). */
+/** Whether `git status --porcelain=v2 -z` listed any change (its "# " records are headers). */
 function statusHasChanges(out: string): boolean {
-  return out.split('\n').some((line) => line !== '' && !line.startsWith('# '));
+  return out.split('\0').some((record) => record !== '' && !record.startsWith('# '));
+}
+
+/**
+ * The paths `git status --porcelain=v2 -z` listed as changed or untracked
+ * (an untracked directory ends in "/"): what `add --all` reads.
+ */
+export function statusPaths(out: string): string[] {
+  const records = out.split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < records.length; i += 1) {
+    const record = records[i] as string;
+    // Fields before the path: "1" 8, "2" 9 (then the original path as the next record), "u" 10, "?" 1.
+    const fields = { '1': 8, '2': 9, u: 10, '?': 1 }[record.slice(0, 1)];
+    if (fields === undefined || record[1] !== ' ') continue;
+    paths.push(record.split(' ').slice(fields).join(' '));
+    if (record.startsWith('2 ')) i += 1;
+  }
+  return paths;
+}
+
+/** The paths of the gitlinks (submodules) in a commit's tree; none when it is unknown. */
+async function gitlinksOf(exec: GitExec, env: NodeJS.ProcessEnv, commit: string): Promise<Set<string>> {
+  const out = await exec(['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', commit], env).then(
+    (result) => result.stdout,
+    () => '',
+  );
+  const links = out.split('\0').filter((entry) => entry.startsWith('160000 '));
+  return new Set(links.map((entry) => entry.slice(entry.indexOf('\t') + 1)));
 }
 
 /**
@@ -140,13 +168,16 @@ export async function collectWork(exec: GitExec, paths: WorkPaths, start: string
   pointHead(paths, base);
   if (base === start && fetched === undefined) copyFileSync(paths.startIndex, index);
   else await exec(['read-tree', '--end-of-options', base], treeEnv);
-  const status = await exec(['status', '--porcelain=v2', '--branch', '--untracked-files=normal', '--ignore-submodules=all'], treeEnv);
+  const status = await exec(['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=normal', '--ignore-submodules=all'], treeEnv);
   const dirty = statusHasChanges(status.stdout);
   if (!dirty && base === start) return recordCollected(paths, { commit: start, changed: false }, head);
   // The start comes from the mirror; one that has gone from it (a forced push, then gc) counts as changed.
   const [startTree, baseTree] = await Promise.all([start, base].map((commit) => treeOf(exec, treeEnv, commit)));
   let tree = baseTree;
   if (dirty) {
+    // Nothing of the work tree is read into the commit that is too large or that names a repository elsewhere.
+    const problem = workTreeProblem(paths.repo, statusPaths(status.stdout), startTree === undefined ? new Set() : await gitlinksOf(exec, treeEnv, start));
+    if (problem !== undefined) throw new Error(`the agent's work tree cannot be read safely: ${problem}`);
     await exec(['add', '--all', '--verbose'], treeEnv);
     tree = (await exec(['write-tree'], treeEnv)).stdout.trim();
   }

@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { headIsStill } from '../../src/git/agent-repo-guard.js';
+import { agentRepoProblem, headIsStill, workTreeProblem } from '../../src/git/agent-repo-guard.js';
+import { statusPaths } from '../../src/git/host-repo.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 
 const START = '0123456789abcdef0123456789abcdef01234567';
@@ -42,5 +43,42 @@ describe('headIsStill', () => {
   ])('%s', (_name, plant, still) => {
     plant();
     expect(headIsStill(repo, START)).toBe(still);
+  });
+});
+
+describe('bounded walks', () => {
+  it('refuses a .git of more entries than the bound, and accepts it within', () => {
+    mkdirSync(join(gitDir, 'objects', 'ab'), { recursive: true });
+    for (let i = 0; i < 20; i += 1) writeFileSync(join(gitDir, 'objects', 'ab', `obj${i}`), '');
+    expect(agentRepoProblem(repo, 100)).toBeUndefined();
+    expect(agentRepoProblem(repo, 10)).toMatch(/holds more than 10 entries/);
+  });
+
+  it('refuses a changed work tree of more entries than the bound', () => {
+    mkdirSync(join(repo, 'gen'));
+    for (let i = 0; i < 20; i += 1) writeFileSync(join(repo, 'gen', `f${i}`), '');
+    expect(workTreeProblem(repo, ['gen/'], new Set(), 100)).toBeUndefined();
+    expect(workTreeProblem(repo, ['gen/'], new Set(), 10)).toMatch(/more than 10 changed entries/);
+  });
+
+  it('refuses a gitlink of the start whose .git became a link, and accepts one whose .git is a directory', () => {
+    mkdirSync(join(repo, 'sub', '.git'), { recursive: true });
+    expect(workTreeProblem(repo, [], new Set(['sub']))).toBeUndefined();
+    mkdirSync(join(repo, 'other'));
+    symlinkSync('/', join(repo, 'other', '.git'));
+    expect(workTreeProblem(repo, [], new Set(['other']))).toMatch(/other\/\.git is a link/);
+  });
+
+  it('reads the paths of git status --porcelain=v2 -z, with spaces, renames and untracked directories', () => {
+    const out = [
+      '# branch.oid abc',
+      '1 .M N... 100644 100644 100644 aaa aaa a file.txt',
+      '2 R. N... 100644 100644 100644 aaa aaa R100 new name.txt',
+      'old name.txt',
+      'u UU N... 100644 100644 100644 100644 aaa bbb ccc both.txt',
+      '? untracked dir/',
+      '',
+    ].join('\0');
+    expect(statusPaths(out)).toEqual(['a file.txt', 'new name.txt', 'both.txt', 'untracked dir/']);
   });
 });

@@ -92,7 +92,7 @@ describe('collectWork', () => {
     expect(git(hostGit, 'log', '-1', '--format=%an <%ae>|%s', work.commit)).toBe('Agent Smith <agent.smith@example.test>|agentctl: run 1');
   });
 
-  it('never enters a nested repository the agent made in its work tree', async () => {
+  it('never enters a nested repository the agent made in its work tree: refuses the work instead (not a gitlink of the start)', async () => {
     const nested = join(repo, 'vendor', 'lib');
     mkdirSync(nested, { recursive: true });
     git(nested, 'init', '-q');
@@ -106,9 +106,8 @@ describe('collectWork', () => {
       chmodSync(join(nested, '.git', 'hooks', name), 0o755);
     }
     writeFileSync(join(repo, 'top.txt'), 'top\n');
-    const work = await client.collectWork(paths(), start, 'agentctl: run 1', IDENTITY);
+    await expect(client.collectWork(paths(), start, 'agentctl: run 1', IDENTITY)).rejects.toThrow(/vendor\/lib is a repository not in the start tree/);
     expect(readdirSync(markers)).toEqual([]);
-    expect(git(hostGit, 'show', `${work.commit}:top.txt`)).toBe('top');
   });
 
   it('changed nothing: the start itself, not changed', async () => {
