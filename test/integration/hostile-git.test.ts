@@ -29,6 +29,9 @@ let evilUrl: string;
 /** Every request the evil git server saw, with its Authorization header. */
 const evilRequests: { url: string; authorization: string | undefined }[] = [];
 let upstreamMain: string;
+/** A private repository of the operator's, elsewhere on the host, never mounted into any container. */
+let secretRepo: string;
+let secretHead: string;
 /** Issue numbers of this test process: container names follow them, and other runs may have left theirs. */
 const ISSUE = 1000 + (process.pid % 1000) * 8;
 
@@ -78,6 +81,14 @@ beforeAll(async () => {
   forge.commit(work, { 'plant.sh': `${plantingScript()}\n` }, 'Add the planting script');
   upstreamMain = git(work, 'rev-parse', 'HEAD');
   forge.createRepo('acme', 'objects', { 'README.md': '# objects\n', 'src/app.js': 'console.log("trusted");\n' });
+  secretRepo = join(makeTempDir('hostile-git-private'), 'private');
+  mkdirSync(secretRepo);
+  git(secretRepo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(secretRepo, 'credentials.txt'), 'PRIVATE HOST DATA\n');
+  git(secretRepo, 'add', 'credentials.txt');
+  git(secretRepo, '-c', 'user.name=op', '-c', 'user.email=op@example.test', 'commit', '-q', '-m', 'private');
+  git(secretRepo, 'gc', '-q'); // packed objects and packed-refs, as a clone usually has
+  secretHead = git(secretRepo, 'rev-parse', 'HEAD');
   fj = await fakeForgejo.start();
   fj.state.token = TOKEN;
   for (const repo of ['acme/hostile', 'acme/objects']) {
@@ -102,6 +113,25 @@ const AGENTS = `agents:
     command: [sh, -c, 'echo edited >> README.md']
 `;
 
+/**
+ * An agent that turns entries inside its .git into links to the operator's private repository (host paths
+ * can be learnt from /proc/self/mountinfo), so that a host fetch following them would collect, and a push
+ * send, that repository's history.
+ */
+function linkerAgent(): string {
+  const s = `${secretRepo}/.git`;
+  const script = [
+    'set -e',
+    `rm -rf .git/objects/pack && ln -s ${s}/objects/pack .git/objects/pack`,
+    `rm -f .git/packed-refs && ln -s ${s}/packed-refs .git/packed-refs`,
+    'rm -rf .git/refs/heads && mkdir .git/refs/heads',
+    "echo 'ref: refs/heads/main' > .git/HEAD",
+    'echo "agent work" > work.txt',
+    'echo linked',
+  ].join('; ');
+  return `  linker:\n    command: [sh, -c, ${JSON.stringify(script)}]\n`;
+}
+
 /** Regular files under `dir` (links not followed) whose bytes contain `text`. */
 function filesHolding(dir: string, text: string): string[] {
   const found: string[] = [];
@@ -123,7 +153,7 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
     mkdirSync(join(dir, 'config', 'agentctl'), { recursive: true });
     writeFileSync(
       join(dir, 'config', 'agentctl', 'config.yaml'),
-      `defaults:\n  forge: fj\nforges:\n  fj:\n    kind: forgejo\n    url: ${forge.url}\n    api_url: ${fj.url}/api/v1\n    token_env: FJ_TOKEN\nruntime:\n  image: ${TEST_IMAGE}\nqa:\n  enabled: false\n${AGENTS}`,
+      `defaults:\n  forge: fj\nforges:\n  fj:\n    kind: forgejo\n    url: ${forge.url}\n    api_url: ${fj.url}/api/v1\n    token_env: FJ_TOKEN\nruntime:\n  image: ${TEST_IMAGE}\nqa:\n  enabled: false\n${AGENTS}${linkerAgent()}`,
     );
     const state = join(dir, 'state');
     return { env: { HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), AGENTCTL_HOME: state, FJ_TOKEN: TOKEN, [engine.hostVar]: engine.url, CI: 'true' }, state };
@@ -174,6 +204,18 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
     expect(status.pushed).toBeUndefined();
     expect(status.warnings).toContain('not pushed: main is the base or default branch, which agentctl never pushes to');
     expect(git(bare, 'rev-parse', 'refs/heads/main')).toBe(main);
+  }, 120_000);
+
+  it('links inside the agent .git to a host repository: the work is not collected, nothing is pushed, the host repository stays off the forge', async () => {
+    const { env: e } = home();
+    const issue = String(ISSUE + (engine.name === 'docker' ? 6 : 7));
+    const result = await dispatch(e, 'acme/objects', issue, 'linker', true);
+    expect(result.status?.state, result.stderr.slice(-2000)).toBe('completed');
+    expect(result.status?.pushed).toBeUndefined();
+    expect(JSON.stringify(result.status?.warnings)).toMatch(/could not collect the agent's work: .*cannot be read safely: .*is a link/);
+    const bare = join(forge.dir, 'acme', 'objects.git');
+    expect(() => git(bare, 'rev-parse', '--verify', `refs/heads/agent/issue-${issue}`)).toThrow();
+    expect(() => git(bare, 'cat-file', '-e', `${secretHead}^{commit}`)).toThrow();
   }, 120_000);
 
   it('an agent that rewrites object files in place leaves the mirror intact, and a later checkout equals upstream', async () => {
