@@ -137,6 +137,7 @@ export const configSchema = z
         agent: duration.default(3600).describe('Seconds an agent may run.'),
         grace: duration.default(5).describe('Seconds between SIGTERM and SIGKILL.'),
         idle: duration.default(0).describe('Seconds without output before a run is stopped; 0 is off.'),
+        qa: duration.default(1800).describe('Seconds QA may run before its container is stopped and QA fails.'),
       })
       .strict()
       .prefault({}),

@@ -436,6 +436,24 @@ describe('dispatch (container agent)', () => {
     });
   });
 
+  it('--wait stops a QA container that runs past timeouts.qa, removes it and fails QA naming the limit (exit 12)', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]), {}, 'timeouts:\n  qa: 1\n  grace: 2\nrepos:\n  acme/web:\n    qa: ["sleep infinity"]\n');
+    const ws = workspaceOf(d);
+    // The agent ends; its QA container never does on its own.
+    docker.steps.push(
+      () => 0,
+      () => undefined,
+    );
+    expect(await run({ repo: 'acme/web', issue: '9', wait: true }, d)).toBe(12);
+    expect(docker.stopped).toEqual([{ id: 'fake-2', graceSeconds: 2 }]);
+    expect(docker.removed).toEqual(['fake-2']);
+    const qa = readJson(join(ws, '.meta', 'status.json')).qa;
+    expect(qa).toMatchObject({ state: 'failed', reason: 'QA ran longer than its 1 s limit' });
+    expect((qa as { hint: string }).hint).toContain('timeouts.qa');
+    expect(d.io.stdout).toContain('QA: failed (QA ran longer than its 1 s limit)');
+  });
+
   it('removes a BLOCKED.md left by an earlier run when it starts again, and counts the runs', async () => {
     const docker = new ScriptedRuntime('docker');
     const d = setup(fakeRegistry([docker]));
