@@ -57,8 +57,11 @@ async function waitWithin(runtime: ContainerRuntime, id: string, limitSeconds: n
   const expired = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => resolve(TIMED_OUT), limitSeconds * 1000);
   });
+  const exited = runtime.wait(id).then((r) => r.exitCode);
+  // Once the limit has won, a wait that fails as the container goes must not be an unhandled rejection.
+  exited.catch(() => undefined);
   try {
-    const outcome = await Promise.race([runtime.wait(id).then((r) => r.exitCode), expired]);
+    const outcome = await Promise.race([exited, expired]);
     if (outcome === TIMED_OUT) await runtime.stop(id, graceSeconds);
     return outcome;
   } finally {

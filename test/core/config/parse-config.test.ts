@@ -105,6 +105,8 @@ describe('parseConfigText: errors', () => {
       'line 5: timeouts.grace: Too small: expected number to be >=0',
       'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5',
     ],
+    ['timeouts:\n  qa: 0\n', 'line 2: timeouts.qa: Too small: expected number to be >0', 'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5'],
+    ['timeouts:\n  qa: 9999999\n', 'line 2: timeouts.qa: Too big: expected number to be <=86400', 'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5'],
     [
       'runtime:\n  prefer: kubernetes\n',
       'line 2: runtime.prefer: Invalid option: expected one of "auto"|"docker"|"podman"|"apple"',
