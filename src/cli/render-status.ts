@@ -32,6 +32,7 @@ export function renderFinal(status: RunStatus, color: boolean): string {
   if (status.hint !== undefined) out += `hint: ${displayLine(status.hint)}\n`;
   if (status.qa !== undefined) {
     out += `QA: ${status.qa.state}${status.qa.reason === undefined ? '' : ` (${displayLine(status.qa.reason)})`}; log ${status.qa.log}\n`;
+    if (status.qa.hint !== undefined) out += `QA hint: ${displayLine(status.qa.hint)}\n`;
   }
   out += `workspace: ${status.workspace}\n`;
   return out;

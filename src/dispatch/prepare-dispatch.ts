@@ -27,6 +27,7 @@ import type { Deps } from '../deps.js';
 import { stateHome } from '../deps.js';
 import { userConfigPath } from '../config/load-config.js';
 import { wrapContainerArgv, wrapHostArgv } from '../core/run/wrap-argv.js';
+import { credentialFiles } from './credential-files.js';
 import { forgeNumber, issueContext, pullContext } from '../core/forge/forge-plan.js';
 import type { ForgeAccess } from '../forge/forge-access.js';
 import type { ForgeLink } from '../run/forge-hooks.js';
@@ -316,7 +317,10 @@ export async function prepareDispatch(
     const chosen = runtime;
     const files = runFiles(wsPlan.root, agent.base, true);
     const credentials = credentialDir(agent);
-    const configDirs = credentials === undefined ? [] : [{ name: credentials, hostPath: join(deps.home, credentials) }].filter((dir) => existsSync(dir.hostPath));
+    // Its top-level regular files only, each mounted on its own: the directory also holds other projects' transcripts.
+    const configDirs = (credentials === undefined ? [] : [{ name: credentials, hostPath: join(deps.home, credentials) }])
+      .map((dir) => ({ ...dir, files: credentialFiles(dir.hostPath) }))
+      .filter((dir) => dir.files.length > 0);
     const spec = buildContainerSpec({
       image,
       runId: `${repo.org}-${repo.name}-${wsPlan.slot}`,

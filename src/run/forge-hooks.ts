@@ -26,7 +26,9 @@ async function apply(forge: Forge, repo: RepoId, number: number, action: ForgeAc
       await forge.postComment(repo, number, action.body);
       return;
     case 'upsert-comment': {
-      const existing = (await forge.listComments(repo, number, 100)).filter((c) => c.body.includes(action.marker)).at(-1);
+      // Anyone may write the marker: only agentctl's own comment is edited, a stranger's is left alone.
+      const self = await forge.currentUser();
+      const existing = (await forge.listComments(repo, number, 100)).filter((c) => c.author === self && c.body.includes(action.marker)).at(-1);
       if (existing === undefined) await forge.postComment(repo, number, action.body);
       else await forge.editComment(repo, existing.id, action.body);
       return;

@@ -8,6 +8,7 @@ import { wrapQaArgv } from '../core/run/wrap-argv.js';
 import { CONTAINER_PATHS, READ_BOUNDS, workspaceLayout } from '../core/workspace/layout.js';
 import { lendWorkspace } from '../fs/chown-tree.js';
 import { readUntrusted, readUntrustedTail } from '../fs/untrusted-file.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
 import { chooseRuntime } from './choose-runtime.js';
 import type { RunContext } from './run-context.js';
 import { runFiles } from './run-files.js';
@@ -43,6 +44,31 @@ function keepLog(hostLog: string, header: string, outboxLog: string): void {
   writeFileSync(hostLog, `${header}${cut}${tail?.text ?? ''}`);
 }
 
+/** What waitWithin returns for a container it had to stop: not an exit code the container chose. */
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * The QA container's exit code, or TIMED_OUT once it has run `limitSeconds`:
+ * the repository's scripts (which the agent may have written) must not hold
+ * the finish lock and the pool slot for ever. An expired container is stopped.
+ */
+async function waitWithin(runtime: ContainerRuntime, id: string, limitSeconds: number, graceSeconds: number): Promise<number | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), limitSeconds * 1000);
+  });
+  const exited = runtime.wait(id).then((r) => r.exitCode);
+  // Once the limit has won, a wait that fails as the container goes must not be an unhandled rejection.
+  exited.catch(() => undefined);
+  try {
+    const outcome = await Promise.race([exited, expired]);
+    if (outcome === TIMED_OUT) await runtime.stop(id, graceSeconds);
+    return outcome;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Run the repo's QA after a completed run, always in a container that sees
  * only repo/ and the outbox; the log comes back through the outbox and is
@@ -70,7 +96,7 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
   const lend = status.runtime === 'host' && ctx.user.uid === 0;
   const [uid, gid] = FALLBACK_AGENT_USER.split(':').map(Number) as [number, number];
   if (lend) lendWorkspace(status.workspace, uid, gid);
-  let exitCode: number;
+  let exitCode: number | typeof TIMED_OUT;
   try {
     const runtime = await ctx.runtimes.get(engine.runtime);
     const spec = buildContainerSpec({
@@ -99,13 +125,22 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
     });
     const { id } = await runtime.start(spec, ctx.env);
     try {
-      exitCode = (await runtime.wait(id)).exitCode;
+      exitCode = await waitWithin(runtime, id, ctx.config.timeouts.qa, ctx.config.timeouts.grace);
     } finally {
       await runtime.remove(id);
     }
   } finally {
     if (lend) lendWorkspace(status.workspace, (status.owner ?? ctx.user).uid, (status.owner ?? ctx.user).gid);
     keepLog(layout.qaLog, header, outbox.qaLog);
+  }
+  if (exitCode === TIMED_OUT) {
+    return {
+      state: 'failed',
+      commands: plan.commands,
+      log: layout.qaLog,
+      reason: `QA ran longer than its ${ctx.config.timeouts.qa} s limit`,
+      hint: 'make the QA commands end sooner, or raise timeouts.qa in the config',
+    };
   }
   if (exitCode === 0) return { state: 'passed', commands: plan.commands, log: layout.qaLog };
   const failedCommand = readUntrusted(outbox.qaFailed, READ_BOUNDS.qaFailed)?.text;

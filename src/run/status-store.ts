@@ -11,6 +11,7 @@ const qaSchema = z.object({
   commands: z.array(z.string()),
   log: z.string(),
   reason: z.string().optional(),
+  hint: z.string().optional(),
 });
 
 /** status.json is our own file, but a crash or a hand edit can still make it anything. */

@@ -55,7 +55,7 @@ describe.each(engines)('the agent CLIs in a hardened $name container', (engine) 
       runId: `hardened-${engine.name}-${cli}-${process.pid}-${Date.now()}`,
       workspaceRoot: workspace,
       labels: { 'dev.agentctl.test': 'hardened-container' },
-      configDirs: [{ name: `.${cli}`, hostPath: join(home, `.${cli}`) }],
+      configDirs: [{ name: `.${cli}`, hostPath: join(home, `.${cli}`), files: ['settings.json'] }],
       envNames: [],
       gitIdentity: { name: 'agentctl', email: 'agentctl@localhost' },
       hostUser: { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 },

@@ -420,7 +420,7 @@ describe('GitHub running label and summary comment', () => {
     expect(JSON.parse(first.stdout)).toMatchObject({ state: 'completed', runCount: 1, warnings: [onHost('editor')] });
     let log = calls(gh);
     expect(log.slice(0, 2).sort()).toEqual(['GET /repos/acme/x/issues/8', comments]);
-    expect(log.slice(2)).toEqual(['POST /repos/acme/x/issues/8/labels', `DELETE ${running}`, comments, 'POST /repos/acme/x/issues/8/comments', `DELETE ${blocked}`]);
+    expect(log.slice(2)).toEqual(['POST /repos/acme/x/issues/8/labels', `DELETE ${running}`, 'GET /user', comments, 'POST /repos/acme/x/issues/8/comments', `DELETE ${blocked}`]);
     expect(gh.requests[2]?.body).toEqual({ labels: [RUNNING_LABEL] });
     const issue = ghIssue('acme/x', 8);
     expect(issue.labels).toEqual(['docs']);
@@ -442,6 +442,7 @@ describe('GitHub running label and summary comment', () => {
     expect(log.slice(2)).toEqual([
       'POST /repos/acme/x/issues/8/labels',
       `DELETE ${running}`,
+      'GET /user',
       comments,
       `PATCH /repos/acme/x/issues/comments/${summary.id}`,
       `DELETE ${blocked}`,
@@ -604,9 +605,11 @@ describe('review mode with --comment', () => {
     expect(log.slice(0, 2).sort()).toEqual(context);
     expect(log.slice(2)).toEqual([
       'POST /repos/acme/x/issues/9/labels',
+      'GET /user',
       comments,
       'POST /repos/acme/x/issues/9/comments',
       `DELETE ${running}`,
+      'GET /user',
       comments,
       'POST /repos/acme/x/issues/9/comments',
       `DELETE ${blocked}`,
@@ -625,9 +628,11 @@ describe('review mode with --comment', () => {
     expect(log.slice(0, 2).sort()).toEqual(context);
     expect(log.slice(2)).toEqual([
       'POST /repos/acme/x/issues/9/labels',
+      'GET /user',
       comments,
       `PATCH /repos/acme/x/issues/comments/${posted.id}`,
       `DELETE ${running}`,
+      'GET /user',
       comments,
       `PATCH /repos/acme/x/issues/comments/${summaryId}`,
       `DELETE ${blocked}`,

@@ -30,7 +30,12 @@ exit 0
 `;
 
 /** The repo's setup runs in the agent's container after the wrapper has copied its credentials into HOME. */
-const LOOK_AROUND = 'for f in "$HOME"/.claude/canary "$HOME"/.codex/canary "$HOME"/.gemini/canary /agentctl/credentials/*/canary; do [ -r "$f" ] && echo "$f=$(cat "$f")"; done > seen.txt; exit 1';
+const LOOK_AROUND =
+  'for f in "$HOME"/.claude/canary "$HOME"/.codex/canary "$HOME"/.gemini/canary /agentctl/credentials/.[!.]*/canary; do [ -r "$f" ] && echo "$f=$(cat "$f")"; done > seen.txt; ' +
+  'cat /agentctl/credentials/.[!.]*/projects/x/y.jsonl "$HOME"/.*/projects/x/y.jsonl >> seen.txt 2>/dev/null; exit 1';
+
+/** Another project's session transcript, in a subdirectory of the credential directory. */
+const TRANSCRIPT = (dir: string) => `transcript-${dir.slice(1)}-${process.pid}`;
 
 const CANARY = (dir: string) => `canary-${dir.slice(1)}-${process.pid}`;
 
@@ -104,12 +109,14 @@ describe.each(engines)('a hostile agent in a $name container', (engine) => {
   it.each([
     ['codex', '.codex'],
     ['claude', '.claude'],
-  ])('%s sees only its own credential directory, and writes nothing back to it', (agent, own) => {
+  ])('%s sees only its own credential files, not the transcripts beside them, and writes nothing back', (agent, own) => {
     const repoSetup = `repos:\n  acme/probe:\n    setup: '${LOOK_AROUND}'\n`;
     const { env, state, home } = setup(repoSetup);
     for (const dir of ['.claude', '.codex', '.gemini']) {
       mkdirSync(join(home, dir));
       writeFileSync(join(home, dir, 'canary'), CANARY(dir));
+      mkdirSync(join(home, dir, 'projects', 'x'), { recursive: true });
+      writeFileSync(join(home, dir, 'projects', 'x', 'y.jsonl'), `{"message":"${TRANSCRIPT(dir)}"}\n`, { mode: 0o644 });
     }
     const result = dispatch(env, agent, '3');
     // The setup exits 1, so the agent never starts: an honest failure, not a crash.
@@ -117,6 +124,7 @@ describe.each(engines)('a hostile agent in a $name container', (engine) => {
     const seen = readFileSync(join(repoOf(state, '3'), 'seen.txt'), 'utf8');
     expect(seen).toContain(`/home/agent/${own}/canary=${CANARY(own)}`);
     for (const other of ['.claude', '.codex', '.gemini'].filter((dir) => dir !== own)) expect(seen).not.toContain(CANARY(other));
+    for (const dir of ['.claude', '.codex', '.gemini']) expect(seen).not.toContain(TRANSCRIPT(dir));
     expect(readFileSync(join(home, own, 'canary'), 'utf8')).toBe(CANARY(own));
     expect(existsSync(join(home, own, 'seen.txt'))).toBe(false);
   });

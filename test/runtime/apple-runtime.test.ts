@@ -30,7 +30,7 @@ const spec: ContainerSpec = {
   name: 'agentctl-run-1',
   labels: { 'dev.agentctl.run': 'run-1', 'dev.agentctl.repo': 'acme/web' },
   mounts: agentMounts('/Users/ada/.agentctl/ws/run-1'),
-  configMounts: [{ hostPath: '/Users/ada/.claude', containerPath: '/agentctl/credentials/.claude' }],
+  configMounts: [{ hostPath: '/Users/ada/.claude/.credentials.json', containerPath: '/agentctl/credentials/.claude/.credentials.json' }],
   hardening: buildHardening({ home: '/home/agent', limits: { pids: 512, memory: '2g', cpus: 1.5 } }),
   workdir: '/workspace/repo',
   env: [{ name: 'TERM', value: 'dumb' }, { name: 'ANTHROPIC_API_KEY' }, { name: 'UNSET_KEY' }],
@@ -59,7 +59,7 @@ describe('AppleRuntime.start', () => {
           '--volume', '/Users/ada/.agentctl/ws/run-1/repo:/workspace/repo',
           '--volume', '/Users/ada/.agentctl/ws/run-1/outbox:/workspace/outbox',
           '--volume', '/Users/ada/.agentctl/ws/run-1/inbox:/workspace/inbox:ro',
-          '--volume', '/Users/ada/.claude:/agentctl/credentials/.claude:ro',
+          '--volume', '/Users/ada/.claude/.credentials.json:/agentctl/credentials/.claude/.credentials.json:ro',
           '--workdir', '/workspace/repo', '--user', '501:20',
           // Apple's CLI has no no-new-privileges, pids limit or read-only root: dispatch warns about those.
           '--cap-drop', 'ALL', '--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/home/agent', '--memory', '2g', '--cpus', '1.5',

@@ -6,9 +6,11 @@ export type RuntimeName = 'docker' | 'podman' | 'apple';
 export const AGENT_WORKDIR = CONTAINER_PATHS.repo;
 export const AGENT_HOME = '/home/agent';
 /**
- * Where the running agent's own credential directory is mounted, read-only.
- * Not in HOME: the CLIs write there (gemini fails on a read-only ~/.gemini),
- * so the wrapper copies its top-level files into the tmpfs HOME.
+ * Where the running agent's own credential files are mounted, read-only, one
+ * bind mount per top-level regular file (never the directory: its
+ * subdirectories hold other projects' transcripts). Not in HOME: the CLIs
+ * write there (gemini fails on a read-only ~/.gemini), so the wrapper copies
+ * the files into the tmpfs HOME.
  */
 export const CREDENTIALS_MOUNT = '/agentctl/credentials';
 /** Used when agentctl itself runs as root: agents must not (claude refuses), and uid 1000 is the image's agent user. */
@@ -30,7 +32,7 @@ export interface ContainerSpec {
    * so nothing here assumes the engine shares our filesystem.
    */
   mounts: Mount[];
-  /** The running agent's own credential directory (at most one), read-only under CREDENTIALS_MOUNT. */
+  /** The running agent's own credential files, each read-only at CREDENTIALS_MOUNT/<dir>/<file>. */
   configMounts: Array<{ hostPath: string; containerPath: string }>;
   /** Dropped capabilities, no-new-privileges, read-only root with tmpfs scratch, limits, network. */
   hardening: Hardening;
@@ -77,8 +79,11 @@ export interface ContainerSpecInput {
   runId: string;
   workspaceRoot: string;
   labels: Record<string, string>;
-  /** The running agent's credential dir in the user's home, e.g. ".claude", when it has one and it exists. */
-  configDirs: Array<{ hostPath: string; name: string }>;
+  /**
+   * The running agent's credential dir in the user's home, e.g. ".claude",
+   * when it has one, with the top-level regular files of it to mount.
+   */
+  configDirs: Array<{ hostPath: string; name: string; files: readonly string[] }>;
   envNames: string[];
   gitIdentity: { name: string; email: string };
   hostUser: { uid: number; gid: number };
@@ -123,7 +128,9 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     name: containerName(input.runId),
     labels: input.labels,
     mounts: input.mounts ?? agentMounts(input.workspaceRoot),
-    configMounts: input.configDirs.map((dir) => ({ hostPath: dir.hostPath, containerPath: `${CREDENTIALS_MOUNT}/${dir.name}` })),
+    configMounts: input.configDirs.flatMap((dir) =>
+      dir.files.map((file) => ({ hostPath: `${dir.hostPath}/${file}`, containerPath: `${CREDENTIALS_MOUNT}/${dir.name}/${file}` })),
+    ),
     hardening,
     workdir: AGENT_WORKDIR,
     env: [...fixedEnv(input.gitIdentity, AGENT_HOME), ...(input.extraEnv ?? []), ...input.envNames.map((name) => ({ name }))],

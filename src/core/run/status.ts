@@ -10,6 +10,8 @@ export interface QaResult {
   commands: string[];
   log: string;
   reason?: string | undefined;
+  /** What to do about a failure, e.g. which setting to raise. */
+  hint?: string | undefined;
 }
 
 export interface RunStatus {

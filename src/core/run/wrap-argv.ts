@@ -14,11 +14,12 @@ function wrapperEnv(paths: { log: string; stdin: string | undefined; exitCode: s
 }
 
 /**
- * The agent's credential directory is mounted read-only beside HOME; its
- * CLI writes next to its credentials (gemini fails on a read-only ~/.gemini),
- * so the top-level regular files (logins, settings) are copied into the
- * tmpfs HOME. Subdirectories (other projects' sessions and transcripts) stay
- * out, and nothing the agent writes goes back to the host.
+ * The agent's top-level credential files (logins, settings) are mounted
+ * read-only, each on its own, beside HOME; its CLI writes next to its
+ * credentials (gemini fails on a read-only ~/.gemini), so they are copied
+ * into the tmpfs HOME. The directory's subdirectories (other projects'
+ * sessions and transcripts) are never mounted, and nothing the agent writes
+ * goes back to the host.
  */
 const COPY_CREDENTIALS =
   'dest="$HOME/${AGENTCTL_CREDENTIALS##*/}"; mkdir -p "$dest" && ' +

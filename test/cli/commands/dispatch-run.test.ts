@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,15 +108,40 @@ describe('dispatch (container agent)', () => {
     ['gemini', 'gemini', '.gemini'],
     ['local (codex on a local model)', 'local:qwen3', '.codex'],
     ['coderabbit', 'coderabbit', undefined],
-  ])('%s sees only its own credential dir, read-only, copied into HOME by the wrapper', async (_, agent, dir) => {
+  ])('%s sees only its own top-level credential files, each read-only, copied into HOME by the wrapper', async (_, agent, dir) => {
     const docker = new ScriptedRuntime('docker');
     const d = setup(fakeRegistry([docker]));
-    for (const name of ['.claude', '.codex', '.gemini']) mkdirSync(join(d.home, name), { recursive: true });
+    for (const name of ['.claude', '.codex', '.gemini']) {
+      const home = join(d.home, name);
+      mkdirSync(join(home, 'projects', 'other'), { recursive: true });
+      writeFileSync(join(home, 'auth.json'), '{}\n');
+      writeFileSync(join(home, 'settings.json'), '{}\n');
+      // Not mounted: other projects' transcripts, a link, a file too big to be a login, a name --volume would misread.
+      writeFileSync(join(home, 'projects', 'other', 'session.jsonl'), '{}\n');
+      symlinkSync('/etc/passwd', join(home, 'link.json'));
+      writeFileSync(join(home, 'history.jsonl'), Buffer.alloc(1024 * 1024 + 1));
+      writeFileSync(join(home, 'a:b.json'), '{}\n');
+    }
     expect(await run({ repo: 'acme/web', issue: '9', task: 'x', agent }, d)).toBe(0);
     const spec = docker.started[0]!.spec;
-    expect(spec.configMounts).toEqual(dir === undefined ? [] : [{ hostPath: join(d.home, dir), containerPath: `/agentctl/credentials/${dir}` }]);
+    expect(spec.configMounts).toEqual(
+      dir === undefined
+        ? []
+        : ['auth.json', 'settings.json'].map((file) => ({ hostPath: join(d.home, dir, file), containerPath: `/agentctl/credentials/${dir}/${file}` })),
+    );
     const credentials = spec.argv.filter((arg) => arg.startsWith('AGENTCTL_CREDENTIALS='));
     expect(credentials).toEqual(dir === undefined ? [] : [`AGENTCTL_CREDENTIALS=/agentctl/credentials/${dir}`]);
+  });
+
+  it('a credential dir with no top-level regular file mounts nothing and copies nothing', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]));
+    mkdirSync(join(d.home, '.claude', 'projects', 'other'), { recursive: true });
+    writeFileSync(join(d.home, '.claude', 'projects', 'other', 'session.jsonl'), '{}\n');
+    expect(await run({ repo: 'acme/web', issue: '9', task: 'x', agent: 'claude' }, d)).toBe(0);
+    const spec = docker.started[0]!.spec;
+    expect(spec.configMounts).toEqual([]);
+    expect(spec.argv.filter((arg) => arg.startsWith('AGENTCTL_CREDENTIALS='))).toEqual([]);
   });
 
   it('on Apple container, names the hardening its CLI cannot apply', async () => {
@@ -434,6 +459,24 @@ describe('dispatch (container agent)', () => {
       log: `${ws}/.meta/qa.log`,
       reason: '"npm test" failed (exit code 1)',
     });
+  });
+
+  it('--wait stops a QA container that runs past timeouts.qa, removes it and fails QA naming the limit (exit 12)', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = setup(fakeRegistry([docker]), {}, 'timeouts:\n  qa: 1\n  grace: 2\nrepos:\n  acme/web:\n    qa: ["sleep infinity"]\n');
+    const ws = workspaceOf(d);
+    // The agent ends; its QA container never does on its own.
+    docker.steps.push(
+      () => 0,
+      () => undefined,
+    );
+    expect(await run({ repo: 'acme/web', issue: '9', wait: true }, d)).toBe(12);
+    expect(docker.stopped).toEqual([{ id: 'fake-2', graceSeconds: 2 }]);
+    expect(docker.removed).toEqual(['fake-2']);
+    const qa = readJson(join(ws, '.meta', 'status.json')).qa;
+    expect(qa).toMatchObject({ state: 'failed', reason: 'QA ran longer than its 1 s limit' });
+    expect((qa as { hint: string }).hint).toContain('timeouts.qa');
+    expect(d.io.stdout).toContain('QA: failed (QA ran longer than its 1 s limit)');
   });
 
   it('removes a BLOCKED.md left by an earlier run when it starts again, and counts the runs', async () => {

@@ -105,6 +105,8 @@ describe('parseConfigText: errors', () => {
       'line 5: timeouts.grace: Too small: expected number to be >=0',
       'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5',
     ],
+    ['timeouts:\n  qa: 0\n', 'line 2: timeouts.qa: Too small: expected number to be >0', 'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5'],
+    ['timeouts:\n  qa: 9999999\n', 'line 2: timeouts.qa: Too big: expected number to be <=86400', 'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5'],
     [
       'runtime:\n  prefer: kubernetes\n',
       'line 2: runtime.prefer: Invalid option: expected one of "auto"|"docker"|"podman"|"apple"',
@@ -225,7 +227,7 @@ describe('finalizeConfig', () => {
       pools: {},
       concurrency: { default_limit: 1 },
       runtime: { prefer: 'auto', gpu: false, limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge' },
-      timeouts: { agent: 3600, grace: 5, idle: 0 },
+      timeouts: { agent: 3600, grace: 5, idle: 0, qa: 1800 },
       qa: { enabled: true },
       backoff: { fast_fail_seconds: 60, threshold: 3, pause_minutes: 30 },
       git: { name: 'agentctl', email: 'agentctl@localhost' },
@@ -242,7 +244,7 @@ describe('finalizeConfig', () => {
       mergeRaw([parseConfigText('timeouts:\n  agent: 60\n', 'a'), parseConfigText('backoff:\n  threshold: 5\n', 'b')]),
       'merged',
     );
-    expect(config.timeouts).toStrictEqual({ agent: 60, grace: 5, idle: 0 });
+    expect(config.timeouts).toStrictEqual({ agent: 60, grace: 5, idle: 0, qa: 1800 });
     expect(config.backoff).toStrictEqual({ fast_fail_seconds: 60, threshold: 5, pause_minutes: 30 });
     expect(config.defaults.agent).toBe('codex');
   });

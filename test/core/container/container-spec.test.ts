@@ -16,7 +16,7 @@ function input(overrides: Partial<ContainerSpecInput> = {}): ContainerSpecInput 
     runId: RUN_ID,
     workspaceRoot: WS,
     labels: { 'dev.agentctl.run': RUN_ID, 'dev.agentctl.repo': 'acme/web' },
-    configDirs: [{ hostPath: '/home/me/.codex', name: '.codex' }],
+    configDirs: [{ hostPath: '/home/me/.codex', name: '.codex', files: ['auth.json'] }],
     envNames: ['OPENAI_API_KEY'],
     gitIdentity: { name: 'agentctl', email: 'agentctl@localhost' },
     hostUser: { uid: 1001, gid: 1002 },
@@ -69,7 +69,7 @@ function expectedArgv(program: string, user: string, tail: { hostGateway: boolea
     '--volume', `${WS}/repo:/workspace/repo`,
     '--volume', `${WS}/outbox:/workspace/outbox`,
     '--volume', `${WS}/inbox:/workspace/inbox:ro`,
-    '--volume', '/home/me/.codex:/agentctl/credentials/.codex:ro',
+    '--volume', '/home/me/.codex/auth.json:/agentctl/credentials/.codex/auth.json:ro',
     '--workdir', '/workspace/repo',
     '--user', user,
     ...hardeningArgv(program, user),
@@ -92,7 +92,7 @@ describe('buildContainerSpec', () => {
         { hostPath: `${WS}/outbox`, containerPath: '/workspace/outbox', readOnly: false },
         { hostPath: `${WS}/inbox`, containerPath: '/workspace/inbox', readOnly: true },
       ],
-      configMounts: [{ hostPath: '/home/me/.codex', containerPath: '/agentctl/credentials/.codex' }],
+      configMounts: [{ hostPath: '/home/me/.codex/auth.json', containerPath: '/agentctl/credentials/.codex/auth.json' }],
       hardening: {
         capAdd: [],
         noNewPrivileges: true,
@@ -158,10 +158,15 @@ describe('buildContainerSpec', () => {
     expect(spec.name.length).toBeLessThanOrEqual(120);
   });
 
-  it('mounts the credential dir read-only beside the agent home, where the wrapper copies it from', () => {
-    const spec = buildContainerSpec(input({ configDirs: [{ hostPath: '/home/me/.claude', name: '.claude' }] }));
-    expect(spec.configMounts).toStrictEqual([{ hostPath: '/home/me/.claude', containerPath: '/agentctl/credentials/.claude' }]);
-    expect(renderRunArgv('docker', spec)).toEqual(expect.arrayContaining(['/home/me/.claude:/agentctl/credentials/.claude:ro']));
+  it('mounts each given credential file (never the dir) read-only beside the agent home, where the wrapper copies them from', () => {
+    const spec = buildContainerSpec(input({ configDirs: [{ hostPath: '/home/me/.claude', name: '.claude', files: ['.credentials.json', 'settings.json'] }] }));
+    expect(spec.configMounts).toStrictEqual([
+      { hostPath: '/home/me/.claude/.credentials.json', containerPath: '/agentctl/credentials/.claude/.credentials.json' },
+      { hostPath: '/home/me/.claude/settings.json', containerPath: '/agentctl/credentials/.claude/settings.json' },
+    ]);
+    const argv = renderRunArgv('docker', spec);
+    expect(argv).toEqual(expect.arrayContaining(['/home/me/.claude/.credentials.json:/agentctl/credentials/.claude/.credentials.json:ro']));
+    expect(argv.join(' ')).not.toContain('/home/me/.claude:');
   });
 
   it.each<[string, Partial<ContainerSpecInput>, { limits: { pids: number; memory: string; cpus: number }; network: 'bridge' | 'none'; hostGateway: boolean }]>([
