@@ -281,9 +281,9 @@ const agentUser = uid === 0 ? '1000:1000' : `${uid}:${gid}`;
 let wsCounter = 0;
 function agentctlSpec(engine, { autoRemove = true } = {}) {
   const ws = join(scratch, `ws-${(wsCounter += 1)}`);
-  mkdirSync(join(ws, 'repo'), { recursive: true });
-  mkdirSync(join(ws, '.meta'), { recursive: true });
-  if (uid === 0) for (const dir of [ws, join(ws, 'repo'), join(ws, '.meta')]) chownSync(dir, 1000, 1000);
+  // agentctl's view of a workspace: repo/ and outbox/ read-write, inbox/ read-only, never .meta/.
+  for (const part of ['repo', 'outbox', 'inbox']) mkdirSync(join(ws, part), { recursive: true });
+  if (uid === 0) for (const dir of [join(ws, 'repo'), join(ws, 'outbox')]) chownSync(dir, 1000, 1000);
   const identity = ['GIT_AUTHOR_NAME=agentctl', 'GIT_AUTHOR_EMAIL=agentctl@localhost', 'GIT_COMMITTER_NAME=agentctl', 'GIT_COMMITTER_EMAIL=agentctl@localhost'];
   return {
     Image: IMAGE,
@@ -294,7 +294,19 @@ function agentctlSpec(engine, { autoRemove = true } = {}) {
     Labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'noop', 'dev.agentctl.bench': '1' },
     OpenStdin: false,
     Tty: false,
-    HostConfig: { Binds: [`${ws}:/workspace`], AutoRemove: autoRemove, ...(engine === 'docker' ? { ExtraHosts: ['host.docker.internal:host-gateway'] } : {}) },
+    HostConfig: {
+      Binds: [`${ws}/repo:/workspace/repo`, `${ws}/outbox:/workspace/outbox`, `${ws}/inbox:/workspace/inbox:ro`],
+      AutoRemove: autoRemove,
+      // agentctl's hardening (src/core/container/hardening.ts), as the engine API takes it.
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,exec,mode=1777', '/var/tmp': 'rw,nosuid,nodev,exec,mode=1777', '/home/agent': engine === 'podman' ? 'rw,nosuid,nodev,exec,U' : 'rw,nosuid,nodev,exec,uid=1000,gid=1000,mode=0700' },
+      PidsLimit: 2048,
+      Memory: 4 * 1024 ** 3,
+      NanoCpus: 2e9,
+      ...(engine === 'docker' ? { ExtraHosts: ['host.docker.internal:host-gateway'] } : {}),
+    },
   };
 }
 

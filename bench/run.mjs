@@ -346,7 +346,7 @@ for (let round = 0; round <= opts.runs; round += 1) {
 
 // Sanity check: the last timed dispatch really made its workspace.
 const lastWorkspace = join(agentctlHome, 'workspace', 'org', 'repo', `task-${issue}`);
-if (!existsSync(join(lastWorkspace, 'repo', '.git')) || !existsSync(join(lastWorkspace, '.meta', 'prompt.md'))) {
+if (!existsSync(join(lastWorkspace, 'repo', '.git')) || !existsSync(join(lastWorkspace, 'inbox', 'prompt.md'))) {
   throw new Error(`dispatch did not create ${lastWorkspace} as expected`);
 }
 
