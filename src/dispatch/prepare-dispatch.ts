@@ -12,8 +12,6 @@ import {
   DEFAULT_IMAGE,
   LABEL_PREFIX,
   renderRunArgv,
-  type ContainerSpec,
-  type EnvEntry,
   type RuntimeName,
 } from '../core/container/container-spec.js';
 import { usageError } from '../core/errors.js';
@@ -21,6 +19,7 @@ import { adhocId, assertNumber, assertRefName, describeTarget, type Target } fro
 import { assemblePrompt } from '../core/prompt/assemble-prompt.js';
 import { fenceNonce, fenceUntrusted } from '../core/prompt/fence.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
+import type { RunPlan } from '../core/run/run-plan.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
 import type { Deps } from '../deps.js';
@@ -60,9 +59,6 @@ export interface DispatchRequest {
   maxBudgetUsd?: number | undefined;
 }
 
-export type RunPlan =
-  | { kind: 'container'; runtime: RuntimeName; spec: ContainerSpec; argv: string[] }
-  | { kind: 'host'; cwd: string; argv: string[]; env: EnvEntry[] };
 
 export interface PreparedDispatch {
   workspace: string;

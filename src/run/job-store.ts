@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Target } from '../core/names.js';
-import type { RunPlan } from '../dispatch/prepare-dispatch.js';
+import type { RunPlan } from '../core/run/run-plan.js';
 import type { ForgeLink } from './forge-hooks.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import { workspaceLayout } from '../core/workspace/layout.js';
