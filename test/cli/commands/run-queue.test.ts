@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run as dispatch } from '../../../src/cli/commands/dispatch.js';
 import { run as runQueue } from '../../../src/cli/commands/run-queue.js';
+import { workspaceLayout } from '../../../src/core/workspace/layout.js';
 import { clearOutput, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
 import { fakeIO } from '../../fakes/fake-io.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
@@ -128,5 +129,28 @@ describe('run-queue --follow', () => {
     clearOutput(d);
     expect(await runQueue({ follow: true }, d, WATCH_ONLY)).toBe(0);
     expect(d.io.stderr).toBe(`warning: could not check ${h.workspaceOf(d, 'task-2')}: read /proc/4242/cgroup: no such process\n`);
+  });
+});
+
+describe('run-queue and a job queued by an agentctl before the container hardening', () => {
+  it('does not start it without the hardening: the run fails, saying why and how to dispatch it again', async () => {
+    const docker = new ScriptedRuntime('docker');
+    const d = h.setup(fakeRegistry([docker]), { config: LIMIT_1 });
+    expect(await dispatch({ repo: 'acme/web', issue: '1' }, d)).toBe(0);
+    expect(await dispatch({ repo: 'acme/web', issue: '2' }, d)).toBe(0);
+    const ws = h.workspaceOf(d, 'task-2');
+    // What an older agentctl wrote: the same job, with no hardening in its container spec.
+    const jobFile = workspaceLayout(ws).job;
+    const job = JSON.parse(readFileSync(jobFile, 'utf8'));
+    delete job.run.spec.hardening;
+    writeFileSync(jobFile, JSON.stringify(job));
+    docker.exit('fake-1', 0);
+    clearOutput(d);
+
+    expect(await runQueue({ follow: true }, d, FAST)).toBe(0);
+    expect(docker.started.map((c) => c.spec.name)).toEqual(['agentctl-acme-web-task-1-1']);
+    const status = JSON.parse(readFileSync(workspaceLayout(ws).status, 'utf8'));
+    expect(status).toMatchObject({ state: 'failed' });
+    expect(status.reason).toContain('queued by an older agentctl, without the container hardening');
   });
 });
