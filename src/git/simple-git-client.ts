@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import { simpleGit } from 'simple-git';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { GitClient } from './git-client.js';
-import { collectWork, configEnv as settingsEnv, pushWork, type CollectedWork, type GitExec, type WorkPaths } from './host-repo.js';
+import { collectWork, configEnv, pushWork, type CollectedWork, type GitExec, type WorkPaths } from './host-repo.js';
 
 /**
  * Remote-helper transports such as ext:: can run commands; only plain
@@ -15,11 +15,6 @@ const GIT_ENV = {
   GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
   GIT_CONFIG_NOSYSTEM: '1',
 };
-
-/** One setting for one git process, kept out of argv (see host-repo's configEnv). */
-function configEnv(key: string, value: string): NodeJS.ProcessEnv {
-  return settingsEnv({ [key]: value });
-}
 
 const NETWORK_TIMEOUT_MS = 5 * 60 * 1000;
 const LOCAL_TIMEOUT_MS = 60 * 1000;
@@ -153,7 +148,7 @@ export class SimpleGitClient implements GitClient {
     // Cloning originUrl with the mirror standing in for it (url.<mirror>.insteadOf) makes the local clone
     // and records origin as the real remote, in one process. Its objects are copies, not hardlinks: the agent
     // may rewrite any file of its checkout in place, and a shared inode would carry that into the mirror.
-    const insteadOf = configEnv(`url.${mirrorDir}.insteadOf`, originUrl);
+    const insteadOf = configEnv({ [`url.${mirrorDir}.insteadOf`]: originUrl });
     try {
       await this.run(['clone', '--local', '--no-hardlinks', '--no-checkout', '--', originUrl, repoDir], undefined, LOCAL_TIMEOUT_MS, insteadOf);
     } catch (error) {
