@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import type { Config } from './core/config/schema.js';
 import type { ForgeAccess } from './forge/forge-access.js';
 import type { GitClient } from './git/git-client.js';
+import type { RunStatus } from './core/run/status.js';
+import type { AgentBackend } from './run/backend/agent-backend.js';
+import type { RunContext } from './run/run-context.js';
 import type { RuntimeRegistry } from './runtime/registry.js';
 
 /**
@@ -34,6 +37,8 @@ export interface Deps {
   platform: NodeJS.Platform;
   git(): Promise<GitClient>;
   runtimes(config: Config): Promise<RuntimeRegistry>;
+  /** The run port's adapter for a run's runtime (see src/run/backend/agent-backend.ts). */
+  agentBackend(runtime: RunStatus['runtime'], ctx: RunContext): Promise<AgentBackend>;
   forges(config: Config): ForgeAccess;
   /** Start the background supervisor for this state dir unless one is alive. */
   startSupervisor(home: string): Promise<void>;

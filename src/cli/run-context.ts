@@ -5,7 +5,7 @@ import { stateHome, type Deps } from './deps.js';
 /** The run context of a command, built from its injected deps. */
 export async function runContextFor(deps: Deps, config: Config): Promise<RunContext> {
   const home = stateHome(deps);
-  return {
+  const ctx: RunContext = {
     config,
     runtimes: await deps.runtimes(config),
     forges: deps.forges(config),
@@ -17,5 +17,7 @@ export async function runContextFor(deps: Deps, config: Config): Promise<RunCont
     pid: deps.pid,
     notify: (line) => deps.io.err(`${line}\n`),
     ensureSupervisor: () => deps.startSupervisor(home),
+    backend: (runtime) => deps.agentBackend(runtime, ctx),
   };
+  return ctx;
 }

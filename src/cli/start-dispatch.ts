@@ -6,11 +6,11 @@ import type { DispatchOptions } from './commands/dispatch.js';
 import { runContextFor } from './run-context.js';
 import { submitJob } from './submit-job.js';
 import { chooseRuntime } from '../run/choose-runtime.js';
-import { imageCliVersion } from '../run/cli-version.js';
 import { reconcileRun } from '../run/finish-run.js';
 import type { Job } from '../run/job-store.js';
 import { alreadyRunning } from '../run/launch-run.js';
-import { buildManifest, hostCliVersion, writeManifest } from '../run/manifest.js';
+import { buildManifest, writeManifest } from '../run/manifest.js';
+import { planRuntime } from '../core/run/run-plan.js';
 import type { RunContext } from '../run/run-context.js';
 import { readStatus } from '../run/status-store.js';
 import { replayRequest } from '../dispatch/replay-request.js';
@@ -71,10 +71,8 @@ async function manifestFacts(
   ctx: RunContext,
   deps: Deps,
 ): Promise<{ createdAt: Date; cliVersion: string | undefined; imageId: string | undefined }> {
-  const cli = prepared.command.argv[0] as string;
-  if (prepared.run.kind === 'host') return { createdAt: deps.clock.now(), cliVersion: await hostCliVersion(cli, { ...deps.env }), imageId: undefined };
-  const runtime = await ctx.runtimes.get(prepared.run.runtime);
-  const cliVersion = imageId === undefined ? undefined : await imageCliVersion(runtime, prepared.run.spec.image, imageId, cli, prepared.workspace, ctx.home, ctx.env);
+  const backend = await ctx.backend(planRuntime(prepared.run));
+  const cliVersion = await backend.cliVersion(prepared.run, prepared.command.argv[0] as string, prepared.workspace, imageId);
   return { createdAt: deps.clock.now(), cliVersion, imageId };
 }
 

@@ -29,7 +29,7 @@ import { wrapContainerArgv, wrapHostArgv } from '../core/run/wrap-argv.js';
 import { credentialFiles } from './credential-files.js';
 import { forgeNumber, issueContext, pullContext } from '../core/forge/forge-plan.js';
 import type { ForgeAccess } from '../forge/forge-access.js';
-import type { ForgeLink } from '../run/forge-hooks.js';
+import type { ForgeLink } from '../core/forge/forge-link.js';
 import { runFiles } from '../run/run-files.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { TemplateStore } from '../templates/template-store.js';

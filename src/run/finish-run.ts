@@ -1,5 +1,3 @@
-import { lstatSync } from 'node:fs';
-import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
 import { SETUP_FAILED_EXIT } from '../core/run/wrap-argv.js';
@@ -7,21 +5,16 @@ import { applyOutcome, type PoolBackoff } from '../core/schedule/scheduler.js';
 import { watchDelay } from '../core/schedule/watch-delay.js';
 import { finishActions } from '../core/forge/forge-plan.js';
 import { applyForgeActions } from './forge-hooks.js';
-import { readExitCode } from '../runtime/exit-code-file.js';
 import { readJob, type Job } from './job-store.js';
 import { postReview, publish } from './publish.js';
-import { lendWorkspace } from '../fs/chown-tree.js';
 import type { CollectedWork } from '../git/host-repo.js';
-import { collectAgentWork } from './collect-work.js';
-import { readUntrusted, somethingAt } from '../fs/untrusted-file.js';
+import type { AgentBackend, Outbox } from './backend/agent-backend.js';
 import { READ_BOUNDS, workspaceLayout } from '../core/workspace/layout.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
 import { withFinishLock } from './finish-lock.js';
 import { ingestOutput } from './ingest-output.js';
-import { RUN_LABEL, recordedPid } from './launch-run.js';
 import type { RunContext } from './run-context.js';
-import { blockedFile, runFiles } from './run-files.js';
 import { runQa } from './run-qa.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { readStatus, writeStatus } from './status-store.js';
@@ -39,11 +32,10 @@ function withinClaimGrace(status: RunStatus, ctx: RunContext): boolean {
  * link: a link or anything else that is not a regular file still blocks the
  * run (the agent meant to ask), with a question saying it was not read.
  */
-function readBlocked(workspace: string): Pick<RunEnd, 'blockedText' | 'blockedBytes'> {
-  const path = blockedFile(workspace);
-  const read = readUntrusted(path, READ_BOUNDS.question);
+function readBlocked(outbox: Outbox): Pick<RunEnd, 'blockedText' | 'blockedBytes'> {
+  const read = outbox.read('question', READ_BOUNDS.question);
   if (read !== undefined) return { blockedText: read.text, blockedBytes: read.truncated ? read.size : undefined };
-  if (!somethingAt(path)) return { blockedText: undefined };
+  if (!outbox.present('question')) return { blockedText: undefined };
   return { blockedText: '[BLOCKED.md is not a regular file (a link?); agentctl did not read it]' };
 }
 
@@ -57,33 +49,15 @@ function processAlive(pid: number): boolean {
 }
 
 /** How the run ended, or undefined while it is still going. */
-async function observeEnd(status: RunStatus, ctx: RunContext): Promise<RunEnd | undefined> {
-  if (status.runtime === 'host') {
-    const state = ctx.runtimes.host.state(status.pid ?? -1, runFiles(status.workspace, '', false).exitCode);
-    if (state.running) return undefined;
-    return { exitCode: state.exitCode, killed: false, ...readBlocked(status.workspace), stopReason: status.stopReason };
-  }
-  const runtime = await ctx.runtimes.get(status.runtime);
-  const container = status.containerId === undefined ? undefined : await runtime.inspect(status.containerId);
-  if (container?.running === true) return undefined;
+async function observeEnd(status: RunStatus, backend: AgentBackend, ctx: RunContext): Promise<RunEnd | undefined> {
+  const seen = await backend.observe(status);
+  if (seen.phase === 'running') return undefined;
   // Created and not started yet: whoever created it is still starting it (one that never starts ends with the claim's grace).
-  if (container !== undefined && container.startedAt === undefined && container.exitCode === undefined && withinClaimGrace(status, ctx)) return undefined;
-  // A container the engine has removed took its exit code along; the wrapper left it in the outbox.
-  const exitCode = container?.exitCode ?? wrapperExitCode(status.workspace);
-  return { exitCode, killed: container?.killed ?? false, ...readBlocked(status.workspace), stopReason: status.stopReason };
-}
-
-function wrapperExitCode(workspace: string): number | undefined {
-  return readExitCode(runFiles(workspace, '', false).exitCode);
-}
-
-async function stopAgent(status: RunStatus, ctx: RunContext): Promise<void> {
-  const grace = ctx.config.timeouts.grace;
-  if (status.runtime === 'host') {
-    if (status.pid !== undefined) await ctx.runtimes.host.stop(status.pid, grace);
-  } else if (status.containerId !== undefined) {
-    await (await ctx.runtimes.get(status.runtime)).stop(status.containerId, grace);
+  if (seen.phase === 'created') {
+    if (withinClaimGrace(status, ctx)) return undefined;
+    return { exitCode: undefined, killed: false, ...readBlocked(backend.outbox(status.workspace, agentBaseOf(status))), stopReason: status.stopReason };
   }
+  return { exitCode: seen.exitCode, killed: seen.killed, ...readBlocked(backend.outbox(status.workspace, agentBaseOf(status))), stopReason: status.stopReason };
 }
 
 export function agentBaseOf(status: RunStatus): string {
@@ -91,17 +65,13 @@ export function agentBaseOf(status: RunStatus): string {
 }
 
 /** Whether agentctl must stop a live run now: out of time, silent too long, or over budget. */
-function stopDue(status: RunStatus, now: Date): StopReason | undefined {
+function stopDue(status: RunStatus, outbox: Outbox, now: Date): StopReason | undefined {
   if (status.startedAt === undefined) return undefined;
   const started = new Date(status.startedAt).getTime();
   if (status.timeoutSeconds !== undefined && status.timeoutSeconds > 0 && now.getTime() >= started + status.timeoutSeconds * 1000) return 'timeout';
   if (status.idleSeconds !== undefined && status.idleSeconds > 0) {
-    let last = started;
-    try {
-      last = Math.max(started, lstatSync(runFiles(status.workspace, agentBaseOf(status), false).log).mtimeMs);
-    } catch {
-      // no output yet: silent since the start
-    }
+    // No output yet: silent since the start.
+    const last = Math.max(started, outbox.modifiedAt('log') ?? started);
     if (now.getTime() - last >= status.idleSeconds * 1000) return 'idle';
   }
   if (status.budgetUsd !== undefined && (status.usage?.costUsd ?? 0) > status.budgetUsd) return 'budget';
@@ -152,10 +122,10 @@ async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
 }
 
 /** Push and open a PR when asked and earned, post a review, and tell the forge how the run ended. */
-async function report(job: Job, status: RunStatus, ctx: RunContext, work: CollectedWork | undefined): Promise<RunStatus> {
+async function report(job: Job, status: RunStatus, outbox: Outbox, ctx: RunContext, work: CollectedWork | undefined): Promise<RunStatus> {
   let final = status;
   if (job.push && final.state === 'completed' && final.qa?.state !== 'failed') final = { ...final, ...(await publish(job, final, ctx, work)) };
-  if (job.comment && job.target.kind === 'pr') final = { ...final, ...(await postReview(job, final, ctx)) };
+  if (job.comment && job.target.kind === 'pr') final = { ...final, ...(await postReview(job, final, outbox, ctx)) };
   if (job.forge !== undefined) {
     const warnings = await applyForgeActions(job.forge, finishActions(job.forge.kind, final, { pullUrl: final.pullRequest?.url }), status.workspace, ctx);
     final = { ...final, warnings: [...final.warnings, ...warnings] };
@@ -163,19 +133,9 @@ async function report(job: Job, status: RunStatus, ctx: RunContext, work: Collec
   return final;
 }
 
-/** Remove a finished agent's container; a warning when that fails. */
-async function removeContainer(runtime: Exclude<RunStatus['runtime'], 'host'>, id: string, ctx: RunContext): Promise<string | undefined> {
-  try {
-    await (await ctx.runtimes.get(runtime)).remove(id);
-    return undefined;
-  } catch (error) {
-    return `could not remove container ${id}: ${(error as Error).message}`;
-  }
-}
-
-async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise<RunStatus> {
+async function complete(ended: RunStatus, end: RunEnd, backend: AgentBackend, ctx: RunContext): Promise<RunStatus> {
   // The agent's last words are read before the outcome is written.
-  const status = ingestOutput(ended, agentBaseOf(ended), ctx.clock.now(), true);
+  const status = ingestOutput(ended, backend.outbox(ended.workspace, agentBaseOf(ended)), agentBaseOf(ended), ctx.clock.now(), true);
   const outcome = decideOutcome(end);
   const job = readJob(status.workspace);
   const setupFailed = outcome.state === 'failed' && end.stopReason === undefined && end.exitCode === SETUP_FAILED_EXIT && job?.setup !== undefined;
@@ -189,12 +149,12 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
   };
   // The agent's work, in the host-owned repository, before QA adds its own files. Only when something needs it.
   const wanted = job !== undefined && final.state === 'completed' && (job.push || !job.review);
-  const collected = wanted ? await collectAgentWork(job, status, ctx) : {};
+  const collected = wanted ? await backend.collectWork(job, status) : {};
   if (collected.warning !== undefined) final = { ...final, warnings: [...final.warnings, collected.warning] };
   // Review agents change nothing, so there is nothing of theirs to check.
   if (outcome.state === 'completed' && ctx.config.qa.enabled && job?.review !== true) {
     try {
-      final = { ...final, qa: await runQa(status, ctx) };
+      final = { ...final, qa: await runQa(status, backend, ctx) };
       recordEvent(ctx.home, { type: 'qa', at: ctx.clock.now().toISOString(), workspace: status.workspace, state: final.qa?.state, failedCommand: final.qa?.failedCommand });
     } catch (error) {
       final = {
@@ -205,29 +165,16 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
   }
   crashPoint('during-finish', ctx.env);
   final = { ...final, finishedAt: ctx.clock.now().toISOString() };
-  // The engine removes the agent's container itself (see wrapContainerArgv); only a job
-  // of an older agentctl still needs it done. That removal is slow (Podman: ~0.2 s)
-  // and needs nothing below, so it runs beside the checks.
-  const autoRemoved = job?.run.kind === 'container' && job.run.spec.autoRemove === true;
-  const removed =
-    status.runtime !== 'host' && status.containerId !== undefined && !autoRemoved ? removeContainer(status.runtime, status.containerId, ctx) : Promise.resolve(undefined);
-  const owner = status.owner;
-  if (owner !== undefined && status.runtime !== 'host' && ctx.user.uid === 0) {
-    try {
-      lendWorkspace(status.workspace, owner.uid, owner.gid);
-    } catch (error) {
-      final.warnings = [...final.warnings, `could not hand the workspace back to uid ${owner.uid}: ${(error as Error).message}`];
-    }
-  }
+  // What is left of the agent goes, and the workspace is handed back (ours again before QA's files or a push are looked at).
+  const released = await backend.release(status, job);
+  if (released.length > 0) final = { ...final, warnings: [...final.warnings, ...released] };
   if (final.state === 'completed' && job?.review !== true && collected.work !== undefined) {
     if (!collected.work.changed) {
       final = { ...final, noChanges: true };
       recordEvent(ctx.home, { type: 'no-changes', at: ctx.clock.now().toISOString(), workspace: status.workspace, agent: status.agent });
     }
   }
-  const removeWarning = await removed;
-  if (removeWarning !== undefined) final.warnings = [...final.warnings, removeWarning];
-  if (job !== undefined) final = await report(job, final, ctx, collected.work);
+  if (job !== undefined) final = await report(job, final, backend.outbox(status.workspace, job.agentBase), ctx, collected.work);
   writeStatus(final);
   if (final.state === 'blocked') recordEvent(ctx.home, { type: 'blocked', at: final.finishedAt as string, workspace: status.workspace, agent: status.agent, question: final.question });
   recordEvent(ctx.home, {
@@ -250,27 +197,16 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
  * agent if it started; put the run back in the queue if it never did; leave
  * it alone while the claimer is still alive.
  */
-async function settleClaim(status: RunStatus, ctx: RunContext): Promise<RunStatus> {
-  if (status.runtime === 'host') {
-    const pid = recordedPid(status.workspace);
-    if (pid !== undefined) {
-      const adopted = { ...status, pid, claimedBy: undefined };
-      writeStatus(adopted);
-      return adopted;
-    }
-  } else {
-    const runtime = await ctx.runtimes.get(status.runtime);
-    const [found] = await runtime.list({ [`${LABEL_PREFIX}.workspace`]: status.workspace, [RUN_LABEL]: String(status.runCount) });
-    if (found !== undefined) {
-      const adopted = { ...status, containerId: found.id, claimedBy: undefined };
-      writeStatus(adopted);
-      return adopted;
-    }
-    // Started, ended and removed by the engine before anyone recorded it: only its exit code is left.
-    const exitCode = wrapperExitCode(status.workspace);
-    if (exitCode !== undefined) {
-      return complete({ ...status, claimedBy: undefined }, { exitCode, killed: false, ...readBlocked(status.workspace), stopReason: status.stopReason }, ctx);
-    }
+async function settleClaim(status: RunStatus, backend: AgentBackend, ctx: RunContext): Promise<RunStatus> {
+  const found = await backend.find(status);
+  if (found !== undefined && 'exitCode' in found) {
+    const outbox = backend.outbox(status.workspace, agentBaseOf(status));
+    return complete({ ...status, claimedBy: undefined }, { exitCode: found.exitCode, killed: false, ...readBlocked(outbox), stopReason: status.stopReason }, backend, ctx);
+  }
+  if (found !== undefined) {
+    const adopted = { ...status, ...found, claimedBy: undefined };
+    writeStatus(adopted);
+    return adopted;
   }
   if (status.claimedBy !== undefined && status.claimedBy !== ctx.pid && processAlive(status.claimedBy)) return status;
   if (status.claimedBy === ctx.pid) return status;
@@ -304,23 +240,25 @@ export async function reconcileRun(workspace: string, ctx: RunContext, wait = fa
   const result = await withFinishLock(workspace, wait, async () => {
     let status = readStatus(workspace);
     if (status?.state !== 'running') return status;
+    const backend = await ctx.backend(status.runtime);
     if (status.containerId === undefined && status.pid === undefined) {
-      status = await settleClaim(status, ctx);
+      status = await settleClaim(status, backend, ctx);
       if (status.state !== 'running' || (status.containerId === undefined && status.pid === undefined)) return status;
     }
-    const ingested = ingestOutput(status, agentBaseOf(status), ctx.clock.now());
+    const outbox = backend.outbox(workspace, agentBaseOf(status));
+    const ingested = ingestOutput(status, outbox, agentBaseOf(status), ctx.clock.now());
     if (ingested !== status) writeStatus(ingested);
     status = ingested;
-    let end = await observeEnd(status, ctx);
-    const stop = end === undefined ? stopDue(status, ctx.clock.now()) : undefined;
+    let end = await observeEnd(status, backend, ctx);
+    const stop = end === undefined ? stopDue(status, outbox, ctx.clock.now()) : undefined;
     if (stop !== undefined) {
       status = { ...status, stopReason: stop };
       writeStatus(status);
-      await stopAgent(status, ctx);
-      end = await observeEnd(status, ctx);
+      await backend.stop(status, ctx.config.timeouts.grace);
+      end = await observeEnd(status, backend, ctx);
     }
     if (end === undefined) return status;
-    return complete(status, end, ctx);
+    return complete(status, end, backend, ctx);
   });
   return result ?? before;
 }
@@ -331,13 +269,14 @@ export async function stopRun(workspace: string, reason: StopReason, ctx: RunCon
     let status = readStatus(workspace);
     if (status?.state !== 'running') return status;
     // An agent that already ended keeps its own outcome (a question, an exit code).
-    const ended = status.containerId === undefined && status.pid === undefined ? undefined : await observeEnd(status, ctx);
-    if (ended !== undefined) return complete(status, ended, ctx);
+    const backend = await ctx.backend(status.runtime);
+    const ended = status.containerId === undefined && status.pid === undefined ? undefined : await observeEnd(status, backend, ctx);
+    if (ended !== undefined) return complete(status, ended, backend, ctx);
     status = { ...status, stopReason: reason };
     writeStatus(status);
-    await stopAgent(status, ctx);
-    const end = (await observeEnd(status, ctx)) ?? { exitCode: undefined, killed: true, blockedText: undefined, stopReason: reason };
-    return complete(status, end, ctx);
+    await backend.stop(status, ctx.config.timeouts.grace);
+    const end = (await observeEnd(status, backend, ctx)) ?? { exitCode: undefined, killed: true, blockedText: undefined, stopReason: reason };
+    return complete(status, end, backend, ctx);
   });
 }
 

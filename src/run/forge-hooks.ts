@@ -1,16 +1,8 @@
+import type { ForgeLink } from '../core/forge/forge-link.js';
 import type { ForgeAction } from '../core/forge/forge-plan.js';
 import type { Forge, RepoId } from '../forge/forge.js';
 import { recordEvent } from './events.js';
 import type { RunContext } from './run-context.js';
-
-/** Where a run reports on its forge. */
-export interface ForgeLink {
-  key: string;
-  kind: 'github' | 'forgejo' | 'gitea';
-  owner: string;
-  repo: string;
-  number: number;
-}
 
 async function apply(forge: Forge, repo: RepoId, number: number, action: ForgeAction): Promise<void> {
   switch (action.op) {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AgentEvent } from '../core/events/agent-event.js';
 import { finalEvents, fitsBudget, INGEST_LIMITS, mergeText, type EventUse, type IngestLimits } from '../core/events/event-budget.js';
 import { applyEvents, EMPTY_PROGRESS, parserFor, splitLines, type RunProgress } from '../core/events/progress.js';
@@ -6,9 +6,8 @@ import type { RunStatus } from '../core/run/status.js';
 import { wholeCharBytes } from '../core/text/utf8-boundary.js';
 import { workspaceLayout } from '../core/workspace/layout.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
-import { openUntrusted } from '../fs/untrusted-file.js';
+import type { OpenEntry, Outbox } from './backend/agent-backend.js';
 import { appendRunEvent, type RunEvent } from './events.js';
-import { runFiles } from './run-files.js';
 
 /** Where reading the agent's log got to, and what it has told us in this run. */
 interface IngestState {
@@ -53,8 +52,8 @@ function readState(path: string, runCount: number, logSize: number): IngestState
 const BLOCK_BYTES = 32 * 1024;
 
 /** Up to `length` bytes at `offset`, as text, and how many bytes that text used. */
-function readAt(fd: number, buffer: Buffer, offset: number, length: number): { text: string; bytes: number } {
-  const read = readSync(fd, buffer, 0, Math.min(length, buffer.length), offset);
+function readAt(log: OpenEntry, buffer: Buffer, offset: number, length: number): { text: string; bytes: number } {
+  const read = log.readAt(buffer, offset, Math.min(length, buffer.length));
   // A log that shrank under us reads nothing: step over it, and the next look starts the log again.
   if (read === 0) return { text: '', bytes: length };
   const bytes = wholeCharBytes(buffer, read) || read;
@@ -63,7 +62,7 @@ function readAt(fd: number, buffer: Buffer, offset: number, length: number): { t
 
 /** One look at the log: its descriptor, what is known so far, and how this agent's lines read. */
 interface Pass {
-  fd: number;
+  log: OpenEntry;
   buffer: Buffer;
   state: IngestState;
   parse: (line: string) => AgentEvent[];
@@ -139,7 +138,7 @@ function ingestTail(pass: Pass, size: number): void {
   const from = Math.max(pass.state.offset, size - pass.limits.tailBytes);
   // At most tailBytes: one small read.
   const tail = Buffer.alloc(size - from);
-  let text = tail.toString('utf8', 0, readSync(pass.fd, tail, 0, tail.length, from));
+  let text = tail.toString('utf8', 0, pass.log.readAt(tail, from, tail.length));
   if (from === pass.state.offset) text = `${pass.state.pending}${text}`;
   else {
     // Started mid-line: that line's start was never read, so it is no line at all.
@@ -162,19 +161,19 @@ function ingestTail(pass: Pass, size: number): void {
  * run's total, then its last bytes if it is longer, and take a last line
  * without a newline too, so the result and cost are never lost.
  */
-export function ingestOutput(status: RunStatus, agentBase: string, now: Date, final = false, limits: IngestLimits = INGEST_LIMITS): RunStatus {
-  const fd = openUntrusted(runFiles(status.workspace, agentBase, false).log);
-  if (fd === undefined) return status;
+export function ingestOutput(status: RunStatus, outbox: Outbox, agentBase: string, now: Date, final = false, limits: IngestLimits = INGEST_LIMITS): RunStatus {
+  const log = outbox.open('log');
+  if (log === undefined) return status;
   const statePath = workspaceLayout(status.workspace).ingest;
   let state: IngestState;
   try {
-    const size = fstatSync(fd).size;
+    const size = log.size;
     state = readState(statePath, status.runCount, size);
-    const pass: Pass = { fd, buffer: Buffer.allocUnsafe(BLOCK_BYTES), state, parse: parserFor(agentBase), at: now.toISOString(), workspace: status.workspace, limits };
+    const pass: Pass = { log, buffer: Buffer.allocUnsafe(BLOCK_BYTES), state, parse: parserFor(agentBase), at: now.toISOString(), workspace: status.workspace, limits };
     // One look reads up to chunkBytes; the final one reads on to the end, up to the run's total.
     for (let looked = 0; state.offset < size && state.read < limits.totalBytes && (final || looked < limits.chunkBytes); ) {
       const from = state.offset - Buffer.byteLength(state.pending);
-      const block = readAt(fd, pass.buffer, state.offset, Math.min(size - state.offset, limits.totalBytes - state.read));
+      const block = readAt(log, pass.buffer, state.offset, Math.min(size - state.offset, limits.totalBytes - state.read));
       const split = splitLines(state.pending, block.text);
       state.offset += block.bytes;
       state.read += block.bytes;
@@ -191,7 +190,7 @@ export function ingestOutput(status: RunStatus, agentBase: string, now: Date, fi
       state.late = undefined;
     }
   } finally {
-    closeSync(fd);
+    log.close();
   }
   const write = final || now.getTime() - state.writtenAt >= STATUS_EVERY_MS;
   if (write) state.writtenAt = now.getTime();

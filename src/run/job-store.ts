@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Target } from '../core/names.js';
 import type { RunPlan } from '../core/run/run-plan.js';
-import type { ForgeLink } from './forge-hooks.js';
+import type { ForgeLink } from '../core/forge/forge-link.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import { workspaceLayout } from '../core/workspace/layout.js';
 

@@ -5,6 +5,7 @@ import type { PreparedDispatch } from '../dispatch/prepare-dispatch.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import { agentctlVersion } from '../version.js';
 import { workspaceLayout } from '../core/workspace/layout.js';
+import { planImage, planRuntime } from '../core/run/run-plan.js';
 
 /** What dispatch was asked, in a form that can be asked again. */
 export interface ReplayRequest {
@@ -59,8 +60,8 @@ export function buildManifest(
     request,
     agent: prepared.agent.spec,
     agentCli: { name: prepared.command.argv[0] as string, version: facts.cliVersion },
-    runtime: prepared.run.kind === 'host' ? 'host' : prepared.run.runtime,
-    image: prepared.run.kind === 'container' ? prepared.run.spec.image : undefined,
+    runtime: planRuntime(prepared.run),
+    image: planImage(prepared.run),
     imageId: facts.imageId,
     argv: prepared.command.argv,
     envNames: prepared.command.env,

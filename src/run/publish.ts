@@ -7,9 +7,8 @@ import type { CollectedWork } from '../git/host-repo.js';
 import { workPaths } from './collect-work.js';
 import type { Job } from './job-store.js';
 import type { RunContext } from './run-context.js';
-import { runFiles } from './run-files.js';
 import { READ_BOUNDS } from '../core/workspace/layout.js';
-import { readUntrusted, readUntrustedTail } from '../fs/untrusted-file.js';
+import type { Outbox } from './backend/agent-backend.js';
 
 /**
  * After a completed run whose QA did not fail: push the agent's collected
@@ -53,17 +52,16 @@ export async function publish(job: Job, status: RunStatus, ctx: RunContext, work
 const MAX_REVIEW_CHARS = 60_000;
 
 /** The review text: the agent's saved final message, else the end of its log; both read from the outbox with a bound. */
-export function reviewText(job: Job): string {
-  const files = runFiles(job.workspace, job.agentBase, false);
-  const text = readUntrusted(files.review, READ_BOUNDS.review)?.text.trim() ?? '';
+function reviewText(outbox: Outbox): string {
+  const text = outbox.read('review', READ_BOUNDS.review)?.text.trim() ?? '';
   if (text !== '') return text.slice(0, MAX_REVIEW_CHARS);
-  const log = readUntrustedTail(files.log, READ_BOUNDS.review)?.text ?? '';
+  const log = outbox.tail('log', READ_BOUNDS.review)?.text ?? '';
   return log.split('\n').filter((line) => !line.startsWith('=== agentctl run')).slice(-200).join('\n').trim().slice(-MAX_REVIEW_CHARS);
 }
 
 /** Post a review as one PR comment (edited in place on later runs) and read its verdict. */
-export async function postReview(job: Job, status: RunStatus, ctx: RunContext): Promise<Partial<RunStatus>> {
-  const text = reviewText(job);
+export async function postReview(job: Job, status: RunStatus, outbox: Outbox, ctx: RunContext): Promise<Partial<RunStatus>> {
+  const text = reviewText(outbox);
   const verdict = reviewVerdict(text);
   if (job.forge === undefined) {
     return { review: { verdict, posted: false }, warnings: [...status.warnings, 'review not posted: the repo is on no configured forge with an API'] };

@@ -1,4 +1,5 @@
 import { AgentctlError, ExitCode } from '../core/errors.js';
+import { planImage, planRuntime } from '../core/run/run-plan.js';
 import type { RunStatus } from '../core/run/status.js';
 import { admitNew, limitsFrom, planStarts, type SchedRun, type SchedulerState } from '../core/schedule/scheduler.js';
 import { recordEvent } from './events.js';
@@ -6,7 +7,6 @@ import { crashPoint } from './faults.js';
 import { readJob, writeJob, type Job } from './job-store.js';
 import { alreadyRunning, launchRun } from './launch-run.js';
 import type { RunContext } from './run-context.js';
-import { clearRunLeftovers } from './run-files.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { listWorkspaces, readStatus, writeStatus } from './status-store.js';
 
@@ -29,8 +29,8 @@ function jobStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): 
     repo: job.repo,
     agent: job.agent,
     pool: job.pool,
-    runtime: job.run.kind === 'host' ? 'host' : job.run.runtime,
-    image: job.run.kind === 'container' ? job.run.spec.image : undefined,
+    runtime: planRuntime(job.run),
+    image: planImage(job.run),
     sessionId: job.sessionId,
     owner: previous?.owner ?? { uid: ctx.user.uid, gid: ctx.user.gid },
     priority: job.priority,
@@ -55,8 +55,13 @@ function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContex
   };
 }
 
-function writeClaim(status: RunStatus): void {
-  clearRunLeftovers(status.workspace);
+/**
+ * A question, exit code or review left by an earlier run must not decide
+ * the next one: they go when its slot is claimed, before any process can
+ * look for this run's own.
+ */
+async function writeClaim(status: RunStatus, ctx: RunContext): Promise<void> {
+  (await ctx.backend(status.runtime)).clearLeftovers(status.workspace);
   writeStatus(status);
 }
 
@@ -89,7 +94,7 @@ export async function admitJob(job: Job, ctx: RunContext, writeFiles?: () => voi
     const decision = admitNew(job.pool, job.priority, schedRuns(allStatuses(ctx.home)), state, limitsFrom(ctx.config), now);
     if (decision.start) {
       const status = claimedStatus(job, previous, ctx);
-      writeClaim(status);
+      await writeClaim(status, ctx);
       return { queued: false, status };
     }
     state.seq += 1;
@@ -140,7 +145,7 @@ export async function claimQueued(ctx: RunContext): Promise<QueueView> {
         continue;
       }
       const status = claimedStatus(job, previous, ctx);
-      writeClaim(status);
+      await writeClaim(status, ctx);
       current.set(workspace, status);
       claimed.push({ job, status });
     }

@@ -3,11 +3,15 @@ import type { ForgeAccess } from '../forge/forge-access.js';
 import type { GitClient } from '../git/git-client.js';
 import type { RuntimeRegistry } from '../runtime/registry.js';
 import type { Env } from '../runtime/runtime.js';
+import type { AgentBackends } from './backend/agent-backend.js';
 
 /** What starting and finishing runs needs from the outside world. */
 export interface RunContext {
   config: Config;
+  /** The engines, for what is not a run's agent (QA containers, image facts, doctor). */
   runtimes: RuntimeRegistry;
+  /** The run port: what runs, watches, stops and reads back a run's agent, by the run's runtime. */
+  backend: AgentBackends;
   forges: ForgeAccess;
   git: GitClient;
   env: Env;

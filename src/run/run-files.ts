@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { CONTAINER_PATHS, outboxFiles, workspaceLayout } from '../core/workspace/layout.js';
 
 /**
@@ -18,20 +17,4 @@ export function runFiles(workspace: string, agentBase: string, inside: boolean) 
     qaLog: outbox.qaLog,
     qaFailed: outbox.qaFailed,
   };
-}
-
-export function blockedFile(workspace: string): string {
-  return `${workspaceLayout(workspace).repo}/BLOCKED.md`;
-}
-
-/**
- * A question, exit code, review or pid left by an earlier run must not
- * decide the next one: they go when its slot is claimed, before any process
- * can look for this run's own. (rm of a planted link removes the link.)
- */
-export function clearRunLeftovers(workspace: string): void {
-  const files = runFiles(workspace, '', false);
-  for (const stale of [blockedFile(workspace), files.exitCode, `${files.exitCode}.tmp`, files.review, files.qaLog, files.qaFailed, files.pid]) {
-    rmSync(stale, { force: true, recursive: true });
-  }
 }

@@ -1,15 +1,13 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { buildContainerSpec, DEFAULT_IMAGE, FALLBACK_AGENT_USER, LABEL_PREFIX, type RuntimeName } from '../core/container/container-spec.js';
-import { AgentctlError } from '../core/errors.js';
+import { buildContainerSpec, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
 import { detectQa } from '../core/qa/detect-qa.js';
 import type { QaResult, RunStatus } from '../core/run/status.js';
 import { wrapQaArgv } from '../core/run/wrap-argv.js';
 import { CONTAINER_PATHS, READ_BOUNDS, workspaceLayout } from '../core/workspace/layout.js';
 import { lendWorkspace } from '../fs/chown-tree.js';
-import { readUntrusted, readUntrustedTail } from '../fs/untrusted-file.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { chooseRuntime } from './choose-runtime.js';
+import type { AgentBackend, Outbox } from './backend/agent-backend.js';
 import type { RunContext } from './run-context.js';
 import { runFiles } from './run-files.js';
 
@@ -21,25 +19,9 @@ function rootFiles(repoDir: string): Set<string> {
   }
 }
 
-/**
- * The engine and image QA runs in: the agent's own for a container run; for
- * a host agent, the engine a container dispatch would choose and the
- * configured image. QA runs the repository's scripts, so never on the host.
- */
-async function qaEngine(status: RunStatus, ctx: RunContext): Promise<{ runtime: RuntimeName; image: string }> {
-  if (status.runtime !== 'host') return { runtime: status.runtime, image: status.image ?? ctx.config.runtime.image ?? DEFAULT_IMAGE };
-  const image = ctx.config.runtime.image ?? ctx.env.AGENTCTL_IMAGE ?? DEFAULT_IMAGE;
-  try {
-    return { runtime: await chooseRuntime(ctx.runtimes, ctx.config.runtime.prefer, image, process.platform, ctx.notify), image };
-  } catch (error) {
-    const hint = error instanceof AgentctlError && error.hint !== undefined ? ` (${error.hint})` : '';
-    throw new Error(`QA runs the repository's scripts in a container, never on the host, and no engine could run it: ${(error as Error).message}${hint}`);
-  }
-}
-
 /** The host's copy of the QA log: our header, then the end of what QA wrote in the outbox, read with a bound. */
-function keepLog(hostLog: string, header: string, outboxLog: string): void {
-  const tail = readUntrustedTail(outboxLog, READ_BOUNDS.qaLog);
+function keepLog(hostLog: string, header: string, outbox: Outbox): void {
+  const tail = outbox.tail('qa-log', READ_BOUNDS.qaLog);
   const cut = tail?.truncated === true ? `[QA log truncated: only its last ${READ_BOUNDS.qaLog} of ${tail.size} bytes are kept]\n` : '';
   writeFileSync(hostLog, `${header}${cut}${tail?.text ?? ''}`);
 }
@@ -74,9 +56,9 @@ async function waitWithin(runtime: ContainerRuntime, id: string, limitSeconds: n
  * only repo/ and the outbox; the log comes back through the outbox and is
  * kept, bounded, in the host-side state.
  */
-export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResult> {
+export async function runQa(status: RunStatus, backend: AgentBackend, ctx: RunContext): Promise<QaResult> {
   const layout = workspaceLayout(status.workspace);
-  const outbox = runFiles(status.workspace, '', false);
+  const outbox = backend.outbox(status.workspace, '');
   const plan = detectQa({
     files: rootFiles(layout.repo),
     repoOverride: ctx.config.repos[status.repo]?.qa,
@@ -87,13 +69,12 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
   }
   const header = `# QA from ${plan.source}\n`;
   writeFileSync(layout.qaLog, header);
-  // What an earlier QA, or the agent, left there: removed, links included (rm never follows one).
+  // What an earlier QA, or the agent, left there: removed, links included.
   mkdirSync(layout.outbox, { recursive: true });
-  for (const stale of [outbox.qaLog, outbox.qaFailed]) rmSync(stale, { recursive: true, force: true });
-  const engine = await qaEngine(status, ctx);
+  outbox.clear(['qa-log', 'qa-failed']);
+  const engine = await backend.qaSandbox(status);
   const inside = runFiles(status.workspace, '', true);
-  // A host agent's workspace is still ours: lend it to the container's user as a container run's is.
-  const lend = status.runtime === 'host' && ctx.user.uid === 0;
+  const lend = engine.lend;
   const [uid, gid] = FALLBACK_AGENT_USER.split(':').map(Number) as [number, number];
   if (lend) lendWorkspace(status.workspace, uid, gid);
   let exitCode: number | typeof TIMED_OUT;
@@ -131,7 +112,7 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
     }
   } finally {
     if (lend) lendWorkspace(status.workspace, (status.owner ?? ctx.user).uid, (status.owner ?? ctx.user).gid);
-    keepLog(layout.qaLog, header, outbox.qaLog);
+    keepLog(layout.qaLog, header, outbox);
   }
   if (exitCode === TIMED_OUT) {
     return {
@@ -143,7 +124,7 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
     };
   }
   if (exitCode === 0) return { state: 'passed', commands: plan.commands, log: layout.qaLog };
-  const failedCommand = readUntrusted(outbox.qaFailed, READ_BOUNDS.qaFailed)?.text;
+  const failedCommand = outbox.read('qa-failed', READ_BOUNDS.qaFailed)?.text;
   return {
     state: 'failed',
     commands: plan.commands,

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readExitCode } from './exit-code-file.js';
 import type { Env } from './runtime.js';
 
 export interface HostStart {
@@ -12,15 +11,12 @@ export interface HostStart {
   fixedEnv: Record<string, string>;
 }
 
-export interface HostProcessState {
-  running: boolean;
-  exitCode: number | undefined;
-}
-
-/** Native agents: detached host processes whose wrapper writes the exit code to a file. */
+/** Host agents (an explicit opt-in): detached host processes, whose wrapper writes the exit code to a file. */
 export interface HostRunner {
   start(spec: HostStart, env: Env): Promise<{ pid: number }>;
-  state(pid: number, exitCodeFile: string): HostProcessState;
+  /** Whether the process still runs (one that exited but was never reaped counts as ended). */
+  alive(pid: number): boolean;
+  /** SIGTERM to its process group, then SIGKILL after `graceSeconds`. */
   stop(pid: number, graceSeconds: number): Promise<void>;
 }
 
@@ -63,10 +59,8 @@ export class SpawnHostRunner implements HostRunner {
     return { pid };
   }
 
-  state(pid: number, exitCodeFile: string): HostProcessState {
-    const exitCode = readExitCode(exitCodeFile);
-    if (exitCode !== undefined) return { running: false, exitCode };
-    return { running: alive(pid), exitCode: undefined };
+  alive(pid: number): boolean {
+    return alive(pid);
   }
 
   async stop(pid: number, graceSeconds: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { AgentBackend } from '../../src/run/backend/agent-backend.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -91,7 +92,7 @@ export function clearOutput(d: FakeDeps): void {
 export interface CommandHarness {
   readonly forge: Forge;
   /** fakeDeps over `registry`, configured for the harness forge and IMAGE, plus `config` YAML; removed after the file. */
-  setup(registry: FakeRegistry, options?: { env?: Record<string, string>; config?: string }): FakeDeps;
+  setup(registry: FakeRegistry, options?: { env?: Record<string, string>; config?: string; backend?: AgentBackend }): FakeDeps;
   workspaceOf(d: FakeDeps, slot: string, repo?: string): string;
   statusOf(d: FakeDeps, slot: string): Record<string, unknown>;
 }
@@ -117,7 +118,7 @@ export function useCommandHarness(): CommandHarness {
       return forge;
     },
     setup(registry, options = {}) {
-      const d = fakeDeps({ env: options.env ?? {}, runtimes: registry });
+      const d = fakeDeps({ env: options.env ?? {}, runtimes: registry, ...(options.backend === undefined ? {} : { backend: options.backend }) });
       homes.push(d.home);
       d.writeUserConfig(
         `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${harness.forge.url}\nruntime:\n  image: ${IMAGE}\n${options.config ?? ''}`,

@@ -4,6 +4,8 @@ import type { Deps } from '../../src/cli/deps.js';
 import type { ForgeAccess } from '../../src/forge/forge-access.js';
 import { SimpleGitClient } from '../../src/git/simple-git-client.js';
 import type { RuntimeRegistry } from '../../src/runtime/registry.js';
+import type { AgentBackend } from '../../src/run/backend/agent-backend.js';
+import { localBackend } from '../../src/run/backend/local-backend.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 import { FakeHostRunner } from './fake-host-runner.js';
 import { fakeIO, type FakeIO } from './fake-io.js';
@@ -22,7 +24,7 @@ export interface FakeDeps extends Deps {
  * home and state dir, real git, and whatever runtimes the test supplies.
  */
 export function fakeDeps(
-  options: { env?: Record<string, string>; runtimes?: RuntimeRegistry; forges?: ForgeAccess; isTTY?: boolean; uid?: number } = {},
+  options: { env?: Record<string, string>; runtimes?: RuntimeRegistry; backend?: AgentBackend; forges?: ForgeAccess; isTTY?: boolean; uid?: number } = {},
 ): FakeDeps {
   const home = makeTempDir('cmd-home');
   const state = join(home, 'state');
@@ -52,6 +54,8 @@ export function fakeDeps(
     platform: 'linux',
     git: async () => new SimpleGitClient(env),
     runtimes: async () => runtimes,
+    // The real adapters over the test's fake engines, unless the test hands in its own run port.
+    agentBackend: async (runtime, ctx) => options.backend ?? localBackend(runtime, ctx),
     forges: () =>
       options.forges ?? {
         forRepo: async () => undefined,

@@ -12,7 +12,8 @@ import { REVIEW_MARKER, SUMMARY_MARKER } from '../../src/core/forge/forge-plan.j
 import { ForgejoForge } from '../../src/forge/forgejo-forge.js';
 import type { Forge } from '../../src/forge/forge.js';
 import { GitHubForge } from '../../src/forge/github-forge.js';
-import { applyForgeActions, type ForgeLink } from '../../src/run/forge-hooks.js';
+import type { ForgeLink } from '../../src/core/forge/forge-link.js';
+import { applyForgeActions } from '../../src/run/forge-hooks.js';
 import type { RunContext } from '../../src/run/run-context.js';
 import * as fakeForgejo from '../support/fake-forgejo.js';
 import * as fakeGitHub from '../support/fake-github.js';

@@ -2,7 +2,6 @@ import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendUntrusted, readUntrusted, readUntrustedTail, replaceUntrusted } from '../../src/fs/untrusted-file.js';
-import { readExitCode } from '../../src/runtime/exit-code-file.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 
 /** A directory an agent writes to, and a host file it would like us to touch. */
@@ -55,27 +54,5 @@ describe('files an agent could have planted', () => {
     expect(readFileSync(victim, 'utf8')).toBe('host secret\n');
     expect(lstatSync(join(dir, 'ANSWER.md')).isFile()).toBe(true);
     expect(readFileSync(join(dir, 'ANSWER.md'), 'utf8')).toBe('# Answer\n');
-  });
-
-  it.each([
-    ['0\n', 0],
-    ['143\n', 143],
-    ['255', 255],
-    ['256\n', undefined],
-    ['-1\n', undefined],
-    ['1e3\n', undefined],
-    ['3 4\n', undefined],
-    ['', undefined],
-  ])('an exit-code file holding %j is %s', (text, code) => {
-    const { dir } = scene();
-    writeFileSync(join(dir, 'exit-code'), text);
-    expect(readExitCode(join(dir, 'exit-code'))).toBe(code);
-  });
-
-  it('an exit-code file that is a link to a host file is no exit code', () => {
-    const { dir, victim } = scene();
-    writeFileSync(victim, '0\n');
-    symlinkSync(victim, join(dir, 'exit-code'));
-    expect(readExitCode(join(dir, 'exit-code'))).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { claudeResumeArgv, MAX_PROMPT_ARG_BYTES } from '../../core/agents/agent-argv.js';
 import { usageError } from '../../core/errors.js';
-import { wrapContainerArgv, wrapHostArgv } from '../../core/run/wrap-argv.js';
+import { withAgentArgv } from '../../core/run/run-plan.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { answerFromForge, answerNote, type ForgeAnswer } from '../../forge/forge-answer.js';
 import { recordEvent } from '../../run/events.js';
@@ -44,7 +44,9 @@ async function answerOnForge(job: Job, ctx: RunContext): Promise<ForgeAnswer> {
 export function answeredJob(job: Job, question: string, answer: string, sessionId: string | undefined, promptPath: string): Job {
   const section = `\n\n## Your earlier question, answered\n\nYou asked:\n\n${question.replace(/^/gm, '> ')}\n\nThe answer (also in /workspace/repo/ANSWER.md):\n\n${answer}\n`;
   let agentArgv: string[];
-  if (job.agentBase === 'claude' && sessionId !== undefined) {
+  // A resumed claude session takes the answer as its next turn: the old prompt must not come in on stdin again.
+  const resumes = job.agentBase === 'claude' && sessionId !== undefined;
+  if (resumes) {
     agentArgv = claudeResumeArgv(job.agentArgv, sessionId, `Your question was answered:\n\n${answer}\n\nContinue the task.`);
   } else {
     const oldPrompt = readFileSync(promptPath, 'utf8');
@@ -55,13 +57,7 @@ export function answeredJob(job: Job, question: string, answer: string, sessionI
       throw usageError('prompt_too_large_for_argv', 'the prompt with the answer is too large for the command line', 'shorten the answer');
     }
   }
-  const usesStdin = job.run.kind === 'host' ? job.run.argv.includes(`AGENTCTL_STDIN=${runFiles(job.workspace, job.agentBase, false).prompt}`) : job.run.spec.argv.includes(`AGENTCTL_STDIN=${runFiles(job.workspace, job.agentBase, true).prompt}`);
-  if (job.run.kind === 'host') {
-    const files = runFiles(job.workspace, job.agentBase, false);
-    return { ...job, agentArgv, run: { ...job.run, argv: wrapHostArgv(agentArgv, { log: files.log, stdin: usesStdin ? files.prompt : undefined, exitCode: files.exitCode, pid: files.pid }) } };
-  }
-  const files = runFiles(job.workspace, job.agentBase, true);
-  return { ...job, agentArgv, run: { ...job.run, spec: { ...job.run.spec, argv: wrapContainerArgv(agentArgv, { log: files.log, stdin: usesStdin ? files.prompt : undefined, exitCode: files.exitCode }) } } };
+  return { ...job, agentArgv, run: withAgentArgv(job.run, agentArgv, { stdin: !resumes }) };
 }
 
 /** Answer a blocked run's question: write ANSWER.md and resume the run with the answer in its prompt. */

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { claudeResumeArgv, MAX_PROMPT_ARG_BYTES } from '../../core/agents/agent-argv.js';
 import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
-import { wrapContainerArgv, wrapHostArgv } from '../../core/run/wrap-argv.js';
+import { withAgentArgv } from '../../core/run/run-plan.js';
 import { readJob, type Job } from '../../run/job-store.js';
-import { runFiles } from '../../run/run-files.js';
 import { reconcileRun } from '../../run/finish-run.js';
 import type { Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
@@ -24,13 +23,7 @@ export const resumeOptions = z.object({
 /** The job of a finished claude run, changed to continue its session with a new task. */
 export function resumeJob(job: Job, sessionId: string, task: string, timeoutSeconds: number): Job {
   const agentArgv = claudeResumeArgv(job.agentArgv, sessionId, task);
-  const stdin = undefined;
-  if (job.run.kind === 'host') {
-    const files = runFiles(job.workspace, job.agentBase, false);
-    return { ...job, agentArgv, timeoutSeconds, run: { ...job.run, argv: wrapHostArgv(agentArgv, { log: files.log, stdin, exitCode: files.exitCode, pid: files.pid }) } };
-  }
-  const files = runFiles(job.workspace, job.agentBase, true);
-  return { ...job, agentArgv, timeoutSeconds, run: { ...job.run, spec: { ...job.run.spec, argv: wrapContainerArgv(agentArgv, { log: files.log, stdin, exitCode: files.exitCode }) } } };
+  return { ...job, agentArgv, timeoutSeconds, run: withAgentArgv(job.run, agentArgv, { stdin: false }) };
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {

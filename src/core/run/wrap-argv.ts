@@ -1,3 +1,6 @@
+/** The wrapper's own name ($0 of its sh -c): the agent's argv follows it. */
+const WRAPPER_NAME = 'agentctl-run';
+
 /** The exit code a wrapper reports when the repo's setup command failed, so the agent never started. */
 export const SETUP_FAILED_EXIT = 97;
 
@@ -51,7 +54,7 @@ export function wrapContainerArgv(
   const script = `child=; stop() { kill -TERM "$child" 2>/dev/null; }; trap stop TERM INT HUP; ${copy}${runAgent(agent, paths.setup)}; ${RECORD_EXIT}; exit "$code"`;
   const setup = paths.setup === undefined ? [] : [`AGENTCTL_SETUP=${paths.setup}`];
   const credentials = paths.credentials === undefined ? [] : [`AGENTCTL_CREDENTIALS=${paths.credentials}`];
-  return ['env', ...wrapperEnv(paths), ...setup, ...credentials, 'sh', '-c', script, 'agentctl-run', ...argv];
+  return ['env', ...wrapperEnv(paths), ...setup, ...credentials, 'sh', '-c', script, WRAPPER_NAME, ...argv];
 }
 
 /**
@@ -74,7 +77,7 @@ export function wrapHostArgv(
     'sh',
     '-c',
     script,
-    'agentctl-run',
+    WRAPPER_NAME,
     ...argv,
   ];
 }
@@ -84,4 +87,16 @@ export function wrapQaArgv(commands: readonly string[], paths: { log: string; fa
   const script =
     'for c in "$@"; do printf \'\\n$ %s\\n\' "$c"; sh -c "$c" < /dev/null || { code=$?; printf %s "$c" > "$AGENTCTL_QA_FAILED"; exit $code; }; done';
   return ['env', `AGENTCTL_QA_FAILED=${paths.failed}`, `AGENTCTL_QA_LOG=${paths.log}`, 'sh', '-c', `(${script}) >> "$AGENTCTL_QA_LOG" 2>&1`, 'agentctl-qa', ...commands];
+}
+
+/**
+ * A wrapped command with another agent argv (resume, answer): the wrapper,
+ * with its log, setup and credentials, stays as it was; stdin too, unless
+ * the new argv carries its whole input (`stdin: false`).
+ */
+export function replaceAgentArgv(wrapped: readonly string[], argv: readonly string[], options: { stdin: boolean }): string[] {
+  const at = wrapped.indexOf(WRAPPER_NAME);
+  if (at < 0) throw new Error('not a command agentctl wrapped: no agent argv to replace');
+  const wrapper = wrapped.slice(0, at + 1).map((arg) => (!options.stdin && arg.startsWith('AGENTCTL_STDIN=') ? 'AGENTCTL_STDIN=/dev/null' : arg));
+  return [...wrapper, ...argv];
 }
