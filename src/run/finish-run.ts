@@ -8,7 +8,7 @@ import { applyForgeActions } from './forge-hooks.js';
 import { readJob, type Job } from './job-store.js';
 import { postReview, publish } from './publish.js';
 import type { CollectedWork } from '../git/host-repo.js';
-import type { AgentBackend, Outbox } from './backend/agent-backend.js';
+import { agentRef, type AgentBackend, type Outbox } from './backend/agent-backend.js';
 import { READ_BOUNDS, workspaceLayout } from '../core/workspace/layout.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
@@ -58,6 +58,12 @@ async function observeEnd(status: RunStatus, backend: AgentBackend, ctx: RunCont
     return { exitCode: undefined, killed: false, ...readBlocked(backend.outbox(status.workspace, agentBaseOf(status))), stopReason: status.stopReason };
   }
   return { exitCode: seen.exitCode, killed: seen.killed, ...readBlocked(backend.outbox(status.workspace, agentBaseOf(status))), stopReason: status.stopReason };
+}
+
+/** Stop a run's agent, if it was started yet (a claimed run's agent is stopped by its starter, who finds the claim gone). */
+async function stopAgent(status: RunStatus, backend: AgentBackend, ctx: RunContext): Promise<void> {
+  const ref = agentRef(status);
+  if (ref !== undefined) await backend.stop(ref, ctx.config.timeouts.grace);
 }
 
 export function agentBaseOf(status: RunStatus): string {
@@ -254,7 +260,7 @@ export async function reconcileRun(workspace: string, ctx: RunContext, wait = fa
     if (stop !== undefined) {
       status = { ...status, stopReason: stop };
       writeStatus(status);
-      await backend.stop(status, ctx.config.timeouts.grace);
+      await stopAgent(status, backend, ctx);
       end = await observeEnd(status, backend, ctx);
     }
     if (end === undefined) return status;
@@ -268,13 +274,21 @@ export async function stopRun(workspace: string, reason: StopReason, ctx: RunCon
   return withFinishLock(workspace, true, async () => {
     let status = readStatus(workspace);
     if (status?.state !== 'running') return status;
-    // An agent that already ended keeps its own outcome (a question, an exit code).
     const backend = await ctx.backend(status.runtime);
-    const ended = status.containerId === undefined && status.pid === undefined ? undefined : await observeEnd(status, backend, ctx);
+    if (agentRef(status) === undefined) {
+      // Claimed, never recorded: a starter that died after the start left its agent behind (a live one holds this lock while it starts).
+      const found = await backend.find(status);
+      if (found !== undefined && 'exitCode' in found) {
+        return complete(status, { exitCode: found.exitCode, killed: false, ...readBlocked(backend.outbox(workspace, agentBaseOf(status))), stopReason: status.stopReason }, backend, ctx);
+      }
+      if (found !== undefined) status = { ...status, ...found, claimedBy: undefined };
+    }
+    // An agent that already ended keeps its own outcome (a question, an exit code).
+    const ended = agentRef(status) === undefined ? undefined : await observeEnd(status, backend, ctx);
     if (ended !== undefined) return complete(status, ended, backend, ctx);
     status = { ...status, stopReason: reason };
     writeStatus(status);
-    await backend.stop(status, ctx.config.timeouts.grace);
+    await stopAgent(status, backend, ctx);
     const end = (await observeEnd(status, backend, ctx)) ?? { exitCode: undefined, killed: true, blockedText: undefined, stopReason: reason };
     return complete(status, end, backend, ctx);
   });

@@ -1,6 +1,7 @@
 import { AgentctlError, ExitCode } from '../core/errors.js';
-import type { RunStatus } from '../core/run/status.js';
-import { startActions } from '../core/forge/forge-plan.js';
+import { isTerminal, type RunStatus } from '../core/run/status.js';
+import { finishActions, startActions } from '../core/forge/forge-plan.js';
+import type { AgentRef } from './backend/agent-backend.js';
 import { recordEvent } from './events.js';
 import { applyForgeActions } from './forge-hooks.js';
 import { crashPoint } from './faults.js';
@@ -21,54 +22,72 @@ export function alreadyRunning(workspace: string): AgentctlError {
  * Start the agent of a job whose slot has been claimed (status `running`
  * without a container or pid yet), then record where it runs. A failure to
  * start ends the run as failed, so the slot is freed.
+ *
+ * The start and its record happen under the workspace's finish lock, so a
+ * cancel (or a timeout, or another process adopting the run) either comes
+ * first, and no agent is started, or comes after, and finds the agent
+ * recorded and stops it: no agent can start unseen for a run that already
+ * ended.
  */
 export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, head?: string): Promise<RunStatus> {
   const workspace = job.workspace;
   // From agentctl's own record: git never runs in the agent's checkout.
   const startCommit = head ?? readWorkspaceRecord(workspace)?.commit;
-  let status: RunStatus;
-  try {
-    const backend = await ctx.backend(claimed.runtime);
-    backend.outbox(workspace, job.agentBase).note(`=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
-    const { ref, warnings } = await backend.start(job, claimed.runCount);
-    crashPoint('after-start', ctx.env);
-    for (const message of warnings) recordEvent(ctx.home, { type: 'warning', at: ctx.clock.now().toISOString(), workspace, message });
-    status = { ...claimed, ...ref, claimedBy: undefined, startCommit, warnings: [...claimed.warnings, ...warnings] };
-  } catch (error) {
-    const failed: RunStatus = {
-      ...claimed,
-      state: 'failed',
-      claimedBy: undefined,
-      reason: `could not start the agent: ${(error as Error).message}`,
-      finishedAt: ctx.clock.now().toISOString(),
-    };
-    writeStatus(failed);
-    recordEvent(ctx.home, { type: 'finished', at: failed.finishedAt as string, workspace, agent: job.agent, state: 'failed', reason: failed.reason });
-    throw error;
-  }
-  if (job.forge !== undefined) {
-    const warnings = await applyForgeActions(job.forge, startActions(job.forge.kind), workspace, ctx);
-    status = { ...status, warnings: [...status.warnings, ...warnings] };
-  }
-  const started = status;
-  // Meanwhile another process may have found the agent by its labels, adopted it, even
-  // finished its run: only a claim that is still unrecorded is overwritten.
-  const recorded = await withFinishLock(workspace, true, async () => {
+  const backend = await ctx.backend(claimed.runtime);
+  // Before the start, so an agent that ends at once is never reported on the forge after its end.
+  const forgeWarnings = job.forge === undefined ? [] : await applyForgeActions(job.forge, startActions(job.forge.kind), workspace, ctx);
+  const outcome = await withFinishLock(workspace, true, async (): Promise<{ status: RunStatus | undefined; started: boolean }> => {
     const current = readStatus(workspace);
-    if (!stillClaimed(current, claimed)) return current;
-    writeStatus(started);
-    return started;
+    if (!stillClaimed(current, claimed)) return { status: current, started: false };
+    let started: { ref: AgentRef; warnings: string[] };
+    try {
+      backend.outbox(workspace, job.agentBase).note(`=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
+      started = await backend.start(job, claimed.runCount);
+      crashPoint('after-start', ctx.env);
+    } catch (error) {
+      const failed: RunStatus = {
+        ...claimed,
+        state: 'failed',
+        claimedBy: undefined,
+        reason: `could not start the agent: ${(error as Error).message}`,
+        finishedAt: ctx.clock.now().toISOString(),
+      };
+      writeStatus(failed);
+      recordEvent(ctx.home, { type: 'finished', at: failed.finishedAt as string, workspace, agent: job.agent, state: 'failed', reason: failed.reason });
+      throw error;
+    }
+    const warnings = [...started.warnings, ...forgeWarnings];
+    for (const message of started.warnings) recordEvent(ctx.home, { type: 'warning', at: ctx.clock.now().toISOString(), workspace, message });
+    const status: RunStatus = { ...claimed, ...started.ref, claimedBy: undefined, startCommit, warnings: [...claimed.warnings, ...warnings] };
+    writeStatus(status);
+    return { status, started: true };
+  }).catch(async (error: unknown) => {
+    // The start failed: the forge hears the run's end, as after any run.
+    if (job.forge !== undefined) {
+      const failed = readStatus(workspace);
+      if (failed !== undefined && isTerminal(failed.state)) await applyForgeActions(job.forge, finishActions(job.forge.kind, failed, {}), workspace, ctx);
+    }
+    throw error;
   });
+  const status = outcome?.status;
+  if (outcome?.started !== true) {
+    // The run ended (a cancel) before its agent started: the forge is put back as that ending left it.
+    if (job.forge !== undefined && status !== undefined && isTerminal(status.state)) {
+      await applyForgeActions(job.forge, finishActions(job.forge.kind, status, { pullUrl: status.pullRequest?.url }), workspace, ctx);
+    }
+    return status ?? claimed;
+  }
+  const recorded = status as RunStatus;
   recordEvent(ctx.home, {
     type: 'started',
-    at: status.startedAt as string,
+    at: recorded.startedAt as string,
     workspace,
-    agent: status.agent,
-    runtime: status.runtime,
-    runCount: status.runCount,
-    ...(status.containerId === undefined ? { pid: status.pid } : { containerId: status.containerId }),
+    agent: recorded.agent,
+    runtime: recorded.runtime,
+    runCount: recorded.runCount,
+    ...(recorded.containerId === undefined ? { pid: recorded.pid } : { containerId: recorded.containerId }),
   });
-  return recorded ?? status;
+  return recorded;
 }
 
 function stillClaimed(current: RunStatus | undefined, claimed: RunStatus): boolean {

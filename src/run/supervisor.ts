@@ -11,6 +11,7 @@ import { allStatuses, claimQueued, couldNotStart, launchClaimed, type ClaimedRun
 import type { RunContext } from './run-context.js';
 import { readSchedulerState, stateDir } from './scheduler-store.js';
 import { readStatus } from './status-store.js';
+import { stopUnclaimedAgents } from './stop-unclaimed.js';
 
 function supervisorLockPath(home: string): string {
   return join(stateDir(home), 'supervisor');
@@ -63,12 +64,22 @@ export async function tick(ctx: RunContext): Promise<TickResult> {
       ctx.notify(`warning: could not check ${status.workspace}: ${(error as Error).message}`);
     }
   }
+  await sweep(ctx);
   const { claimed, statuses, state } = await claimQueued(ctx);
   const started = await launchClaimed(claimed, ctx);
   // A launch that failed has ended its run; only the claimed runs can have changed since the scan.
   const launching = new Set(claimed.map((c) => c.status.workspace));
   const now = statuses.map((s) => (launching.has(s.workspace) ? (readStatus(s.workspace) ?? s) : s));
   return { started, finished, ...countsOf(now, state) };
+}
+
+/** Stop agents no run claims, on every engine a run of this state home used; a failure is a warning. */
+async function sweep(ctx: RunContext): Promise<void> {
+  try {
+    await stopUnclaimedAgents(ctx, allStatuses(ctx.home).map((status) => status.runtime));
+  } catch (error) {
+    ctx.notify(`warning: could not look for agents no run claims: ${(error as Error).message}`);
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -83,6 +94,9 @@ export interface SuperviseTimes {
 }
 
 const DEFAULT_TIMES: SuperviseTimes = { passMs: 500, watchMs: 150 };
+
+/** How often a supervisor looks for agents no run claims. */
+const SWEEP_MS = 5000;
 
 /**
  * Drain the queue and finish runs until nothing is queued or running (or
@@ -145,8 +159,13 @@ async function superviseUntilIdle(ctx: RunContext, onProgress: (progress: Progre
       });
   }
 
+  let swept = -Infinity;
   for (;;) {
     pending = false;
+    if (performance.now() - swept >= SWEEP_MS) {
+      swept = performance.now();
+      await sweep(ctx);
+    }
     const { claimed, statuses, state } = await claimQueued(ctx);
     for (const claim of claimed) track(claim.job.workspace, launchAndWatch(claim));
     // Runs other processes started, or that were running when we began.

@@ -176,10 +176,10 @@ export class AppleRuntime implements ContainerRuntime {
     }
   }
 
-  async list(labels: Record<string, string>): Promise<ContainerState[]> {
+  async list(labels: Record<string, string | true>): Promise<ContainerState[]> {
     const result = await this.run('list', ['list', '--all', '--format', 'json']);
     const states = (JSON.parse(result.stdout || '[]') as AppleSnapshot[]).map(toState);
-    return states.filter((state) => Object.entries(labels).every(([key, value]) => state.labels[key] === value));
+    return states.filter((state) => Object.entries(labels).every(([key, value]) => (value === true ? key in state.labels : state.labels[key] === value)));
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {

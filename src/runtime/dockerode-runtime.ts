@@ -218,12 +218,12 @@ export class DockerodeRuntime implements ContainerRuntime {
     }
   }
 
-  async list(labels: Record<string, string>): Promise<ContainerState[]> {
+  async list(labels: Record<string, string | true>): Promise<ContainerState[]> {
     let found: Dockerode.ContainerInfo[];
     try {
       found = await this.docker.listContainers({
         all: true,
-        filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) },
+        filters: { label: Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`)) },
       });
     } catch (error) {
       throw this.fail('list', error);

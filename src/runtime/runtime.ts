@@ -48,8 +48,8 @@ export interface ContainerRuntime {
   inspect(id: string): Promise<ContainerState | undefined>;
   /** Block until the container exits; resolves with its exit code. */
   wait(id: string): Promise<{ exitCode: number }>;
-  /** Containers carrying all of these labels. */
-  list(labels: Record<string, string>): Promise<ContainerState[]>;
+  /** Containers carrying all of these labels: with that value, or (`true`) with any value. */
+  list(labels: Record<string, string | true>): Promise<ContainerState[]>;
   /** SIGTERM, then SIGKILL after `graceSeconds`. Idempotent. */
   stop(id: string, graceSeconds: number): Promise<void>;
   /** Remove a stopped container. Idempotent. */

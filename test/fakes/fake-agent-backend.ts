@@ -10,6 +10,7 @@ import {
   type Outbox,
   type OutboxEntry,
   type QaSandbox,
+  type SeenAgent,
 } from '../../src/run/backend/agent-backend.js';
 import type { Job } from '../../src/run/job-store.js';
 
@@ -29,20 +30,30 @@ export class FakeAgentBackend implements AgentBackend {
   readonly started: Array<{ job: Job; runCount: number; id: string }> = [];
   readonly stopped: Array<{ id: string; graceSeconds: number }> = [];
   readonly released: string[] = [];
+  readonly removed: string[] = [];
   readonly collected: string[] = [];
   /** Warnings `start` returns, as a host adapter's would. */
   startWarnings: string[] = [];
+  /** When set, `start` waits for it after the agent exists (an engine slow to report the start). */
+  startGate: Promise<void> | undefined;
   /** When set, the next `start` throws it. */
   startError: Error | undefined;
   /** What `collectWork` hands back. */
   work: { work?: CollectedWork; warning?: string } = { work: { commit: 'c0ffee', changed: true } };
   /** Agents `find` reports for a workspace whose start was never recorded. */
   readonly orphans = new Map<string, AgentRef | { exitCode: number }>();
-  private readonly agents = new Map<string, FakeAgent>();
+  private readonly byId = new Map<string, FakeAgent>();
   private readonly files = new Map<string, Map<OutboxEntry, { bytes: Buffer; at: number }>>();
   private counter = 0;
 
   constructor(readonly runtime: RunStatus['runtime'] = 'docker', private readonly now: () => number = () => Date.now()) {}
+
+  /** An agent running as if some start had made it, whether or not any run knows of it. */
+  plant(workspace: string, runCount: number): string {
+    const id = `agent-${++this.counter}`;
+    this.byId.set(id, { id, workspace, runCount, observation: { phase: 'running' } });
+    return id;
+  }
 
   /** The agent prints `text` to its log. */
   say(workspace: string, text: string): void {
@@ -56,7 +67,7 @@ export class FakeAgentBackend implements AgentBackend {
 
   /** The agent ends as the engine reports it. */
   exit(id: string, exitCode: number | undefined, killed = false): void {
-    const agent = this.agents.get(id);
+    const agent = this.byId.get(id);
     if (agent === undefined) throw new Error(`FakeAgentBackend: no agent ${id}`);
     agent.observation = { phase: 'ended', exitCode, killed };
   }
@@ -75,9 +86,9 @@ export class FakeAgentBackend implements AgentBackend {
       this.startError = undefined;
       throw error;
     }
-    const id = `agent-${++this.counter}`;
-    this.agents.set(id, { id, workspace: job.workspace, runCount, observation: { phase: 'running' } });
+    const id = this.plant(job.workspace, runCount);
     this.started.push({ job, runCount, id });
+    await this.startGate;
     return { ref: { containerId: id }, warnings: [...this.startWarnings] };
   }
 
@@ -86,15 +97,29 @@ export class FakeAgentBackend implements AgentBackend {
   }
 
   async observe(status: RunStatus): Promise<AgentObservation> {
-    const agent = status.containerId === undefined ? undefined : this.agents.get(status.containerId);
+    const agent = status.containerId === undefined ? undefined : this.byId.get(status.containerId);
     return agent?.observation ?? { phase: 'ended', exitCode: undefined, killed: false };
   }
 
-  async stop(status: RunStatus, graceSeconds: number): Promise<void> {
-    if (status.containerId === undefined) return;
-    this.stopped.push({ id: status.containerId, graceSeconds });
-    const agent = this.agents.get(status.containerId);
-    if (agent !== undefined) agent.observation = { phase: 'ended', exitCode: 143, killed: false };
+  async stop(ref: AgentRef, graceSeconds: number): Promise<void> {
+    if (ref.containerId === undefined) return;
+    this.stopped.push({ id: ref.containerId, graceSeconds });
+    const agent = this.byId.get(ref.containerId);
+    if (agent !== undefined && agent.observation.phase !== 'ended') agent.observation = { phase: 'ended', exitCode: 143, killed: false };
+  }
+
+  async remove(ref: AgentRef): Promise<void> {
+    if (ref.containerId !== undefined) this.removed.push(ref.containerId);
+    if (ref.containerId !== undefined) this.byId.delete(ref.containerId);
+  }
+
+  async agents(): Promise<SeenAgent[]> {
+    return [...this.byId.values()].map((agent) => ({
+      ref: { containerId: agent.id },
+      workspace: agent.workspace,
+      runCount: agent.runCount,
+      running: agent.observation.phase !== 'ended',
+    }));
   }
 
   outbox(workspace: string, _agentBase: string): Outbox {

@@ -113,10 +113,10 @@ export class FakeRuntime implements ContainerRuntime {
     return { exitCode };
   }
 
-  async list(labels: Record<string, string>): Promise<ContainerState[]> {
+  async list(labels: Record<string, string | true>): Promise<ContainerState[]> {
     const all = await Promise.all([...this.containers.keys()].map((id) => this.inspect(id)));
     return all.filter(
-      (state): state is ContainerState => state !== undefined && Object.entries(labels).every(([key, value]) => state.labels[key] === value),
+      (state): state is ContainerState => state !== undefined && Object.entries(labels).every(([key, value]) => (value === true ? key in state.labels : state.labels[key] === value)),
     );
   }
 

@@ -117,4 +117,36 @@ describe('runs through the run port', () => {
     expect(await status({ args: ['acme/web/task-1'], json: true }, d)).toBe(0);
     expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'failed', exitCode: 4 });
   });
+
+  it('a cancel while the agent is starting waits for the start, then stops that agent: none is left running', async () => {
+    const { backend, d, ws } = scene();
+    let open = () => {};
+    backend.startGate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const dispatching = dispatch({ repo: 'acme/web', issue: '1', json: true }, d);
+    await until(() => backend.started.length === 1);
+    const cancelling = cancel({ args: ['acme/web/task-1'], json: true }, d);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'running', claimedBy: process.pid });
+    open();
+    expect(await dispatching).toBe(0);
+    expect(await cancelling).toBe(0);
+    expect(backend.stopped).toEqual([{ id: 'agent-1', graceSeconds: 5 }]);
+    expect((await backend.agents()).filter((agent) => agent.running)).toEqual([]);
+    expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'cancelled', containerId: 'agent-1' });
+  });
+
+  it("stops and removes an agent no run claims, and leaves another state home's agents alone", async () => {
+    const { backend, d, ws } = scene();
+    expect(await dispatch({ repo: 'acme/web', issue: '1', json: true }, d)).toBe(0);
+    const stray = backend.plant(ws, 7);
+    const foreign = backend.plant('/somewhere/else/.agentctl/workspace/acme/web/task-1', 1);
+    expect(await status({ json: true }, d)).toBe(0);
+    expect(backend.stopped).toEqual([{ id: stray, graceSeconds: 5 }]);
+    expect(backend.removed).toEqual([stray]);
+    expect((await backend.agents()).map((agent) => agent.ref.containerId).sort()).toEqual(['agent-1', foreign].sort());
+    expect(d.io.stderr).toContain(`warning: stopped agent ${stray} of ${ws} (run 7): no run claims it (the run is running)\n`);
+    expect(jsonLines(join(d.state, 'events.jsonl')).filter((e) => e.type === 'unclaimed-agent')).toMatchObject([{ of: ws, agent: stray, runCount: 7 }]);
+  });
 });

@@ -3,6 +3,7 @@ import { ExitCode, usageError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { recordEvent } from '../../run/events.js';
 import { stopRun } from '../../run/finish-run.js';
+import { stopUnclaimedAgents } from '../../run/stop-unclaimed.js';
 import { withSchedulerLock } from '../../run/scheduler-store.js';
 import { readStatus, writeStatus } from '../../run/status-store.js';
 import type { Deps } from '../deps.js';
@@ -33,6 +34,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       throw usageError('nothing_to_cancel', `nothing to cancel in ${workspace}: the run is ${status?.state ?? 'not started'}`, 'only queued and running runs can be cancelled');
     }
     final = await stopRun(workspace, 'cancelled', ctx);
+    // Whatever agent of this workspace no run claims now (one started as the run ended) goes too.
+    await stopUnclaimedAgents(ctx, [status.runtime]).catch((error: unknown) => ctx.notify(`warning: could not look for agents no run claims: ${(error as Error).message}`));
   }
   deps.io.out(opts.json ? `${JSON.stringify(final, null, 2)}\n` : `cancelled ${workspace}\n`);
   return ExitCode.ok;

@@ -7,6 +7,20 @@ import type { Job } from '../job-store.js';
 /** Where a run's agent is: recorded in its status, so any agentctl process can find it again. */
 export type AgentRef = { containerId: string; pid?: undefined } | { pid: number; containerId?: undefined };
 
+/** Where a status says its agent is, if it got that far. */
+export function agentRef(status: Pick<RunStatus, 'containerId' | 'pid'>): AgentRef | undefined {
+  if (status.containerId !== undefined) return { containerId: status.containerId };
+  return status.pid === undefined ? undefined : { pid: status.pid };
+}
+
+/** An agent the backend runs, as it labels it: which workspace and which run of it. */
+export interface SeenAgent {
+  ref: AgentRef;
+  workspace: string;
+  runCount: number;
+  running: boolean;
+}
+
 /** What one look at an agent saw. */
 export type AgentObservation =
   | { phase: 'running' }
@@ -86,7 +100,15 @@ export interface AgentBackend {
   find(status: RunStatus): Promise<AgentRef | { exitCode: number } | undefined>;
   observe(status: RunStatus): Promise<AgentObservation>;
   /** SIGTERM, then SIGKILL after `graceSeconds`. Idempotent. */
-  stop(status: RunStatus, graceSeconds: number): Promise<void>;
+  stop(ref: AgentRef, graceSeconds: number): Promise<void>;
+  /** Remove what is left of an ended agent (its container). Idempotent. */
+  remove(ref: AgentRef): Promise<void>;
+  /**
+   * Every agent this backend can see that agentctl started, whichever run it
+   * belongs to, so that one no run claims is found and stopped. A backend
+   * that cannot list its agents (the host) returns none.
+   */
+  agents(): Promise<SeenAgent[]>;
   outbox(workspace: string, agentBase: string): Outbox;
   /** The agent's work, brought into the host-owned repository; a failure is a warning. */
   collectWork(job: Job, status: RunStatus): Promise<{ work?: CollectedWork; warning?: string }>;

@@ -13,6 +13,7 @@ import { localOutbox } from './local-outbox.js';
 
 /** The label that tells one run's container from an earlier run's in the same workspace. */
 export const RUN_LABEL = `${LABEL_PREFIX}.run`;
+const WORKSPACE_LABEL = `${LABEL_PREFIX}.workspace`;
 
 const [AGENT_UID, AGENT_GID] = FALLBACK_AGENT_USER.split(':').map(Number) as [number, number];
 
@@ -57,7 +58,7 @@ export function engineBackend(engine: ContainerRuntime, ctx: RunContext): AgentB
     },
 
     async find(status) {
-      const [found] = await engine.list({ [`${LABEL_PREFIX}.workspace`]: status.workspace, [RUN_LABEL]: String(status.runCount) });
+      const [found] = await engine.list({ [WORKSPACE_LABEL]: status.workspace, [RUN_LABEL]: String(status.runCount) });
       if (found !== undefined) return { containerId: found.id };
       // Started, ended and removed by the engine before anyone recorded it: only its exit code is left.
       const exitCode = exitCodeIn(outbox(status.workspace, ''));
@@ -72,8 +73,24 @@ export function engineBackend(engine: ContainerRuntime, ctx: RunContext): AgentB
       return { phase: 'ended', exitCode: container?.exitCode ?? exitCodeIn(outbox(status.workspace, '')), killed: container?.killed ?? false };
     },
 
-    async stop(status, graceSeconds) {
-      if (status.containerId !== undefined) await engine.stop(status.containerId, graceSeconds);
+    async stop(ref, graceSeconds) {
+      if (ref.containerId !== undefined) await engine.stop(ref.containerId, graceSeconds);
+    },
+
+    async remove(ref) {
+      if (ref.containerId !== undefined) await engine.remove(ref.containerId);
+    },
+
+    async agents() {
+      const found = await engine.list({ [RUN_LABEL]: true, [WORKSPACE_LABEL]: true });
+      return found.flatMap((container) => {
+        const workspace = container.labels[WORKSPACE_LABEL];
+        const runCount = Number(container.labels[RUN_LABEL]);
+        // Labels are ours (set at create), but read as data: a malformed one is no agent of a run.
+        if (workspace === undefined || !Number.isSafeInteger(runCount)) return [];
+        const running = container.running || (container.startedAt === undefined && container.exitCode === undefined);
+        return [{ ref: { containerId: container.id }, workspace, runCount, running }];
+      });
     },
 
     outbox,

@@ -58,8 +58,16 @@ export function hostBackend(runner: HostRunner, ctx: RunContext): AgentBackend {
       return { phase: 'ended', exitCode, killed: false };
     },
 
-    async stop(status, graceSeconds) {
-      if (status.pid !== undefined) await runner.stop(status.pid, graceSeconds);
+    async stop(ref, graceSeconds) {
+      if (ref.pid !== undefined) await runner.stop(ref.pid, graceSeconds);
+    },
+
+    // A host process leaves nothing to remove.
+    async remove() {},
+
+    // Host processes carry no labels to find them by; a start whose run was meanwhile cancelled is stopped by its starter.
+    async agents() {
+      return [];
     },
 
     outbox: localOutbox,

@@ -256,13 +256,15 @@ describe('dispatch (container agent)', () => {
     expect(readFileSync(join(ws, 'outbox', 'agent-codex.log'), 'utf8')).toBe(`=== agentctl run 1: codex started ${NOW} ===\n`);
   });
 
-  it('keeps the outcome when another agentctl finished the run while this one was still starting it', async () => {
+  it('a status while the agent is starting leaves the run to its starter, and a later one finishes it from the exit code', async () => {
     /** The agent ends, and the engine removes its container, before `start` has returned; then a `status` looks. */
+    let during: Record<string, unknown> | undefined;
     class QuickRuntime extends ScriptedRuntime {
       override async start(spec: ContainerSpec, env: Env): Promise<{ id: string }> {
         const started = await super.start(spec, env);
         this.exit(started.id, 3);
         expect(await status({}, d)).toBe(0);
+        during = readJson(join(ws, '.meta', 'status.json'));
         return started;
       }
     }
@@ -270,9 +272,11 @@ describe('dispatch (container agent)', () => {
     const d = setup(fakeRegistry([docker]));
     const ws = workspaceOf(d);
     expect(await run({ repo: 'acme/web', issue: '9' }, d)).toBe(0);
-    // Finished from the exit code the wrapper left, and not turned back into a running run afterwards.
+    // The starter holds the run while it starts the agent: the status neither finished nor requeued it.
+    expect(during).toMatchObject({ state: 'running', runCount: 1, claimedBy: process.pid });
+    expect(await status({}, d)).toBe(0);
     expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'failed', exitCode: 3, reason: 'agent exited with code 3', runCount: 1 });
-    expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => e.type)).toEqual(['finished', 'started']);
+    expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => e.type)).toEqual(['started', 'finished']);
   });
 
   it('passes no env names at all when none of the agent variables is set', async () => {

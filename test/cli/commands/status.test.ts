@@ -243,7 +243,9 @@ describe('status', () => {
     const d = fakeDeps(); // get() throws "no runtime docker in this test"
     const ws = writeStatusFile(d, 'acme/web/task-2', { containerId: 'c-1', startedAt: '2026-11-23T09:00:00.000Z' });
     expect(await run({}, d)).toBe(0);
-    expect(d.io.stderr).toBe(`warning: could not check ${ws.workspace}: no runtime docker in this test\n`);
+    expect(d.io.stderr).toBe(
+      `warning: could not check ${ws.workspace}: no runtime docker in this test\nwarning: could not look for agents no run claims: no runtime docker in this test\n`,
+    );
     expect(d.io.stdout).toBe(
       [
         'WORKSPACE        STATE    AGENT  RUNTIME  ELAPSED  QA  NOTE',
