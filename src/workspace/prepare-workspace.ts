@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { describeTarget, type Target } from '../core/names.js';
@@ -216,7 +216,7 @@ export async function prepareWorkspace(
     return { plan, record: existing, reused: true, mirrorCreated: false };
   }
 
-  mkdirSync(dirname(plan.root), { recursive: true });
+  const madeParent = mkdirSync(dirname(plan.root), { recursive: true });
   const tmpRoot = `${plan.root}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
   const tmp = workspaceLayout(tmpRoot);
   const tmpRepo = tmp.repo;
@@ -263,6 +263,22 @@ export async function prepareWorkspace(
     return { plan, record, reused: false, mirrorCreated };
   } catch (error) {
     rmSync(tmpRoot, { recursive: true, force: true });
+    if (madeParent !== undefined) removeEmptyUpTo(dirname(plan.root), dirname(madeParent));
     throw error;
+  }
+}
+
+/**
+ * A refused dispatch leaves no trace: the directories made for its workspace
+ * go too, up to the first one made. One another dispatch has put its own
+ * workspace in is not empty, so it stays.
+ */
+function removeEmptyUpTo(dir: string, stop: string): void {
+  for (let current = dir; current !== stop && current !== dirname(current); current = dirname(current)) {
+    try {
+      rmdirSync(current);
+    } catch {
+      return;
+    }
   }
 }
