@@ -273,7 +273,7 @@ export async function prepareDispatch(
   if (!existsSync(wsPlan.mirrorDir)) await Promise.all([runtimeCheck, req.task === undefined ? contextFetch : undefined]);
   let prompt = '';
   let repoWarnings: string[] = [];
-  const copies = planCopies(repoSettings?.copy ?? [], deps.home);
+  const copies = planCopies(repoSettings?.copy ?? [], deps.home, `repos.${repo.slug}.copy`);
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root, fresh) => {
     // A workspace is put in place only once the engine is known to answer.
     const [, forgeContext] = await Promise.all([runtimeCheck, contextFetch]);
