@@ -292,6 +292,9 @@ export async function prepareDispatch(
     });
     // The prompt is written only once the run is admitted (see admitJob): a refused dispatch must not touch a live run's files.
   });
+  if (prepared.movedFrom !== undefined) {
+    deps.io.err(`note: ${repo.slug} is now reached at ${repo.cloneUrl} (was ${prepared.movedFrom}): workspace ${wsPlan.root} is kept and follows it\n`);
+  }
   // Both have settled: the finish step above waited for them.
   const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);
   const warnings = [...context.warnings, ...repoWarnings, ...sandboxWarnings(agent, runtime, config)];
