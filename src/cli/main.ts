@@ -1,5 +1,6 @@
 import { isAgentctlError, ExitCode } from '../core/errors.js';
 import { agentctlVersion as version } from '../version.js';
+import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
 import type { Deps } from './deps.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -273,6 +274,7 @@ export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>)
 
 /** The process entry point used by bin/agentctl. */
 export async function cli(proc: NodeJS.Process): Promise<number> {
+  endQuietlyOnBrokenPipe(proc);
   // The real deps (and what they import) load only past the --version fast path.
   return main(proc.argv, async () => (await import('./deps.js')).realDeps(proc));
 }

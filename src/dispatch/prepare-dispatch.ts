@@ -14,7 +14,7 @@ import {
   renderRunArgv,
   type RuntimeName,
 } from '../core/container/container-spec.js';
-import { usageError } from '../core/errors.js';
+import { AgentctlError, ExitCode, usageError } from '../core/errors.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
 import { assemblePrompt } from '../core/prompt/assemble-prompt.js';
 import { fenceNonce, fenceUntrusted } from '../core/prompt/fence.js';
@@ -137,10 +137,12 @@ interface ForgeContext {
 }
 
 /**
- * The issue's or PR's text for the prompt, from the forge. A forge that is
- * down or refuses costs the context, with a warning, never the dispatch.
+ * The issue's or PR's text for the prompt, from the forge. When a --task
+ * was given, a forge that is down or refuses costs the context, with a
+ * warning. Without one the text is the whole task: a run without it would be
+ * paid for and aimless, so the dispatch is refused before anything is made.
  */
-async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Target): Promise<ForgeContext> {
+async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Target, required: boolean): Promise<ForgeContext> {
   const number = forgeNumber(target);
   const none: ForgeContext = { text: '', link: undefined, issueTitle: undefined, warnings: [] };
   if (number === undefined) return none;
@@ -148,6 +150,7 @@ async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Tar
   try {
     found = await forges.forRepo(repo);
   } catch (error) {
+    if (required) throw error;
     return { ...none, warnings: [(error as Error).message] };
   }
   if (found === undefined) return none;
@@ -163,7 +166,15 @@ async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Tar
     const human = comments.filter((c) => !c.body.includes('<!-- agentctl:'));
     return { text: issueContext(issue, human), link, issueTitle: issue.title, warnings: [] };
   } catch (error) {
-    return { text: '', link, issueTitle: undefined, warnings: [`no ${target.kind === 'pr' ? 'pull request' : 'issue'} context from forge ${forge.key}: ${(error as Error).message}`] };
+    const what = target.kind === 'pr' ? 'pull request' : 'issue';
+    if (required) {
+      throw new AgentctlError('forge_context_missing', `no text for ${describeTarget(target)} from forge ${forge.key}, and no --task: ${(error as Error).message}`, {
+        exitCode: ExitCode.forge,
+        hint: `dispatch again once the forge answers, or give --task "…" to run without the ${what}'s text`,
+        cause: error,
+      });
+    }
+    return { text: '', link, issueTitle: undefined, warnings: [`no ${what} context from forge ${forge.key}: ${(error as Error).message}`] };
   }
 }
 
@@ -251,18 +262,18 @@ export async function prepareDispatch(
   // 2. The forge's context and the engine check are network and engine round trips: they run beside the git work.
   // Image: per-agent config, then runtime.image, then AGENTCTL_IMAGE, then the default agent image.
   const image = agent.settings.image ?? config.runtime.image ?? deps.env.AGENTCTL_IMAGE ?? DEFAULT_IMAGE;
-  const contextFetch = fetchForgeContext(deps.forges(config), repo, target);
+  const contextFetch = fetchForgeContext(deps.forges(config), repo, target, req.task === undefined);
   const runtimeCheck = agent.native ? Promise.resolve(undefined) : chooseRuntime(req.runtime ?? config.runtime.prefer, image);
   // Each is awaited below, maybe after the other has failed: that must not count as unhandled.
   for (const pending of [contextFetch, runtimeCheck]) pending.catch(() => undefined);
   // A pull request's base comes from the forge.
   const prContext = target.kind === 'pr' ? await contextFetch : undefined;
   const wsPlan: WorkspacePlan = planWorkspace(stateHome(deps), repo, target, prContext?.base ?? repoSettings?.base ?? config.defaults.base);
-  // A repo without a mirror yet is cloned from the network: a missing engine fails before that clone.
-  if (!existsSync(wsPlan.mirrorDir)) await runtimeCheck;
+  // A repo without a mirror yet is cloned from the network: a missing engine, or a forge without the task's text, fails before that clone.
+  if (!existsSync(wsPlan.mirrorDir)) await Promise.all([runtimeCheck, req.task === undefined ? contextFetch : undefined]);
   let prompt = '';
   let repoWarnings: string[] = [];
-  const copies = planCopies(repoSettings?.copy ?? [], deps.home);
+  const copies = planCopies(repoSettings?.copy ?? [], deps.home, `repos.${repo.slug}.copy`);
   const prepared = await prepareWorkspace(await deps.git(), wsPlan, deps.clock.now(), async (root, fresh) => {
     // A workspace is put in place only once the engine is known to answer.
     const [, forgeContext] = await Promise.all([runtimeCheck, contextFetch]);
@@ -281,6 +292,9 @@ export async function prepareDispatch(
     });
     // The prompt is written only once the run is admitted (see admitJob): a refused dispatch must not touch a live run's files.
   });
+  if (prepared.movedFrom !== undefined) {
+    deps.io.err(`note: ${repo.slug} is now reached at ${repo.cloneUrl} (was ${prepared.movedFrom}): workspace ${wsPlan.root} is kept and follows it\n`);
+  }
   // Both have settled: the finish step above waited for them.
   const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);
   const warnings = [...context.warnings, ...repoWarnings, ...sandboxWarnings(agent, runtime, config)];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { describeTarget, type Target } from '../core/names.js';
@@ -24,6 +24,8 @@ export interface PreparedWorkspace {
   record: WorkspaceRecord;
   reused: boolean;
   mirrorCreated: boolean;
+  /** The origin a reused workspace had until now, when the same repository was reached through another URL. */
+  movedFrom?: string | undefined;
 }
 
 function sameTarget(a: Target, b: Target): boolean {
@@ -182,6 +184,24 @@ async function cloneBesideFetches(git: GitClient, plan: WorkspacePlan, repoDir: 
 }
 
 /**
+ * A workspace's repository reached through another URL (ssh and https, a
+ * renamed forge host) is the same repository when the new origin has the
+ * commit the workspace started from; the origin's mirror, which collecting
+ * the work borrows objects from, is brought up to date on the way. Returns
+ * whether that mirror was made just now.
+ */
+async function assertSameRepository(git: GitClient, plan: WorkspacePlan, existing: WorkspaceRecord): Promise<boolean> {
+  const sync = await withFileLock(plan.mirrorDir, () => git.syncMirror(plan.repo.cloneUrl, plan.mirrorDir));
+  if ((await git.resolveCommit(plan.mirrorDir, existing.commit)) === undefined) {
+    throw new AgentctlError('workspace_conflict', `workspace ${plan.root} already exists for another repository`, {
+      exitCode: ExitCode.usage,
+      hint: `it was made from ${existing.cloneUrl} for ${existing.repo} ${describeTarget(existing.target)}, and ${plan.repo.cloneUrl} does not have its start commit ${existing.commit}; remove it or pick another target`,
+    });
+  }
+  return sync.created;
+}
+
+/**
  * The outbox and inbox the agent's container mounts. A workspace made by an
  * older agentctl (which mounted the whole workspace) gets them on reuse.
  */
@@ -205,18 +225,24 @@ export async function prepareWorkspace(
 ): Promise<PreparedWorkspace> {
   const existing = existsSync(plan.root) ? readWorkspaceRecord(plan.root) : undefined;
   if (existsSync(plan.root)) {
-    if (existing === undefined || existing.cloneUrl !== plan.repo.cloneUrl || !sameTarget(existing.target, plan.target)) {
+    if (existing === undefined || existing.repo !== plan.repo.slug || !sameTarget(existing.target, plan.target)) {
       throw new AgentctlError('workspace_conflict', `workspace ${plan.root} already exists for something else`, {
         exitCode: ExitCode.usage,
         hint: existing === undefined ? 'remove it, or run agentctl gc' : `it belongs to ${existing.repo} ${describeTarget(existing.target)}; remove it or pick another target`,
       });
     }
+    const moved = existing.cloneUrl !== plan.repo.cloneUrl;
+    const mirrorCreated = moved ? await assertSameRepository(git, plan, existing) : false;
     makeMountPoints(plan.root);
     if (finish !== undefined) await finish(plan.root, false);
-    return { plan, record: existing, reused: true, mirrorCreated: false };
+    if (!moved) return { plan, record: existing, reused: true, mirrorCreated };
+    // agentctl's own record moves to the new origin: pushes go there, and the work is collected against its mirror.
+    const record = { ...existing, cloneUrl: plan.repo.cloneUrl };
+    writeJsonAtomic(workspaceLayout(plan.root).record, record);
+    return { plan, record, reused: true, mirrorCreated, movedFrom: existing.cloneUrl };
   }
 
-  mkdirSync(dirname(plan.root), { recursive: true });
+  const madeParent = mkdirSync(dirname(plan.root), { recursive: true });
   const tmpRoot = `${plan.root}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
   const tmp = workspaceLayout(tmpRoot);
   const tmpRepo = tmp.repo;
@@ -263,6 +289,22 @@ export async function prepareWorkspace(
     return { plan, record, reused: false, mirrorCreated };
   } catch (error) {
     rmSync(tmpRoot, { recursive: true, force: true });
+    if (madeParent !== undefined) removeEmptyUpTo(dirname(plan.root), dirname(madeParent));
     throw error;
+  }
+}
+
+/**
+ * A refused dispatch leaves no trace: the directories made for its workspace
+ * go too, up to the first one made. One another dispatch has put its own
+ * workspace in is not empty, so it stays.
+ */
+function removeEmptyUpTo(dir: string, stop: string): void {
+  for (let current = dir; current !== stop && current !== dirname(current); current = dirname(current)) {
+    try {
+      rmdirSync(current);
+    } catch {
+      return;
+    }
   }
 }

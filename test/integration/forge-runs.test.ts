@@ -662,7 +662,8 @@ describe('a forge that fails during a run', () => {
       seedForgejo(down);
       down.failNext(500, 100);
       const h = makeHome({ fjApi: `${down.url}/api/v1` });
-      const result = await cli(h, ['dispatch', '--repo', 'acme/x', '--issue', '10', '--agent', 'editor', '--wait', '--json']);
+      // With a --task of its own the run needs no issue text (without one it is refused: test/integration/forge-down.test.ts).
+      const result = await cli(h, ['dispatch', '--repo', 'acme/x', '--issue', '10', '--task', 'Resolve issue #10.', '--agent', 'editor', '--wait', '--json']);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain('warning: no issue context from forge fj');
       const ws = h.ws('acme/x', 'task-10');

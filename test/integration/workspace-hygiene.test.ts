@@ -84,8 +84,8 @@ describe('untracked files and a setup command for new workspaces', () => {
   it('refuses a copy that would land outside the checkout, before anything is made', () => {
     const { env, state } = setup('    copy:\n      - { from: .env.example, to: ../../escape }\n');
     const result = runCli(['dispatch', '--dry-run', '--repo', 'acme/app', '--issue', '4'], env);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('invalid "to" "../../escape" in repos.<repo>.copy: it must stay inside the checkout');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('repos.acme/app.copy[0].to: "../../escape" leaves the checkout; it must be a relative path inside it, such as .env');
     expect(existsSync(join(state, 'workspace'))).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { shortName } from '../../core/dashboard/model.js';
 import { ExitCode } from '../../core/errors.js';
+import { inTimeOrder } from '../../core/events/event-order.js';
 import { FileTail, pause } from '../../fs/file-tail.js';
 import { displayLine } from '../../run/agent-log.js';
 import { stateHome, type Deps } from '../deps.js';
@@ -48,8 +49,8 @@ function parseEvent(line: string): Record<string, unknown> | undefined {
 /**
  * The global event log ($AGENTCTL_HOME/events.jsonl: queued, started,
  * finished, backoff, forge, pushed, …), or with --workspace one run's own
- * log, which also has what its agent did. --json prints each event as
- * recorded, one JSON object a line; --follow keeps printing new ones.
+ * log, which also has what its agent did, in time order. --json prints each
+ * event as recorded, one JSON object a line; --follow keeps printing new ones.
  */
 export async function run(raw: unknown, deps: Deps, control: FollowControl = {}): Promise<number> {
   const opts = parseOptions(eventsOptions, raw, 'events');
@@ -59,7 +60,7 @@ export async function run(raw: unknown, deps: Deps, control: FollowControl = {})
   const tail = new FileTail(path);
   let warned = false;
   let printed = 0;
-  const print = (line: string) => {
+  const read = (line: string, into: Record<string, unknown>[]) => {
     if (line.trim() === '') return;
     const event = parseEvent(line);
     if (event === undefined) {
@@ -67,20 +68,31 @@ export async function run(raw: unknown, deps: Deps, control: FollowControl = {})
       warned = true;
       return;
     }
-    printed += 1;
-    deps.io.out(`${opts.json ? JSON.stringify(event) : formatEvent(event, root)}\n`);
+    into.push(event);
   };
-  tail.drain(print);
+  const print = (events: Record<string, unknown>[]) => {
+    for (const event of inTimeOrder(events)) deps.io.out(`${opts.json ? JSON.stringify(event) : formatEvent(event, root)}\n`);
+    printed += events.length;
+  };
+  const drained = (): Record<string, unknown>[] => {
+    const events: Record<string, unknown>[] = [];
+    tail.drain((line) => read(line, events));
+    return events;
+  };
+  const backlog = drained();
   if (!opts.follow) {
     const rest = tail.flush();
-    if (rest !== undefined) print(rest);
+    if (rest !== undefined) read(rest, backlog);
+    print(backlog);
     if (printed === 0 && !warned) deps.io.err(`no events yet (${path})\n`);
     return ExitCode.ok;
   }
+  print(backlog);
+  // Followed, an event is printed when it is appended: one stamped earlier than those already shown comes after them.
   const { signal, intervalMs = 200 } = control;
   while (signal?.aborted !== true) {
     await pause(intervalMs, signal);
-    tail.drain(print);
+    print(drained());
   }
   return ExitCode.ok;
 }

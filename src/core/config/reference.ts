@@ -8,11 +8,12 @@ interface Row {
   description: string;
 }
 
-type AnySchema = z.ZodType & { _zod: { def: Record<string, unknown> & { type: string } }; description?: string };
+export type AnySchema = z.ZodType & { _zod: { def: Record<string, unknown> & { type: string } }; description?: string };
 
 const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable']);
 
-function unwrap(schema: AnySchema): { inner: AnySchema; defaultValue: unknown; description: string | undefined } {
+/** A setting's schema without its optional/default wrappers, with the default and description those carried. */
+export function unwrap(schema: AnySchema): { inner: AnySchema; defaultValue: unknown; description: string | undefined } {
   let current = schema;
   let defaultValue: unknown;
   let description = schema.description;
@@ -59,6 +60,13 @@ function walk(schema: AnySchema, prefix: string, rows: Row[]): void {
     const value = unwrap(def.valueType as AnySchema).inner;
     if (value._zod.def.type === 'object') walk(value, `${prefix}.<name>`, rows);
   }
+}
+
+/** Every setting's dotted path, records' entries as <name>: what a complete starter config shows. */
+export function settingPaths(): string[] {
+  const rows: Row[] = [];
+  walk(configSchema as unknown as AnySchema, '', rows);
+  return rows.map((row) => row.key);
 }
 
 /** The configuration reference, generated from the schema so the README cannot drift from the code. */

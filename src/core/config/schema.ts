@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_LIMITS, memoryBytes } from '../container/hardening.js';
+import { copyPathProblem, type CopyRole } from '../workspace/copy-plan.js';
 
 /** Names of environment variables, never their values. */
 const envName = z
@@ -59,13 +60,26 @@ export const agentSchema = z
   })
   .strict();
 
+/** A copy entry that would write outside the checkout is a config error, found when the config is read. */
+function refuseCopiesOutside(entries: Array<string | { from: string; to: string }>, ctx: z.RefinementCtx): void {
+  entries.forEach((entry, index) => {
+    const sides: Array<[string, CopyRole, PropertyKey[]]> =
+      typeof entry === 'string' ? [[entry, 'entry', [index]]] : [[entry.from, 'from', [index, 'from']], [entry.to, 'to', [index, 'to']]];
+    for (const [path, role, at] of sides) {
+      const problem = copyPathProblem(path, role);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: at });
+    }
+  });
+}
+
 export const repoSchema = z
   .object({
     forge: z.string().optional().describe('Forge key for this repo.'),
     base: z.string().optional().describe('Base branch for new work and PRs.'),
     qa: z.array(z.string()).optional().describe('QA commands (run with sh -c) replacing detection.'),
     copy: z
-      .array(z.union([z.string(), z.object({ from: z.string(), to: z.string() }).strict()]))
+      .array(z.union([z.string(), z.object({ from: z.string(), to: z.string() }).strict()], { error: 'must be a path such as .env, or { from: <path>, to: <path in the checkout> }' }))
+      .superRefine(refuseCopiesOutside)
       .optional()
       .describe('Untracked files copied into new workspaces. An entry whose source or target crosses a link committed in the repository is refused.'),
     setup: z.string().optional().describe('Command run in the workspace before the agent.'),

@@ -20,11 +20,26 @@ const REMOVED_SETTINGS: Record<string, string> = {
   native_agents: 'removed: every agent runs in a container; put "host: true" under agents.<name> to run one on the host',
 };
 
+/**
+ * A setting's path as a user would write it to find it: repos.acme/web.copy[0].to.
+ * Keys that would read as more than one step (a dot, a space) are quoted.
+ */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((step, i) => {
+      if (typeof step === 'number') return `[${step}]`;
+      const key = String(step);
+      if (!/^[A-Za-z0-9_/-]+$/.test(key)) return `[${JSON.stringify(key)}]`;
+      return i === 0 ? key : `.${key}`;
+    })
+    .join('');
+}
+
 export function describeIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; key?: string; text: string } {
-  const dotted = issue.path.map(String).join('.');
+  const dotted = fieldPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] as string;
-    const at = dotted === '' ? key : `${dotted}.${key}`;
+    const at = fieldPath([...issue.path, key]);
     const removed = Object.hasOwn(REMOVED_SETTINGS, key) ? ` (${REMOVED_SETTINGS[key]})` : '';
     return { path: issue.path, key, text: `${at}: unknown setting "${key}"${removed}` };
   }

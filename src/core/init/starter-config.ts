@@ -1,6 +1,7 @@
 import { BUILTIN_AGENTS } from '../agents/resolve-agent.js';
 import { DEFAULT_IMAGE } from '../container/container-spec.js';
 import { segmentProblem } from '../names.js';
+import { renderSettings, type LiveSetting } from './commented-settings.js';
 
 export const FORGE_KINDS = ['github', 'forgejo', 'gitea'] as const;
 export type ForgeKind = (typeof FORGE_KINDS)[number];
@@ -125,48 +126,68 @@ export function answersProblem(answers: InitAnswers): [InitKey, string] | undefi
 
 const yamlString = (value: string) => JSON.stringify(value);
 
-/** A commented starter config; every value the answers did not set stays a comment showing the default. */
+/** What a commented setting without a default shows, so that uncommenting it gives a working line. */
+const EXAMPLES: Record<string, string> = {
+  'defaults.org': 'acme',
+  'defaults.base': 'main',
+  'defaults.persona': 'senior-engineer',
+  'forges.<name>.org': 'acme',
+  'forges.<name>.timeout': '10',
+  'agents.<name>.command': '[mybot, --prompt-file, "{prompt_file}"]',
+  'agents.<name>.stdin': 'false',
+  'agents.<name>.model': 'gpt-5',
+  'agents.<name>.args': '[]',
+  'agents.<name>.env': '[MYBOT_API_KEY]',
+  'agents.<name>.host': 'false',
+  'agents.<name>.native': 'false',
+  'agents.<name>.limits.pids': '1024',
+  'agents.<name>.limits.memory': '2g',
+  'agents.<name>.limits.cpus': '1',
+  'agents.<name>.network': 'none',
+  'agents.<name>.pool': 'mybot',
+  'agents.<name>.timeout': '1800',
+  'agents.<name>.image': DEFAULT_IMAGE,
+  'pools.<name>.limit': '2',
+  'pools.<name>.agents': '[codex]',
+  'concurrency.global': '4',
+  'runtime.docker_host': 'unix:///var/run/docker.sock',
+  'runtime.podman_host': 'unix:///run/podman/podman.sock',
+  'runtime.image': DEFAULT_IMAGE,
+  'qa.commands': '["npm ci", "npm test"]',
+  'repos.<name>.forge': 'github',
+  'repos.<name>.base': 'develop',
+  'repos.<name>.qa': '["npm ci", "npm test"]',
+  'repos.<name>.copy': '[.env.example, { from: ~/secrets/web.env, to: .env }]',
+  'repos.<name>.setup': '"npm ci"',
+};
+
+const ENTRY_NAMES: Record<string, string> = { forges: 'codeberg', agents: 'mybot', pools: 'codex', repos: 'acme/web' };
+
+/**
+ * A commented starter config: what the answers set is live, and every other
+ * setting of the schema is there as a comment with its default or an
+ * example and what it does.
+ */
 export function renderStarterConfig(answers: InitAnswers, scope: 'user' | 'project'): string {
   const key = forgeKey(answers.forgeKind, answers.forgeUrl);
-  const apiUrl = answers.forgeKind === 'github' ? '' : `\n    # api_url: ${answers.forgeUrl.replace(/\/$/, '')}/api/v1`;
+  const live = new Map<string, LiveSetting>([
+    ['defaults.agent', { value: yamlString(answers.agent) }],
+    ['defaults.forge', { value: key }],
+    [`forges.${key}.kind`, { value: answers.forgeKind }],
+    [`forges.${key}.url`, { value: yamlString(answers.forgeUrl) }],
+    [`forges.${key}.token_env`, { value: answers.tokenEnv, note: `export ${answers.tokenEnv}=<token>; the token itself is never written here` }],
+    ['runtime.prefer', { value: answers.runtime }],
+  ]);
+  if (answers.org !== '') live.set('defaults.org', { value: yamlString(answers.org) });
+  const examples = { ...EXAMPLES, [`forges.<name>.api_url`]: answers.forgeKind === 'github' ? 'https://api.github.com' : `${answers.forgeUrl.replace(/\/$/, '')}/api/v1` };
   const lines = [
     `# agentctl configuration (${scope === 'user' ? 'user file' : 'project file, next to the code it is about'}), written by "agentctl init".`,
     '# Later layers win: built-in defaults < user file < project .agentctl.yaml < --config FILE',
     '# < AGENTCTL_* variables < flags. "agentctl config show" prints the merged result,',
     '# "agentctl doctor" checks the machine. Secrets never go here: token_env names a variable.',
+    '# Every setting is listed; the commented ones show their default (or an example).',
     '',
-    'defaults:',
-    `  agent: ${yamlString(answers.agent)}          # used when --agent is not given`,
-    `  forge: ${key}`,
-    answers.org === '' ? '  # org: acme           # org for bare repo names (--org overrides)' : `  org: ${yamlString(answers.org)}`,
-    '  # base: main           # base branch; default: the remote\'s default branch',
-    '  # template: coding',
-    '  # persona: senior-engineer',
-    '',
-    'forges:',
-    `  ${key}:`,
-    `    kind: ${answers.forgeKind}`,
-    `    url: ${yamlString(answers.forgeUrl)}`,
-    `    token_env: ${answers.tokenEnv}     # export ${answers.tokenEnv}=<token>; the token itself is never written here${apiUrl}`,
-    '',
-    '# agents:',
-    '#   claude: { model: sonnet }',
-    '#   mybot:',
-    '#     command: [mybot, --prompt-file, "{prompt_file}"]',
-    '#     env: [MYBOT_API_KEY]',
-    '',
-    'runtime:',
-    `  prefer: ${answers.runtime}          # auto | docker | podman | apple`,
-    `  # image: ${DEFAULT_IMAGE}   # build it with "agentctl image build"`,
-    '  # gpu: false',
-    '  # network: bridge         # or none: agents without network',
-    '  # limits: { pids: 2048, memory: 4g, cpus: 2 }',
-    '',
-    '# timeouts: { agent: 3600, grace: 5, idle: 0 }',
-    '# qa: { enabled: true }',
-    '# git: { name: agentctl, email: agentctl@localhost }',
-    '# repos:',
-    '#   acme/web: { base: develop, qa: ["npm ci", "npm test"] }',
+    ...renderSettings({ live, examples, entryNames: ENTRY_NAMES }),
     '',
   ];
   return lines.join('\n');

@@ -110,6 +110,22 @@ describe('events', () => {
     expect(d.io.stderr).toBe(`warning: skipping unreadable lines in ${join(d.state, 'events.jsonl')}\n`);
   });
 
+  it('prints in time order what was appended out of it (an event stamped before a slow forge call, recorded after)', async () => {
+    const d = fakeDeps();
+    const ws = workspace(d, 'acme/web/task-1');
+    recordEvent(d.state, { type: 'started', at: '2026-11-23T09:01:00.000Z', workspace: ws, agent: 'codex' });
+    recordEvent(d.state, { type: 'pull-request', at: '2026-11-23T09:04:07.000Z', workspace: ws, number: 5 });
+    recordEvent(d.state, { type: 'finished', at: '2026-11-23T09:04:00.000Z', workspace: ws, agent: 'codex', state: 'completed' });
+    recordGlobalEvent(d.state, { type: 'frozen', at: '2026-11-23T09:00:00.000Z' });
+    // Same instant: the order they were appended in.
+    recordGlobalEvent(d.state, { type: 'thawed', at: '2026-11-23T09:04:00.000Z' });
+    expect(await run({ json: true }, d)).toBe(0);
+    expect(d.io.stdout.trimEnd().split('\n').map((line) => (JSON.parse(line) as { type: string }).type)).toEqual(['frozen', 'started', 'finished', 'thawed', 'pull-request']);
+    d.io.stdout = '';
+    expect(await run({ workspace: 'acme/web/task-1' }, d)).toBe(0);
+    expect(d.io.stdout.trimEnd().split('\n').map((line) => line.split(' ')[1])).toEqual(['started', 'finished', 'pull-request']);
+  });
+
   it('--follow prints what is there, then each new event as it is appended, until stopped', async () => {
     const d = fakeDeps();
     const ws = workspace(d, 'acme/web/task-1');

@@ -139,8 +139,42 @@ describe('parseConfigText: errors', () => {
   it('reports the line of a secret-looking value in an agent env list', () => {
     const text = 'agents:\n  mybot:\n    command: [mybot]\n    env:\n      - MYBOT_KEY\n      - sk-live-123\n';
     expect(configErrorOf(text).message).toBe(
-      `invalid config ${SRC}, line 6: agents.mybot.env.1: must be an environment variable NAME such as GITHUB_TOKEN, not a value`,
+      `invalid config ${SRC}, line 6: agents.mybot.env[1]: must be an environment variable NAME such as GITHUB_TOKEN, not a value`,
     );
+  });
+
+  const REPOS_HINT = `a valid example:\n${CONFIG_EXAMPLES.repos!.replace(/^/gm, '  ')}`;
+  it.each<[string, string]>([
+    [
+      'repos:\n  acme/web:\n    copy:\n      - .env\n      - /etc/passwd\n',
+      'line 5: repos.acme/web.copy[1]: "/etc/passwd" is an absolute path, and a plain entry is copied to the same path inside the checkout; name a file of the checkout such as .env, or copy from elsewhere with { from: /etc/passwd, to: <path in the checkout> }',
+    ],
+    [
+      'repos:\n  acme/web:\n    copy:\n      - ../secrets.env\n',
+      'line 4: repos.acme/web.copy[0]: "../secrets.env" leaves the checkout; it must be a relative path inside it, such as .env',
+    ],
+    [
+      'repos:\n  acme/web:\n    copy:\n      - { from: .env.example, to: ../../escape }\n',
+      'line 4: repos.acme/web.copy[0].to: "../../escape" leaves the checkout; it must be a relative path inside it, such as .env',
+    ],
+    [
+      'repos:\n  acme/web:\n    copy:\n      - { from: .env.example, to: /etc/cron.d/x }\n',
+      'line 4: repos.acme/web.copy[0].to: "/etc/cron.d/x" is an absolute path; it must be a relative path inside the checkout, such as .env',
+    ],
+    [
+      'repos:\n  acme/web:\n    copy:\n      - { from: ../up.env, to: .env }\n',
+      'line 4: repos.acme/web.copy[0].from: "../up.env" leaves the checkout; it must be a relative path inside it, such as .env, or an absolute or ~/ path on this machine',
+    ],
+    [
+      'repos:\n  acme/web:\n    copy:\n      - 3\n',
+      'line 4: repos.acme/web.copy[0]: must be a path such as .env, or { from: <path>, to: <path in the checkout> }',
+    ],
+    ['repos:\n  acme/web:\n    qa: [npm test, 1]\n', 'line 3: repos.acme/web.qa[1]: Invalid input: expected string, received number'],
+    ['repos:\n  acme/web.js:\n    bass: main\n', 'line 3: repos["acme/web.js"].bass: unknown setting "bass"'],
+  ])('names the real field: %j', (text, where) => {
+    const error = configErrorOf(text);
+    expect(error.message).toBe(`invalid config ${SRC}, ${where}`);
+    expect(error.hint).toBe(REPOS_HINT);
   });
 
   it.each([

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/core/config/parse-config.js';
 import { finalizeConfig } from '../../../src/core/config/validate-config.js';
+import { parse as parseYaml } from 'yaml';
+import { settingPaths } from '../../../src/core/config/reference.js';
 import { answersProblem, forgeKey, INIT_QUESTIONS, renderStarterConfig, withDefaults, type InitAnswers } from '../../../src/core/init/starter-config.js';
 
 describe('forgeKey', () => {
@@ -74,5 +76,37 @@ describe('renderStarterConfig', () => {
     // Commented: a person can see what else there is.
     expect(text).toContain('# timeouts:');
     expect(text).toContain('# image: localhost/agentctl-agent:latest');
+  });
+});
+
+/** The starter config with every commented setting made live: `  # key: value  # why` → `  key: value`. */
+function uncommented(text: string): unknown {
+  const live = text
+    .split('\n')
+    .map((line) => line.replace(/^(\s*)# ([A-Za-z_<"][\w<>/."-]*:(?: .*?)?)(?:\s+# .*)?$/, '$1$2'))
+    .join('\n');
+  return parseYaml(live);
+}
+
+function hasPath(value: unknown, path: string[]): boolean {
+  if (path.length === 0) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const [head, ...rest] = path as [string, ...string[]];
+  const entries = Object.entries(value as Record<string, unknown>);
+  return head === '<name>' ? entries.some(([, child]) => hasPath(child, rest)) : entries.some(([key, child]) => key === head && hasPath(child, rest));
+}
+
+describe('renderStarterConfig: every setting', () => {
+  it.each<[string, Partial<InitAnswers>]>([
+    ['defaults', {}],
+    ['a forgejo forge and an org', { forgeKind: 'forgejo', org: 'acme' }],
+  ])('%s: each setting of the schema is there, as a value or a comment saying what it does', (_name, given) => {
+    const text = renderStarterConfig(withDefaults(given), 'user');
+    const tree = uncommented(text);
+    const missing = settingPaths().filter((path) => !hasPath(tree, path.split('.')));
+    expect(missing).toEqual([]);
+    for (const section of ['pools', 'concurrency', 'backoff', 'push']) expect(text).toMatch(new RegExp(`^\\s*# ${section}:`, 'm'));
+    expect(text).toMatch(/^ {2}# push: false +# Commit, push and open a PR after a completed run whose QA did not fail\.$/m);
+    expect(text).toMatch(/^ {2}# threshold: 3 +# Fast failures in a row that pause a pool\.$/m);
   });
 });
