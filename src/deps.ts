@@ -17,6 +17,8 @@ export interface IO {
   isTTY: boolean;
   /** stdin is a terminal: questions may be asked. */
   stdinIsTTY: boolean;
+  /** Present when stderr is a terminal: shows one line of live progress in place of the last (empty text clears it). */
+  statusLine?: ((text: string) => void) | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -5,6 +5,7 @@ import type { Deps } from './deps.js';
 import type { DispatchOptions } from './commands/dispatch.js';
 import { runContextFor } from './run-context.js';
 import { submitJob } from './submit-job.js';
+import { waitReporter } from './wait-progress.js';
 import { chooseRuntime } from '../run/choose-runtime.js';
 import { imageCliVersion } from '../run/cli-version.js';
 import { reconcileRun } from '../run/finish-run.js';
@@ -21,7 +22,10 @@ import { prepareDispatch, type DispatchRequest, type PreparedDispatch } from '..
  * queue or start the job. Loaded only when needed, so a dry run stays light.
  */
 export async function startDispatch(opts: DispatchOptions, request: DispatchRequest, config: Config, projectDir: string | undefined, deps: Deps): Promise<number> {
-  const ctx = await runContextFor(deps, config);
+  const progress = opts.wait ? waitReporter(deps.io, deps.clock, opts.json) : undefined;
+  progress?.phase('preparing', `${request.repo}${request.issue === undefined ? '' : ` issue ${request.issue}`}${request.pr === undefined ? '' : ` PR ${request.pr}`}`);
+  const base = await runContextFor(deps, config);
+  const ctx = progress === undefined ? base : { ...base, notify: (line: string) => progress.note(line) };
   // The manifest records the image's ID: asked for as soon as the engine is chosen, beside the git work.
   let imageId: Promise<string | undefined> = Promise.resolve(undefined);
   const prepared = await prepareDispatch(
@@ -57,7 +61,7 @@ export async function startDispatch(opts: DispatchOptions, request: DispatchRequ
   return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts, head, () => {
     writeFileAtomic(prepared.promptPath, prepared.prompt);
     writeManifest(prepared.workspace, manifest);
-  });
+  }, progress);
 }
 
 /** Agents whose machine output includes a cost agentctl can watch. */

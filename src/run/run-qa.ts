@@ -5,6 +5,7 @@ import { AgentctlError } from '../core/errors.js';
 import { detectQa } from '../core/qa/detect-qa.js';
 import type { QaResult, RunStatus } from '../core/run/status.js';
 import { wrapQaArgv } from '../core/run/wrap-argv.js';
+import { qaExitHint } from '../core/qa/qa-hint.js';
 import { CONTAINER_PATHS, READ_BOUNDS, workspaceLayout } from '../core/workspace/layout.js';
 import { lendWorkspace } from '../fs/chown-tree.js';
 import { readUntrusted, readUntrustedTail } from '../fs/untrusted-file.js';
@@ -150,5 +151,6 @@ export async function runQa(status: RunStatus, ctx: RunContext): Promise<QaResul
     failedCommand,
     log: layout.qaLog,
     reason: failedCommand === undefined ? `QA exited with code ${exitCode}` : `"${failedCommand}" failed (exit code ${exitCode})`,
+    hint: qaExitHint(failedCommand, exitCode, engine.image),
   };
 }
