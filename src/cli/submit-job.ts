@@ -2,7 +2,7 @@ import { AgentctlError, ExitCode } from '../core/errors.js';
 import { exitCodeFor } from '../core/run/exit-code.js';
 import type { RunStatus } from '../core/run/status.js';
 import { limitsFrom } from '../core/schedule/scheduler.js';
-import { waitingNow } from '../core/schedule/waiting.js';
+import { schedRunOf, waitingNow } from '../core/schedule/waiting.js';
 import { followRun } from '../run/finish-run.js';
 import type { Job } from '../run/job-store.js';
 import { launchRun } from '../run/launch-run.js';
@@ -77,12 +77,8 @@ export async function submitJob(
   const since = performance.now();
   const limits = limitsFrom(ctx.config);
   const onProgress = async (status: RunStatus) => {
-    const self = view?.statuses.find((s) => s.workspace === status.workspace);
-    const runs = view?.statuses.map((s) => ({ workspace: s.workspace, pool: s.pool, state: s.state, priority: s.priority ?? 0, seq: s.seq ?? 0 }));
     const waiting =
-      status.state === 'queued' && view !== undefined && self !== undefined && runs !== undefined
-        ? waitingNow({ workspace: self.workspace, pool: self.pool, state: 'queued', priority: self.priority ?? 0, seq: self.seq ?? 0 }, runs, view.state, limits, deps.clock.now())
-        : undefined;
+      status.state === 'queued' && view !== undefined ? waitingNow(schedRunOf(status), view.statuses.map(schedRunOf), view.state, limits, deps.clock.now(), status.waitingFor) : undefined;
     reporter.observe(status, waiting);
     if (opts.waitTimeout !== undefined && performance.now() - since >= opts.waitTimeout * 1000) {
       reporter.close();

@@ -15,7 +15,7 @@ import { parseOptions } from '../parse-options.js';
 import { elapsedSeconds, formatDuration, renderFinal, stateLabel } from '../render-status.js';
 import { summaryOf } from '../summary-of.js';
 import { useColor } from '../io.js';
-import { waitingNow } from '../../core/schedule/waiting.js';
+import { schedRunOf, waitingNow } from '../../core/schedule/waiting.js';
 import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
 import { workspaceLayout } from '../../core/workspace/layout.js';
@@ -82,9 +82,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     costUsd: Math.round(everything.filter((s) => s.pool === pool).reduce((sum, s) => sum + (s.usage?.costUsd ?? 0), 0) * 10000) / 10000,
   }));
   // Why a queued run waits, as things stand now: a freeze or a pause that came after it was queued names itself.
-  const schedRun = (s: RunStatus) => ({ workspace: s.workspace, pool: s.pool, state: s.state, priority: s.priority ?? 0, seq: s.seq ?? 0 });
-  const sched = everything.map(schedRun);
-  const note = (s: RunStatus) => (s.state === 'queued' ? waitingNow(schedRun(s), sched, scheduler, limits, now) : s.waitingFor);
+  const sched = everything.map(schedRunOf);
+  const note = (s: RunStatus) => (s.state === 'queued' ? waitingNow(schedRunOf(s), sched, scheduler, limits, now, s.waitingFor) : s.waitingFor);
   const queue = everything
     .filter((s) => s.state === 'queued')
     .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.seq ?? 0) - (b.seq ?? 0))

@@ -26,8 +26,10 @@ describe('waitingNow', () => {
       'pool codex is paused for 3m after repeated fast failures; "agentctl pool resume codex" lifts it',
     ],
     ['a free slot', state(), [me], 'a slot is free: starting soon'],
+    ['a free slot keeps what was said at queueing', state(), [me], 'requeued: the agentctl process that was starting it stopped first'],
     ['a free slot with a run ahead', state(), [run('b', 'queued', 0, 2), me], '1 run of pool codex queued ahead'],
-  ])('%s', (_, scheduler, runs, expected) => {
-    expect(waitingNow(me, runs, scheduler, limits, NOW)).toBe(expected);
+  ])('%s', (title, scheduler, runs, expected) => {
+    const stored = title.includes('keeps') ? expected : undefined;
+    expect(waitingNow(me, runs, scheduler, limits, NOW, stored)).toBe(expected);
   });
 });
