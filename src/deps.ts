@@ -34,7 +34,8 @@ export interface Deps {
   random: { uuid(): string; float(): number };
   user: { uid: number; gid: number };
   platform: NodeJS.Platform;
-  git(): Promise<GitClient>;
+  /** `cloneProgress`, when given, hears git's own progress while a mirror is first cloned (stage and percent). */
+  git(cloneProgress?: (stage: string, percent: number) => void): Promise<GitClient>;
   runtimes(config: Config): Promise<RuntimeRegistry>;
   forges(config: Config): ForgeAccess;
   /** Start the background supervisor for this state dir unless one is alive. */

@@ -28,11 +28,13 @@ export async function startDispatch(opts: DispatchOptions, request: DispatchRequ
   const ctx = progress === undefined ? base : { ...base, notify: (line: string) => progress.note(line) };
   // The manifest records the image's ID: asked for as soon as the engine is chosen, beside the git work.
   let imageId: Promise<string | undefined> = Promise.resolve(undefined);
+  // On a terminal, a first clone of the mirror shows git's own progress on the live line.
+  const cloning = progress !== undefined && deps.io.statusLine !== undefined && !opts.json;
   const prepared = await prepareDispatch(
     request,
     config,
     projectDir,
-    deps,
+    cloning ? { ...deps, git: () => deps.git((stage, percent) => progress.phase('cloning', `${stage} ${percent}%`)) } : deps,
     async (prefer, image) => {
       const chosen = await chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify);
       imageId = ctx.runtimes.get(chosen).then((runtime) => runtime.imageId(image));
