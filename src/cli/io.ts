@@ -9,10 +9,11 @@ export function processIO(proc: NodeJS.Process): IO {
     out: (text) => proc.stdout.write(displayOutput(text)),
     err: (text) => proc.stderr.write(displayOutput(text)),
     isTTY: proc.stdout.isTTY === true,
-    // Carriage return and erase-line are agentctl's own; the text is cut to one terminal row so it never wraps.
+    // Carriage return and erase-line are agentctl's own; the text is cut to one terminal row so it never wraps
+    // (a terminal that reports no width, such as a bare pty, gets a generous row).
     statusLine:
       proc.stderr.isTTY === true
-        ? (text) => proc.stderr.write(`\r\u001b[2K${displayLine(text).slice(0, Math.max(10, (proc.stderr.columns ?? 80) - 1))}`)
+        ? (text) => proc.stderr.write(`\r\u001b[2K${displayLine(text).slice(0, proc.stderr.columns > 1 ? proc.stderr.columns - 1 : 200)}`)
         : undefined,
     // Only `init` asks; touching process.stdin sets up a stream every other command would pay for.
     get stdinIsTTY() {

@@ -34,7 +34,7 @@ export async function startDispatch(opts: DispatchOptions, request: DispatchRequ
     request,
     config,
     projectDir,
-    cloning ? { ...deps, git: () => deps.git((stage, percent) => progress.phase('cloning', `${stage} ${percent}%`)) } : deps,
+    cloning ? { ...deps, git: () => deps.git((stage, percent) => progress.phase('cloning', `${stage.replace(/:$/, '')} ${percent}%`)) } : deps,
     async (prefer, image) => {
       const chosen = await chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify);
       imageId = ctx.runtimes.get(chosen).then((runtime) => runtime.imageId(image));
