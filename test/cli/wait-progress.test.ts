@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../src/core/run/status.js';
+import { processIO } from '../../src/cli/io.js';
 import { waitReporter } from '../../src/cli/wait-progress.js';
 import { fakeIO } from '../fakes/fake-io.js';
 
@@ -70,5 +71,17 @@ describe('waitReporter', () => {
     play(io, true);
     expect(io.statusLines).toEqual([]);
     expect(io.stderr).toContain('[2026-11-23T10:00:07Z] running: claude in docker container abcdef012345\n');
+  });
+
+  it("never lets the agent's escape sequences reach the terminal, and keeps the line to one row", () => {
+    const io = fakeIO({ stderrIsTTY: true });
+    play(io);
+    for (const line of io.statusLines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    const written: string[] = [];
+    const stream = (isTTY: boolean, columns: number) => ({ isTTY, columns, write: (text: string) => written.push(text) });
+    const proc = { stdout: stream(false, 0), stderr: stream(true, 21), stdin: {} } as unknown as NodeJS.Process;
+    processIO(proc).statusLine?.('running 5s · \u001b]0;title\u0007a very long line of agent text');
+    expect(written).toEqual(['\r\u001b[2Krunning 5s · a very ']);
+    expect(processIO({ ...proc, stderr: stream(false, 80) } as unknown as NodeJS.Process).statusLine).toBeUndefined();
   });
 });
