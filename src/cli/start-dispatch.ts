@@ -5,7 +5,7 @@ import type { Deps } from './deps.js';
 import type { DispatchOptions } from './commands/dispatch.js';
 import { runContextFor } from './run-context.js';
 import { submitJob } from './submit-job.js';
-import { waitReporter } from './wait-progress.js';
+import { waitReporter, type WaitReporter } from './wait-progress.js';
 import { chooseRuntime } from '../run/choose-runtime.js';
 import { imageCliVersion } from '../run/cli-version.js';
 import { reconcileRun } from '../run/finish-run.js';
@@ -23,7 +23,25 @@ import { prepareDispatch, type DispatchRequest, type PreparedDispatch } from '..
  */
 export async function startDispatch(opts: DispatchOptions, request: DispatchRequest, config: Config, projectDir: string | undefined, deps: Deps): Promise<number> {
   const progress = opts.wait ? waitReporter(deps.io, deps.clock, opts.json) : undefined;
-  progress?.phase('preparing', `${request.repo}${request.issue === undefined ? '' : ` issue ${request.issue}`}${request.pr === undefined ? '' : ` PR ${request.pr}`}`);
+  // A URL's user and password, if it has them, are not for a log.
+  const repo = request.repo.replace(/\/\/[^/@]*@/, '//');
+  progress?.phase('preparing', `${repo}${request.issue === undefined ? '' : ` issue ${request.issue}`}${request.pr === undefined ? '' : ` PR ${request.pr}`}`);
+  try {
+    return await prepareAndSubmit(opts, request, config, projectDir, deps, progress);
+  } finally {
+    // An error is printed on a line of its own, not after the live line.
+    progress?.close();
+  }
+}
+
+async function prepareAndSubmit(
+  opts: DispatchOptions,
+  request: DispatchRequest,
+  config: Config,
+  projectDir: string | undefined,
+  deps: Deps,
+  progress: WaitReporter | undefined,
+): Promise<number> {
   const base = await runContextFor(deps, config);
   const ctx = progress === undefined ? base : { ...base, notify: (line: string) => progress.note(line) };
   // The manifest records the image's ID: asked for as soon as the engine is chosen, beside the git work.

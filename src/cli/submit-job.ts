@@ -48,6 +48,24 @@ export async function submitJob(
   progress?: WaitReporter,
 ): Promise<number> {
   const reporter = opts.wait ? (progress ?? waitReporter(deps.io, deps.clock, opts.json)) : undefined;
+  try {
+    return await submitWith(job, what, ctx, deps, opts, reporter, head, writeFiles);
+  } finally {
+    // The live line goes before the summary, or before an error is printed.
+    reporter?.close();
+  }
+}
+
+async function submitWith(
+  job: Job,
+  what: string,
+  ctx: RunContext,
+  deps: Deps,
+  opts: WaitOptions,
+  reporter: WaitReporter | undefined,
+  head: string | undefined,
+  writeFiles: (() => void) | undefined,
+): Promise<number> {
   // While the wait shows a live line, every note goes above it.
   const run: RunContext = reporter === undefined ? ctx : { ...ctx, notify: (line) => reporter.note(line) };
   const admission = await admitJob(job, run, writeFiles);
@@ -81,18 +99,13 @@ export async function submitJob(
       status.state === 'queued' && view !== undefined ? waitingNow(schedRunOf(status), view.statuses.map(schedRunOf), view.state, limits, deps.clock.now(), status.waitingFor) : undefined;
     reporter.observe(status, waiting);
     if (opts.waitTimeout !== undefined && performance.now() - since >= opts.waitTimeout * 1000) {
-      reporter.close();
       // Nobody waits any more: a supervisor finishes the run.
       await ctx.ensureSupervisor();
       throw waitTimedOut(status, opts.waitTimeout);
     }
   };
-  let final: RunStatus;
-  try {
-    final = await followRun(job.workspace, run, drain, onProgress);
-  } finally {
-    reporter.close();
-  }
+  const final = await followRun(job.workspace, run, drain, onProgress);
+  reporter.close();
   if (opts.json) deps.io.out(`${JSON.stringify({ ...final, summary: summaryOf(final) }, null, 2)}\n`);
   else deps.io.out(renderFinal(final, summaryOf(final), useColor(deps.io, deps.env, false)));
   return exitCodeFor(final);

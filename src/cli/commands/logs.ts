@@ -39,8 +39,9 @@ function noLog(workspace: string, arg: string, status: RunStatus | undefined) {
  * gemini as text and tool lines parsed from their events, for other agents
  * (or with --raw) as the agent wrote it. On a terminal, escape sequences and
  * control characters are dropped first; piped, raw bytes go through as they
- * are. --json prints `{"line": …}` per line of the agent's own output. -f keeps printing new output (polling about every 200 ms) until the
- * run has ended and its log is printed to the end, or `control.signal` aborts.
+ * are. --json prints `{"line": …}` per line of the agent's own output. -f
+ * keeps printing new output (polling about every 200 ms) until the run has
+ * ended and its log is printed to the end, or `control.signal` aborts.
  */
 export async function run(raw: unknown, deps: Deps, control: FollowControl = {}): Promise<number> {
   const opts = parseOptions(logsOptions, raw, 'logs');
