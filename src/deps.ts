@@ -20,6 +20,8 @@ export interface IO {
   isTTY: boolean;
   /** stdin is a terminal: questions may be asked. */
   stdinIsTTY: boolean;
+  /** Present when stderr is a terminal: shows one line of live progress in place of the last (empty text clears it). */
+  statusLine?: ((text: string) => void) | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -35,7 +37,8 @@ export interface Deps {
   random: { uuid(): string; float(): number };
   user: { uid: number; gid: number };
   platform: NodeJS.Platform;
-  git(): Promise<GitClient>;
+  /** `cloneProgress`, when given, hears git's own progress while a mirror is first cloned (stage and percent). */
+  git(cloneProgress?: (stage: string, percent: number) => void): Promise<GitClient>;
   runtimes(config: Config): Promise<RuntimeRegistry>;
   /** The run port's adapter for a run's runtime (see src/run/backend/agent-backend.ts). */
   agentBackend(runtime: RunStatus['runtime'], ctx: RunContext): Promise<AgentBackend>;

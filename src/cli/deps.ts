@@ -18,9 +18,9 @@ export function realDeps(proc: NodeJS.Process): Deps {
     random: { uuid: () => randomUUID(), float: () => Math.random() },
     user: { uid: proc.getuid?.() ?? 1000, gid: proc.getgid?.() ?? 1000 },
     platform: proc.platform,
-    git: async () => {
+    git: async (cloneProgress) => {
       const { SimpleGitClient } = await import('../git/simple-git-client.js');
-      return new SimpleGitClient(env);
+      return new SimpleGitClient(env, cloneProgress);
     },
     pid: proc.pid,
     startSupervisor: async (home) => {

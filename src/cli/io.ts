@@ -1,4 +1,4 @@
-import { displayOutput } from '../core/text/display-line.js';
+import { displayLine, displayOutput } from '../core/text/display-line.js';
 import type { IO } from '../deps.js';
 
 export type { IO };
@@ -9,6 +9,12 @@ export function processIO(proc: NodeJS.Process): IO {
     out: (text) => proc.stdout.write(displayOutput(text)),
     err: (text) => proc.stderr.write(displayOutput(text)),
     isTTY: proc.stdout.isTTY === true,
+    // Carriage return and erase-line are agentctl's own; the text is cut to one terminal row so it never wraps
+    // (a terminal that reports no width, such as a bare pty, gets a generous row).
+    statusLine:
+      proc.stderr.isTTY === true
+        ? (text) => proc.stderr.write(`\r\u001b[2K${displayLine(text).slice(0, proc.stderr.columns > 1 ? proc.stderr.columns - 1 : 200)}`)
+        : undefined,
     // Only `init` asks; touching process.stdin sets up a stream every other command would pay for.
     get stdinIsTTY() {
       return proc.stdin.isTTY === true;

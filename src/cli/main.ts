@@ -74,7 +74,8 @@ export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>)
       .option('--runtime <name>', 'auto, docker, podman or apple')
       .option('--gpu', 'pass GPUs to the agent container')
       .option('--dry-run', 'prepare everything and show the prompt and command, without starting the agent')
-      .option('--wait', 'follow the run to its end; the exit code tells the outcome')
+      .option('--wait', 'follow the run to its end, showing its progress; the exit code tells the outcome')
+      .option('--wait-timeout <seconds>', 'with --wait: stop waiting (not the run) after this many seconds; exit 14')
       .option('--timeout <seconds>', 'stop the agent after this many seconds')
       .option('--priority <n>', 'queue priority; higher starts first (default 0)')
       .option('--idle-timeout <seconds>', 'stop the agent when it prints nothing for this long')
@@ -121,6 +122,7 @@ export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>)
       .argument('<workspace>', 'a workspace path, or org/repo/slot')
       .option('--task <text>', 'what to tell the agent', 'Continue where you left off.')
       .option('--wait', 'follow the run to its end')
+      .option('--wait-timeout <seconds>', 'with --wait: stop waiting (not the run) after this many seconds; exit 14')
       .option('--timeout <seconds>', 'stop the agent after this many seconds')
       .option('--json', 'print JSON')
       .action(invoke(() => import('./commands/resume.js')));
@@ -134,6 +136,7 @@ export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>)
       .argument('[text]', 'the answer')
       .option('--from-forge', 'take the newest reply after the question on the issue or PR')
       .option('--wait', 'follow the resumed run to its end')
+      .option('--wait-timeout <seconds>', 'with --wait: stop waiting (not the run) after this many seconds; exit 14')
       .option('--json', 'print JSON')
       .action(invoke(() => import('./commands/answer.js')));
   });
@@ -145,6 +148,7 @@ export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>)
       .argument('<workspace>', 'a workspace path, or org/repo/slot')
       .option('--dry-run', 'prepare and show, without starting the agent')
       .option('--wait', 'follow the run to its end')
+      .option('--wait-timeout <seconds>', 'with --wait: stop waiting (not the run) after this many seconds; exit 14')
       .option('--json', 'print JSON')
       .action(invoke(() => import('./commands/replay.js')));
   });
@@ -191,7 +195,8 @@ export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>)
       .description("print a run's agent log; -f follows it until the run ends")
       .argument('<workspace>', 'a workspace path, or org/repo/slot')
       .option('-f, --follow', 'keep printing new output until the run has ended')
-      .option('--json', 'print JSON lines {"line": ...}')
+      .option('--raw', "the agent's own output, not the text and tool lines parsed from it (claude, codex, gemini)")
+      .option('--json', 'print JSON lines {"line": ...} of the agent\'s own output')
       .action(invoke(() => import('./commands/logs.js')));
   });
 

@@ -1,4 +1,5 @@
 import type { RunStatus } from '../core/run/status.js';
+import { outcomeLabel, type RunSummary } from '../core/run/summary.js';
 import { displayLine, displayText } from '../core/text/display-line.js';
 import { paint } from './io.js';
 
@@ -16,24 +17,36 @@ export function formatDuration(seconds: number | undefined): string {
 }
 
 export function stateLabel(status: RunStatus): string {
-  if (status.state === 'completed' && status.qa?.state === 'failed') return 'completed (QA failed)';
-  if (status.state === 'completed' && status.noChanges === true) return 'completed (no changes)';
-  return status.state;
+  return outcomeLabel(status);
 }
 
-/** The closing summary of `dispatch --wait`; reason, question and hint may come from the agent or a forge. */
-export function renderFinal(status: RunStatus, color: boolean): string {
+/**
+ * The closing summary of `dispatch --wait` and of `status WORKSPACE`: the
+ * outcome and why, then what a person acts on next. Reason, question, hints,
+ * QA command and tool names may come from the agent, the repository or a forge.
+ */
+export function renderFinal(status: RunStatus, summary: RunSummary, color: boolean): string {
   const c = paint(color);
   const tone = status.state === 'completed' && status.qa?.state !== 'failed' ? c.green : status.state === 'blocked' ? c.yellow : c.red;
-  let out = `${tone(stateLabel(status))}: ${status.agent} on ${status.repo}`;
-  if (status.reason !== undefined) out += ` (${displayLine(status.reason)})`;
+  let out = `${tone(summary.outcome)}: ${status.agent} on ${status.repo}`;
+  if (summary.reason !== null) out += ` (${displayLine(summary.reason)})`;
   out += '\n';
   if (status.question !== undefined) out += `question:\n${displayText(status.question).replace(/^/gm, '  ')}\n`;
-  if (status.hint !== undefined) out += `hint: ${displayLine(status.hint)}\n`;
+  if (summary.hint !== null) out += `hint: ${displayLine(summary.hint)}\n`;
+  if (summary.pullRequest !== null) out += `pull request: ${displayLine(summary.pullRequest)}\n`;
+  else if (status.pushed !== undefined) out += `pushed: ${displayLine(status.pushed.branch)} at ${status.pushed.commit.slice(0, 12)} (no pull request)\n`;
+  else if (summary.notPushed !== null) out += `not pushed: ${displayLine(summary.notPushed)}\n`;
+  if (summary.reviewVerdict !== null) out += `review: ${summary.reviewVerdict}${status.review?.posted === true ? ' (posted)' : ''}\n`;
   if (status.qa !== undefined) {
     out += `QA: ${status.qa.state}${status.qa.reason === undefined ? '' : ` (${displayLine(status.qa.reason)})`}; log ${status.qa.log}\n`;
     if (status.qa.hint !== undefined) out += `QA hint: ${displayLine(status.qa.hint)}\n`;
   }
+  if (summary.deniedTools.length > 0) out += `${c.yellow('denied tools')}: ${summary.deniedTools.map(displayLine).join(', ')} (the result may be incomplete)\n`;
+  const spent = [summary.costUsd === null ? undefined : `$${summary.costUsd.toFixed(2)}`, summary.turns === null ? undefined : `${summary.turns} turn${summary.turns === 1 ? '' : 's'}`].filter(Boolean);
+  if (spent.length > 0) out += `cost: ${spent.join(', ')}\n`;
+  if (summary.sessionId !== null) out += `session: ${displayLine(summary.sessionId)}${summary.next === null ? '' : `; continue with: ${summary.next}`}\n`;
+  else if (summary.next !== null) out += `next: ${summary.next}\n`;
+  for (const warning of status.warnings) if (!warning.startsWith('not pushed: ')) out += `warning: ${displayLine(warning)}\n`;
   out += `workspace: ${status.workspace}\n`;
   return out;
 }

@@ -5,6 +5,7 @@ import type { Deps } from './deps.js';
 import type { DispatchOptions } from './commands/dispatch.js';
 import { runContextFor } from './run-context.js';
 import { submitJob } from './submit-job.js';
+import { waitReporter, type WaitReporter } from './wait-progress.js';
 import { chooseRuntime } from '../run/choose-runtime.js';
 import { reconcileRun } from '../run/finish-run.js';
 import type { Job } from '../run/job-store.js';
@@ -21,14 +22,37 @@ import { prepareDispatch, type DispatchRequest, type PreparedDispatch } from '..
  * queue or start the job. Loaded only when needed, so a dry run stays light.
  */
 export async function startDispatch(opts: DispatchOptions, request: DispatchRequest, config: Config, projectDir: string | undefined, deps: Deps): Promise<number> {
-  const ctx = await runContextFor(deps, config);
+  const progress = opts.wait ? waitReporter(deps.io, deps.clock, opts.json) : undefined;
+  // A URL's user and password, if it has them, are not for a log.
+  const repo = request.repo.replace(/\/\/[^/@]*@/, '//');
+  progress?.phase('preparing', `${repo}${request.issue === undefined ? '' : ` issue ${request.issue}`}${request.pr === undefined ? '' : ` PR ${request.pr}`}`);
+  try {
+    return await prepareAndSubmit(opts, request, config, projectDir, deps, progress);
+  } finally {
+    // An error is printed on a line of its own, not after the live line.
+    progress?.close();
+  }
+}
+
+async function prepareAndSubmit(
+  opts: DispatchOptions,
+  request: DispatchRequest,
+  config: Config,
+  projectDir: string | undefined,
+  deps: Deps,
+  progress: WaitReporter | undefined,
+): Promise<number> {
+  const base = await runContextFor(deps, config);
+  const ctx = progress === undefined ? base : { ...base, notify: (line: string) => progress.note(line) };
   // The manifest records the image's ID: asked for as soon as the engine is chosen, beside the git work.
   let imageId: Promise<string | undefined> = Promise.resolve(undefined);
+  // On a terminal, a first clone of the mirror shows git's own progress on the live line.
+  const cloning = progress !== undefined && deps.io.statusLine !== undefined && !opts.json;
   const prepared = await prepareDispatch(
     request,
     config,
     projectDir,
-    deps,
+    cloning ? { ...deps, git: () => deps.git((stage, percent) => progress.phase('cloning', `${stage.replace(/:$/, '')} ${percent}%`)) } : deps,
     async (prefer, image) => {
       const chosen = await chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify);
       imageId = ctx.runtimes.get(chosen).then((runtime) => runtime.imageId(image));
@@ -57,7 +81,7 @@ export async function startDispatch(opts: DispatchOptions, request: DispatchRequ
   return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts, head, () => {
     writeFileAtomic(prepared.promptPath, prepared.prompt);
     writeManifest(prepared.workspace, manifest);
-  });
+  }, progress);
 }
 
 /** Agents whose machine output includes a cost agentctl can watch. */

@@ -58,7 +58,11 @@ const OUR_CONFIG_KEYS = ['url.*.insteadOf', 'http.extraHeader', 'core.hooksPath'
 export class SimpleGitClient implements GitClient {
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(env: Record<string, string | undefined>) {
+  constructor(
+    env: Record<string, string | undefined>,
+    /** Hears a first clone's progress as git reports it (only then: a fetch into a mirror is mostly quick). */
+    private readonly cloneProgress?: (stage: string, percent: number) => void,
+  ) {
     this.env = { ...gitProcessEnv(env), ...GIT_ENV };
   }
 
@@ -68,7 +72,13 @@ export class SimpleGitClient implements GitClient {
     return this.exec(args, cwd, timeout, extraEnv).then((out) => out.stdout);
   }
 
-  private async exec(args: string[], cwd?: string, timeout = LOCAL_TIMEOUT_MS, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  private async exec(
+    args: string[],
+    cwd?: string,
+    timeout = LOCAL_TIMEOUT_MS,
+    extraEnv: NodeJS.ProcessEnv = {},
+    progress?: (stage: string, percent: number) => void,
+  ): Promise<{ stdout: string; stderr: string }> {
     const env = Object.fromEntries(Object.entries({ ...this.env, ...extraEnv }).filter((entry): entry is [string, string] => entry[1] !== undefined));
     const stderr: Buffer[] = [];
     const git = simpleGit({
@@ -82,6 +92,8 @@ export class SimpleGitClient implements GitClient {
       // The environment is the operator's plus agentctl's own settings, all of it trusted; nothing comes from a repository.
       allowEnvironment: Object.keys(env),
       allowConfig: OUR_CONFIG_KEYS,
+      // simple-git's progress plugin parses git's "stage: N% (a/b)" reports; the caller puts --progress before "--".
+      ...(progress === undefined ? {} : { progress: (event: { stage: string; progress: number }) => progress(event.stage, event.progress) }),
     })
       .env(env)
       .outputHandler((_command, _stdout, err) => err.on('data', (chunk: Buffer) => stderr.push(chunk)));
@@ -104,7 +116,8 @@ export class SimpleGitClient implements GitClient {
     // Made beside its place and renamed into it: a mirror that exists is complete, whatever else reads it meanwhile.
     const tmp = `${mirrorDir}.tmp-${process.pid}-${Date.now().toString(36)}`;
     try {
-      await this.run(['clone', '--mirror', '--', url, tmp], undefined, NETWORK_TIMEOUT_MS);
+      const progress = this.cloneProgress;
+      await this.exec(['clone', '--mirror', ...(progress === undefined ? [] : ['--progress']), '--', url, tmp], undefined, NETWORK_TIMEOUT_MS, {}, progress);
       renameSync(tmp, mirrorDir);
     } catch (error) {
       rmSync(tmp, { recursive: true, force: true });

@@ -306,12 +306,19 @@ const FOLLOW_MAX_MS = 250;
  * when there is a container, poll otherwise, enforce the timeout, and help
  * the queue along while the run waits for a slot.
  */
-export async function followRun(workspace: string, ctx: RunContext, drain: () => Promise<unknown>): Promise<RunStatus> {
+export async function followRun(
+  workspace: string,
+  ctx: RunContext,
+  drain: () => Promise<unknown>,
+  /** Each look at the unfinished run, for live progress; what it throws ends the wait (the run goes on). */
+  onProgress?: (status: RunStatus) => void | Promise<void>,
+): Promise<RunStatus> {
   const since = performance.now();
   for (;;) {
     const status = await reconcileRun(workspace, ctx);
     if (status === undefined) throw new Error(`the status of ${workspace} disappeared`);
     if (isTerminal(status.state)) return status;
+    await onProgress?.(status);
     if (status.state === 'queued') {
       await drain();
       await sleep(250);

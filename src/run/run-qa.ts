@@ -4,6 +4,7 @@ import { buildContainerSpec, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/c
 import { detectQa } from '../core/qa/detect-qa.js';
 import type { QaResult, RunStatus } from '../core/run/status.js';
 import { wrapQaArgv } from '../core/run/wrap-argv.js';
+import { qaExitHint } from '../core/qa/qa-hint.js';
 import { CONTAINER_PATHS, READ_BOUNDS, workspaceLayout } from '../core/workspace/layout.js';
 import { lendWorkspace } from '../fs/chown-tree.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
@@ -131,5 +132,6 @@ export async function runQa(status: RunStatus, backend: AgentBackend, ctx: RunCo
     failedCommand,
     log: layout.qaLog,
     reason: failedCommand === undefined ? `QA exited with code ${exitCode}` : `"${failedCommand}" failed (exit code ${exitCode})`,
+    hint: qaExitHint(failedCommand, exitCode, engine.image),
   };
 }

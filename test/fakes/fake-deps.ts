@@ -24,7 +24,7 @@ export interface FakeDeps extends Deps {
  * home and state dir, real git, and whatever runtimes the test supplies.
  */
 export function fakeDeps(
-  options: { env?: Record<string, string>; runtimes?: RuntimeRegistry; backend?: AgentBackend; forges?: ForgeAccess; isTTY?: boolean; uid?: number } = {},
+  options: { env?: Record<string, string>; runtimes?: RuntimeRegistry; backend?: AgentBackend; forges?: ForgeAccess; isTTY?: boolean; stderrIsTTY?: boolean; uid?: number } = {},
 ): FakeDeps {
   const home = makeTempDir('cmd-home');
   const state = join(home, 'state');
@@ -43,7 +43,7 @@ export function fakeDeps(
     startSupervisor: async () => {
       deps.supervisorStarts += 1;
     },
-    io: fakeIO({ isTTY: options.isTTY ?? false }),
+    io: fakeIO({ isTTY: options.isTTY ?? false, stderrIsTTY: options.stderrIsTTY ?? false }),
     env,
     home,
     state,

@@ -27,6 +27,20 @@ afterEach(() => {
 });
 
 describe('SimpleGitClient', () => {
+  it("hears a first clone's progress as git reports it, and the mirror is whole", async () => {
+    const heard: string[] = [];
+    const reporting = new SimpleGitClient({ PATH: process.env.PATH, HOME: dir }, (stage, percent) => heard.push(`${stage} ${percent}`));
+    expect(await reporting.syncMirror(url, mirror)).toEqual({ created: true, changed: true });
+    // A small repository may report only a few steps; each is a stage and a percentage.
+    expect(heard.length).toBeGreaterThan(0);
+    for (const step of heard) expect(step).toMatch(/^\S+ \d{1,3}$/);
+    expect(await reporting.resolveCommit(mirror, 'refs/heads/main')).toMatch(/^[0-9a-f]{40}$/);
+    // A fetch into the mirror stays quiet.
+    heard.length = 0;
+    expect(await reporting.syncMirror(url, mirror)).toEqual({ created: false, changed: false });
+    expect(heard).toEqual([]);
+  });
+
   it('creates a mirror, then reports whether a fetch brought anything', async () => {
     expect(await client.syncMirror(url, mirror)).toEqual({ created: true, changed: true });
     expect(await client.syncMirror(url, mirror)).toEqual({ created: false, changed: false });

@@ -24,6 +24,7 @@ export const answerOptions = z.object({
   args: z.array(z.string()).min(1, 'needs a workspace'),
   fromForge: z.boolean().default(false),
   wait: z.boolean().default(false),
+  waitTimeout: z.coerce.number().int().positive().optional(),
   json: z.boolean().default(false),
   config: z.string().optional(),
 });

@@ -34,6 +34,7 @@ export const dispatchOptions = z.object({
   gpu: z.boolean().optional(),
   dryRun: z.boolean().default(false),
   wait: z.boolean().default(false),
+  waitTimeout: z.coerce.number().int().positive().optional(),
   timeout: z.coerce.number().int().positive().optional(),
   push: z.boolean().optional(),
   idleTimeout: z.coerce.number().int().nonnegative().optional(),
@@ -120,6 +121,7 @@ async function hasLiveRun(workspace: string): Promise<boolean> {
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(dispatchOptions, raw, 'dispatch');
+  if (opts.waitTimeout !== undefined && !opts.wait) throw usageError('wait_timeout_without_wait', '--wait-timeout bounds a --wait', 'add --wait, or drop --wait-timeout');
   const { config, projectDir } = await loadConfigFor(deps, opts.config);
   const request = {
     repo: opts.repo,

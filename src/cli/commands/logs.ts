@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
+import type { AgentEvent } from '../../core/events/agent-event.js';
+import { hasParsedView, LogView } from '../../core/events/log-view.js';
+import { parserFor } from '../../core/events/progress.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { FileTail, pause } from '../../fs/file-tail.js';
 import { agentLogPath, displayLine } from '../../run/agent-log.js';
@@ -13,6 +16,7 @@ import { resolveWorkspace } from './status.js';
 export const logsOptions = z.object({
   args: z.array(z.string()).min(1, 'needs a workspace').max(1, 'takes one workspace'),
   follow: z.boolean().default(false),
+  raw: z.boolean().default(false),
   json: z.boolean().default(false),
   config: z.string().optional(),
 });
@@ -31,11 +35,13 @@ function noLog(workspace: string, arg: string, status: RunStatus | undefined) {
 }
 
 /**
- * Print a run's agent log (outbox/agent-<agent>.log) as the agent wrote it.
- * On a terminal, escape sequences and control characters are dropped first;
- * piped, the bytes go through as they are. --json prints `{"line": …}` per
- * line. -f keeps printing new output (polling about every 200 ms) until the
- * run has ended and its log is printed to the end, or `control.signal` aborts.
+ * Print a run's agent log (outbox/agent-<agent>.log): for claude, codex and
+ * gemini as text and tool lines parsed from their events, for other agents
+ * (or with --raw) as the agent wrote it. On a terminal, escape sequences and
+ * control characters are dropped first; piped, raw bytes go through as they
+ * are. --json prints `{"line": …}` per line of the agent's own output. -f
+ * keeps printing new output (polling about every 200 ms) until the run has
+ * ended and its log is printed to the end, or `control.signal` aborts.
  */
 export async function run(raw: unknown, deps: Deps, control: FollowControl = {}): Promise<number> {
   const opts = parseOptions(logsOptions, raw, 'logs');
@@ -45,8 +51,26 @@ export async function run(raw: unknown, deps: Deps, control: FollowControl = {})
   let path = agentLogPath(workspace, status);
   if (path === undefined && !(opts.follow && live(status))) throw noLog(workspace, arg, status);
 
-  const emit = (line: string) => {
+  const print = (line: string) => {
     deps.io.out(`${opts.json ? JSON.stringify({ line }) : deps.io.isTTY ? displayLine(line) : line}\n`);
+  };
+  const agentBase = status?.agent.split(':')[0] ?? '';
+  const view = opts.raw || opts.json || !hasParsedView(agentBase) ? undefined : new LogView();
+  const parse = parserFor(agentBase);
+  const emit = (line: string) => {
+    if (view === undefined || line.startsWith('=== agentctl run ')) {
+      for (const held of view?.flush() ?? []) print(displayLine(held));
+      print(line);
+      return;
+    }
+    let events: AgentEvent[];
+    try {
+      events = parse(line);
+    } catch {
+      events = [];
+    }
+    // Parsed text is the agent's own words: one display line each, piped or not.
+    for (const text of view.lines(events)) print(displayLine(text));
   };
   let tail = path === undefined ? undefined : new FileTail(path);
   const finish = () => {
@@ -54,6 +78,7 @@ export async function run(raw: unknown, deps: Deps, control: FollowControl = {})
     tail.drain(emit);
     const rest = tail.flush();
     if (rest !== undefined) emit(rest);
+    for (const held of view?.flush() ?? []) print(displayLine(held));
   };
   if (!opts.follow) {
     finish();

@@ -10,6 +10,7 @@ export const replayOptions = z.object({
   args: z.array(z.string()).min(1, 'needs a workspace'),
   dryRun: z.boolean().default(false),
   wait: z.boolean().default(false),
+  waitTimeout: z.coerce.number().int().positive().optional(),
   json: z.boolean().default(false),
   config: z.string().optional(),
 });
@@ -22,5 +23,5 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   if (manifest === undefined) {
     throw usageError('no_manifest', `${workspace} has no manifest.json to replay`, 'replay works on workspaces made by a dispatch of this agentctl version or later');
   }
-  return dispatch({ ...manifest.request, dryRun: opts.dryRun, wait: opts.wait, json: opts.json, config: opts.config }, deps);
+  return dispatch({ ...manifest.request, dryRun: opts.dryRun, wait: opts.wait, waitTimeout: opts.waitTimeout, json: opts.json, config: opts.config }, deps);
 }

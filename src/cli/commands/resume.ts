@@ -15,6 +15,7 @@ export const resumeOptions = z.object({
   args: z.array(z.string()).min(1, 'needs a workspace'),
   task: z.string().default('Continue where you left off.'),
   wait: z.boolean().default(false),
+  waitTimeout: z.coerce.number().int().positive().optional(),
   timeout: z.coerce.number().int().positive().optional(),
   json: z.boolean().default(false),
   config: z.string().optional(),

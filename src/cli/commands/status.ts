@@ -12,7 +12,11 @@ import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
-import { elapsedSeconds, formatDuration, stateLabel } from '../render-status.js';
+import { elapsedSeconds, formatDuration, renderFinal, stateLabel } from '../render-status.js';
+import { summaryOf } from '../summary-of.js';
+import { useColor } from '../io.js';
+import { schedRunOf, waitingNow } from '../../core/schedule/waiting.js';
+import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
 import { workspaceLayout } from '../../core/workspace/layout.js';
 
@@ -77,13 +81,16 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     fastFails: scheduler.pools[pool]?.fastFails ?? 0,
     costUsd: Math.round(everything.filter((s) => s.pool === pool).reduce((sum, s) => sum + (s.usage?.costUsd ?? 0), 0) * 10000) / 10000,
   }));
+  // Why a queued run waits, as things stand now: a freeze or a pause that came after it was queued names itself.
+  const sched = everything.map(schedRunOf);
+  const note = (s: RunStatus) => (s.state === 'queued' ? waitingNow(schedRunOf(s), sched, scheduler, limits, now, s.waitingFor) : s.waitingFor);
   const queue = everything
     .filter((s) => s.state === 'queued')
     .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.seq ?? 0) - (b.seq ?? 0))
     .map((s) => s.workspace);
 
   if (opts.json) {
-    const runs = statuses.map((s) => ({ ...s, elapsedSeconds: elapsedSeconds(s, now) ?? null }));
+    const runs = statuses.map((s) => ({ ...s, waitingFor: note(s), elapsedSeconds: elapsedSeconds(s, now) ?? null, summary: isTerminal(s.state) ? summaryOf(s) : null }));
     deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue }, null, 2)}\n`);
     return ExitCode.ok;
   }
@@ -101,7 +108,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     formatDuration(elapsedSeconds(s, now)),
     s.qa?.state ?? '-',
     // The question and the reason can be the agent's own words.
-    displayLine(s.question?.split('\n')[0]?.slice(0, 60) ?? s.waitingFor ?? s.reason ?? ''),
+    displayLine(s.question?.split('\n')[0]?.slice(0, 60) ?? note(s) ?? s.reason ?? ''),
   ]);
   let out = table(['WORKSPACE', 'STATE', 'AGENT', 'RUNTIME', 'ELAPSED', 'QA', 'NOTE'], rows);
   if (only === undefined) {
@@ -117,6 +124,9 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       ]),
     )}`;
     if (scheduler.frozen) out += '\nfrozen: no new runs start until "agentctl thaw"\n';
+  } else {
+    const [one] = statuses;
+    if (one !== undefined && isTerminal(one.state)) out += `\n${renderFinal(one, summaryOf(one), useColor(deps.io, deps.env, false))}`;
   }
   deps.io.out(out);
   return ExitCode.ok;

@@ -2,6 +2,7 @@ import { elapsedSeconds, formatDuration, stateLabel } from '../../cli/render-sta
 import type { RunState, RunStatus } from '../run/status.js';
 import { displayLine } from '../text/display-line.js';
 import { formatWait, pauseLeft, type Limits, type SchedulerState } from '../schedule/scheduler.js';
+import { withWaitingNow } from '../schedule/waiting.js';
 
 /** One run as the dashboard shows it. */
 export interface DashboardRow {
@@ -128,7 +129,9 @@ function ordered(statuses: readonly RunStatus[]): RunStatus[] {
 
 /** The whole dashboard from what is on disk: runs, pools and queue. Pure. */
 export function buildModel(input: ModelInput): DashboardModel {
-  const { statuses, scheduler, limits, now, root } = input;
+  const { scheduler, limits, now, root } = input;
+  // A freeze or a pause that came after a run was queued is why it waits now.
+  const statuses = withWaitingNow(input.statuses, scheduler, limits, now);
   const rows: DashboardRow[] = ordered(statuses).map((s) => {
     const seconds = elapsedSeconds(s, now);
     return {

@@ -91,7 +91,7 @@ describe('cancel', () => {
     expect(other.io.stdout).toBe(`cancelled ${ws}\n`);
     expect(await waiting).toBe(13);
     expect(d.io.stdout).toBe(`cancelled: codex on acme/web (cancelled)\nworkspace: ${ws}\n`);
-    expect(d.io.stderr).toBe('started codex on acme/web (issue #1) in docker container fake-1\n');
+    expect(d.io.stderr.replace(/^\[[^\]]+\] /gm, '')).toBe('preparing: acme/web issue 1\nstarting: codex on acme/web (issue #1)\nstarted codex on acme/web (issue #1) in docker container fake-1\n');
     expect(jsonLines(join(ws, '.meta', 'events.jsonl')).map((e) => [e.type, e.state ?? null])).toEqual([
       ['started', null],
       ['finished', 'cancelled'],

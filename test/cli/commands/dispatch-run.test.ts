@@ -40,6 +40,12 @@ const FIXED_ENV = [
   { name: 'GIT_COMMITTER_NAME', value: 'agentctl' },
   { name: 'GIT_COMMITTER_EMAIL', value: 'agentctl@localhost' },
 ];
+const WAIT_STDERR = [
+  `[2026-11-23T10:00:00Z] preparing: acme/web issue 9`,
+  `[2026-11-23T10:00:00Z] starting: codex on acme/web (issue #9)`,
+  `[2026-11-23T10:00:00Z] started codex on acme/web (issue #9) in docker container fake-1`,
+  '',
+].join('\n');
 const QA_SKIPPED = 'no go.mod, composer.json or package.json; set repos.<org/name>.qa to run QA';
 
 /** What the "container" does when it starts: optionally touch the workspace, then exit with a code (or keep running). */
@@ -292,7 +298,7 @@ describe('dispatch (container agent)', () => {
       0,
       false,
       0,
-      (ws) => `completed: codex on acme/web\nQA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`,
+      (ws) => `completed: codex on acme/web\nnot pushed: push was not asked for (--push, or defaults.push in the config)\nQA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`,
     ],
     ['exit 3: failed', 3, false, 10, (ws) => `failed: codex on acme/web (agent exited with code 3)\nworkspace: ${ws}\n`],
     [
@@ -300,14 +306,14 @@ describe('dispatch (container agent)', () => {
       0,
       true,
       11,
-      (ws) => `blocked: codex on acme/web (agent wrote BLOCKED.md)\nquestion:\n  Which database should I use?\n  Postgres or SQLite?\nworkspace: ${ws}\n`,
+      (ws) => `blocked: codex on acme/web (agent wrote BLOCKED.md)\nquestion:\n  Which database should I use?\n  Postgres or SQLite?\nnext: agentctl answer ${ws} "…"\nworkspace: ${ws}\n`,
     ],
     [
       'BLOCKED.md wins over a non-zero exit',
       5,
       true,
       11,
-      (ws) => `blocked: codex on acme/web (agent wrote BLOCKED.md)\nquestion:\n  Which database should I use?\n  Postgres or SQLite?\nworkspace: ${ws}\n`,
+      (ws) => `blocked: codex on acme/web (agent wrote BLOCKED.md)\nquestion:\n  Which database should I use?\n  Postgres or SQLite?\nnext: agentctl answer ${ws} "…"\nworkspace: ${ws}\n`,
     ],
   ])('--wait, %s', async (_name, exitCode, block, expectedCode, summary) => {
     const docker = new ScriptedRuntime('docker');
@@ -322,7 +328,8 @@ describe('dispatch (container agent)', () => {
     const code = await run({ repo: 'acme/web', issue: '9', wait: true }, d);
     expect(code).toBe(expectedCode);
     expect(d.io.stdout).toBe(summary(ws));
-    expect(d.io.stderr).toBe('started codex on acme/web (issue #9) in docker container fake-1\n');
+    // Off a terminal, --wait tells each phase on a timestamped line.
+    expect(d.io.stderr).toBe(WAIT_STDERR);
     const status = readJson(join(ws, '.meta', 'status.json'));
     expect(status.state).toBe(block ? 'blocked' : exitCode === 0 ? 'completed' : 'failed');
     expect(status.exitCode).toBe(exitCode);
@@ -365,7 +372,9 @@ describe('dispatch (container agent)', () => {
     });
     expect(await run({ repo: 'acme/web', issue: '9', wait: true }, d)).toBe(0);
     const label = noChanges ? 'completed (no changes)' : 'completed';
-    expect(d.io.stdout).toBe(`${label}: codex on acme/web\nQA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`);
+    // A run with changes says why they were not pushed; one with none has nothing to push.
+    const pushLine = noChanges ? '' : 'not pushed: push was not asked for (--push, or defaults.push in the config)\n';
+    expect(d.io.stdout).toBe(`${label}: codex on acme/web\n${pushLine}QA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`);
     const status = readJson(join(ws, '.meta', 'status.json'));
     expect(status).toMatchObject({ state: 'completed', exitCode: 0, startCommit: expect.stringMatching(/^[0-9a-f]{40}$/) });
     expect(status.noChanges).toBe(noChanges ? true : undefined);
@@ -427,6 +436,21 @@ describe('dispatch (container agent)', () => {
       // The log held only agentctl's own header line: nothing to show yet.
       progress: [],
       warnings: [],
+      // What the text summary says, with stable names.
+      summary: {
+        outcome: 'failed',
+        reason: 'agent exited with code 3',
+        hint: null,
+        pullRequest: null,
+        notPushed: null,
+        reviewVerdict: null,
+        qa: null,
+        deniedTools: [],
+        costUsd: null,
+        turns: null,
+        sessionId: null,
+        next: null,
+      },
     });
     // The waiting process finishes the run itself: no supervisor needed.
     expect(d.supervisorStarts).toBe(0);
@@ -506,8 +530,10 @@ describe('dispatch (container agent)', () => {
     expect(await run({ repo: 'acme/web', issue: '9', wait: true }, d)).toBe(0);
     expect(blockedAtSecondStart).toBe(false);
     expect(existsSync(blocked)).toBe(false);
-    expect(d.io.stdout).toBe(`completed: codex on acme/web\nQA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`);
-    expect(d.io.stderr).toBe('started codex on acme/web (issue #9) in docker container fake-2\n');
+    expect(d.io.stdout).toBe(
+      `completed: codex on acme/web\nnot pushed: push was not asked for (--push, or defaults.push in the config)\nQA: skipped (${QA_SKIPPED}); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`,
+    );
+    expect(d.io.stderr).toBe(WAIT_STDERR.replace('fake-1', 'fake-2'));
     const status = readJson(join(ws, '.meta', 'status.json'));
     expect(status).toMatchObject({ state: 'completed', runCount: 2, containerId: 'fake-2', exitCode: 0 });
     expect(docker.started.map((c) => [c.spec.name, c.spec.labels['dev.agentctl.run']])).toEqual([

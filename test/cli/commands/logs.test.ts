@@ -33,11 +33,11 @@ function workspace(d: FakeDeps, overrides: Partial<RunStatus> = {}, slot = 'acme
 const LOG = '=== agentctl run 1: codex started 2026-11-23T09:00:00.000Z ===\nreading src/app.ts\n\u001b[32mtests pass\u001b[0m\r\nno newline at the end';
 
 describe('logs', () => {
-  it('prints the agent log as written when stdout is not a terminal', async () => {
+  it('--raw prints the agent log as written when stdout is not a terminal', async () => {
     const d = fakeDeps();
     const ws = workspace(d, { state: 'completed' });
     writeFileSync(join(ws, 'outbox', 'agent-codex.log'), LOG);
-    expect(await run({ args: ['acme/web/task-1'] }, d)).toBe(0);
+    expect(await run({ args: ['acme/web/task-1'], raw: true }, d)).toBe(0);
     expect(d.io.stdout).toBe(
       '=== agentctl run 1: codex started 2026-11-23T09:00:00.000Z ===\nreading src/app.ts\n\u001b[32mtests pass\u001b[0m\nno newline at the end\n',
     );
@@ -48,8 +48,56 @@ describe('logs', () => {
     const d = fakeDeps({ isTTY: true });
     const ws = workspace(d, { state: 'completed' });
     writeFileSync(join(ws, 'outbox', 'agent-codex.log'), 'a\u001b]0;pwned\u0007b\tc\u0007\n\u001b[2Jcleared?\n');
-    expect(await run({ args: [ws] }, d)).toBe(0);
+    expect(await run({ args: [ws], raw: true }, d)).toBe(0);
     expect(d.io.stdout).toBe('ab  c\ncleared?\n');
+  });
+
+  const CLAUDE_LOG = [
+    '=== agentctl run 1: claude started 2026-11-23T09:00:00.000Z ===',
+    JSON.stringify({ type: 'system', subtype: 'init', session_id: 'sess-1', model: 'sonnet' }),
+    JSON.stringify({ type: 'assistant', message: { content: [{ type: 'text', text: 'I will run the tests.' }, { type: 'tool_use', name: 'Bash', input: { command: 'npm test' } }] } }),
+    JSON.stringify({ type: 'result', subtype: 'success', is_error: false, num_turns: 2, total_cost_usd: 0.05, session_id: 'sess-1', permission_denials: [{ tool_name: 'WebFetch' }] }),
+    '',
+  ].join('\n');
+
+  it('shows a claude log as the text and tool lines parsed from its events, not JSON', async () => {
+    const d = fakeDeps();
+    const ws = workspace(d, { state: 'completed', agent: 'claude', pool: 'claude' });
+    writeFileSync(join(ws, 'outbox', 'agent-claude.log'), CLAUDE_LOG);
+    expect(await run({ args: [ws] }, d)).toBe(0);
+    expect(d.io.stdout).toBe(
+      [
+        '=== agentctl run 1: claude started 2026-11-23T09:00:00.000Z ===',
+        '== started (sonnet), session sess-1',
+        'I will run the tests.',
+        '→ Bash npm test',
+        '== done, 2 turns, $0.05, denied: WebFetch',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--raw shows the claude log as the agent wrote it', async () => {
+    const d = fakeDeps();
+    const ws = workspace(d, { state: 'completed', agent: 'claude', pool: 'claude' });
+    writeFileSync(join(ws, 'outbox', 'agent-claude.log'), CLAUDE_LOG);
+    expect(await run({ args: [ws], raw: true }, d)).toBe(0);
+    expect(d.io.stdout).toBe(CLAUDE_LOG);
+  });
+
+  it('-f follows a claude run as parsed lines', async () => {
+    const d = fakeDeps();
+    const ws = workspace(d, { state: 'running', agent: 'claude', pool: 'claude' });
+    const log = join(ws, 'outbox', 'agent-claude.log');
+    writeFileSync(log, `${CLAUDE_LOG.split('\n').slice(0, 3).join('\n')}\n`);
+    const controller = new AbortController();
+    const following = run({ args: [ws], follow: true }, d, { signal: controller.signal, intervalMs: 10 });
+    await until(() => d.io.stdout.includes('→ Bash npm test'));
+    appendFileSync(log, `${CLAUDE_LOG.split('\n')[3]}\n`);
+    setStatus(ws, { state: 'completed', agent: 'claude', pool: 'claude' });
+    expect(await following).toBe(0);
+    expect(d.io.stdout).not.toContain('{"type"');
+    expect(d.io.stdout).toContain('== done, 2 turns, $0.05, denied: WebFetch\n');
   });
 
   it('--json prints {"line"} per line, and finds the log of an agent with a model', async () => {

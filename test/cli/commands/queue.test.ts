@@ -138,7 +138,10 @@ describe('queue: pool limits', () => {
     docker.exit('fake-2', 3);
     expect(await waiting).toBe(10);
     expect(d.io.stdout).toBe(`failed: codex on acme/web (agent exited with code 3)\nworkspace: ${ws2}\n`);
-    expect(d.io.stderr).toBe(`queued codex on acme/web (issue #2): ${AT_LIMIT}\n`);
+    // Off a terminal: a timestamped line per phase; the run started in whichever process drained first.
+    expect(d.io.stderr).toBe(
+      `[2026-11-23T10:00:00Z] preparing: acme/web issue 2\n[2026-11-23T10:00:00Z] queued codex on acme/web (issue #2): ${AT_LIMIT}\n[2026-11-23T10:00:00Z] running: codex in docker container fake-2\n`,
+    );
   });
 
   it('--priority orders the queue: higher first, then first come first served', async () => {
@@ -242,7 +245,9 @@ describe('queue: backoff after fast failures', () => {
       expect(d.io.stdout).toBe(`failed: codex on acme/web (agent exited with code 1)\nworkspace: ${ws(n)}\n`);
       const warning =
         n === 3 ? 'warning: pool codex paused until 2026-11-23T10:30:00.000Z after 3 fast failures in a row; "agentctl pool resume codex" lifts it\n' : '';
-      expect(d.io.stderr).toBe(`started codex on acme/web (issue #${n}) in docker container fake-${n}\n${warning}`);
+      expect(d.io.stderr).toBe(
+        `[2026-11-23T10:00:00Z] preparing: acme/web issue ${n}\n[2026-11-23T10:00:00Z] starting: codex on acme/web (issue #${n})\n[2026-11-23T10:00:00Z] started codex on acme/web (issue #${n}) in docker container fake-${n}\n${warning}`,
+      );
       expect(readJson(schedulerJson(d.state)).pools).toEqual({ codex: n === 3 ? { fastFails: 0, pausedUntil: '2026-11-23T10:30:00.000Z' } : { fastFails: n } });
     }
     expect(d.supervisorStarts).toBe(0);

@@ -85,9 +85,17 @@ describe('resume', () => {
     expect(await waiting).toBe(0);
     expect(registry.host.started[1]!.spec.argv.slice(9, 12)).toEqual(['claude', '-p', 'Continue where you left off.']);
     expect(d.io.stdout).toBe(
-      `completed: claude on acme/web\nQA: skipped (no go.mod, composer.json or package.json; set repos.<org/name>.qa to run QA); log ${ws}/.meta/qa.log\nworkspace: ${ws}\n`,
+      [
+        'completed: claude on acme/web',
+        'not pushed: push was not asked for (--push, or defaults.push in the config)',
+        `QA: skipped (no go.mod, composer.json or package.json; set repos.<org/name>.qa to run QA); log ${ws}/.meta/qa.log`,
+        `session: ${SESSION}; continue with: agentctl resume ${ws}`,
+        'warning: agent claude runs on the host (agents.claude.host), outside any container: it can read and change everything your user can',
+        `workspace: ${ws}`,
+        '',
+      ].join('\n'),
     );
-    expect(d.io.stderr).toBe(`started claude (resuming session ${SESSION}) in host process 4243\n`);
+    expect(d.io.stderr).toBe(`[2026-11-23T10:00:00Z] starting: claude (resuming session ${SESSION})\n[2026-11-23T10:00:00Z] started claude (resuming session ${SESSION}) in host process 4243\n`);
     expect(h.statusOf(d, 'task-1')).toMatchObject({ state: 'completed', runCount: 2, timeoutSeconds: 600 });
     expect(h.statusOf(d, 'task-1').noChanges).toBeUndefined();
   });

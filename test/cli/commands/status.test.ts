@@ -158,10 +158,10 @@ describe('status', () => {
     expect(JSON.parse(d.io.stdout)).toEqual({
       frozen: false,
       runs: [
-        { ...api, elapsedSeconds: 1815 },
-        { ...blocked, elapsedSeconds: 4500 },
-        { ...running, elapsedSeconds: 45 },
-        { ...exited, state: 'failed', exitCode: 1, reason: 'agent exited with code 1', finishedAt: NOW, elapsedSeconds: 65 },
+        { ...api, elapsedSeconds: 1815, summary: expect.objectContaining({ outcome: 'completed (QA failed)' }) },
+        { ...blocked, elapsedSeconds: 4500, summary: expect.objectContaining({ outcome: 'blocked' }) },
+        { ...running, elapsedSeconds: 45, summary: null },
+        { ...exited, state: 'failed', exitCode: 1, reason: 'agent exited with code 1', finishedAt: NOW, elapsedSeconds: 65, summary: expect.objectContaining({ reason: 'agent exited with code 1' }) },
       ],
       pools: [
         { pool: 'claude', limit: 1, running: 0, queued: 0, pausedSeconds: 0, fastFails: 0, costUsd: 0 },
@@ -178,11 +178,22 @@ describe('status', () => {
       'acme/web/task-7  blocked  claude  host     1h15m    -   Which database should I use for the session store: Postgres,',
       '',
     ].join('\n');
+    // One finished run also gets the summary --wait prints.
+    const summary = [
+      '',
+      'blocked: claude on acme/web (agent wrote BLOCKED.md)',
+      'question:',
+      '  Which database should I use for the session store: Postgres, SQLite or Redis?',
+      '  The README mentions both.',
+      `next: agentctl answer ${blocked.workspace} "…"`,
+      `workspace: ${blocked.workspace}`,
+      '',
+    ].join('\n');
     expect(await run({ args: ['acme/web/task-7'] }, d)).toBe(0);
-    expect(d.io.stdout).toBe(table);
+    expect(d.io.stdout).toBe(table + summary);
     d.io.stdout = '';
     expect(await run({ args: [blocked.workspace] }, d)).toBe(0);
-    expect(d.io.stdout).toBe(table);
+    expect(d.io.stdout).toBe(table + summary);
   });
 
   it('marks a running run abandoned when its container or host process is gone without an exit code', async () => {

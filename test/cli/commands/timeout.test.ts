@@ -28,7 +28,8 @@ describe('timeouts', () => {
     expect(docker.autoRemoved).toEqual(['fake-1']);
     expect(docker.removed).toEqual([]);
     const final = JSON.parse(d.io.stdout) as Record<string, unknown>;
-    expect(final).toEqual(readJson(join(ws, '.meta', 'status.json')));
+    // --json is the status as stored, plus its summary.
+    expect({ ...final, summary: undefined }).toEqual(readJson(join(ws, '.meta', 'status.json')));
     expect(final).toMatchObject({
       state: 'failed',
       reason: 'timeout',
@@ -64,7 +65,10 @@ describe('timeouts', () => {
     expect(d.io.stdout).toBe(
       `failed: codex on acme/web (timeout)\nhint: the agent ran longer than its 1 s timeout; retry with a longer one (--timeout 60)\nworkspace: ${ws}\n`,
     );
-    expect(d.io.stderr).toBe('started codex on acme/web (issue #1) in docker container fake-1\n');
+    // Off a terminal, one timestamped line per phase (times left out here).
+    expect(d.io.stderr.replace(/^\[[^\]]+\] /gm, '')).toBe(
+      'preparing: acme/web issue 1\nstarting: codex on acme/web (issue #1)\nstarted codex on acme/web (issue #1) in docker container fake-1\n',
+    );
     expect(docker.stopped).toEqual([{ id: 'fake-1', graceSeconds: 5 }]);
   });
 
@@ -80,7 +84,10 @@ describe('timeouts', () => {
     expect(await waiting).toBe(10);
     expect(registry.host.stopped).toEqual([4242]);
     expect(d.io.stdout).toBe(
-      `failed: claude on acme/web (timeout)\nhint: the agent ran longer than its 1 s timeout; retry with a longer one (--timeout 60), or continue it with "agentctl resume ${ws}"\nworkspace: ${ws}\n`,
+      `failed: claude on acme/web (timeout)\nhint: the agent ran longer than its 1 s timeout; retry with a longer one (--timeout 60), or continue it with "agentctl resume ${ws}"\n` +
+        `session: 00000000-0000-4000-8000-000000000001; continue with: agentctl resume ${ws}\n` +
+        'warning: agent claude runs on the host (agents.claude.host), outside any container: it can read and change everything your user can\n' +
+        `workspace: ${ws}\n`,
     );
     expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({
       state: 'failed',
@@ -109,7 +116,17 @@ describe('timeouts', () => {
     clearOutput(d);
     expect(await status({ args: ['acme/web/task-1'] }, d)).toBe(0);
     expect(docker.stopped).toEqual([{ id: 'fake-1', graceSeconds: 5 }]);
-    expect(d.io.stdout).toBe(['WORKSPACE        STATE   AGENT  RUNTIME  ELAPSED  QA  NOTE', 'acme/web/task-1  failed  codex  docker   30s      -   timeout', ''].join('\n'));
+    expect(d.io.stdout).toBe(
+      [
+        'WORKSPACE        STATE   AGENT  RUNTIME  ELAPSED  QA  NOTE',
+        'acme/web/task-1  failed  codex  docker   30s      -   timeout',
+        '',
+        'failed: codex on acme/web (timeout)',
+        'hint: the agent ran longer than its 30 s timeout; retry with a longer one (--timeout 60)',
+        `workspace: ${ws}`,
+        '',
+      ].join('\n'),
+    );
     expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'failed', reason: 'timeout', finishedAt: isoAfter(30) });
   });
 

@@ -104,9 +104,17 @@ describe('dashboard model: order, pools and queue', () => {
       {},
       {
         queue: [
-          { position: 1, workspace: `${ROOT}/acme/web/q-high`, name: 'acme/web/q-high', pool: 'claude', priority: 5, waitingFor: '' },
-          { position: 2, workspace: `${ROOT}/acme/web/q-low`, name: 'acme/web/q-low', pool: 'codex', priority: 0, waitingFor: 'pool codex is at its limit' },
-          { position: 3, workspace: `${ROOT}/acme/web/q-low-2`, name: 'acme/web/q-low-2', pool: 'codex', priority: 0, waitingFor: '' },
+          // Why each waits is told as things stand now, whatever was said when it was queued.
+          { position: 1, workspace: `${ROOT}/acme/web/q-high`, name: 'acme/web/q-high', pool: 'claude', priority: 5, waitingFor: 'a slot is free: starting soon' },
+          { position: 2, workspace: `${ROOT}/acme/web/q-low`, name: 'acme/web/q-low', pool: 'codex', priority: 0, waitingFor: 'pool codex is at its limit (2 of 2 running)' },
+          {
+            position: 3,
+            workspace: `${ROOT}/acme/web/q-low-2`,
+            name: 'acme/web/q-low-2',
+            pool: 'codex',
+            priority: 0,
+            waitingFor: 'pool codex is at its limit (2 of 2 running); 1 run of pool codex queued ahead',
+          },
         ],
       },
     ],
