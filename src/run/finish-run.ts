@@ -23,6 +23,7 @@ import { RUN_LABEL, recordedPid } from './launch-run.js';
 import type { RunContext } from './run-context.js';
 import { blockedFile, runFiles } from './run-files.js';
 import { runQa } from './run-qa.js';
+import { startFailureOf } from './start-failure.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { readStatus, writeStatus } from './status-store.js';
 
@@ -132,7 +133,8 @@ function sameBackoff(a: PoolBackoff, b: PoolBackoff): boolean {
 }
 
 async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
-  if (final.state === 'cancelled' || final.startedAt === undefined || final.finishedAt === undefined) return;
+  // An agent that never started is a setup to fix, named in its reason: not a fast failure of the task.
+  if (final.state === 'cancelled' || final.startFailure !== undefined || final.startedAt === undefined || final.finishedAt === undefined) return;
   const durationSeconds = (new Date(final.finishedAt).getTime() - new Date(final.startedAt).getTime()) / 1000;
   const outcome = { failed: final.state === 'failed', durationSeconds };
   // Mostly a success after a success: nothing to write, so no need to wait for the lock the queue drains under.
@@ -176,16 +178,18 @@ async function removeContainer(runtime: Exclude<RunStatus['runtime'], 'host'>, i
 async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise<RunStatus> {
   // The agent's last words are read before the outcome is written.
   const status = ingestOutput(ended, agentBaseOf(ended), ctx.clock.now(), true);
-  const outcome = decideOutcome(end);
   const job = readJob(status.workspace);
-  const setupFailed = outcome.state === 'failed' && end.stopReason === undefined && end.exitCode === SETUP_FAILED_EXIT && job?.setup !== undefined;
+  const setupFailed = end.stopReason === undefined && end.exitCode === SETUP_FAILED_EXIT && job?.setup !== undefined;
+  const startFailure = end.stopReason === undefined && !setupFailed ? startFailureOf(job, status, end.exitCode) : undefined;
+  const outcome = decideOutcome({ ...end, startFailure });
   let final: RunStatus = {
     ...status,
     state: outcome.state,
     exitCode: end.exitCode,
-    reason: setupFailed ? `the setup command failed: ${job?.setup ?? ''} (see the agent log)` : outcome.reason,
+    reason: setupFailed && outcome.state === 'failed' ? `the setup command failed: ${job?.setup ?? ''} (see the agent log)` : outcome.reason,
     question: outcome.question,
-    hint: end.stopReason === undefined ? undefined : stopHint(status),
+    hint: end.stopReason === undefined ? outcome.hint : stopHint(status),
+    startFailure: outcome.startFailure,
   };
   // The agent's work, in the host-owned repository, before QA adds its own files. Only when something needs it.
   const wanted = job !== undefined && final.state === 'completed' && (job.push || !job.review);
