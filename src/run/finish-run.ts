@@ -2,6 +2,7 @@ import { lstatSync } from 'node:fs';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
+import { repoReadOnly } from '../core/run/read-only-target.js';
 import { SETUP_FAILED_EXIT } from '../core/run/wrap-argv.js';
 import { applyOutcome, type PoolBackoff } from '../core/schedule/scheduler.js';
 import { watchDelay } from '../core/schedule/watch-delay.js';
@@ -175,6 +176,11 @@ async function removeContainer(runtime: Exclude<RunStatus['runtime'], 'host'>, i
   }
 }
 
+function setupFailedReason(job: Job): string {
+  const readOnly = repoReadOnly(job) ? '; the checkout is read-only for tag and review runs, so a setup that writes into it fails' : '';
+  return `the setup command failed: ${job.setup ?? ''} (see the agent log${readOnly})`;
+}
+
 async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise<RunStatus> {
   // The agent's last words are read before the outcome is written.
   const status = ingestOutput(ended, agentBaseOf(ended), ctx.clock.now(), true);
@@ -186,7 +192,7 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
     ...status,
     state: outcome.state,
     exitCode: end.exitCode,
-    reason: setupFailed && outcome.state === 'failed' ? `the setup command failed: ${job?.setup ?? ''} (see the agent log)` : outcome.reason,
+    reason: setupFailed && outcome.state === 'failed' ? setupFailedReason(job) : outcome.reason,
     question: outcome.question,
     hint: end.stopReason === undefined ? outcome.hint : stopHint(status),
     startFailure: outcome.startFailure,
@@ -195,8 +201,8 @@ async function complete(ended: RunStatus, end: RunEnd, ctx: RunContext): Promise
   const wanted = job !== undefined && final.state === 'completed' && (job.push || !job.review);
   const collected = wanted ? await collectAgentWork(job, status, ctx) : {};
   if (collected.warning !== undefined) final = { ...final, warnings: [...final.warnings, collected.warning] };
-  // Review agents change nothing, so there is nothing of theirs to check.
-  if (outcome.state === 'completed' && ctx.config.qa.enabled && job?.review !== true) {
+  // Review agents and tag runs could change nothing (their checkout is read-only), so there is nothing of theirs to check.
+  if (outcome.state === 'completed' && ctx.config.qa.enabled && (job === undefined || !repoReadOnly(job))) {
     try {
       final = { ...final, qa: await runQa(status, ctx) };
       recordEvent(ctx.home, { type: 'qa', at: ctx.clock.now().toISOString(), workspace: status.workspace, state: final.qa?.state, failedCommand: final.qa?.failedCommand });

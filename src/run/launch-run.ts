@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostAgentWarning } from '../core/agents/agent-sandbox.js';
 import { agentMounts, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../core/container/container-spec.js';
+import { repoReadOnly } from '../core/run/read-only-target.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
 import { lendWorkspace } from '../fs/chown-tree.js';
@@ -72,7 +73,7 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
       // The mounts are always this workspace's agent view, whatever an older job recorded.
       const spec = {
         ...job.run.spec,
-        mounts: agentMounts(workspace),
+        mounts: agentMounts(workspace, repoReadOnly(job)),
         name: `${job.run.spec.name}-${claimed.runCount}`,
         labels: { ...job.run.spec.labels, [RUN_LABEL]: String(claimed.runCount) },
       };
