@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
@@ -60,6 +60,8 @@ agents:
   plainfail:
     command: [sh, -c, 'echo "tests failed"; exit 1']
     pool: plain
+  gitagent:
+    command: [git, status]
 `,
   );
   return { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: join(home, 'state'), [engine.hostVar]: engine.url };
@@ -70,6 +72,11 @@ interface RunJson {
   reason?: string;
   hint?: string;
   startFailure?: string;
+}
+
+interface DoctorJson {
+  ok: boolean;
+  checks: Array<{ id: string; status: string; message: string; fix: string | null }>;
 }
 
 interface StatusJson {
@@ -111,5 +118,21 @@ describe.each(engines)('an agent that cannot start, on $name', (engine) => {
     expect(pool('broken')).toMatchObject({ pausedSeconds: 0, fastFails: 0 });
     // The same count of ordinary fast failures does pause its pool: the backoff itself still works.
     expect(pool('plain')?.pausedSeconds).toBeGreaterThan(0);
+  });
+
+  it('doctor finds a CLI missing from the image before a dispatch does, and the version of one that is there', () => {
+    const env: Record<string, string> = { ...setup(engine), AGENTCTL_RUNTIME: engine.name };
+    const configPath = join(env.XDG_CONFIG_HOME as string, 'agentctl', 'config.yaml');
+    writeFileSync(configPath, readFileSync(configPath, 'utf8').replace('defaults:\n', 'defaults:\n  agent: nocli\n'));
+    const result = runCli(['doctor', '--json'], env);
+    expect(result.code, result.stderr).toBe(4);
+    const checks = (JSON.parse(result.stdout) as DoctorJson).checks;
+    const get = (id: string) => checks.find((c) => c.id === id);
+    expect(get('cli.nocli')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/nocli \(the default agent\): agentctl-no-such-agent-cli is not in .*agentctl-test.*exit code 127/),
+      fix: expect.stringMatching(/agentctl image build --runtime /),
+    });
+    expect(get('cli.gitagent')).toMatchObject({ status: 'ok', message: expect.stringMatching(/git git version \d+\.\d+/) });
   });
 });
