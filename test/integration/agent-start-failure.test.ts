@@ -100,7 +100,7 @@ describe.each(engines)('an agent that cannot start, on $name', (engine) => {
     expect(run.state).toBe('failed');
     expect(run.reason).toMatch(reason);
     expect(run.hint).toMatch(hint);
-  });
+  }, 120_000);
 
   it('does not pause the pool after backoff.threshold start failures in a row, where ordinary fast failures do', () => {
     const env = setup(engine);
@@ -118,7 +118,8 @@ describe.each(engines)('an agent that cannot start, on $name', (engine) => {
     expect(pool('broken')).toMatchObject({ pausedSeconds: 0, fastFails: 0 });
     // The same count of ordinary fast failures does pause its pool: the backoff itself still works.
     expect(pool('plain')?.pausedSeconds).toBeGreaterThan(0);
-  });
+    // Five dispatches on an engine that can be slow on a busy machine.
+  }, 300_000);
 
   it('doctor finds a CLI missing from the image before a dispatch does, and the version of one that is there', () => {
     const env: Record<string, string> = { ...setup(engine), AGENTCTL_RUNTIME: engine.name };
@@ -134,5 +135,5 @@ describe.each(engines)('an agent that cannot start, on $name', (engine) => {
       fix: expect.stringMatching(/agentctl image build --runtime /),
     });
     expect(get('cli.gitagent')).toMatchObject({ status: 'ok', message: expect.stringMatching(/git git version \d+\.\d+/) });
-  });
+  }, 180_000);
 });

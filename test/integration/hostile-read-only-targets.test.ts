@@ -109,7 +109,7 @@ describe.each(engines)('read-only targets on $name', (engine) => {
     expect(second.code, second.stderr).toBe(0);
     expect(log(workspace, 'writer')).not.toMatch(/WROTE/);
     expectUntouched(join(workspace, 'repo'));
-  });
+  }, 120_000);
 
   it('a review agent cannot write into the checkout; its review still comes back through the outbox', () => {
     const { env, state } = setup(engine);
@@ -124,5 +124,5 @@ describe.each(engines)('read-only targets on $name', (engine) => {
     expect(written).not.toMatch(/WROTE/);
     expectUntouched(join(workspace, 'repo'));
     expect(readFileSync(join(workspace, 'outbox', 'review.md'), 'utf8')).toBe('review text\n');
-  });
+  }, 120_000);
 });
