@@ -7,6 +7,7 @@ import { containerSettings, credentialDir, hostAgentWarning } from '../core/agen
 import { appleUnsupported } from '../core/container/hardening.js';
 import type { Config } from '../core/config/schema.js';
 import {
+  agentMounts,
   buildContainerSpec,
   CREDENTIALS_MOUNT,
   DEFAULT_IMAGE,
@@ -19,6 +20,7 @@ import { adhocId, assertNumber, assertRefName, describeTarget, type Target } fro
 import { assemblePrompt } from '../core/prompt/assemble-prompt.js';
 import { fenceNonce, fenceUntrusted } from '../core/prompt/fence.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
+import { isReviewAgent, repoReadOnly } from '../core/run/read-only-target.js';
 import type { RunPlan } from '../core/run/run-plan.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
@@ -230,7 +232,7 @@ export async function prepareDispatch(
   const target = targetOf(req, deps);
   const agent = resolveAgent(req.agent ?? config.defaults.agent, config);
   const repo = parseRepoSpec(req.repo, { org: req.org ?? config.defaults.org, forge: forgeEndpoint(config), localPath: localRepoPath(req.repo, deps) });
-  const review = agent.spec === 'codex:review' || agent.base === 'coderabbit';
+  const review = isReviewAgent(agent);
   const task = req.task ?? defaultTask(target, review);
   if (task === undefined || task.trim() === '') {
     throw usageError('missing_task', 'no task given', 'pass --task "what the agent should do", or target an --issue or --pr');
@@ -335,6 +337,7 @@ export async function prepareDispatch(
       image,
       runId: `${repo.org}-${repo.name}-${wsPlan.slot}`,
       workspaceRoot: wsPlan.root,
+      mounts: agentMounts(wsPlan.root, repoReadOnly({ target, review })),
       labels: {
         [`${LABEL_PREFIX}.workspace`]: wsPlan.root,
         [`${LABEL_PREFIX}.agent`]: agent.spec,

@@ -57,11 +57,15 @@ export interface Mount {
   readOnly: boolean;
 }
 
-/** What an agent's container sees of its workspace: repo/ and outbox/ read-write, inbox/ (the prompt) read-only. */
-export function agentMounts(workspaceRoot: string): Mount[] {
+/**
+ * What an agent's container sees of its workspace: repo/ and outbox/
+ * read-write, inbox/ (the prompt) read-only; repo/ read-only too for a run
+ * that must not change it (see repoReadOnly).
+ */
+export function agentMounts(workspaceRoot: string, repoReadOnly = false): Mount[] {
   const layout = workspaceLayout(workspaceRoot);
   return [
-    { hostPath: layout.repo, containerPath: CONTAINER_PATHS.repo, readOnly: false },
+    { hostPath: layout.repo, containerPath: CONTAINER_PATHS.repo, readOnly: repoReadOnly },
     { hostPath: layout.outbox, containerPath: CONTAINER_PATHS.outbox, readOnly: false },
     { hostPath: layout.inbox, containerPath: CONTAINER_PATHS.inbox, readOnly: true },
   ];
