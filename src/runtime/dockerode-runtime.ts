@@ -152,10 +152,8 @@ export class DockerodeRuntime implements ContainerRuntime {
       AutoRemove: spec.autoRemove,
       ...this.hardeningConfig(spec),
     };
-    // Podman 4.3's compat API takes "host-gateway" literally (an /etc/hosts
-    // line "host-gateway host.docker.internal"); it adds
-    // host.containers.internal with the real gateway address on its own.
-    if (spec.hostGateway && this.name === 'docker') hostConfig.ExtraHosts = ['host.docker.internal:host-gateway'];
+    // The host's name per engine is decided in core (host-gateway): Podman gets no entry, it maps its own.
+    if (spec.extraHosts.length > 0) hostConfig.ExtraHosts = spec.extraHosts;
     if (spec.gpu) hostConfig.DeviceRequests = [{ Driver: '', Count: -1, Capabilities: [['gpu']] }];
     return {
       name: spec.name,

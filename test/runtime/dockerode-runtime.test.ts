@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHardening } from '../../src/core/container/hardening.js';
+import { hostGateway } from '../../src/core/container/host-gateway.js';
 import { AGENT_HOME, AGENT_WORKDIR, agentMounts, LABEL_PREFIX, renderRunArgv, type ContainerSpec } from '../../src/core/container/container-spec.js';
 import { CONTAINER_PATHS } from '../../src/core/workspace/layout.js';
 import { AgentctlError, ExitCode } from '../../src/core/errors.js';
@@ -80,7 +81,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
       env: [],
       user: '1000:1000',
       gpu: false,
-      hostGateway: false,
+      extraHosts: [],
       argv: ['true'],
       stdin: false,
       autoRemove: false,
@@ -265,7 +266,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
   });
 
   it('names the host gateway the way the engine supports', async () => {
-    const run = spec('gateway', { hostGateway: true, argv: ['sh', '-c', 'cat /etc/hosts > hosts.txt'] });
+    const run = spec('gateway', { extraHosts: hostGateway(name, 'bridge')!.extraHosts, argv: ['sh', '-c', 'cat /etc/hosts > hosts.txt'] });
     const { id } = await runtime.start(run, {});
     expect(await runtime.wait(id)).toEqual({ exitCode: 0 });
     const hosts = readFileSync(join(rootOf(run), 'repo', 'hosts.txt'), 'utf8');
