@@ -1,8 +1,10 @@
 import type Dockerode from 'dockerode';
 import { volume, type ContainerSpec, type EnvEntry } from '../core/container/container-spec.js';
+import { gpuUnavailable, isGpuRefusal } from '../core/container/gpu-request.js';
 import { memoryBytes, tmpfsOptions } from '../core/container/hardening.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
+import { LIBPOD_CREATE_PATH, libpodCreateBody } from './libpod-create.js';
 import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
 
 /** Generous: a busy engine (many agents starting at once) can take seconds to answer. */
@@ -127,20 +129,43 @@ export class DockerodeRuntime implements ContainerRuntime {
     }
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(this.createOptions(spec, env));
+      container = await this.create(spec, env);
     } catch (error) {
       const hint =
         statusOf(error) === 404 ? `Build or load ${spec.image} into ${this.name} first.` : statusOf(error) === 409 ? `Remove the old container ${spec.name} first.` : undefined;
-      throw this.fail(`create of ${spec.name}`, error, hint);
+      throw this.startFailure(`create of ${spec.name}`, spec, error, hint);
     }
     try {
       await container.start();
     } catch (error) {
       // A created-but-never-started container would look like a live run to a later `list`.
       await container.remove({ force: true }).catch(() => undefined);
-      throw this.fail(`start of ${spec.name}`, error);
+      throw this.startFailure(`start of ${spec.name}`, spec, error);
     }
     return { id: container.id };
+  }
+
+  /** Podman takes a GPU (a CDI device) only through its own API; everything else goes through the compatible one. */
+  private async create(spec: ContainerSpec, env: Env): Promise<Dockerode.Container> {
+    if (!(spec.gpu && this.name === 'podman')) return this.docker.createContainer(this.createOptions(spec, env));
+    const created = await new Promise<{ Id: string }>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: LIBPOD_CREATE_PATH,
+          method: 'POST',
+          options: libpodCreateBody(spec, resolveEnv(spec.env, env)),
+          statusCodes: { 200: true, 201: true, 400: 'bad parameter', 404: 'no such image', 409: 'conflict', 500: 'server error' },
+        },
+        (error: unknown, result: unknown) => (error ? reject(error) : resolve(result as { Id: string })),
+      );
+    });
+    return this.docker.getContainer(created.Id);
+  }
+
+  /** A GPU the engine cannot give is said as such, not as an engine that may be down. */
+  private startFailure(call: string, spec: ContainerSpec, error: unknown, hint?: string): AgentctlError {
+    if (spec.gpu && isGpuRefusal(reasonOf(error))) return gpuUnavailable(this.name, reasonOf(error), error);
+    return this.fail(call, error, hint);
   }
 
   private createOptions(spec: ContainerSpec, env: Env): Dockerode.ContainerCreateOptions {
@@ -154,6 +179,7 @@ export class DockerodeRuntime implements ContainerRuntime {
     };
     // The host's name per engine is decided in core (host-gateway): Podman gets no entry, it maps its own.
     if (spec.extraHosts.length > 0) hostConfig.ExtraHosts = spec.extraHosts;
+    // Docker's --gpus; Podman's GPU requests go through its own API (create above).
     if (spec.gpu) hostConfig.DeviceRequests = [{ Driver: '', Count: -1, Capabilities: [['gpu']] }];
     return {
       name: spec.name,
