@@ -178,7 +178,9 @@ export class DockerodeRuntime implements ContainerRuntime {
       ...this.hardeningConfig(spec),
     };
     // The host's name per engine is decided in core (host-gateway): Podman gets no entry, it maps its own.
-    if (spec.extraHosts.length > 0) hostConfig.ExtraHosts = spec.extraHosts;
+    // A job queued by an older agentctl has no list (its spec said `hostGateway`): it gets no entry rather than a crash.
+    const extraHosts = (spec.extraHosts as string[] | undefined) ?? [];
+    if (extraHosts.length > 0) hostConfig.ExtraHosts = extraHosts;
     // Docker's --gpus; Podman's GPU requests go through its own API (create above).
     if (spec.gpu) hostConfig.DeviceRequests = [{ Driver: '', Count: -1, Capabilities: [['gpu']] }];
     return {

@@ -42,7 +42,7 @@ export function libpodCreateBody(spec: ContainerSpec, env: readonly string[]): R
       cpu: { quota: Math.round(hardening.limits.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US },
     },
     netns: { nsmode: hardening.network },
-    hostadd: spec.extraHosts,
+    hostadd: (spec.extraHosts as string[] | undefined) ?? [],
     devices: spec.gpu ? [{ path: NVIDIA_CDI_DEVICE }] : [],
   };
 }

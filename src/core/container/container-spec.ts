@@ -190,7 +190,8 @@ export function renderRunArgv(runtime: RuntimeName, spec: ContainerSpec): string
   }
   args.push('--workdir', spec.workdir, '--user', spec.user, ...hardeningArgs(runtime, spec));
   for (const entry of spec.env) args.push('--env', entry.value === undefined ? entry.name : `${entry.name}=${entry.value}`);
-  for (const host of spec.extraHosts) args.push('--add-host', host);
+  // A job queued by an older agentctl has no list (its spec said `hostGateway`).
+  for (const host of (spec.extraHosts as string[] | undefined) ?? []) args.push('--add-host', host);
   if (spec.gpu) args.push(...gpuArgs(runtime));
   args.push(spec.image, ...spec.argv);
   return args;
