@@ -4,6 +4,7 @@ import { gpuUnavailable, isGpuRefusal } from '../core/container/gpu-request.js';
 import { memoryBytes, tmpfsOptions } from '../core/container/hardening.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
+import { engineGet, imagePath, type EngineReply } from './engine-http.js';
 import { LIBPOD_CREATE_PATH, libpodCreateBody } from './libpod-create.js';
 import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
 
@@ -53,20 +54,28 @@ function time(value: string | undefined): string | undefined {
 
 /** Docker Engine and Podman's Docker-compatible API, through dockerode. */
 export class DockerodeRuntime implements ContainerRuntime {
+  private client: Promise<Dockerode> | undefined;
+
   private constructor(
     readonly name: EngineName,
     private readonly endpoint: Endpoint,
-    private readonly docker: Dockerode,
-    private readonly probeClient: Dockerode,
   ) {}
 
-  /** dockerode is imported here, not at module load, to keep CLI start fast. */
   static async create(name: EngineName, endpoint: Endpoint): Promise<DockerodeRuntime> {
-    const { default: Docker } = await import('dockerode');
-    // dockerode's own defaults read DOCKER_HOST and friends; pin every
-    // connection field so a podman runtime never follows a docker setting.
-    const base = { host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined, ...endpoint.connection };
-    return new DockerodeRuntime(name, endpoint, new Docker(base), new Docker({ ...base, timeout: PROBE_TIMEOUT_MS }));
+    return new DockerodeRuntime(name, endpoint);
+  }
+
+  /**
+   * dockerode, imported on the first call that needs it: choosing an engine
+   * (ping, image inspect) does without, so a dry run never loads it.
+   */
+  private docker(): Promise<Dockerode> {
+    this.client ??= import('dockerode').then(({ default: Docker }) =>
+      // dockerode's own defaults read DOCKER_HOST and friends; pin every
+      // connection field so a podman runtime never follows a docker setting.
+      new Docker({ host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined, ...this.endpoint.connection }),
+    );
+    return this.client;
   }
 
   private get title(): string {
@@ -85,16 +94,18 @@ export class DockerodeRuntime implements ContainerRuntime {
     const result = { runtime: this.name, endpoint: this.endpoint.url };
     const started = performance.now();
     try {
-      await this.probeClient.ping();
+      const ping = await engineGet(this.endpoint.connection, '/_ping', PROBE_TIMEOUT_MS);
+      if (ping.status !== 200) throw new Error(`_ping answered HTTP ${ping.status}`);
       // Podman answers /version in ~0.3 s; a dispatch only needs to know the engine answers.
       if (options.version === false) return { ...result, ok: true, detail: `${this.title} engine answering` };
-      const version = await this.probeClient.version();
+      const reply = await engineGet(this.endpoint.connection, '/version', PROBE_TIMEOUT_MS);
+      const version = JSON.parse(reply.body) as { Version?: string; Components?: Array<{ Name: string; Version: string }> };
       const engine = version.Components?.find((component) => component.Name.endsWith('Engine'));
       // Docker names its component just "Engine"; Podman says "Podman Engine".
       const product = engine === undefined || engine.Name === 'Engine' ? `${this.title} Engine` : engine.Name;
       return { ...result, ok: true, detail: `${product} ${engine?.Version ?? version.Version}` };
     } catch (error) {
-      // The client's timeout surfaces only as "socket hang up".
+      // A timeout can surface as "socket hang up".
       const timedOut = performance.now() - started >= PROBE_TIMEOUT_MS;
       const reason = timedOut ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : reasonOf(error);
       return { ...result, ok: false, detail: `${reason} (tried: ${this.endpoint.tried.join(', ')})` };
@@ -102,18 +113,20 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   async hasImage(image: string): Promise<boolean> {
+    let reply: EngineReply;
     try {
-      await this.docker.getImage(image).inspect();
-      return true;
+      reply = await engineGet(this.endpoint.connection, imagePath(image), PROBE_TIMEOUT_MS);
     } catch (error) {
-      if (statusOf(error) === 404) return false;
       throw this.fail(`image inspect ${image}`, error);
     }
+    if (reply.status === 404) return false;
+    if (reply.status === 200) return true;
+    throw this.fail(`image inspect ${image}`, new Error(`HTTP ${reply.status}: ${reply.body.slice(0, 200)}`));
   }
 
   async imageId(image: string): Promise<string | undefined> {
     try {
-      return ((await this.docker.getImage(image).inspect()) as { Id?: string }).Id;
+      return ((await (await this.docker()).getImage(image).inspect()) as { Id?: string }).Id;
     } catch {
       return undefined;
     }
@@ -147,9 +160,10 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   /** Podman takes a GPU (a CDI device) only through its own API; everything else goes through the compatible one. */
   private async create(spec: ContainerSpec, env: Env): Promise<Dockerode.Container> {
-    if (!(spec.gpu && this.name === 'podman')) return this.docker.createContainer(this.createOptions(spec, env));
+    const docker = await this.docker();
+    if (!(spec.gpu && this.name === 'podman')) return docker.createContainer(this.createOptions(spec, env));
     const created = await new Promise<{ Id: string }>((resolve, reject) => {
-      this.docker.modem.dial(
+      docker.modem.dial(
         {
           path: LIBPOD_CREATE_PATH,
           method: 'POST',
@@ -159,7 +173,7 @@ export class DockerodeRuntime implements ContainerRuntime {
         (error: unknown, result: unknown) => (error ? reject(error) : resolve(result as { Id: string })),
       );
     });
-    return this.docker.getContainer(created.Id);
+    return docker.getContainer(created.Id);
   }
 
   /** A GPU the engine cannot give is said as such, not as an engine that may be down. */
@@ -216,7 +230,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   async inspect(id: string): Promise<ContainerState | undefined> {
     let info: Dockerode.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(id).inspect();
+      info = await (await this.docker()).getContainer(id).inspect();
     } catch (error) {
       if (isGone(error)) return undefined;
       throw this.fail(`inspect of ${id}`, error);
@@ -237,7 +251,7 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async wait(id: string): Promise<{ exitCode: number }> {
     try {
-      const result = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
+      const result = (await (await this.docker()).getContainer(id).wait()) as { StatusCode: number };
       return { exitCode: result.StatusCode };
     } catch (error) {
       throw this.fail(`wait for ${id}`, error);
@@ -247,7 +261,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   async list(labels: Record<string, string>): Promise<ContainerState[]> {
     let found: Dockerode.ContainerInfo[];
     try {
-      found = await this.docker.listContainers({
+      found = await (await this.docker()).listContainers({
         all: true,
         filters: { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) },
       });
@@ -261,7 +275,7 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     try {
-      await this.docker.getContainer(id).stop({ t: graceSeconds });
+      await (await this.docker()).getContainer(id).stop({ t: graceSeconds });
     } catch (error) {
       // 304: already stopped; 404: already gone.
       if (statusOf(error) === 304 || isGone(error)) return;
@@ -271,7 +285,7 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async remove(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove();
+      await (await this.docker()).getContainer(id).remove();
     } catch (error) {
       if (isGone(error)) return;
       throw this.fail(`remove of ${id}`, error);
