@@ -58,7 +58,7 @@ export async function probeImageCli(
     // yet: with every capability dropped, even root in the container could not write to another uid's.
     user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
     gpu: false,
-    hostGateway: false,
+    extraHosts: [],
     argv: ['sh', '-c', `"$0" --version > ${CONTAINER_PATHS.outbox}/cli-version.txt 2>&1`, cli],
     stdin: false,
     autoRemove: false,

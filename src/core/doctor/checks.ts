@@ -1,5 +1,6 @@
 import { hostAgentWarning } from '../agents/agent-sandbox.js';
 import type { RuntimeName } from '../container/container-spec.js';
+import { isAgentctlError } from '../errors.js';
 import { selectRuntime, type ProbeResult } from '../runtime-selection.js';
 import { agentCliChecks, type AgentCliFact } from './agent-cli-checks.js';
 import { compareVersions } from './versions.js';
@@ -99,7 +100,12 @@ function runtimeChecks(facts: DoctorFacts): { checks: Check[]; selected: Runtime
         : check('runtime', 'warn', selection.warning, `start ${facts.runtime.prefer}, or set runtime.prefer / AGENTCTL_RUNTIME to ${selection.runtime}`),
     );
     return { checks, selected: selection.runtime };
-  } catch {
+  } catch (error) {
+    // A preference this platform cannot have (apple off macOS) is its own mistake, not a missing engine.
+    if (isAgentctlError(error) && error.code === 'runtime_unsupported') {
+      checks.push(check('runtime', 'fail', error.message, error.hint ?? null));
+      return { checks, selected: undefined };
+    }
     const tried = facts.runtime.probes.map((probe) => probe.runtime).join(', ') || 'none';
     checks.push(check('runtime', 'fail', `no container runtime is reachable (tried: ${tried})`, START_ENGINE));
     return { checks, selected: undefined };

@@ -76,6 +76,7 @@ describe('doctorChecks', () => {
     ['no engine: image not checked', (f) => { f.runtime.probes = [down('docker'), down('podman')]; f.image.runtime = undefined; f.image.present = undefined; }, 'image', 'warn', /not checked, no container runtime is reachable/, /start a container engine/, false],
     ['only podman', (f) => { f.runtime.probes = [down('docker'), up('podman')]; }, 'runtime', 'ok', /container runs use podman \(first available\)/, null, true],
     ['both engines', (f) => { f.runtime.probes = [up('docker', 'Docker Engine 20.10.24'), up('podman', 'Podman Engine 4.3.1')]; }, 'runtime.podman', 'ok', /^podman: Podman Engine 4\.3\.1 at unix:\/\/\/run\/podman\.sock$/, null, true],
+    ['apple preferred on linux: refused, not "no engine"', (f) => { f.runtime.prefer = 'apple'; }, 'runtime', 'fail', /^runtime apple \(Apple container\) runs only on macOS, not on linux$/, /--runtime docker, podman or auto/, false],
     ['preferred engine down: fallback warned', (f) => { f.runtime.prefer = 'podman'; }, 'runtime', 'warn', /runtime podman is not available .* using docker instead/, /start podman, or set runtime\.prefer/, true],
     ['image missing', (f) => { f.image.present = false; }, 'image', 'fail', /localhost\/agentctl-agent:latest \(the default agent image\) is not present in docker/, /agentctl image build --runtime docker/, false],
     ['image look-up failed', (f) => { f.image.present = undefined; f.image.error = 'socket hang up'; }, 'image', 'fail', /could not ask docker: socket hang up/, /answering/, false],
