@@ -61,7 +61,8 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
       recordEvent(ctx.home, { type: 'finished', at: failed.finishedAt as string, workspace, agent: job.agent, state: 'failed', reason: failed.reason });
       throw error;
     }
-    const warnings = [...started.warnings, ...(await forgeStarted)];
+    // In the order they were recorded: the forge's (recorded as its calls fail) before the start's.
+    const warnings = [...(await forgeStarted), ...started.warnings];
     for (const message of started.warnings) recordEvent(ctx.home, { type: 'warning', at: ctx.clock.now().toISOString(), workspace, message });
     const status: RunStatus = { ...claimed, ...started.ref, claimedBy: undefined, startCommit, warnings: [...claimed.warnings, ...warnings] };
     writeStatus(status);

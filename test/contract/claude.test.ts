@@ -177,7 +177,9 @@ describe.skipIf(setup.skip)('the real claude CLI, run by agentctl', () => {
     const run = await dispatch('bogus', 3, [], config);
     expect(run.job.agentArgv).toContain('--bogus-agentctl-flag');
     expect(run.code).toBe(ExitCode.runFailed);
-    expect(run.status).toMatchObject({ state: 'failed', exitCode: 1, reason: 'agent exited with code 1' });
+    // Named as a start failure from the CLI's own wording, with a hint, and not counted towards pausing the pool.
+    expect(run.status).toMatchObject({ state: 'failed', exitCode: 1, reason: 'the claude on this machine rejected the option --bogus-agentctl-flag: the agent never started' });
+    expect(run.status.startFailure).toBeDefined();
     expect(readFileSync(join(run.ws, 'outbox', 'agent-claude.log'), 'utf8')).toContain("error: unknown option '--bogus-agentctl-flag'");
   });
 });

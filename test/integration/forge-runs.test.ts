@@ -678,8 +678,8 @@ describe('a forge that fails during a run', () => {
       ]);
       for (const r of down.requests) expect(r.authorization).toBe(`token ${FJ_TOKEN}`);
       expect(final.warnings).toHaveLength(4);
-      expect(final.warnings[0]).toBe(onHost('editor'));
-      expect(final.warnings[1]).toMatch(/^forge fj: stopwatch-start on #10 failed: .*500/);
+      expect(final.warnings[0]).toMatch(/^forge fj: stopwatch-start on #10 failed: .*500/);
+      expect(final.warnings[1]).toBe(onHost('editor'));
       expect(final.warnings[2]).toMatch(/^forge fj: stopwatch-stop on #10 failed: .*500/);
       expect(final.warnings[3]).toMatch(/^forge fj: remove-label on #10 failed: .*500/);
       const events = readFileSync(join(h.state, 'events.jsonl'), 'utf8')
