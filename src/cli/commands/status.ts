@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { displayLine } from '../../core/text/display-line.js';
@@ -11,6 +10,7 @@ import { readStatus, statusPath } from '../../run/status-store.js';
 import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
+import { statusOp } from '../operations/runs.js';
 import { parseOptions } from '../parse-options.js';
 import { elapsedSeconds, formatDuration, renderFinal, stateLabel } from '../render-status.js';
 import { summaryOf } from '../summary-of.js';
@@ -19,12 +19,6 @@ import { schedRunOf, waitingNow } from '../../core/schedule/waiting.js';
 import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
 import { workspaceLayout } from '../../core/workspace/layout.js';
-
-export const statusOptions = z.object({
-  args: z.array(z.string()).default([]),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
 
 /** A workspace given as a path, or as org/repo/slot under $AGENTCTL_HOME/workspace. */
 export function resolveWorkspace(arg: string, deps: Deps): string {
@@ -56,7 +50,7 @@ function table(header: string[], rows: string[][]): string {
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   if ((raw as { watch?: unknown } | undefined)?.watch === true) return (await import('./status-watch.js')).run(raw, deps);
-  const opts = parseOptions(statusOptions, raw, 'status');
+  const opts = parseOptions(statusOp.input, raw, 'status');
   const { config } = await loadConfigFor(deps, opts.config);
   const home = stateHome(deps);
   const only = opts.args[0] === undefined ? undefined : resolveWorkspace(opts.args[0], deps);
