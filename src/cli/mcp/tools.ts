@@ -95,7 +95,10 @@ const HANDLERS: Record<string, Handler> = {
     const workspace = resolveWorkspace(input.workspace as string, deps);
     const notes: string[] = [];
     const ctx = { ...(await runContextFor(deps, (await loadConfigFor(deps, config)).config)), notify: (line: string) => void notes.push(line) };
-    const outcome = await waitForRun(workspace, ctx, input.timeout as number, progressSender(extra));
+    const send = progressSender(extra);
+    const outcome = await waitForRun(workspace, ctx, input.timeout as number, send);
+    // The global log has the end; the run's own log may not: the caller hears it either way.
+    if (outcome.ended) await send({ type: 'finished', state: outcome.status.state, reason: outcome.status.reason });
     return toolResult({ ended: outcome.ended, status: outcome.status }, notes);
   },
 };
