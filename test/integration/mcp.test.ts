@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -128,6 +129,18 @@ describe('agentctl mcp over HTTP', () => {
     expect((await post({ authorization: `Bearer ${token}`, origin: 'https://evil.example' })).status).toBe(403);
   });
 
+  it('refuses a Host other than its loopback address (DNS rebinding), even with the token', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { host: `evil.example:${port}`, authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.once('error', reject);
+      req.end(JSON.stringify(initialize));
+    });
+    expect(status).toBe(403);
+  });
+
   it('serves a client with the token', async () => {
     const response = await post({ authorization: `Bearer ${token}` });
     expect(response.status).toBe(200);
@@ -165,7 +178,7 @@ describe('agentctl mcp runs on a real podman engine', () => {
     expect(structured(waited)).toMatchObject({ ended: true, status: { state: 'completed' } });
     expect(progress.join('\n')).toMatch(/finished/);
     const logs = structured(await client.callTool({ name: 'logs', arguments: { workspace: started.workspace, lines: 2 } }));
-    expect(logs.lines).toEqual(['step two']);
+    expect(logs.lines).toEqual(['step one', 'step two']);
     const listed = structured(await client.callTool({ name: 'list', arguments: { state: ['completed'], repo: 'acme/web' } }));
     expect(listed.runs.map((run: { workspace: string }) => run.workspace)).toEqual([started.workspace]);
   }, 120_000);
