@@ -46,8 +46,17 @@ describe('one definition per operation', () => {
     for (const op of tools) {
       const fields = Object.keys(toolInput(op).shape);
       const own = Object.keys(op.input.shape).filter((key) => !NOT_FLAGS.has(key) && !(op.tool?.omit ?? []).includes(key) && !(key in (op.tool?.fixed ?? {})));
-      expect(fields, toolName(op)).toEqual([...op.positionals.map((arg) => arg.name), ...own, ...Object.keys(op.tool?.extra ?? {})]);
+      expect(fields, toolName(op)).toEqual([...op.positionals.map((arg) => arg.name), ...own, ...Object.keys(op.tool?.extra ?? {}).filter((key) => !own.includes(key))]);
     }
+  });
+
+  it('the dispatch tool takes templates by name only: a file is a path on the host', () => {
+    const dispatch = operations.find((op) => toolName(op) === 'dispatch');
+    const input = toolInput(dispatch as (typeof operations)[number]);
+    expect(input.safeParse({ repo: 'acme/web', template: 'coding' }).success).toBe(true);
+    const refused = input.safeParse({ repo: 'acme/web', template: '/etc/shadow' });
+    expect(refused.error?.issues[0]).toMatchObject({ path: ['template'], message: 'takes a template name, not a file' });
+    expect(input.safeParse({ repo: 'acme/web', taskFile: '/etc/shadow' }).error?.issues[0]?.code).toBe('unrecognized_keys');
   });
 
   it('the tools take no field the command line does not also take, except the bounded extras', () => {

@@ -29,7 +29,7 @@ export interface ToolSurface {
   omit: readonly string[];
   /** Options every call passes to the command (JSON output, say). */
   fixed?: Record<string, unknown>;
-  /** Input fields only the tool takes (how many log lines to return, say). */
+  /** Input fields only the tool takes (how many log lines to return, say), or that it takes narrower than the command line. */
   extra?: z.ZodRawShape;
 }
 

@@ -63,8 +63,12 @@ export const dispatchOp = {
     json: json.describe('print one JSON object'),
     config,
   }),
-  // A task file is a path on the server's machine: a tool's caller passes the task itself.
-  tool: { omit: [...TERMINAL_ONLY, 'taskFile'], fixed: { json: true } },
+  // A task file or template file is a path on the server's machine: a tool's caller passes the task, and templates by name.
+  tool: {
+    omit: [...TERMINAL_ONLY, 'taskFile'],
+    fixed: { json: true },
+    extra: { template: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'takes a template name, not a file').optional().describe('main prompt template, by name') },
+  },
   command: () => import('../commands/dispatch.js'),
 } satisfies Operation;
 

@@ -15,14 +15,15 @@ export function toolInput(op: Operation): z.ZodObject {
     const field = z.string().min(1).describe(arg.description);
     shape[arg.name] = arg.required ? field : field.optional();
   }
-  for (const [key, field] of Object.entries(op.input.shape)) if (!left.has(key)) shape[key] = field;
+  for (const [key, field] of Object.entries(op.input.shape)) if (!left.has(key)) shape[key] = surface.extra?.[key] ?? field;
   return z.object({ ...shape, ...surface.extra }).strict();
 }
 
 /** A tool call's input as the command line would have given it: positionals in order, as args. */
 export function commandInput(op: Operation, input: Record<string, unknown>, config: string | undefined): Record<string, unknown> {
   const positional = new Set(op.positionals.map((arg) => arg.name));
-  const extra = new Set(Object.keys(op.tool?.extra ?? {}));
+  // Extras the command does not know stay with the tool; a narrowed field of the command goes through.
+  const extra = new Set(Object.keys(op.tool?.extra ?? {}).filter((key) => !(key in op.input.shape)));
   const options = Object.fromEntries(Object.entries(input).filter(([key]) => !positional.has(key) && !extra.has(key)));
   const args = op.positionals.map((arg) => input[arg.name]).filter((value): value is string => typeof value === 'string');
   return { ...options, ...op.fixed, ...op.tool?.fixed, args, config };
