@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Operation } from './operation.js';
+import { once, type Operation } from './operation.js';
 
 // The operations on agentctl itself: queue, pools, image, machine, config, and the MCP server.
 
@@ -7,18 +7,24 @@ const json = z.boolean().default(false).describe('print JSON');
 const config = z.string().optional();
 const runtime = z.enum(['auto', 'docker', 'podman', 'apple']).optional().describe('auto, docker, podman or apple');
 
+const runQueueInput = once(() =>
+  z.object({
+    follow: z.boolean().default(false).describe('keep going until nothing is queued or running'),
+    supervise: z.boolean().default(false).describe('run as the background supervisor'),
+    json: json.describe('print JSON lines'),
+    config,
+  }),
+);
+
 export const runQueueOp = {
   path: ['run-queue'],
   summary: 'start queued runs and finish ended ones; --follow keeps at it until the queue is empty (for CI)',
   example: 'agentctl run-queue --follow',
   positionals: [],
   flags: { supervise: { hidden: true } },
-  input: z.object({
-    follow: z.boolean().default(false).describe('keep going until nothing is queued or running'),
-    supervise: z.boolean().default(false).describe('run as the background supervisor'),
-    json: json.describe('print JSON lines'),
-    config,
-  }),
+  get input() {
+    return runQueueInput();
+  },
   command: () => import('../commands/run-queue.js'),
 } satisfies Operation;
 
@@ -44,14 +50,27 @@ export const thawOp = {
   command: () => import('../commands/freeze.js'),
 } satisfies Operation;
 
+const poolResumeInput = once(() => z.object({ args: z.array(z.string()).min(1, 'needs a pool name'), json, config }));
+
 export const poolResumeOp = {
   path: ['pool', 'resume'],
   summary: "lift a pool's backoff pause early",
   example: 'agentctl pool resume codex',
   positionals: [{ name: 'pool', description: 'pool name, e.g. codex', required: true }],
-  input: z.object({ args: z.array(z.string()).min(1, 'needs a pool name'), json, config }),
+  get input() {
+    return poolResumeInput();
+  },
   command: () => import('../commands/pool-resume.js'),
 } satisfies Operation;
+
+const gcInput = once(() =>
+  z.object({
+    olderThan: z.string().default('7d').describe('only workspaces finished longer ago than this (30m, 12h, 7d)'),
+    dryRun: z.boolean().default(false).describe('only list what would be removed'),
+    json,
+    config,
+  }),
+);
 
 export const gcOp = {
   path: ['gc'],
@@ -59,22 +78,14 @@ export const gcOp = {
   example: 'agentctl gc --older-than 3d --dry-run',
   positionals: [],
   flags: { olderThan: { value: 'age' } },
-  input: z.object({
-    olderThan: z.string().default('7d').describe('only workspaces finished longer ago than this (30m, 12h, 7d)'),
-    dryRun: z.boolean().default(false).describe('only list what would be removed'),
-    json,
-    config,
-  }),
+  get input() {
+    return gcInput();
+  },
   command: () => import('../commands/gc.js'),
 } satisfies Operation;
 
-export const imageBuildOp = {
-  path: ['image', 'build'],
-  summary: 'build the agent image from the Containerfile shipped with agentctl',
-  example: 'agentctl image build --runtime podman',
-  positionals: [],
-  flags: { runtime: { value: 'name' }, base: { value: 'image' }, tag: { value: 'image' }, caFile: { value: 'file' } },
-  input: z.object({
+const imageBuildInput = once(() =>
+  z.object({
     runtime,
     base: z.string().min(1, 'needs an image name').optional().describe('base image, a Debian 12 (default debian:bookworm-slim)'),
     tag: z.string().min(1, 'needs an image name').optional().describe('name of the image (default: the configured image)'),
@@ -82,8 +93,21 @@ export const imageBuildOp = {
     json: json.describe('print one JSON object at the end'),
     config,
   }),
+);
+
+export const imageBuildOp = {
+  path: ['image', 'build'],
+  summary: 'build the agent image from the Containerfile shipped with agentctl',
+  example: 'agentctl image build --runtime podman',
+  positionals: [],
+  flags: { runtime: { value: 'name' }, base: { value: 'image' }, tag: { value: 'image' }, caFile: { value: 'file' } },
+  get input() {
+    return imageBuildInput();
+  },
   command: () => import('../commands/image-build.js'),
 } satisfies Operation;
+
+const imageStatusInput = once(() => z.object({ runtime, json, config }));
 
 export const imageStatusOp = {
   path: ['image', 'status'],
@@ -91,26 +115,27 @@ export const imageStatusOp = {
   example: 'agentctl image status --json',
   positionals: [],
   flags: { runtime: { value: 'name' } },
-  input: z.object({ runtime, json, config }),
+  get input() {
+    return imageStatusInput();
+  },
   command: () => import('../commands/image-status.js'),
 } satisfies Operation;
+
+const doctorInput = once(() => z.object({ json, config }));
 
 export const doctorOp = {
   path: ['doctor'],
   summary: 'check this machine: engines, image, GPU, API keys, forges, git, state dir, Node',
   example: 'agentctl doctor',
   positionals: [],
-  input: z.object({ json, config }),
+  get input() {
+    return doctorInput();
+  },
   command: () => import('../commands/doctor.js'),
 } satisfies Operation;
 
-export const initOp = {
-  path: ['init'],
-  summary: 'write a commented starter config (asks a few questions on a terminal)',
-  example: 'agentctl init --agent claude --org acme',
-  positionals: [],
-  flags: { agent: { value: 'name[:model]' }, forgeKind: { value: 'kind' }, forgeUrl: { value: 'url' }, tokenEnv: { value: 'NAME' }, runtime: { value: 'name' } },
-  input: z.object({
+const initInput = once(() =>
+  z.object({
     project: z.boolean().default(false).describe('write .agentctl.yaml in this directory instead of the user file'),
     force: z.boolean().default(false).describe('replace an existing file'),
     agent: z.string().optional().describe('default agent'),
@@ -122,17 +147,39 @@ export const initOp = {
     json,
     config,
   }),
+);
+
+export const initOp = {
+  path: ['init'],
+  summary: 'write a commented starter config (asks a few questions on a terminal)',
+  example: 'agentctl init --agent claude --org acme',
+  positionals: [],
+  flags: { agent: { value: 'name[:model]' }, forgeKind: { value: 'kind' }, forgeUrl: { value: 'url' }, tokenEnv: { value: 'NAME' }, runtime: { value: 'name' } },
+  get input() {
+    return initInput();
+  },
   command: () => import('../commands/init.js'),
 } satisfies Operation;
+
+const configShowInput = once(() => z.object({ json, config }));
 
 export const configShowOp = {
   path: ['config', 'show'],
   summary: 'print the merged configuration (secrets by name only)',
   example: 'agentctl config show --json',
   positionals: [],
-  input: z.object({ json, config }),
+  get input() {
+    return configShowInput();
+  },
   command: () => import('../commands/config-show.js'),
 } satisfies Operation;
+
+const mcpInput = once(() =>
+  z.object({
+    http: z.coerce.number().int().min(1).max(65535).optional().describe('serve Streamable HTTP on 127.0.0.1:PORT (bearer token from the variable mcp.token_env names) instead of stdio'),
+    config,
+  }),
+);
 
 export const mcpOp = {
   path: ['mcp'],
@@ -140,9 +187,8 @@ export const mcpOp = {
   example: 'claude mcp add agentctl -- agentctl mcp',
   positionals: [],
   flags: { http: { value: 'port' } },
-  input: z.object({
-    http: z.coerce.number().int().min(1).max(65535).optional().describe('serve Streamable HTTP on 127.0.0.1:PORT (bearer token from the variable mcp.token_env names) instead of stdio'),
-    config,
-  }),
+  get input() {
+    return mcpInput();
+  },
   command: () => import('../commands/mcp.js'),
 } satisfies Operation;

@@ -95,3 +95,9 @@ export function flagOf(key: string): string {
 /** The operation's name as a command line says it, and as a tool is named. */
 export const commandName = (op: Operation) => op.path.join(' ');
 export const toolName = (op: Operation) => op.path.join('_');
+
+/** A schema built on first use: building every operation's schema would cost each start-up ~15 ms, for one command. */
+export function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}
