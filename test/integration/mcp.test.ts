@@ -182,6 +182,13 @@ describe('agentctl mcp runs on a real podman engine', () => {
     expect(logs.lines).toEqual(['step one', 'step two']);
     const listed = structured(await client.callTool({ name: 'list', arguments: { state: ['completed'], repo: 'acme/web' } }));
     expect(listed.runs.map((run: { workspace: string }) => run.workspace)).toEqual([started.workspace]);
+    // answer and resume go through the same commands, with the same refusals.
+    const answered = (await client.callTool({ name: 'answer', arguments: { workspace: started.workspace, text: 'PostgreSQL' } })) as CallToolResult;
+    expect(answered.isError).toBe(true);
+    expect(structured(answered).error.code).toBe('not_blocked');
+    const resumed = (await client.callTool({ name: 'resume', arguments: { workspace: started.workspace } })) as CallToolResult;
+    expect(resumed.isError).toBe(true);
+    expect(structured(resumed).error).toMatchObject({ code: 'resume_unsupported', hint: expect.stringContaining('claude') });
   }, 120_000);
 
   it('cancels a running run, and a wait that gives up leaves the run going', async () => {
