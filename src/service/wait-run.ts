@@ -1,3 +1,4 @@
+import { usageError } from '../core/errors.js';
 import type { RunStatus } from '../core/run/status.js';
 import { workspaceLayout } from '../core/workspace/layout.js';
 import { FileTail } from '../fs/file-tail.js';
@@ -36,6 +37,10 @@ export async function waitForRun(
   timeoutSeconds: number,
   onEvent: (event: Record<string, unknown>) => void | Promise<void>,
 ): Promise<WaitOutcome> {
+  const state = readStatus(workspace)?.state;
+  if (state === undefined || state === 'prepared') {
+    throw usageError('nothing_to_wait_for', `the run in ${workspace} is ${state ?? 'not started'}: nothing runs there`, 'dispatch it without a dry run first');
+  }
   const events = new FileTail(workspaceLayout(workspace).events);
   const pending: Record<string, unknown>[] = [];
   const collect = () =>

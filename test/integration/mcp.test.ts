@@ -76,6 +76,7 @@ describe('agentctl mcp over stdio', () => {
     const plan = structured(result);
     expect(plan.dryRun).toBe(true);
     expect(plan.workspace).toMatch(/workspace\/acme\/web\/task-7$/);
+    expect(plan.id).toBe('acme/web/task-7');
     expect(plan.prompt).toContain('Fix the header.');
     expect(plan.prompt).toContain('Keep it small.');
     expect(text(result)).toContain(plan.workspace);
@@ -88,6 +89,13 @@ describe('agentctl mcp over stdio', () => {
     const missing = (await client.callTool({ name: 'dispatch', arguments: { task: 'x' } })) as CallToolResult;
     expect(missing.isError).toBe(true);
     expect(text(missing)).toMatch(/repo/);
+  });
+
+  it('a wait on a dry run says nothing runs there, at once', async () => {
+    await client.callTool({ name: 'dispatch', arguments: { repo: 'acme/web', issue: '8', dryRun: true } });
+    const result = (await client.callTool({ name: 'wait', arguments: { workspace: 'acme/web/task-8', timeout: 60 } })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    expect(structured(result).error.code).toBe('nothing_to_wait_for');
   });
 
   it("agentctl's own errors come back as tool errors with the message and hint", async () => {
@@ -168,7 +176,7 @@ describe('agentctl mcp runs on a real podman engine', () => {
   it('a run dispatched by the tool is followed through wait, with progress notifications', async () => {
     const started = structured(await client.callTool({ name: 'dispatch', arguments: { repo: 'acme/web', issue: '1', agent: 'steps', runtime: 'podman' } }));
     expect(['running', 'queued']).toContain(started.state);
-    expect(started.workspace).toMatch(/acme\/web\/task-1$/);
+    expect(started.id).toBe('acme/web/task-1');
     expect(started.prompt).toContain('Keep it small.');
     const progress: string[] = [];
     const waited = await client.callTool({ name: 'wait', arguments: { workspace: started.workspace, timeout: 60 } }, undefined, {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -8,7 +9,7 @@ import { displayLine } from '../../core/text/display-line.js';
 import { runFiles } from '../../run/run-files.js';
 import { resolveWorkspace } from '../../service/resolve-workspace.js';
 import { waitForRun } from '../../service/wait-run.js';
-import type { Deps, IO } from '../../deps.js';
+import { stateHome, type Deps, type IO } from '../../deps.js';
 import { loadConfigFor } from '../load.js';
 import { operations } from '../operations/index.js';
 import { toolName, type Operation } from '../operations/operation.js';
@@ -71,8 +72,10 @@ const HANDLERS: Record<string, Handler> = {
   async dispatch(op, input, deps, config) {
     const { out, notes } = await runCommand(op, input, deps, config);
     const result = JSON.parse(out) as Record<string, unknown>;
+    // The run's id is its workspace as org/repo/slot, which every other tool takes.
+    const id = relative(join(stateHome(deps), 'workspace'), result.workspace as string);
     // A dry run's plan carries its prompt; a started or queued run's prompt is in its inbox.
-    return toolResult(result.dryRun === true ? result : { ...result, prompt: promptOf(result as unknown as RunStatus) }, notes);
+    return toolResult(result.dryRun === true ? { id, ...result } : { id, ...result, prompt: promptOf(result as unknown as RunStatus) }, notes);
   },
   async logs(op, input, deps, config) {
     const { out, notes } = await runCommand(op, input, deps, config);
