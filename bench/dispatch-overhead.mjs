@@ -290,7 +290,7 @@ function agentctlSpec(engine, { autoRemove = true } = {}) {
     Cmd: agentctlCmd,
     WorkingDir: '/workspace/repo',
     User: agentUser,
-    Env: ['TERM=dumb', 'NO_COLOR=1', 'CI=true', 'HOME=/home/agent', ...identity],
+    Env: ['TERM=dumb', 'NO_COLOR=1', 'CI=true', 'HOME=/home/agent', ...identity, `AGENTCTL_HOST_GATEWAY=${engine === 'docker' ? 'host.docker.internal' : 'host.containers.internal'}`],
     Labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'noop', 'dev.agentctl.bench': '1' },
     OpenStdin: false,
     Tty: false,

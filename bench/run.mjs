@@ -91,6 +91,8 @@ const ENV = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
   NO_COLOR: '1',
+  // A dry run probes the engines as a real run does: pass the ones given, to measure with an engine answering.
+  ...Object.fromEntries(['DOCKER_HOST', 'CONTAINER_HOST'].filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]])),
 };
 
 function run(cmd, args, { cwd = work, stdout = 'ignore', env = ENV } = {}) {

@@ -25,11 +25,24 @@ const HOW_TO_START = [
 ].join('; ');
 
 /**
+ * Apple `container` exists only on macOS: asking for it elsewhere is a
+ * mistake to correct, not an engine that happens to be down.
+ */
+export function assertRuntimeSupported(prefer: 'auto' | RuntimeName, platform: NodeJS.Platform): void {
+  if (prefer !== 'apple' || platform === 'darwin') return;
+  throw new AgentctlError('runtime_unsupported', `runtime apple (Apple container) runs only on macOS, not on ${platform}`, {
+    exitCode: ExitCode.usage,
+    hint: 'use --runtime docker, podman or auto (and runtime.prefer / AGENTCTL_RUNTIME likewise)',
+  });
+}
+
+/**
  * Pick the runtime from probe results: an available explicit choice, else
  * the first available in platform order, with a warning when that is a
  * fallback. Never silent, never a guess.
  */
 export function selectRuntime(prefer: 'auto' | RuntimeName, probes: readonly ProbeResult[], platform: NodeJS.Platform): Selection {
+  assertRuntimeSupported(prefer, platform);
   const order = candidateOrder(platform);
   const byName = new Map(probes.map((probe) => [probe.runtime, probe]));
   if (prefer !== 'auto' && byName.get(prefer)?.ok === true) return { runtime: prefer, warning: undefined };

@@ -5,8 +5,10 @@ import { buildAgentCommand, type AgentCommand } from '../core/agents/agent-argv.
 import { resolveAgent, type ResolvedAgent } from '../core/agents/resolve-agent.js';
 import { containerSettings, credentialDir, hostAgentWarning } from '../core/agents/agent-sandbox.js';
 import { appleUnsupported } from '../core/container/hardening.js';
+import { hostGateway, localModelUrl } from '../core/container/host-gateway.js';
 import type { Config } from '../core/config/schema.js';
 import {
+  agentMounts,
   buildContainerSpec,
   CREDENTIALS_MOUNT,
   DEFAULT_IMAGE,
@@ -15,10 +17,12 @@ import {
   type RuntimeName,
 } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode, usageError } from '../core/errors.js';
+import { assertRuntimeSupported } from '../core/runtime-selection.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
 import { assemblePrompt } from '../core/prompt/assemble-prompt.js';
 import { fenceNonce, fenceUntrusted } from '../core/prompt/fence.js';
 import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
+import { isReviewAgent, repoReadOnly } from '../core/run/read-only-target.js';
 import type { RunPlan } from '../core/run/run-plan.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { planCopies, type CopyStep } from '../core/workspace/copy-plan.js';
@@ -89,9 +93,6 @@ export interface PreparedDispatch {
   /** Command run in the workspace before the agent (repos.<repo>.setup). */
   setup: string | undefined;
 }
-
-/** Ollama on the host, seen from a container through the host gateway. */
-const LOCAL_MODEL_URL = 'http://host.docker.internal:11434/v1';
 
 function targetOf(req: DispatchRequest, deps: Deps): Target {
   const given = (['issue', 'pr', 'branch', 'tag'] as const).filter((key) => req[key] !== undefined);
@@ -230,7 +231,9 @@ export async function prepareDispatch(
   const target = targetOf(req, deps);
   const agent = resolveAgent(req.agent ?? config.defaults.agent, config);
   const repo = parseRepoSpec(req.repo, { org: req.org ?? config.defaults.org, forge: forgeEndpoint(config), localPath: localRepoPath(req.repo, deps) });
-  const review = agent.spec === 'codex:review' || agent.base === 'coderabbit';
+  // Refused before anything is fetched or written: `--runtime apple` off macOS is a mistake, not an engine that is down.
+  if (!agent.native) assertRuntimeSupported(req.runtime ?? config.runtime.prefer, deps.platform);
+  const review = isReviewAgent(agent);
   const task = req.task ?? defaultTask(target, review);
   if (task === undefined || task.trim() === '') {
     throw usageError('missing_task', 'no task given', 'pass --task "what the agent should do", or target an --issue or --pr');
@@ -331,10 +334,15 @@ export async function prepareDispatch(
     const configDirs = (credentials === undefined ? [] : [{ name: credentials, hostPath: join(deps.home, credentials) }])
       .map((dir) => ({ ...dir, files: credentialFiles(dir.hostPath) }))
       .filter((dir) => dir.files.length > 0);
+    const settings = containerSettings(config, agent);
+    // Ollama on the host, by the name this engine gives the host (none without a network).
+    const gateway = hostGateway(chosen, settings.network);
+    const localModel = agent.builtin === 'local' && deps.env.CODEX_OSS_BASE_URL === undefined && gateway !== undefined;
     const spec = buildContainerSpec({
       image,
       runId: `${repo.org}-${repo.name}-${wsPlan.slot}`,
       workspaceRoot: wsPlan.root,
+      mounts: agentMounts(wsPlan.root, repoReadOnly({ target, review })),
       labels: {
         [`${LABEL_PREFIX}.workspace`]: wsPlan.root,
         [`${LABEL_PREFIX}.agent`]: agent.spec,
@@ -355,9 +363,9 @@ export async function prepareDispatch(
       }),
       stdin: false,
       autoRemove: true,
-      ...containerSettings(config, agent),
+      ...settings,
       hostCpus: availableParallelism(),
-      extraEnv: agent.builtin === 'local' && deps.env.CODEX_OSS_BASE_URL === undefined ? [{ name: 'CODEX_OSS_BASE_URL', value: LOCAL_MODEL_URL }] : [],
+      extraEnv: localModel ? [{ name: 'CODEX_OSS_BASE_URL', value: localModelUrl(gateway) }] : [],
     });
     run = { kind: 'container', runtime: chosen, spec, argv: renderRunArgv(chosen, spec) };
   }

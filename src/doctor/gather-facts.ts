@@ -6,6 +6,8 @@ import { AGENT_KEYS, AGENT_KEY_VARS, type DoctorFacts } from '../core/doctor/che
 import { configuredImage, describeSource } from '../core/image/agent-image.js';
 import { selectRuntime, type ProbeResult } from '../core/runtime-selection.js';
 import type { RuntimeRegistry } from '../runtime/registry.js';
+import type { CliProbe } from '../core/doctor/agent-cli-checks.js';
+import { gatherAgentClis } from './agent-clis.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -20,6 +22,8 @@ export interface SystemProbe {
   nodeVersion(): string;
   /** Create the directory if needed, write a probe file into it and remove it again. */
   writable(dir: string): { writable: boolean; error?: string | undefined };
+  /** `<program> --version` on the host, for host agents. */
+  hostCli(program: string): Promise<CliProbe>;
 }
 
 export function realSystemProbe(env: Env): SystemProbe {
@@ -62,6 +66,15 @@ export function realSystemProbe(env: Env): SystemProbe {
       });
     },
     nodeVersion: () => process.versions.node,
+    hostCli(program) {
+      return new Promise((resolve) => {
+        execFile(program, ['--version'], { env: { ...env } as NodeJS.ProcessEnv, timeout: 10_000, encoding: 'utf8' }, (error, stdout) => {
+          if (error === null) resolve({ found: true, version: stdout.trim().split('\n')[0] });
+          else if ((error as NodeJS.ErrnoException).code === 'ENOENT') resolve({ found: false });
+          else resolve({ found: undefined, error: error.message.split('\n')[0] ?? 'failed' });
+        });
+      });
+    },
     writable(dir) {
       const probe = join(dir, `.doctor-probe-${process.pid}-${Date.now()}`);
       try {
@@ -89,6 +102,8 @@ export interface GatherInput {
   platform: NodeJS.Platform;
   registry: RuntimeRegistry;
   system: SystemProbe;
+  /** Who runs agentctl: host agents run as this user. */
+  user: { uid: number };
 }
 
 /** Look at the machine: engines, image, GPU, variables (set or not, never their values), dirs, git, state dir, Node. */
@@ -107,6 +122,18 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
       imageFacts.error = (error as Error).message;
     }
   }
+
+  const agentClis = await gatherAgentClis({
+    config,
+    env,
+    stateHome: input.stateHome,
+    image: image.image,
+    // Only where the image is, so a missing image is reported once, by the image check.
+    runtime: imageFacts.present === true ? imageFacts.runtime : undefined,
+    registry: input.registry,
+    asRoot: input.user.uid === 0,
+    hostCli: (program) => system.hostCli(program),
+  });
 
   const tokenVars = Object.values(config.forges).flatMap((forge) => (forge.token_env === undefined ? [] : [forge.token_env]));
   const setVars = [...new Set([...AGENT_KEY_VARS, ...tokenVars])].filter((name) => (env[name] ?? '') !== '');
@@ -129,6 +156,7 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
     git: { ...git, name: config.git.name, email: config.git.email },
     home: { path: input.stateHome, ...system.writable(input.stateHome) },
     node: { version: system.nodeVersion() },
+    agentClis,
   };
 }
 

@@ -1,7 +1,32 @@
 import type { RuntimeName } from '../core/container/container-spec.js';
-import { AgentctlError, ExitCode } from '../core/errors.js';
-import { selectRuntime } from '../core/runtime-selection.js';
+import { AgentctlError, ExitCode, isAgentctlError } from '../core/errors.js';
+import { assertRuntimeSupported, candidateOrder, selectRuntime, type Selection } from '../core/runtime-selection.js';
 import type { RuntimeRegistry } from '../runtime/registry.js';
+
+/** What a dispatch would run on, as a dry run reports it: the engine, a fallback warning, and why a real run would fail. */
+export interface RuntimeChoice {
+  runtime: RuntimeName;
+  warning: string | undefined;
+  /** Set when a real dispatch would stop here (no engine answers, the image is missing). */
+  failure: AgentctlError | undefined;
+}
+
+/** Probe the engines (only the explicit choice when it answers) and pick one. */
+async function probeAndSelect(registry: RuntimeRegistry, prefer: 'auto' | RuntimeName, platform: NodeJS.Platform): Promise<Selection> {
+  assertRuntimeSupported(prefer, platform);
+  // An explicit choice that answers needs no look at the other engines.
+  const preferred = prefer === 'auto' ? undefined : await (await registry.get(prefer)).probe({ version: false }).catch(() => undefined);
+  const probes = preferred?.ok === true ? [preferred] : await registry.probeAll({ version: false });
+  return selectRuntime(prefer, probes, platform);
+}
+
+async function assertImage(registry: RuntimeRegistry, runtime: RuntimeName, image: string): Promise<void> {
+  if (await (await registry.get(runtime)).hasImage(image)) return;
+  throw new AgentctlError('image_missing', `image ${image} is not present in ${runtime}`, {
+    exitCode: ExitCode.environment,
+    hint: `build the agent image (see the README's Containerfile section), or set runtime.image in the config or AGENTCTL_IMAGE to an image you have`,
+  });
+}
 
 /** Probe the engines, pick one (warning on fallback), and make sure the image is there. */
 export async function chooseRuntime(
@@ -11,17 +36,30 @@ export async function chooseRuntime(
   platform: NodeJS.Platform,
   warn: (line: string) => void,
 ): Promise<RuntimeName> {
-  // An explicit choice that answers needs no look at the other engines.
-  const preferred = prefer === 'auto' ? undefined : await (await registry.get(prefer)).probe({ version: false }).catch(() => undefined);
-  const probes = preferred?.ok === true ? [preferred] : await registry.probeAll({ version: false });
-  const selection = selectRuntime(prefer, probes, platform);
+  const selection = await probeAndSelect(registry, prefer, platform);
   if (selection.warning !== undefined) warn(`warning: ${selection.warning}`);
-  const runtime = await registry.get(selection.runtime);
-  if (!(await runtime.hasImage(image))) {
-    throw new AgentctlError('image_missing', `image ${image} is not present in ${selection.runtime}`, {
-      exitCode: ExitCode.environment,
-      hint: `build the agent image (see the README's Containerfile section), or set runtime.image in the config or AGENTCTL_IMAGE to an image you have`,
-    });
-  }
+  await assertImage(registry, selection.runtime, image);
   return selection.runtime;
+}
+
+/**
+ * The same probe, choice and image check as chooseRuntime, for a dry run:
+ * where a real run would stop, the preview goes on with the engine it would
+ * have tried (the explicit choice, else the platform's first) and says why.
+ */
+export async function previewRuntimeChoice(registry: RuntimeRegistry, prefer: 'auto' | RuntimeName, image: string, platform: NodeJS.Platform): Promise<RuntimeChoice> {
+  let selection: Selection;
+  try {
+    selection = await probeAndSelect(registry, prefer, platform);
+  } catch (error) {
+    if (!isAgentctlError(error) || error.code === 'runtime_unsupported') throw error;
+    return { runtime: prefer === 'auto' ? candidateOrder(platform)[0]! : prefer, warning: undefined, failure: error };
+  }
+  try {
+    await assertImage(registry, selection.runtime, image);
+    return { ...selection, failure: undefined };
+  } catch (error) {
+    if (!isAgentctlError(error)) throw error;
+    return { ...selection, failure: error };
+  }
 }

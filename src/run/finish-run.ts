@@ -1,5 +1,6 @@
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
+import { repoReadOnly } from '../core/run/read-only-target.js';
 import { SETUP_FAILED_EXIT } from '../core/run/wrap-argv.js';
 import { applyOutcome, type PoolBackoff } from '../core/schedule/scheduler.js';
 import { watchDelay } from '../core/schedule/watch-delay.js';
@@ -16,6 +17,7 @@ import { withFinishLock } from './finish-lock.js';
 import { ingestOutput } from './ingest-output.js';
 import type { RunContext } from './run-context.js';
 import { runQa } from './run-qa.js';
+import { startFailureOf } from './start-failure.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { readStatus, writeStatus } from './status-store.js';
 
@@ -108,7 +110,8 @@ function sameBackoff(a: PoolBackoff, b: PoolBackoff): boolean {
 }
 
 async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
-  if (final.state === 'cancelled' || final.startedAt === undefined || final.finishedAt === undefined) return;
+  // An agent that never started is a setup to fix, named in its reason: not a fast failure of the task.
+  if (final.state === 'cancelled' || final.startFailure !== undefined || final.startedAt === undefined || final.finishedAt === undefined) return;
   const durationSeconds = (new Date(final.finishedAt).getTime() - new Date(final.startedAt).getTime()) / 1000;
   const outcome = { failed: final.state === 'failed', durationSeconds };
   // Mostly a success after a success: nothing to write, so no need to wait for the lock the queue drains under.
@@ -139,26 +142,33 @@ async function report(job: Job, status: RunStatus, outbox: Outbox, ctx: RunConte
   return final;
 }
 
+function setupFailedReason(job: Job): string {
+  const readOnly = repoReadOnly(job) ? '; the checkout is read-only for tag and review runs, so a setup that writes into it fails' : '';
+  return `the setup command failed: ${job.setup ?? ''} (see the agent log${readOnly})`;
+}
+
 async function complete(ended: RunStatus, end: RunEnd, backend: AgentBackend, ctx: RunContext): Promise<RunStatus> {
   // The agent's last words are read before the outcome is written.
   const status = ingestOutput(ended, backend.outbox(ended.workspace, agentBaseOf(ended)), agentBaseOf(ended), ctx.clock.now(), true);
-  const outcome = decideOutcome(end);
   const job = readJob(status.workspace);
-  const setupFailed = outcome.state === 'failed' && end.stopReason === undefined && end.exitCode === SETUP_FAILED_EXIT && job?.setup !== undefined;
+  const setupFailed = end.stopReason === undefined && end.exitCode === SETUP_FAILED_EXIT && job?.setup !== undefined;
+  const startFailure = end.stopReason === undefined && !setupFailed ? startFailureOf(job, status, end.exitCode, backend.outbox(status.workspace, agentBaseOf(status))) : undefined;
+  const outcome = decideOutcome({ ...end, startFailure });
   let final: RunStatus = {
     ...status,
     state: outcome.state,
     exitCode: end.exitCode,
-    reason: setupFailed ? `the setup command failed: ${job?.setup ?? ''} (see the agent log)` : outcome.reason,
+    reason: setupFailed && outcome.state === 'failed' ? setupFailedReason(job) : outcome.reason,
     question: outcome.question,
-    hint: end.stopReason === undefined ? undefined : stopHint(status),
+    hint: end.stopReason === undefined ? outcome.hint : stopHint(status),
+    startFailure: outcome.startFailure,
   };
   // The agent's work, in the host-owned repository, before QA adds its own files. Only when something needs it.
   const wanted = job !== undefined && final.state === 'completed' && (job.push || !job.review);
   const collected = wanted ? await backend.collectWork(job, status) : {};
   if (collected.warning !== undefined) final = { ...final, warnings: [...final.warnings, collected.warning] };
-  // Review agents change nothing, so there is nothing of theirs to check.
-  if (outcome.state === 'completed' && ctx.config.qa.enabled && job?.review !== true) {
+  // Review agents and tag runs could change nothing (their checkout is read-only), so there is nothing of theirs to check.
+  if (outcome.state === 'completed' && ctx.config.qa.enabled && (job === undefined || !repoReadOnly(job))) {
     try {
       final = { ...final, qa: await runQa(status, backend, ctx) };
       recordEvent(ctx.home, { type: 'qa', at: ctx.clock.now().toISOString(), workspace: status.workspace, state: final.qa?.state, failedCommand: final.qa?.failedCommand });

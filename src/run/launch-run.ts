@@ -34,17 +34,22 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
   // From agentctl's own record: git never runs in the agent's checkout.
   const startCommit = head ?? readWorkspaceRecord(workspace)?.commit;
   const backend = await ctx.backend(claimed.runtime);
-  // Before the start, so an agent that ends at once is never reported on the forge after its end.
-  const forgeWarnings = job.forge === undefined ? [] : await applyForgeActions(job.forge, startActions(job.forge.kind), workspace, ctx);
+  // Beside the start (a forge call can take as long as the start), and awaited before the lock is let go,
+  // so nobody can finish the run, and tell the forge it ended, before the forge heard it started.
+  const forgeStarted = job.forge === undefined ? Promise.resolve([]) : applyForgeActions(job.forge, startActions(job.forge.kind), workspace, ctx);
   const outcome = await withFinishLock(workspace, true, async (): Promise<{ status: RunStatus | undefined; started: boolean }> => {
     const current = readStatus(workspace);
-    if (!stillClaimed(current, claimed)) return { status: current, started: false };
+    if (!stillClaimed(current, claimed)) {
+      await forgeStarted;
+      return { status: current, started: false };
+    }
     let started: { ref: AgentRef; warnings: string[] };
     try {
       backend.outbox(workspace, job.agentBase).note(`=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
       started = await backend.start(job, claimed.runCount);
       crashPoint('after-start', ctx.env);
     } catch (error) {
+      await forgeStarted;
       const failed: RunStatus = {
         ...claimed,
         state: 'failed',
@@ -56,7 +61,7 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
       recordEvent(ctx.home, { type: 'finished', at: failed.finishedAt as string, workspace, agent: job.agent, state: 'failed', reason: failed.reason });
       throw error;
     }
-    const warnings = [...started.warnings, ...forgeWarnings];
+    const warnings = [...started.warnings, ...(await forgeStarted)];
     for (const message of started.warnings) recordEvent(ctx.home, { type: 'warning', at: ctx.clock.now().toISOString(), workspace, message });
     const status: RunStatus = { ...claimed, ...started.ref, claimedBy: undefined, startCommit, warnings: [...claimed.warnings, ...warnings] };
     writeStatus(status);

@@ -37,6 +37,7 @@ const statusSchema = z.object({
   qa: qaSchema.optional(),
   owner: z.object({ uid: z.number().int(), gid: z.number().int() }).optional(),
   hint: z.string().optional(),
+  startFailure: z.enum(['cli-missing', 'runs-as-root', 'flags-rejected']).optional(),
   priority: z.number().int().optional(),
   seq: z.number().int().optional(),
   queuedAt: z.string().optional(),

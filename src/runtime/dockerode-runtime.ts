@@ -1,8 +1,11 @@
 import type Dockerode from 'dockerode';
 import { volume, type ContainerSpec, type EnvEntry } from '../core/container/container-spec.js';
+import { gpuUnavailable, isGpuRefusal } from '../core/container/gpu-request.js';
 import { memoryBytes, tmpfsOptions } from '../core/container/hardening.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
+import { engineGet, imagePath, type EngineReply } from './engine-http.js';
+import { LIBPOD_CREATE_PATH, libpodCreateBody } from './libpod-create.js';
 import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
 
 /** Generous: a busy engine (many agents starting at once) can take seconds to answer. */
@@ -51,20 +54,28 @@ function time(value: string | undefined): string | undefined {
 
 /** Docker Engine and Podman's Docker-compatible API, through dockerode. */
 export class DockerodeRuntime implements ContainerRuntime {
+  private client: Promise<Dockerode> | undefined;
+
   private constructor(
     readonly name: EngineName,
     private readonly endpoint: Endpoint,
-    private readonly docker: Dockerode,
-    private readonly probeClient: Dockerode,
   ) {}
 
-  /** dockerode is imported here, not at module load, to keep CLI start fast. */
   static async create(name: EngineName, endpoint: Endpoint): Promise<DockerodeRuntime> {
-    const { default: Docker } = await import('dockerode');
-    // dockerode's own defaults read DOCKER_HOST and friends; pin every
-    // connection field so a podman runtime never follows a docker setting.
-    const base = { host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined, ...endpoint.connection };
-    return new DockerodeRuntime(name, endpoint, new Docker(base), new Docker({ ...base, timeout: PROBE_TIMEOUT_MS }));
+    return new DockerodeRuntime(name, endpoint);
+  }
+
+  /**
+   * dockerode, imported on the first call that needs it: choosing an engine
+   * (ping, image inspect) does without, so a dry run never loads it.
+   */
+  private docker(): Promise<Dockerode> {
+    this.client ??= import('dockerode').then(({ default: Docker }) =>
+      // dockerode's own defaults read DOCKER_HOST and friends; pin every
+      // connection field so a podman runtime never follows a docker setting.
+      new Docker({ host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined, ...this.endpoint.connection }),
+    );
+    return this.client;
   }
 
   private get title(): string {
@@ -83,16 +94,18 @@ export class DockerodeRuntime implements ContainerRuntime {
     const result = { runtime: this.name, endpoint: this.endpoint.url };
     const started = performance.now();
     try {
-      await this.probeClient.ping();
+      const ping = await engineGet(this.endpoint.connection, '/_ping', PROBE_TIMEOUT_MS);
+      if (ping.status !== 200) throw new Error(`_ping answered HTTP ${ping.status}`);
       // Podman answers /version in ~0.3 s; a dispatch only needs to know the engine answers.
       if (options.version === false) return { ...result, ok: true, detail: `${this.title} engine answering` };
-      const version = await this.probeClient.version();
+      const reply = await engineGet(this.endpoint.connection, '/version', PROBE_TIMEOUT_MS);
+      const version = JSON.parse(reply.body) as { Version?: string; Components?: Array<{ Name: string; Version: string }> };
       const engine = version.Components?.find((component) => component.Name.endsWith('Engine'));
       // Docker names its component just "Engine"; Podman says "Podman Engine".
       const product = engine === undefined || engine.Name === 'Engine' ? `${this.title} Engine` : engine.Name;
       return { ...result, ok: true, detail: `${product} ${engine?.Version ?? version.Version}` };
     } catch (error) {
-      // The client's timeout surfaces only as "socket hang up".
+      // A timeout can surface as "socket hang up".
       const timedOut = performance.now() - started >= PROBE_TIMEOUT_MS;
       const reason = timedOut ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : reasonOf(error);
       return { ...result, ok: false, detail: `${reason} (tried: ${this.endpoint.tried.join(', ')})` };
@@ -100,18 +113,20 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   async hasImage(image: string): Promise<boolean> {
+    let reply: EngineReply;
     try {
-      await this.docker.getImage(image).inspect();
-      return true;
+      reply = await engineGet(this.endpoint.connection, imagePath(image), PROBE_TIMEOUT_MS);
     } catch (error) {
-      if (statusOf(error) === 404) return false;
       throw this.fail(`image inspect ${image}`, error);
     }
+    if (reply.status === 404) return false;
+    if (reply.status === 200) return true;
+    throw this.fail(`image inspect ${image}`, new Error(`HTTP ${reply.status}: ${reply.body.slice(0, 200)}`));
   }
 
   async imageId(image: string): Promise<string | undefined> {
     try {
-      return ((await this.docker.getImage(image).inspect()) as { Id?: string }).Id;
+      return ((await (await this.docker()).getImage(image).inspect()) as { Id?: string }).Id;
     } catch {
       return undefined;
     }
@@ -127,20 +142,44 @@ export class DockerodeRuntime implements ContainerRuntime {
     }
     let container: Dockerode.Container;
     try {
-      container = await this.docker.createContainer(this.createOptions(spec, env));
+      container = await this.create(spec, env);
     } catch (error) {
       const hint =
         statusOf(error) === 404 ? `Build or load ${spec.image} into ${this.name} first.` : statusOf(error) === 409 ? `Remove the old container ${spec.name} first.` : undefined;
-      throw this.fail(`create of ${spec.name}`, error, hint);
+      throw this.startFailure(`create of ${spec.name}`, spec, error, hint);
     }
     try {
       await container.start();
     } catch (error) {
       // A created-but-never-started container would look like a live run to a later `list`.
       await container.remove({ force: true }).catch(() => undefined);
-      throw this.fail(`start of ${spec.name}`, error);
+      throw this.startFailure(`start of ${spec.name}`, spec, error);
     }
     return { id: container.id };
+  }
+
+  /** Podman takes a GPU (a CDI device) only through its own API; everything else goes through the compatible one. */
+  private async create(spec: ContainerSpec, env: Env): Promise<Dockerode.Container> {
+    const docker = await this.docker();
+    if (!(spec.gpu && this.name === 'podman')) return docker.createContainer(this.createOptions(spec, env));
+    const created = await new Promise<{ Id: string }>((resolve, reject) => {
+      docker.modem.dial(
+        {
+          path: LIBPOD_CREATE_PATH,
+          method: 'POST',
+          options: libpodCreateBody(spec, resolveEnv(spec.env, env)),
+          statusCodes: { 200: true, 201: true, 400: 'bad parameter', 404: 'no such image', 409: 'conflict', 500: 'server error' },
+        },
+        (error: unknown, result: unknown) => (error ? reject(error) : resolve(result as { Id: string })),
+      );
+    });
+    return docker.getContainer(created.Id);
+  }
+
+  /** A GPU the engine cannot give is said as such, not as an engine that may be down. */
+  private startFailure(call: string, spec: ContainerSpec, error: unknown, hint?: string): AgentctlError {
+    if (spec.gpu && isGpuRefusal(reasonOf(error))) return gpuUnavailable(this.name, reasonOf(error), error);
+    return this.fail(call, error, hint);
   }
 
   private createOptions(spec: ContainerSpec, env: Env): Dockerode.ContainerCreateOptions {
@@ -152,10 +191,11 @@ export class DockerodeRuntime implements ContainerRuntime {
       AutoRemove: spec.autoRemove,
       ...this.hardeningConfig(spec),
     };
-    // Podman 4.3's compat API takes "host-gateway" literally (an /etc/hosts
-    // line "host-gateway host.docker.internal"); it adds
-    // host.containers.internal with the real gateway address on its own.
-    if (spec.hostGateway && this.name === 'docker') hostConfig.ExtraHosts = ['host.docker.internal:host-gateway'];
+    // The host's name per engine is decided in core (host-gateway): Podman gets no entry, it maps its own.
+    // A job queued by an older agentctl has no list (its spec said `hostGateway`): it gets no entry rather than a crash.
+    const extraHosts = (spec.extraHosts as string[] | undefined) ?? [];
+    if (extraHosts.length > 0) hostConfig.ExtraHosts = extraHosts;
+    // Docker's --gpus; Podman's GPU requests go through its own API (create above).
     if (spec.gpu) hostConfig.DeviceRequests = [{ Driver: '', Count: -1, Capabilities: [['gpu']] }];
     return {
       name: spec.name,
@@ -190,7 +230,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   async inspect(id: string): Promise<ContainerState | undefined> {
     let info: Dockerode.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(id).inspect();
+      info = await (await this.docker()).getContainer(id).inspect();
     } catch (error) {
       if (isGone(error)) return undefined;
       throw this.fail(`inspect of ${id}`, error);
@@ -211,7 +251,7 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async wait(id: string): Promise<{ exitCode: number }> {
     try {
-      const result = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
+      const result = (await (await this.docker()).getContainer(id).wait()) as { StatusCode: number };
       return { exitCode: result.StatusCode };
     } catch (error) {
       throw this.fail(`wait for ${id}`, error);
@@ -221,7 +261,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   async list(labels: Record<string, string | true>): Promise<ContainerState[]> {
     let found: Dockerode.ContainerInfo[];
     try {
-      found = await this.docker.listContainers({
+      found = await (await this.docker()).listContainers({
         all: true,
         filters: { label: Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`)) },
       });
@@ -235,7 +275,7 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async stop(id: string, graceSeconds: number): Promise<void> {
     try {
-      await this.docker.getContainer(id).stop({ t: graceSeconds });
+      await (await this.docker()).getContainer(id).stop({ t: graceSeconds });
     } catch (error) {
       // 304: already stopped; 404: already gone.
       if (statusOf(error) === 304 || isGone(error)) return;
@@ -245,7 +285,7 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async remove(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove();
+      await (await this.docker()).getContainer(id).remove();
     } catch (error) {
       if (isGone(error)) return;
       throw this.fail(`remove of ${id}`, error);

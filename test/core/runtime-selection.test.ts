@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RuntimeName } from '../../src/core/container/container-spec.js';
 import { AgentctlError } from '../../src/core/errors.js';
-import { candidateOrder, selectRuntime, type ProbeResult } from '../../src/core/runtime-selection.js';
+import { assertRuntimeSupported, candidateOrder, selectRuntime, type ProbeResult } from '../../src/core/runtime-selection.js';
 import { thrown } from './thrown.js';
 
 const ENDPOINT: Record<RuntimeName, string> = {
@@ -68,14 +68,6 @@ describe('selectRuntime', () => {
       'runtime docker is not available (permission denied); using podman instead',
     ],
     [
-      'apple requested on linux, where it is never probed',
-      'apple',
-      [up('docker'), up('podman')],
-      'linux',
-      'docker',
-      'runtime apple is not available (not supported here); using docker instead',
-    ],
-    [
       'apple down on darwin falls back in platform order',
       'apple',
       [down('apple', 'container system is not running'), down('docker'), up('podman')],
@@ -118,5 +110,24 @@ describe('selectRuntime', () => {
     expect(error.exitCode).toBe(4);
     expect(error.message).toBe(message);
     expect(error.hint).toBe(HINT);
+  });
+});
+
+describe('apple off macOS', () => {
+  it.each<[NodeJS.Platform]>([['linux'], ['win32'], ['freebsd']])('is refused on %s with a hint, even with other engines up', (platform) => {
+    const error = thrown(() => selectRuntime('apple', [up('docker'), up('podman')], platform));
+    expect(error.code).toBe('runtime_unsupported');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe(`runtime apple (Apple container) runs only on macOS, not on ${platform}`);
+    expect(error.hint).toBe('use --runtime docker, podman or auto (and runtime.prefer / AGENTCTL_RUNTIME likewise)');
+  });
+
+  it.each<['auto' | RuntimeName, NodeJS.Platform]>([
+    ['apple', 'darwin'],
+    ['auto', 'linux'],
+    ['docker', 'linux'],
+    ['podman', 'win32'],
+  ])('%s on %s is allowed', (prefer, platform) => {
+    expect(() => assertRuntimeSupported(prefer, platform)).not.toThrow();
   });
 });

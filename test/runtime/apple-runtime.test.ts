@@ -36,7 +36,7 @@ const spec: ContainerSpec = {
   env: [{ name: 'TERM', value: 'dumb' }, { name: 'ANTHROPIC_API_KEY' }, { name: 'UNSET_KEY' }],
   user: '501:20',
   gpu: false,
-  hostGateway: false,
+  extraHosts: [],
   argv: ['claude', '-p', 'Fix the bug'],
   stdin: false,
   autoRemove: true,

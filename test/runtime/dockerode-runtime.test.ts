@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHardening } from '../../src/core/container/hardening.js';
+import { hostGateway } from '../../src/core/container/host-gateway.js';
 import { AGENT_HOME, AGENT_WORKDIR, agentMounts, LABEL_PREFIX, renderRunArgv, type ContainerSpec } from '../../src/core/container/container-spec.js';
 import { CONTAINER_PATHS } from '../../src/core/workspace/layout.js';
 import { AgentctlError, ExitCode } from '../../src/core/errors.js';
 import { wrapContainerArgv } from '../../src/core/run/wrap-argv.js';
 import { DockerodeRuntime } from '../../src/runtime/dockerode-runtime.js';
+import { LIBPOD_CREATE_PATH, libpodCreateBody } from '../../src/runtime/libpod-create.js';
 import { parseEngineUrl, type EngineName } from '../../src/runtime/engine-endpoint.js';
 
 const IMAGE = process.env.AGENTCTL_TEST_IMAGE;
@@ -80,7 +82,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
       env: [],
       user: '1000:1000',
       gpu: false,
-      hostGateway: false,
+      extraHosts: [],
       argv: ['true'],
       stdin: false,
       autoRemove: false,
@@ -265,7 +267,7 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
   });
 
   it('names the host gateway the way the engine supports', async () => {
-    const run = spec('gateway', { hostGateway: true, argv: ['sh', '-c', 'cat /etc/hosts > hosts.txt'] });
+    const run = spec('gateway', { extraHosts: hostGateway(name, 'bridge')!.extraHosts, argv: ['sh', '-c', 'cat /etc/hosts > hosts.txt'] });
     const { id } = await runtime.start(run, {});
     expect(await runtime.wait(id)).toEqual({ exitCode: 0 });
     const hosts = readFileSync(join(rootOf(run), 'repo', 'hosts.txt'), 'utf8');
@@ -275,22 +277,49 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
     await runtime.remove(id);
   });
 
-  it('asks for GPUs: Docker without a GPU driver refuses at start, Podman ignores it', async () => {
+  it('asks for GPUs and, with no GPU here, says what to install instead of blaming the engine', async () => {
     const run = spec('gpu', { gpu: true });
-    if (name === 'docker') {
-      const error = await thrownAsync(runtime.start(run, {}));
-      expect(error.code).toBe('engine_error');
-      expect(error.exitCode).toBe(ExitCode.environment);
-      expect(error.message).toContain(`Docker start of ${run.name} failed`);
-      expect(error.message).toContain('could not select device driver');
-      // The half-made container is not left behind to look like a run.
-      expect(await runtime.list({ [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: 'gpu' })).toEqual([]);
-    } else {
-      const { id } = await runtime.start(run, {});
-      expect(await runtime.wait(id)).toEqual({ exitCode: 0 });
-      await runtime.remove(id);
-    }
+    const error = await thrownAsync(runtime.start(run, {}));
+    expect(error.code).toBe('gpu_unavailable');
+    expect(error.exitCode).toBe(ExitCode.environment);
+    // Docker has no NVIDIA runtime; Podman was asked for the CDI device (never Docker's request, which it ignores) and has no spec for it.
+    expect(error.message).toMatch(name === 'docker' ? /could not select device driver/ : /unresolvable CDI devices nvidia\.com\/gpu=all/);
+    expect(error.hint).toMatch(name === 'docker' ? /nvidia-ctk runtime configure --runtime=docker/ : /nvidia-ctk cdi generate --output=\/etc\/cdi\/nvidia\.yaml/);
+    expect(error.hint).not.toMatch(/engine is running/);
+    // The half-made container is not left behind to look like a run.
+    expect(await runtime.list({ [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: 'gpu' })).toEqual([]);
   });
+
+  if (name === 'podman') {
+    it('Podman\'s own API, which takes the CDI device, gets the same walls as the compatible one', async () => {
+      // The libpod body without the device: everything else a GPU run gets, started for real.
+      const { default: Docker } = await import('dockerode');
+      const docker = new Docker({ socketPath: process.env.AGENTCTL_TEST_PODMAN_HOST!.replace(/^unix:\/\//, '') });
+      const run = spec('libpod', {
+        env: [{ name: 'FOO', value: 'bar' }],
+        argv: ['sh', '-c', 'id -u > out.txt; touch /x 2>> out.txt; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status >> out.txt; echo $FOO >> out.txt; touch /home/agent/ok && echo home-ok >> out.txt'],
+      });
+      const created = await new Promise<{ Id: string }>((resolve, reject) =>
+        docker.modem.dial(
+          { path: LIBPOD_CREATE_PATH, method: 'POST', options: libpodCreateBody(run, ['FOO=bar']), statusCodes: { 201: true, 500: 'server error' } },
+          (error: unknown, result: unknown) => (error ? reject(error) : resolve(result as { Id: string })),
+        ),
+      );
+      await docker.getContainer(created.Id).start();
+      expect(await runtime.wait(created.Id)).toEqual({ exitCode: 0 });
+      expect(readFileSync(join(rootOf(run), 'repo', 'out.txt'), 'utf8')).toBe('1000\ntouch: /x: Read-only file system\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\nbar\nhome-ok\n');
+      const host = (await docker.getContainer(created.Id).inspect()).HostConfig;
+      expect({ pids: host.PidsLimit, memory: host.Memory, cpus: host.NanoCpus, readOnly: host.ReadonlyRootfs, network: host.NetworkMode }).toEqual({
+        pids: 2048,
+        memory: 4 * 1024 ** 3,
+        cpus: 2e9,
+        readOnly: true,
+        network: 'bridge',
+      });
+      expect(await runtime.list({ [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: 'libpod' })).toHaveLength(1);
+      await runtime.remove(created.Id);
+    });
+  }
 
   it('explains a missing image', async () => {
     const run = spec('noimage', { image: 'localhost/agentctl-no-such-image:never' });

@@ -15,11 +15,22 @@ import { parseOptions } from '../parse-options.js';
 import { displayCommand } from '../shell-quote.js';
 import { buildManifest, writeManifest } from '../../run/manifest.js';
 import { replayRequest } from '../../dispatch/replay-request.js';
-import { previewRuntime } from '../../runtime/preview-runtime.js';
+import { previewRuntimeChoice, type RuntimeChoice } from '../../run/choose-runtime.js';
 
 export type DispatchOptions = z.infer<typeof dispatchOp.input>;
 
-export function previewJson(p: PreparedDispatch): Record<string, unknown> {
+/** How a dry run reports the engine: the one a real run would use, and whether a real run would start at all. */
+function engineJson(choice: RuntimeChoice | undefined): Record<string, unknown> | null {
+  if (choice === undefined) return null;
+  const { failure } = choice;
+  return {
+    runtime: choice.runtime,
+    warning: choice.warning ?? null,
+    realRunFails: failure === undefined ? null : { code: failure.code, reason: failure.message, hint: failure.hint ?? null },
+  };
+}
+
+export function previewJson(p: PreparedDispatch, choice?: RuntimeChoice): Record<string, unknown> {
   return {
     dryRun: true,
     workspace: p.workspace,
@@ -41,6 +52,7 @@ export function previewJson(p: PreparedDispatch): Record<string, unknown> {
     promptVia: p.command.promptVia,
     sessionId: p.command.sessionId ?? null,
     run: p.run.kind === 'container' ? { kind: 'container', runtime: p.run.runtime, image: p.run.spec.image, argv: p.run.argv } : { kind: 'host', cwd: p.run.cwd, argv: p.run.argv },
+    engine: engineJson(choice),
     env: { passed: p.envPassed, missing: p.envMissing },
     copies: p.copies,
     setup: p.setup ?? null,
@@ -113,16 +125,21 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     maxBudgetUsd: opts.maxBudgetUsd,
   };
   if (opts.dryRun) {
-    // A preview never talks to an engine: it guesses from the sockets present, so it works anywhere.
-    const prepared = await prepareDispatch(request, config, projectDir, deps, async (prefer) =>
-      previewRuntime(prefer, deps.env, deps.platform, deps.user.uid),
-    );
+    // The same probe and choice as a real run; where a real run would stop, the preview goes on and says why.
+    let choice: RuntimeChoice | undefined;
+    const prepared = await prepareDispatch(request, config, projectDir, deps, async (prefer, image) => {
+      choice = await previewRuntimeChoice(await deps.runtimes(config), prefer, image, deps.platform);
+      if (choice.warning !== undefined) deps.io.err(`warning: ${choice.warning}\n`);
+      const { failure } = choice;
+      if (failure !== undefined) deps.io.err(`warning: a real run would fail: ${failure.message}${failure.hint === undefined ? '' : ` (${failure.hint})`}\n`);
+      return choice.runtime;
+    });
     // A preview never writes into the workspace of a live (running or queued) run.
     if (!prepared.reused || !(await hasLiveRun(prepared.workspace))) {
       writeFileAtomic(prepared.promptPath, prepared.prompt);
       writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), { createdAt: deps.clock.now(), cliVersion: undefined, imageId: undefined }));
     }
-    if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared), null, 2)}\n`);
+    if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared, choice), null, 2)}\n`);
     else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
     return ExitCode.ok;
   }

@@ -23,6 +23,7 @@ export async function run(raw: unknown, deps: Deps, seams: DoctorSeams = {}): Pr
     platform: deps.platform,
     registry: await deps.runtimes(config),
     system: seams.system ?? realSystemProbe(deps.env),
+    user: deps.user,
   });
   const checks = doctorChecks(facts);
   const ok = doctorOk(checks);

@@ -1,5 +1,7 @@
 import { CONTAINER_PATHS, workspaceLayout } from '../workspace/layout.js';
+import { gpuArgs } from './gpu-request.js';
 import { buildHardening, tmpfsOptions, type Hardening, type NetworkMode, type ResourceLimits } from './hardening.js';
+import { HOST_GATEWAY_ENV, hostGateway } from './host-gateway.js';
 
 export type RuntimeName = 'docker' | 'podman' | 'apple';
 
@@ -40,7 +42,8 @@ export interface ContainerSpec {
   env: EnvEntry[];
   user: string;
   gpu: boolean;
-  hostGateway: boolean;
+  /** `--add-host` entries ("name:address") that make the host's name resolve on this engine (see host-gateway). */
+  extraHosts: string[];
   argv: string[];
   stdin: boolean;
   /**
@@ -57,11 +60,15 @@ export interface Mount {
   readOnly: boolean;
 }
 
-/** What an agent's container sees of its workspace: repo/ and outbox/ read-write, inbox/ (the prompt) read-only. */
-export function agentMounts(workspaceRoot: string): Mount[] {
+/**
+ * What an agent's container sees of its workspace: repo/ and outbox/
+ * read-write, inbox/ (the prompt) read-only; repo/ read-only too for a run
+ * that must not change it (see repoReadOnly).
+ */
+export function agentMounts(workspaceRoot: string, repoReadOnly = false): Mount[] {
   const layout = workspaceLayout(workspaceRoot);
   return [
-    { hostPath: layout.repo, containerPath: CONTAINER_PATHS.repo, readOnly: false },
+    { hostPath: layout.repo, containerPath: CONTAINER_PATHS.repo, readOnly: repoReadOnly },
     { hostPath: layout.outbox, containerPath: CONTAINER_PATHS.outbox, readOnly: false },
     { hostPath: layout.inbox, containerPath: CONTAINER_PATHS.inbox, readOnly: true },
   ];
@@ -123,6 +130,8 @@ function containerName(runId: string): string {
 export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
   const user = input.hostUser.uid === 0 ? FALLBACK_AGENT_USER : `${input.hostUser.uid}:${input.hostUser.gid}`;
   const hardening = buildHardening({ home: AGENT_HOME, limits: input.limits, network: input.network, hostCpus: input.hostCpus });
+  // Without a network there is no host to reach (and Docker refuses extra hosts there).
+  const gateway = hostGateway(input.runtime, hardening.network);
   return {
     image: input.image,
     name: containerName(input.runId),
@@ -133,11 +142,15 @@ export function buildContainerSpec(input: ContainerSpecInput): ContainerSpec {
     ),
     hardening,
     workdir: AGENT_WORKDIR,
-    env: [...fixedEnv(input.gitIdentity, AGENT_HOME), ...(input.extraEnv ?? []), ...input.envNames.map((name) => ({ name }))],
+    env: [
+      ...fixedEnv(input.gitIdentity, AGENT_HOME),
+      ...(gateway === undefined ? [] : [{ name: HOST_GATEWAY_ENV, value: gateway.name }]),
+      ...(input.extraEnv ?? []),
+      ...input.envNames.map((name) => ({ name })),
+    ],
     user,
     gpu: input.gpu,
-    // Without a network there is no host to reach (and Docker refuses extra hosts there).
-    hostGateway: input.runtime !== 'apple' && hardening.network !== 'none',
+    extraHosts: gateway?.extraHosts ?? [],
     argv: input.argv,
     stdin: input.stdin,
     autoRemove: input.autoRemove,
@@ -181,8 +194,9 @@ export function renderRunArgv(runtime: RuntimeName, spec: ContainerSpec): string
   }
   args.push('--workdir', spec.workdir, '--user', spec.user, ...hardeningArgs(runtime, spec));
   for (const entry of spec.env) args.push('--env', entry.value === undefined ? entry.name : `${entry.name}=${entry.value}`);
-  if (spec.hostGateway) args.push('--add-host', 'host.docker.internal:host-gateway');
-  if (spec.gpu) args.push(runtime === 'apple' ? '--gpu=metal' : '--gpus=all');
+  // A job queued by an older agentctl has no list (its spec said `hostGateway`).
+  for (const host of (spec.extraHosts as string[] | undefined) ?? []) args.push('--add-host', host);
+  if (spec.gpu) args.push(...gpuArgs(runtime));
   args.push(spec.image, ...spec.argv);
   return args;
 }

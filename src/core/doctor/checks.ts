@@ -1,6 +1,11 @@
 import { hostAgentWarning } from '../agents/agent-sandbox.js';
 import type { RuntimeName } from '../container/container-spec.js';
+import { isAgentctlError } from '../errors.js';
 import { selectRuntime, type ProbeResult } from '../runtime-selection.js';
+import { agentCliChecks, type AgentCliFact } from './agent-cli-checks.js';
+import { compareVersions } from './versions.js';
+
+export { compareVersions } from './versions.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -66,18 +71,8 @@ export interface DoctorFacts {
   };
   home: { path: string; writable: boolean; error?: string | undefined };
   node: { version: string };
-}
-
-/** Compare dotted versions numerically; "v22.12.0" and "22.12" are fine. */
-export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) => v.replace(/^v/, '').split(/[.+-]/).map((p) => Number.parseInt(p, 10) || 0);
-  const x = parts(a);
-  const y = parts(b);
-  for (let i = 0; i < Math.max(x.length, y.length, 3); i += 1) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+  /** The default agent's CLI and each configured agent's, where a dispatch would run them. */
+  agentClis: AgentCliFact[];
 }
 
 const check = (id: string, status: CheckStatus, message: string, fix: string | null = null): Check => ({ id, status, message, fix });
@@ -105,7 +100,12 @@ function runtimeChecks(facts: DoctorFacts): { checks: Check[]; selected: Runtime
         : check('runtime', 'warn', selection.warning, `start ${facts.runtime.prefer}, or set runtime.prefer / AGENTCTL_RUNTIME to ${selection.runtime}`),
     );
     return { checks, selected: selection.runtime };
-  } catch {
+  } catch (error) {
+    // A preference this platform cannot have (apple off macOS) is its own mistake, not a missing engine.
+    if (isAgentctlError(error) && error.code === 'runtime_unsupported') {
+      checks.push(check('runtime', 'fail', error.message, error.hint ?? null));
+      return { checks, selected: undefined };
+    }
     const tried = facts.runtime.probes.map((probe) => probe.runtime).join(', ') || 'none';
     checks.push(check('runtime', 'fail', `no container runtime is reachable (tried: ${tried})`, START_ENGINE));
     return { checks, selected: undefined };
@@ -197,6 +197,7 @@ export function doctorChecks(facts: DoctorFacts): Check[] {
   return [
     ...runtime.checks,
     imageCheck(facts),
+    ...agentCliChecks(facts.agentClis),
     gpuCheck(facts),
     ...agentChecks(facts),
     ...hostAgentChecks(facts),

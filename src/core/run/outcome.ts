@@ -1,3 +1,4 @@
+import type { StartFailure, StartFailureKind } from './start-failure.js';
 import type { RunState } from './status.js';
 
 /** Why agentctl itself stopped a run, if it did. */
@@ -12,12 +13,18 @@ export interface RunEnd {
   /** BLOCKED.md's full size in bytes when it held more than was read. */
   blockedBytes?: number | undefined;
   stopReason?: StopReason | undefined;
+  /** The agent never got going (see classifyStartFailure). */
+  startFailure?: StartFailure | undefined;
 }
 
 export interface Outcome {
   state: Extract<RunState, 'completed' | 'failed' | 'blocked' | 'cancelled'>;
   reason: string | undefined;
   question: string | undefined;
+  /** What to do about it, when agentctl knows. */
+  hint?: string | undefined;
+  /** Set when the agent never started: not a fast failure of the task. */
+  startFailure?: StartFailureKind | undefined;
 }
 
 /** Keep questions readable in status output and forge comments. */
@@ -26,7 +33,8 @@ export const MAX_QUESTION_CHARS = 8000;
 /**
  * The rule users of the Go original rely on: a stop by agentctl (cancel,
  * timeout) decides first, then a non-empty BLOCKED.md, then a non-zero,
- * killed or unknown exit is a failure, else completed.
+ * killed or unknown exit is a failure (named as a start failure when the
+ * agent never started), else completed.
  */
 export function decideOutcome(end: RunEnd): Outcome {
   if (end.stopReason === 'cancelled') return { state: 'cancelled', reason: 'cancelled', question: undefined };
@@ -42,6 +50,9 @@ export function decideOutcome(end: RunEnd): Outcome {
     return { state: 'failed', reason: 'abandoned: the agent process is gone and left no exit code', question: undefined };
   }
   if (end.killed) return { state: 'failed', reason: `agent was killed (exit code ${end.exitCode})`, question: undefined };
+  if (end.exitCode !== 0 && end.startFailure !== undefined) {
+    return { state: 'failed', reason: end.startFailure.reason, question: undefined, hint: end.startFailure.hint, startFailure: end.startFailure.kind };
+  }
   if (end.exitCode !== 0) return { state: 'failed', reason: `agent exited with code ${end.exitCode}`, question: undefined };
   return { state: 'completed', reason: undefined, question: undefined };
 }

@@ -1,3 +1,5 @@
+import type { StartFailureKind } from './start-failure.js';
+
 /** The persisted state of one workspace's run, written atomically to the workspace's status.json (host-side state). */
 export type RunState = 'prepared' | 'queued' | 'running' | 'completed' | 'failed' | 'blocked' | 'cancelled';
 
@@ -39,6 +41,8 @@ export interface RunStatus {
   qa?: QaResult | undefined;
   /** What to do about the outcome, e.g. how to retry after a timeout. */
   hint?: string | undefined;
+  /** The agent never started (missing CLI, root refusal, rejected flags): not counted as a fast failure. */
+  startFailure?: StartFailureKind | undefined;
   /** Queue order: higher priority first, then lower seq. */
   priority?: number | undefined;
   seq?: number | undefined;

@@ -1,6 +1,7 @@
 import { agentMounts, DEFAULT_IMAGE, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
 import { planImage } from '../../core/run/run-plan.js';
+import { repoReadOnly } from '../../core/run/read-only-target.js';
 import { lendWorkspace } from '../../fs/chown-tree.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { imageCliVersion } from '../cli-version.js';
@@ -49,7 +50,7 @@ export function engineBackend(engine: ContainerRuntime, ctx: RunContext): AgentB
       // The mounts are always this workspace's agent view, whatever an older job recorded.
       const spec = {
         ...job.run.spec,
-        mounts: agentMounts(job.workspace),
+        mounts: agentMounts(job.workspace, repoReadOnly(job)),
         name: `${job.run.spec.name}-${runCount}`,
         labels: { ...job.run.spec.labels, [RUN_LABEL]: String(runCount) },
       };

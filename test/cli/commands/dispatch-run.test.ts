@@ -168,11 +168,12 @@ describe('dispatch (container agent)', () => {
     const d = setup(fakeRegistry([docker]), {}, config);
     expect(await run({ repo: 'acme/web', issue: '9', task: 'x' }, d)).toBe(0);
     const spec = docker.started[0]!.spec;
-    expect({ limits: spec.hardening.limits, network: spec.hardening.network, hostGateway: spec.hostGateway }).toEqual({
+    expect({ limits: spec.hardening.limits, network: spec.hardening.network, extraHosts: spec.extraHosts }).toEqual({
       limits: { pids: 100, memory: '2g', cpus: 0.5 },
       network: 'none',
-      hostGateway: false,
+      extraHosts: [],
     });
+    expect(spec.env.map((entry) => entry.name)).not.toContain('AGENTCTL_HOST_GATEWAY');
   });
 
   it('starts the agent container with the configured image, labels, user and only the env names that are set', async () => {
@@ -214,10 +215,10 @@ describe('dispatch (container agent)', () => {
         network: 'bridge',
       },
       workdir: '/workspace/repo',
-      env: [...FIXED_ENV, { name: 'OPENAI_API_KEY' }],
+      env: [...FIXED_ENV, { name: 'AGENTCTL_HOST_GATEWAY', value: 'host.docker.internal' }, { name: 'OPENAI_API_KEY' }],
       user: '1000:1000',
       gpu: false,
-      hostGateway: true,
+      extraHosts: ['host.docker.internal:host-gateway'],
       argv: [
         'env', 'AGENTCTL_LOG=/workspace/outbox/agent-codex.log', 'AGENTCTL_STDIN=/dev/null', 'AGENTCTL_EXIT=/workspace/outbox/exit-code', 'sh', '-c', CONTAINER_SCRIPT, 'agentctl-run',
         'codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '--', prompt,
@@ -289,7 +290,7 @@ describe('dispatch (container agent)', () => {
     const docker = new ScriptedRuntime('docker');
     const d = setup(fakeRegistry([docker]));
     expect(await run({ repo: 'acme/web', issue: '9' }, d)).toBe(0);
-    expect(docker.started[0]!.spec.env).toEqual(FIXED_ENV);
+    expect(docker.started[0]!.spec.env).toEqual([...FIXED_ENV, { name: 'AGENTCTL_HOST_GATEWAY', value: 'host.docker.internal' }]);
   });
 
   it.each<[string, number | undefined, boolean, number, (ws: string) => string]>([

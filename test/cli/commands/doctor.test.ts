@@ -8,6 +8,7 @@ import { cli } from '../../fakes/command-harness.js';
 import { fakeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 import { FakeRuntime } from '../../fakes/fake-runtime.js';
+import { cliVersionsPath, seedCliVersions } from './cli-versions.js';
 
 const SECRET = 'sk-ant-api03-THIS-IS-A-SECRET-VALUE-42';
 const TOKEN = 'ghp_ALSO_A_SECRET_TOKEN_VALUE_77';
@@ -34,6 +35,7 @@ function machine(overrides: Partial<SystemProbe> = {}): SystemProbe {
     gitVersion: async () => ({ version: 'git version 2.39.5' }),
     nodeVersion: () => '24.21.0',
     writable: () => ({ writable: true }),
+    hostCli: async () => ({ found: false }),
     ...overrides,
   };
 }
@@ -41,7 +43,32 @@ function machine(overrides: Partial<SystemProbe> = {}): SystemProbe {
 function setup(runtimes: FakeRuntime[], env: Record<string, string> = {}): FakeDeps {
   const d = fakeDeps({ runtimes: fakeRegistry(runtimes), env });
   homes.push(d.home);
+  // The agent CLIs' versions, as if asked before: a FakeRuntime container ends only when a test ends it.
+  seedCliVersions(d, DEFAULT_IMAGE);
   return d;
+}
+
+/** Run doctor, ending each `<cli> --version` container it starts in `runtime` with `exitCode` (and `output` in its outbox). */
+async function answeringProbes(runtime: FakeRuntime, exitCode: number, doctor: () => Promise<number>, output = ''): Promise<number> {
+  let done = false;
+  const answered = new Set<string>();
+  const answer = (async () => {
+    while (!done) {
+      for (const { id, spec } of runtime.started) {
+        if (spec.labels['dev.agentctl.role'] !== 'cli-version' || answered.has(id)) continue;
+        answered.add(id);
+        if (output !== '') writeFileSync(join(spec.mounts[0]?.hostPath ?? '', 'cli-version.txt'), output);
+        runtime.exit(id, exitCode);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  try {
+    return await doctor();
+  } finally {
+    done = true;
+    await answer;
+  }
 }
 
 const lineOf = (out: string, id: string) => out.split('\n').find((line) => new RegExp(`^(ok|warn|fail)\\s+${id.replace('.', '\\.')}\\s`).test(line));
@@ -65,7 +92,7 @@ describe('doctor', () => {
     expect(lineOf(d.io.stdout, 'agent.codex')).toMatch(/^ok\s+agent\.codex\s+codex \(the default agent\): OPENAI_API_KEY is set$/);
     expect(lineOf(d.io.stdout, 'forge.github')).toMatch(/^ok\s+forge\.github\s+github: github at https:\/\/github\.com, token in GITHUB_TOKEN \(set\)$/);
     expect(lineOf(d.io.stdout, 'node')).toMatch(/^ok\s+node\s+Node 24\.21\.0$/);
-    expect(d.io.stdout.split('\n').filter(Boolean)).toHaveLength(13);
+    expect(d.io.stdout.split('\n').filter(Boolean)).toHaveLength(14);
     expect(d.io.stderr).toMatch(/^ready to dispatch \(\d+ warnings?\)\n$/);
   });
 
@@ -131,12 +158,33 @@ describe('doctor', () => {
   });
 
   it('an unwritable $AGENTCTL_HOME fails with exit 4', async () => {
-    const d = setup([engine('docker', { up: true, image: true })]);
+    const docker = engine('docker', { up: true, image: true });
+    const d = setup([docker]);
     const file = join(d.home, 'not-a-dir');
     writeFileSync(file, 'x');
     const e = { ...d, env: { ...d.env, AGENTCTL_HOME: join(file, 'state') } };
-    expect(await run({}, e)).toBe(4);
+    expect(await answeringProbes(docker, 0, () => run({}, e), 'codex-cli 0.169.0\n')).toBe(4);
     expect(lineOf(d.io.stdout, 'home')).toMatch(/^fail\s+home\s+.*not-a-dir\/state is not writable: ENOTDIR.*\(fix: .*AGENTCTL_HOME/);
+  });
+
+  it('finds the default agent CLI missing from the image before a dispatch does, and its version when there', async () => {
+    const docker = engine('docker', { up: true, image: true });
+    const d = setup([docker]);
+    rmSync(cliVersionsPath(d));
+    expect(await answeringProbes(docker, 127, () => run({}, d, { system: machine() }))).toBe(4);
+    expect(lineOf(d.io.stdout, 'cli.codex')).toMatch(
+      /^fail\s+cli\.codex\s+codex \(the default agent\): codex is not in localhost\/agentctl-agent:latest: a dispatch would fail at once \(exit code 127\) \(fix: agentctl image build --runtime docker/,
+    );
+    // The probe is a short container with the agent's walls, running `codex --version`.
+    const probe = docker.started.at(-1)?.spec;
+    expect(probe?.argv.slice(-1)).toEqual(['codex']);
+    expect(probe?.hardening).toMatchObject({ capAdd: [], readOnlyRoot: true, noNewPrivileges: true });
+
+    const withCli = engine('docker', { up: true, image: true });
+    const found = setup([withCli]);
+    rmSync(cliVersionsPath(found));
+    expect(await answeringProbes(withCli, 0, () => run({}, found, { system: machine() }), 'codex-cli 0.169.0\n')).toBe(0);
+    expect(lineOf(found.io.stdout, 'cli.codex')).toMatch(/^ok\s+cli\.codex\s+codex \(the default agent\): codex codex-cli 0\.169\.0 in localhost\/agentctl-agent:latest$/);
   });
 
   it('agent config dirs count as credentials; GPU devices are reported', async () => {

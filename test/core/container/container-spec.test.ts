@@ -59,7 +59,10 @@ function hardeningArgv(program: string, user: string): string[] {
   ];
 }
 
-function expectedArgv(program: string, user: string, tail: { hostGateway: boolean; gpuFlag?: string; interactive?: boolean }): string[] {
+/** The host's name as each engine lets the container reach it: Docker by an --add-host entry, Podman by its own mapping, Apple by its network's gateway. */
+const GATEWAY_NAME: Record<string, string> = { docker: 'host.docker.internal', podman: 'host.containers.internal', container: '192.168.64.1' };
+
+function expectedArgv(program: string, user: string, tail: { gpuFlags?: string[]; interactive?: boolean }): string[] {
   return [
     program, 'run', '--detach', '--rm', '--name', `agentctl-${RUN_ID}`,
     ...(tail.interactive === true ? ['--interactive'] : []),
@@ -74,9 +77,11 @@ function expectedArgv(program: string, user: string, tail: { hostGateway: boolea
     '--user', user,
     ...hardeningArgv(program, user),
     ...FIXED_ENV,
+    '--env', `AGENTCTL_HOST_GATEWAY=${GATEWAY_NAME[program]}`,
     '--env', 'OPENAI_API_KEY',
-    ...(tail.hostGateway ? ['--add-host', 'host.docker.internal:host-gateway'] : []),
-    ...(tail.gpuFlag === undefined ? [] : [tail.gpuFlag]),
+    // Podman maps host.containers.internal itself, and would take "host-gateway" literally.
+    ...(program === 'docker' ? ['--add-host', 'host.docker.internal:host-gateway'] : []),
+    ...(tail.gpuFlags ?? []),
     'localhost/agentctl-agent:latest', 'codex', 'exec', '--', 'Fix it; rm -rf /',
   ];
 }
@@ -115,11 +120,12 @@ describe('buildContainerSpec', () => {
         { name: 'GIT_AUTHOR_EMAIL', value: 'agentctl@localhost' },
         { name: 'GIT_COMMITTER_NAME', value: 'agentctl' },
         { name: 'GIT_COMMITTER_EMAIL', value: 'agentctl@localhost' },
+        { name: 'AGENTCTL_HOST_GATEWAY', value: 'host.docker.internal' },
         { name: 'OPENAI_API_KEY' },
       ],
       user: '1001:1002',
       gpu: false,
-      hostGateway: true,
+      extraHosts: ['host.docker.internal:host-gateway'],
       argv: ['codex', 'exec', '--', 'Fix it; rm -rf /'],
       stdin: false,
       autoRemove: true,
@@ -140,12 +146,14 @@ describe('buildContainerSpec', () => {
     expect(FALLBACK_AGENT_USER).toBe('1000:1000');
   });
 
-  it.each<[RuntimeName, boolean]>([
-    ['docker', true],
-    ['podman', true],
-    ['apple', false],
-  ])('%s: host gateway %s', (runtime, hostGateway) => {
-    expect(buildContainerSpec(input({ runtime })).hostGateway).toBe(hostGateway);
+  it.each<[RuntimeName, string, string[]]>([
+    ['docker', 'host.docker.internal', ['host.docker.internal:host-gateway']],
+    ['podman', 'host.containers.internal', []],
+    ['apple', '192.168.64.1', []],
+  ])('%s: the agent reaches the host as %s (extra hosts %j)', (runtime, name, extraHosts) => {
+    const spec = buildContainerSpec(input({ runtime }));
+    expect(spec.extraHosts).toStrictEqual(extraHosts);
+    expect(spec.env).toContainEqual({ name: 'AGENTCTL_HOST_GATEWAY', value: name });
   });
 
   it.each([
@@ -177,7 +185,8 @@ describe('buildContainerSpec', () => {
     ['no network, so no host to reach', { network: 'none' }, { limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'none', hostGateway: false }],
   ])('hardening: %s', (_, overrides, expected) => {
     const spec = buildContainerSpec(input(overrides));
-    expect({ limits: spec.hardening.limits, network: spec.hardening.network, hostGateway: spec.hostGateway }).toStrictEqual(expected);
+    const hostGateway = spec.extraHosts.length > 0 && spec.env.some((entry) => entry.name === 'AGENTCTL_HOST_GATEWAY');
+    expect({ limits: spec.hardening.limits, network: spec.hardening.network, hostGateway }).toStrictEqual(expected);
     expect(spec.hardening).toMatchObject({ capAdd: [], noNewPrivileges: true, readOnlyRoot: true });
   });
 
@@ -193,19 +202,20 @@ describe('buildContainerSpec', () => {
 
 describe('renderRunArgv', () => {
   it.each<[RuntimeName, boolean, string[]]>([
-    ['docker', false, expectedArgv('docker', '1001:1002', { hostGateway: true })],
-    ['docker', true, expectedArgv('docker', '1001:1002', { hostGateway: true, gpuFlag: '--gpus=all' })],
-    ['podman', false, expectedArgv('podman', '1001:1002', { hostGateway: true })],
-    ['podman', true, expectedArgv('podman', '1001:1002', { hostGateway: true, gpuFlag: '--gpus=all' })],
-    ['apple', false, expectedArgv('container', '1001:1002', { hostGateway: false })],
-    ['apple', true, expectedArgv('container', '1001:1002', { hostGateway: false, gpuFlag: '--gpu=metal' })],
+    ['docker', false, expectedArgv('docker', '1001:1002', {})],
+    ['docker', true, expectedArgv('docker', '1001:1002', { gpuFlags: ['--gpus=all'] })],
+    ['podman', false, expectedArgv('podman', '1001:1002', {})],
+    // Podman serves GPUs through CDI; Docker's --gpus device request it accepts and ignores.
+    ['podman', true, expectedArgv('podman', '1001:1002', { gpuFlags: ['--device', 'nvidia.com/gpu=all'] })],
+    ['apple', false, expectedArgv('container', '1001:1002', {})],
+    ['apple', true, expectedArgv('container', '1001:1002', { gpuFlags: ['--gpu=metal'] })],
   ])('%s with gpu=%s', (runtime, gpu, argv) => {
     expect(renderRunArgv(runtime, buildContainerSpec(input({ runtime, gpu })))).toStrictEqual(argv);
   });
 
   it('as root, runs the agent as 1000:1000', () => {
     expect(renderRunArgv('docker', buildContainerSpec(input({ hostUser: { uid: 0, gid: 0 } })))).toStrictEqual(
-      expectedArgv('docker', '1000:1000', { hostGateway: true }),
+      expectedArgv('docker', '1000:1000', {}),
     );
   });
 
@@ -217,7 +227,7 @@ describe('renderRunArgv', () => {
 
   it('adds --interactive when the agent reads stdin', () => {
     expect(renderRunArgv('podman', buildContainerSpec(input({ runtime: 'podman', stdin: true })))).toStrictEqual(
-      expectedArgv('podman', '1001:1002', { hostGateway: true, interactive: true }),
+      expectedArgv('podman', '1001:1002', { interactive: true }),
     );
   });
 
@@ -232,7 +242,7 @@ describe('renderRunArgv', () => {
     const spec = buildContainerSpec(input({ extraEnv: [{ name: 'OLLAMA_HOST', value: 'http://host.docker.internal:11434' }] }));
     const argv = renderRunArgv('docker', spec);
     const envArgs = argv.flatMap((arg, i) => (argv[i - 1] === '--env' ? [arg] : []));
-    expect(envArgs.slice(-3)).toStrictEqual(['GIT_COMMITTER_EMAIL=agentctl@localhost', 'OLLAMA_HOST=http://host.docker.internal:11434', 'OPENAI_API_KEY']);
+    expect(envArgs.slice(-3)).toStrictEqual(['AGENTCTL_HOST_GATEWAY=host.docker.internal', 'OLLAMA_HOST=http://host.docker.internal:11434', 'OPENAI_API_KEY']);
   });
 
   it('keeps the agent argv as separate trailing elements', () => {

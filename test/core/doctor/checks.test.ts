@@ -21,8 +21,22 @@ function healthy(): DoctorFacts {
     git: { version: 'git version 2.39.5', name: 'agentctl', email: 'agentctl@localhost' },
     home: { path: '/home/u/.agentctl', writable: true },
     node: { version: '24.21.0' },
+    agentClis: [
+      {
+        agent: 'codex',
+        isDefault: true,
+        cli: 'codex',
+        where: { kind: 'image', image: 'localhost/agentctl-agent:latest', runtime: 'docker', present: true },
+        probe: { found: true, version: 'codex-cli 0.169.0' },
+      },
+    ],
   };
 }
+
+const codexCli = (f: DoctorFacts) => f.agentClis[0] as DoctorFacts['agentClis'][number];
+const claudeOnHost = (f: DoctorFacts, asRoot: boolean, probe: DoctorFacts['agentClis'][number]['probe']) => {
+  f.agentClis.push({ agent: 'claude', isDefault: false, cli: 'claude', where: { kind: 'host', asRoot }, probe });
+};
 
 type Change = (facts: DoctorFacts) => void;
 
@@ -40,6 +54,7 @@ describe('doctorChecks', () => {
       ['runtime.podman', 'warn'],
       ['runtime', 'ok'],
       ['image', 'ok'],
+      ['cli.codex', 'ok'],
       ['gpu', 'ok'],
       ['agent.claude', 'ok'],
       ['agent.codex', 'ok'],
@@ -61,6 +76,7 @@ describe('doctorChecks', () => {
     ['no engine: image not checked', (f) => { f.runtime.probes = [down('docker'), down('podman')]; f.image.runtime = undefined; f.image.present = undefined; }, 'image', 'warn', /not checked, no container runtime is reachable/, /start a container engine/, false],
     ['only podman', (f) => { f.runtime.probes = [down('docker'), up('podman')]; }, 'runtime', 'ok', /container runs use podman \(first available\)/, null, true],
     ['both engines', (f) => { f.runtime.probes = [up('docker', 'Docker Engine 20.10.24'), up('podman', 'Podman Engine 4.3.1')]; }, 'runtime.podman', 'ok', /^podman: Podman Engine 4\.3\.1 at unix:\/\/\/run\/podman\.sock$/, null, true],
+    ['apple preferred on linux: refused, not "no engine"', (f) => { f.runtime.prefer = 'apple'; }, 'runtime', 'fail', /^runtime apple \(Apple container\) runs only on macOS, not on linux$/, /--runtime docker, podman or auto/, false],
     ['preferred engine down: fallback warned', (f) => { f.runtime.prefer = 'podman'; }, 'runtime', 'warn', /runtime podman is not available .* using docker instead/, /start podman, or set runtime\.prefer/, true],
     ['image missing', (f) => { f.image.present = false; }, 'image', 'fail', /localhost\/agentctl-agent:latest \(the default agent image\) is not present in docker/, /agentctl image build --runtime docker/, false],
     ['image look-up failed', (f) => { f.image.present = undefined; f.image.error = 'socket hang up'; }, 'image', 'fail', /could not ask docker: socket hang up/, /answering/, false],
@@ -80,6 +96,16 @@ describe('doctorChecks', () => {
     ['state dir unwritable', (f) => { f.home = { path: '/ro/.agentctl', writable: false, error: 'EACCES: permission denied' }; }, 'home', 'fail', /\/ro\/\.agentctl is not writable: EACCES/, /AGENTCTL_HOME/, false],
     ['Node 22.12.0 is enough', (f) => { f.node.version = 'v22.12.0'; }, 'node', 'ok', /^Node 22\.12\.0$/, null, true],
     ['Node 22.11 is too old', (f) => { f.node.version = '22.11.0'; }, 'node', 'fail', /Node 22\.11\.0 is older than the 22\.12\.0/, /install Node/, false],
+    ['the default agent CLI in the image, with its version', () => undefined, 'cli.codex', 'ok', /^codex \(the default agent\): codex codex-cli 0\.169\.0 in localhost\/agentctl-agent:latest$/, null, true],
+    ['the default agent CLI missing from the image', (f) => { codexCli(f).probe = { found: false }; }, 'cli.codex', 'fail', /codex is not in localhost\/agentctl-agent:latest: a dispatch would fail at once \(exit code 127\)/, /agentctl image build --runtime docker.*agents\.codex\.image/, false],
+    ['another agent CLI missing only warns', (f) => { codexCli(f).probe = { found: false }; codexCli(f).isDefault = false; }, 'cli.codex', 'warn', /not in/, /agentctl image build/, true],
+    ['an older CLI may reject the flags', (f) => { codexCli(f).probe = { found: true, version: 'codex-cli 0.58.0' }; }, 'cli.codex', 'warn', /0\.58\.0 .* older than the 0\.169\.0 agentctl is tested with: it may reject the flags/, /agentctl image build/, true],
+    ['a newer CLI is fine', (f) => { codexCli(f).probe = { found: true, version: 'codex-cli 0.200.1' }; }, 'cli.codex', 'ok', /0\.200\.1/, null, true],
+    ['a CLI that would not say its version', (f) => { codexCli(f).probe = { found: undefined, error: 'codex --version exited with code 1' }; }, 'cli.codex', 'warn', /could not ask codex .*exited with code 1/, /codex --version/, true],
+    ['not checked without the image', (f) => { f.image.present = false; codexCli(f).probe = undefined; codexCli(f).where = { kind: 'image', image: 'x:1', runtime: 'docker', present: false }; }, 'cli.codex', 'warn', /not checked, x:1 is not present/, /image or runtime/, false],
+    ['a host agent found on the host', (f) => { claudeOnHost(f, false, { found: true, version: '2.1.197 (Claude Code)' }); }, 'cli.claude', 'ok', /claude 2\.1\.197 \(Claude Code\) on this machine/, null, true],
+    ['a host agent missing on the host', (f) => { claudeOnHost(f, false, { found: false }); }, 'cli.claude', 'warn', /claude is not on this machine/, /npm install -g @anthropic-ai\/claude-code@2\.1\.197/, true],
+    ['claude as a host agent run by root refuses', (f) => { claudeOnHost(f, true, { found: true, version: '2.1.197' }); codexCli(f).isDefault = false; f.agentClis[1] = { ...(f.agentClis[1] as DoctorFacts['agentClis'][number]), isDefault: true }; }, 'cli.claude', 'fail', /claude refuses to run as root/, /ordinary user/, false],
     ['Node 20 is too old', (f) => { f.node.version = '20.20.2'; }, 'node', 'fail', /older/, /Node 24/, false],
   ])('%s', (_name, change, id, status, message, fix, ok) => {
     const facts = healthy();

@@ -70,3 +70,22 @@ describe('decideOutcome', () => {
     expect(outcome.question).toBe(question);
   });
 });
+
+describe('decideOutcome with a start failure', () => {
+  const startFailure = { kind: 'cli-missing', reason: 'the agent CLI "claude" was not found', hint: 'install it' } as const;
+
+  it('names the start failure, its hint and kind', () => {
+    expect(decideOutcome(end({ exitCode: 127, startFailure }))).toEqual({
+      state: 'failed',
+      reason: 'the agent CLI "claude" was not found',
+      question: undefined,
+      hint: 'install it',
+      startFailure: 'cli-missing',
+    });
+  });
+
+  it('lets a stop by agentctl and a question win', () => {
+    expect(decideOutcome(end({ exitCode: 127, startFailure, stopReason: 'timeout' })).startFailure).toBeUndefined();
+    expect(decideOutcome(end({ exitCode: 127, startFailure, blockedText: 'why?' })).state).toBe('blocked');
+  });
+});
