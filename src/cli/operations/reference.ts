@@ -11,7 +11,11 @@ function usage(op: Operation): string {
 
 function flagRows(op: Operation): string[] {
   const rows: string[] = [];
-  for (const arg of op.positionals) rows.push(`| \`${arg.required ? `<${arg.name}>` : `[${arg.name}]`}\` | argument |  | ${cell(arg.description)} |`);
+  for (const arg of op.positionals) {
+    // A tool takes its positionals as named fields.
+    const name = op.command === undefined ? arg.name : arg.required ? `<${arg.name}>` : `[${arg.name}]`;
+    rows.push(`| \`${name}\` | ${op.command === undefined ? '`<string>`' : 'argument'}${arg.required ? ', required' : ''} |  | ${cell(arg.description)} |`);
+  }
   for (const [key, field] of Object.entries(op.input.shape)) {
     if (NOT_FLAGS.has(key) || (op.fixed !== undefined && key in op.fixed)) continue;
     const spelling = op.flags?.[key] ?? {};
@@ -34,7 +38,7 @@ export function commandsReference(): string {
   for (const op of operations) {
     out += `\n## ${op.command === undefined ? toolName(op) : `agentctl ${commandName(op)}`}\n\n${op.summary}.\n\n\`\`\`\n${usage(op)}\n${op.example}\n\`\`\`\n\n`;
     const rows = flagRows(op);
-    if (rows.length > 0) out += `| flag | value | default | meaning |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n\n`;
+    if (rows.length > 0) out += `| ${op.command === undefined ? 'input' : 'flag'} | value | default | meaning |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n\n`;
     if (op.tool === undefined) {
       out += 'No MCP tool.\n';
     } else {

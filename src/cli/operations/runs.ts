@@ -278,7 +278,7 @@ const listInput = once(() =>
 
 export const listOp = {
   path: ['list'],
-  summary: 'list runs, newest state first, with filters',
+  summary: 'list runs as status does, with filters',
   example: '(MCP) list { "state": ["running", "queued"], "repo": "acme/web" }',
   positionals: [],
   get input() {
