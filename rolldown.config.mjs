@@ -57,6 +57,8 @@ export default defineConfig({
     main: 'src/cli/main.ts',
     // docs/gen-config-reference.mjs renders the README's config reference from the schema.
     'config-reference': 'src/core/config/reference.ts',
+    // docs/gen-commands-reference.mjs renders docs/reference/commands.md from the operations.
+    'commands-reference': 'src/cli/operations/reference.ts',
   },
   platform: 'node',
   external: [/^node:/, 'ssh2', /^@grpc\//, 'protobufjs', 'execa', 'react', 'ink', '@octokit/rest'],

@@ -1,11 +1,8 @@
-import { z } from 'zod';
 import type { Config } from '../core/config/schema.js';
 import type { RuntimeName } from '../core/container/container-spec.js';
 import { selectRuntime } from '../core/runtime-selection.js';
 import type { ImageBuilder } from '../runtime/image-builder.js';
 import type { Deps } from './deps.js';
-
-export const runtimeOption = z.enum(['auto', 'docker', 'podman', 'apple']).optional();
 
 /** How image commands reach an engine's image side; tests pass their own. */
 export type BuilderFactory = (name: RuntimeName, config: Config, deps: Deps) => Promise<ImageBuilder>;

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { claudeResumeArgv, MAX_PROMPT_ARG_BYTES } from '../../core/agents/agent-argv.js';
 import { usageError } from '../../core/errors.js';
 import { withAgentArgv } from '../../core/run/run-plan.js';
@@ -15,19 +14,11 @@ import type { RunContext } from '../../run/run-context.js';
 import { runFiles } from '../../run/run-files.js';
 import type { Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
+import { answerOp } from '../operations/runs.js';
 import { parseOptions } from '../parse-options.js';
 import { runContextFor } from '../run-context.js';
 import { submitJob } from '../submit-job.js';
-import { resolveWorkspace } from './status.js';
-
-export const answerOptions = z.object({
-  args: z.array(z.string()).min(1, 'needs a workspace'),
-  fromForge: z.boolean().default(false),
-  wait: z.boolean().default(false),
-  waitTimeout: z.coerce.number().int().positive().optional(),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
+import { resolveWorkspace } from '../../service/resolve-workspace.js';
 
 /** The trusted reply to the run's question on its forge (see answerFromForge), named in the output and the run's events. */
 async function answerOnForge(job: Job, ctx: RunContext): Promise<ForgeAnswer> {
@@ -63,7 +54,7 @@ export function answeredJob(job: Job, question: string, answer: string, sessionI
 
 /** Answer a blocked run's question: write ANSWER.md and resume the run with the answer in its prompt. */
 export async function run(raw: unknown, deps: Deps): Promise<number> {
-  const opts = parseOptions(answerOptions, raw, 'answer');
+  const opts = parseOptions(answerOp.input, raw, 'answer');
   const [target, text] = opts.args as [string, string | undefined];
   if (opts.fromForge === (text !== undefined)) {
     throw usageError('answer_source', 'give the answer either as text or with --from-forge', 'agentctl answer <workspace> "use PostgreSQL", or agentctl answer <workspace> --from-forge');

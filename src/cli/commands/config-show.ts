@@ -1,15 +1,10 @@
 import { stringify } from 'yaml';
-import { z } from 'zod';
 import type { Config } from '../../core/config/schema.js';
 import { ExitCode } from '../../core/errors.js';
 import { stateHome, type Deps, type Env } from '../deps.js';
 import { loadConfigFor } from '../load.js';
+import { configShowOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
-
-export const configShowOptions = z.object({
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
 
 /** Token variables are shown by name with whether they are set; their values never leave the environment. */
 export function secretsStatus(config: Config, env: Env): Array<{ name: string; usedBy: string; set: boolean }> {
@@ -19,7 +14,7 @@ export function secretsStatus(config: Config, env: Env): Array<{ name: string; u
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
-  const opts = parseOptions(configShowOptions, raw, 'config show');
+  const opts = parseOptions(configShowOp.input, raw, 'config show');
   const loaded = await loadConfigFor(deps, opts.config);
   const secrets = secretsStatus(loaded.config, deps.env);
   if (opts.json) {

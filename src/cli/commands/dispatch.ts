@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { MAX_PROMPT_BYTES } from '../../core/prompt/assemble-prompt.js';
@@ -10,42 +10,14 @@ import { prepareDispatch, type PreparedDispatch } from '../../dispatch/prepare-d
 import type { Deps } from '../deps.js';
 import { paint, useColor } from '../io.js';
 import { loadConfigFor } from '../load.js';
+import { dispatchOp } from '../operations/runs.js';
 import { parseOptions } from '../parse-options.js';
 import { displayCommand } from '../shell-quote.js';
 import { buildManifest, writeManifest } from '../../run/manifest.js';
 import { replayRequest } from '../../dispatch/replay-request.js';
 import { previewRuntimeChoice, type RuntimeChoice } from '../../run/choose-runtime.js';
 
-export const dispatchOptions = z.object({
-  repo: z.string({ error: 'is required (org/name, a git URL or a local path)' }),
-  task: z.string().optional(),
-  taskFile: z.string().optional(),
-  agent: z.string().optional(),
-  issue: z.string().optional(),
-  pr: z.string().optional(),
-  branch: z.string().optional(),
-  tag: z.string().optional(),
-  org: z.string().optional(),
-  template: z.string().optional(),
-  persona: z.string().optional(),
-  planTemplate: z.string().optional(),
-  var: z.array(z.string()).default([]),
-  runtime: z.enum(['auto', 'docker', 'podman', 'apple']).optional(),
-  gpu: z.boolean().optional(),
-  dryRun: z.boolean().default(false),
-  wait: z.boolean().default(false),
-  waitTimeout: z.coerce.number().int().positive().optional(),
-  timeout: z.coerce.number().int().positive().optional(),
-  push: z.boolean().optional(),
-  idleTimeout: z.coerce.number().int().nonnegative().optional(),
-  maxBudgetUsd: z.coerce.number().positive().optional(),
-  comment: z.boolean().default(false),
-  priority: z.coerce.number().int().min(-1000).max(1000).optional(),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
-
-export type DispatchOptions = z.infer<typeof dispatchOptions>;
+export type DispatchOptions = z.infer<typeof dispatchOp.input>;
 
 /** How a dry run reports the engine: the one a real run would use, and whether a real run would start at all. */
 function engineJson(choice: RuntimeChoice | undefined): Record<string, unknown> | null {
@@ -132,7 +104,7 @@ async function hasLiveRun(workspace: string): Promise<boolean> {
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
-  const opts = parseOptions(dispatchOptions, raw, 'dispatch');
+  const opts = parseOptions(dispatchOp.input, raw, 'dispatch');
   if (opts.waitTimeout !== undefined && !opts.wait) throw usageError('wait_timeout_without_wait', '--wait-timeout bounds a --wait', 'add --wait, or drop --wait-timeout');
   const { config, projectDir } = await loadConfigFor(deps, opts.config);
   const request = {

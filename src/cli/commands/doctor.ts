@@ -1,16 +1,11 @@
-import { z } from 'zod';
 import { doctorChecks, doctorOk, type Check } from '../../core/doctor/checks.js';
 import { ExitCode } from '../../core/errors.js';
 import { gatherFacts, realSystemProbe, type SystemProbe } from '../../doctor/gather-facts.js';
 import { stateHome, type Deps } from '../deps.js';
 import { paint, useColor } from '../io.js';
 import { loadConfigFor } from '../load.js';
+import { doctorOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
-
-export const doctorOptions = z.object({
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
 
 /** Optional seams for tests: the machine doctor looks at. */
 export interface DoctorSeams {
@@ -18,7 +13,7 @@ export interface DoctorSeams {
 }
 
 export async function run(raw: unknown, deps: Deps, seams: DoctorSeams = {}): Promise<number> {
-  const opts = parseOptions(doctorOptions, raw, 'doctor');
+  const opts = parseOptions(doctorOp.input, raw, 'doctor');
   const { config } = await loadConfigFor(deps, opts.config);
   const facts = await gatherFacts({
     config,

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { z } from 'zod';
 import { shortName } from '../../core/dashboard/model.js';
 import { ExitCode } from '../../core/errors.js';
 import { inTimeOrder } from '../../core/events/event-order.js';
@@ -7,23 +6,11 @@ import { FileTail, pause } from '../../fs/file-tail.js';
 import { displayLine } from '../../run/agent-log.js';
 import { stateHome, type Deps } from '../deps.js';
 import { formatFields } from '../format-fields.js';
+import { eventsOp } from '../operations/runs.js';
 import { parseOptions } from '../parse-options.js';
-import { resolveWorkspace } from './status.js';
+import type { FollowControl } from '../../service/follow-control.js';
+import { resolveWorkspace } from '../../service/resolve-workspace.js';
 import { workspaceLayout } from '../../core/workspace/layout.js';
-
-export const eventsOptions = z.object({
-  args: z.array(z.string()).max(0, 'takes no arguments; use --workspace').default([]),
-  follow: z.boolean().default(false),
-  json: z.boolean().default(false),
-  workspace: z.string().min(1).optional(),
-  config: z.string().optional(),
-});
-
-/** How a follower is stopped (Ctrl-C ends the process anyway) and how often it looks. */
-export interface FollowControl {
-  signal?: AbortSignal | undefined;
-  intervalMs?: number | undefined;
-}
 
 /** The event fields every line shows in its own column. */
 const COLUMNS = new Set(['at', 'type', 'workspace', 'source']);
@@ -53,7 +40,7 @@ function parseEvent(line: string): Record<string, unknown> | undefined {
  * event as recorded, one JSON object a line; --follow keeps printing new ones.
  */
 export async function run(raw: unknown, deps: Deps, control: FollowControl = {}): Promise<number> {
-  const opts = parseOptions(eventsOptions, raw, 'events');
+  const opts = parseOptions(eventsOp.input, raw, 'events');
   const home = stateHome(deps);
   const root = join(home, 'workspace');
   const path = opts.workspace === undefined ? join(home, 'events.jsonl') : workspaceLayout(resolveWorkspace(opts.workspace, deps)).events;

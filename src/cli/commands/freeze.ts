@@ -5,10 +5,12 @@ import { recordGlobalEvent } from '../../run/events.js';
 import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
+import { freezeOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
 import { runContextFor } from '../run-context.js';
 
-export const freezeOptions = z.object({ frozen: z.boolean(), json: z.boolean().default(false), config: z.string().optional() });
+// freeze and thaw are one module: the definition fixes which one this is.
+const freezeOptions = freezeOp.input.extend({ frozen: z.boolean() });
 
 /** `freeze` stops starting new runs (queued ones wait, running ones go on); `thaw` resumes. */
 export async function run(raw: unknown, deps: Deps): Promise<number> {

@@ -1,19 +1,12 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run/status.js';
 import { listWorkspaces, readStatus } from '../../run/status-store.js';
 import { stateHome, type Deps } from '../deps.js';
+import { gcOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
 import { workspaceLayout } from '../../core/workspace/layout.js';
-
-export const gcOptions = z.object({
-  olderThan: z.string().default('7d'),
-  dryRun: z.boolean().default(false),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -45,7 +38,7 @@ function finishedAt(workspace: string): Date | undefined | 'live' {
 
 /** Remove finished workspaces older than a threshold; never queued or running ones. */
 export async function run(raw: unknown, deps: Deps): Promise<number> {
-  const opts = parseOptions(gcOptions, raw, 'gc');
+  const opts = parseOptions(gcOp.input, raw, 'gc');
   const age = parseAge(opts.olderThan);
   const cutoff = deps.clock.now().getTime() - age * 1000;
   const removed: string[] = [];

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
 import { configuredImage, shortId } from '../../core/image/agent-image.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { stateHome, type Deps } from '../deps.js';
-import { realBuilderFactory, runtimeOption, selectImageRuntime, type BuilderFactory } from '../image-runtime.js';
+import { realBuilderFactory, selectImageRuntime, type BuilderFactory } from '../image-runtime.js';
 import { loadConfigFor } from '../load.js';
+import { imageBuildOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
 
 export const CONTAINERFILE = 'Containerfile';
@@ -30,15 +30,6 @@ export function extraCaFile(flag: string | undefined, env: Readonly<Record<strin
   return fromEnv !== undefined && fromEnv !== '' ? { path: fromEnv, from: 'NODE_EXTRA_CA_CERTS' } : undefined;
 }
 
-export const imageBuildOptions = z.object({
-  runtime: runtimeOption,
-  base: z.string().min(1, 'needs an image name').optional(),
-  tag: z.string().min(1, 'needs an image name').optional(),
-  caFile: z.string().min(1, 'needs a file of PEM certificates').optional(),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
-
 export interface ImageSeams {
   builders?: BuilderFactory;
   /** Where the Containerfile is; agentctl's own package by default. */
@@ -59,7 +50,7 @@ function packageVersion(root: string): string {
 }
 
 export async function run(raw: unknown, deps: Deps, seams: ImageSeams = {}): Promise<number> {
-  const opts = parseOptions(imageBuildOptions, raw, 'image build');
+  const opts = parseOptions(imageBuildOp.input, raw, 'image build');
   const { config } = await loadConfigFor(deps, opts.config);
   const root = seams.packageRoot ?? PACKAGE_ROOT;
   const path = join(root, CONTAINERFILE);

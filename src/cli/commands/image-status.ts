@@ -1,22 +1,16 @@
-import { z } from 'zod';
 import { ExitCode } from '../../core/errors.js';
 import { AGENT_CLIS, configuredImage, describeSource, parseVersionProbe, shortId, versionProbeScript } from '../../core/image/agent-image.js';
 import type { Deps } from '../deps.js';
-import { realBuilderFactory, runtimeOption, selectImageRuntime, type BuilderFactory } from '../image-runtime.js';
+import { realBuilderFactory, selectImageRuntime, type BuilderFactory } from '../image-runtime.js';
 import { loadConfigFor } from '../load.js';
+import { imageStatusOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
-
-export const imageStatusOptions = z.object({
-  runtime: runtimeOption,
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
 
 /** Long enough for three Node CLIs to start cold on a busy machine. */
 const VERSIONS_TIMEOUT_MS = 120_000;
 
 export async function run(raw: unknown, deps: Deps, seams: { builders?: BuilderFactory } = {}): Promise<number> {
-  const opts = parseOptions(imageStatusOptions, raw, 'image status');
+  const opts = parseOptions(imageStatusOp.input, raw, 'image status');
   const { config } = await loadConfigFor(deps, opts.config);
   const configured = configuredImage(config, deps.env);
   const runtime = await selectImageRuntime(deps, config, opts.runtime);

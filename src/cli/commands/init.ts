@@ -1,26 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
 import { PROJECT_CONFIG, userConfigPath } from '../../config/load-config.js';
 import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
 import { answersProblem, INIT_QUESTIONS, renderStarterConfig, withDefaults, type InitAnswers, type InitKey } from '../../core/init/starter-config.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import type { Deps } from '../deps.js';
+import { initOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
 import { stdinAsker, type Asker } from '../prompt.js';
-
-export const initOptions = z.object({
-  project: z.boolean().default(false),
-  force: z.boolean().default(false),
-  agent: z.string().optional(),
-  org: z.string().optional(),
-  forgeKind: z.string().optional(),
-  forgeUrl: z.string().optional(),
-  tokenEnv: z.string().optional(),
-  runtime: z.string().optional(),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
 
 const FLAG: Record<InitKey, string> = {
   agent: '--agent',
@@ -62,7 +49,7 @@ async function askMissing(given: Partial<InitAnswers>, asker: Asker, deps: Deps)
 }
 
 export async function run(raw: unknown, deps: Deps, seams: InitSeams = {}): Promise<number> {
-  const opts = parseOptions(initOptions, raw, 'init');
+  const opts = parseOptions(initOp.input, raw, 'init');
   const scope = opts.project ? 'project' : 'user';
   const path = opts.project ? join(deps.cwd, PROJECT_CONFIG) : userConfigPath(deps.env, deps.home);
   const existed = existsSync(path);

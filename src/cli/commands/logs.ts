@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
 import type { AgentEvent } from '../../core/events/agent-event.js';
 import { hasParsedView, LogView } from '../../core/events/log-view.js';
@@ -8,18 +7,11 @@ import { FileTail, pause } from '../../fs/file-tail.js';
 import { agentLogPath, displayLine } from '../../run/agent-log.js';
 import { readStatus } from '../../run/status-store.js';
 import type { Deps } from '../deps.js';
+import { logsOp } from '../operations/runs.js';
 import { parseOptions } from '../parse-options.js';
 import { stateLabel } from '../render-status.js';
-import type { FollowControl } from './events.js';
-import { resolveWorkspace } from './status.js';
-
-export const logsOptions = z.object({
-  args: z.array(z.string()).min(1, 'needs a workspace').max(1, 'takes one workspace'),
-  follow: z.boolean().default(false),
-  raw: z.boolean().default(false),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
+import type { FollowControl } from '../../service/follow-control.js';
+import { resolveWorkspace } from '../../service/resolve-workspace.js';
 
 const live = (status: RunStatus | undefined) => status?.state === 'running' || status?.state === 'queued';
 
@@ -44,7 +36,7 @@ function noLog(workspace: string, arg: string, status: RunStatus | undefined) {
  * ended and its log is printed to the end, or `control.signal` aborts.
  */
 export async function run(raw: unknown, deps: Deps, control: FollowControl = {}): Promise<number> {
-  const opts = parseOptions(logsOptions, raw, 'logs');
+  const opts = parseOptions(logsOp.input, raw, 'logs');
   const arg = opts.args[0] as string;
   const workspace = resolveWorkspace(arg, deps);
   let status = readStatus(workspace);

@@ -1,18 +1,16 @@
-import { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
 import { recordGlobalEvent } from '../../run/events.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from '../../run/scheduler-store.js';
 import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
+import { poolResumeOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
 import { runContextFor } from '../run-context.js';
 
-export const poolResumeOptions = z.object({ args: z.array(z.string()).min(1, 'needs a pool name'), json: z.boolean().default(false), config: z.string().optional() });
-
 /** Lift a pool's backoff pause early and reset its fast-failure count. */
 export async function run(raw: unknown, deps: Deps): Promise<number> {
-  const opts = parseOptions(poolResumeOptions, raw, 'pool resume');
+  const opts = parseOptions(poolResumeOp.input, raw, 'pool resume');
   const pool = opts.args[0] as string;
   const home = stateHome(deps);
   const known = await withSchedulerLock(home, async () => {

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { claudeResumeArgv, MAX_PROMPT_ARG_BYTES } from '../../core/agents/agent-argv.js';
 import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
 import { withAgentArgv } from '../../core/run/run-plan.js';
@@ -6,20 +5,11 @@ import { readJob, type Job } from '../../run/job-store.js';
 import { reconcileRun } from '../../run/finish-run.js';
 import type { Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
+import { resumeOp } from '../operations/runs.js';
 import { parseOptions } from '../parse-options.js';
 import { runContextFor } from '../run-context.js';
 import { submitJob } from '../submit-job.js';
-import { resolveWorkspace } from './status.js';
-
-export const resumeOptions = z.object({
-  args: z.array(z.string()).min(1, 'needs a workspace'),
-  task: z.string().default('Continue where you left off.'),
-  wait: z.boolean().default(false),
-  waitTimeout: z.coerce.number().int().positive().optional(),
-  timeout: z.coerce.number().int().positive().optional(),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
+import { resolveWorkspace } from '../../service/resolve-workspace.js';
 
 /** The job of a finished claude run, changed to continue its session with a new task. */
 export function resumeJob(job: Job, sessionId: string, task: string, timeoutSeconds: number): Job {
@@ -28,7 +18,7 @@ export function resumeJob(job: Job, sessionId: string, task: string, timeoutSeco
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
-  const opts = parseOptions(resumeOptions, raw, 'resume');
+  const opts = parseOptions(resumeOp.input, raw, 'resume');
   if (Buffer.byteLength(opts.task) > MAX_PROMPT_ARG_BYTES) {
     throw usageError('task_too_large', `the --task text is ${Buffer.byteLength(opts.task)} bytes; resume takes at most ${MAX_PROMPT_ARG_BYTES}`, 'shorten it');
   }

@@ -1,18 +1,11 @@
-import { z } from 'zod';
 import { ExitCode } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { followQueue, runAsSupervisor, tick, type Progress, type SuperviseTimes } from '../../run/supervisor.js';
 import type { Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
+import { runQueueOp } from '../operations/admin.js';
 import { parseOptions } from '../parse-options.js';
 import { runContextFor } from '../run-context.js';
-
-export const runQueueOptions = z.object({
-  follow: z.boolean().default(false),
-  supervise: z.boolean().default(false),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
 
 function lines(result: Progress, json: boolean): string {
   const describe = (verb: string, s: RunStatus) =>
@@ -29,7 +22,7 @@ function lines(result: Progress, json: boolean): string {
  * --follow is that one supervisor too, or reports what the live one does.
  */
 export async function run(raw: unknown, deps: Deps, times?: SuperviseTimes): Promise<number> {
-  const opts = parseOptions(runQueueOptions, raw, 'run-queue');
+  const opts = parseOptions(runQueueOp.input, raw, 'run-queue');
   const { config } = await loadConfigFor(deps, opts.config);
   const ctx = await runContextFor(deps, config);
   const report = (progress: Progress) => deps.io.out(lines(progress, opts.json));

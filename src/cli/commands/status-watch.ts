@@ -7,8 +7,8 @@ import { diskSource, type DashboardSource } from '../dashboard/source.js';
 import { formatFields } from '../format-fields.js';
 import { loadConfigFor } from '../load.js';
 import { parseOptions } from '../parse-options.js';
-import type { FollowControl } from './events.js';
-import { resolveWorkspace } from './status.js';
+import type { FollowControl } from '../../service/follow-control.js';
+import { resolveWorkspace } from '../../service/resolve-workspace.js';
 
 export const watchOptions = z.object({
   args: z.array(z.string()).max(1, 'takes at most one workspace').default([]),
@@ -78,7 +78,7 @@ export async function run(raw: unknown, deps: Deps, control: FollowControl = {})
   const opts = parseOptions(watchOptions, raw, 'status');
   const { config } = await loadConfigFor(deps, opts.config);
   const only = opts.args[0] === undefined ? undefined : resolveWorkspace(opts.args[0], deps);
-  const source = diskSource(deps, config, opts.config, only);
+  const source = diskSource(deps, config, only);
   if (opts.json || !deps.io.isTTY || !deps.io.stdinIsTTY) return printChanges(source, deps, opts.json, control);
   const { runDashboard } = await import('../dashboard/run-dashboard.js');
   await runDashboard(source, { intervalMs: control.intervalMs ?? 1000 });

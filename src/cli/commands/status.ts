@@ -1,16 +1,16 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { z } from 'zod';
-import { ExitCode, usageError } from '../../core/errors.js';
+import { join } from 'node:path';
+import { ExitCode } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { displayLine } from '../../core/text/display-line.js';
 import { formatWait, limitsFrom, pauseLeft } from '../../core/schedule/scheduler.js';
 import { allStatuses } from '../../run/queue.js';
 import { readSchedulerState } from '../../run/scheduler-store.js';
-import { readStatus, statusPath } from '../../run/status-store.js';
+import { readStatus } from '../../run/status-store.js';
+import { resolveWorkspace } from '../../service/resolve-workspace.js';
 import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
+import { statusOp } from '../operations/runs.js';
 import { parseOptions } from '../parse-options.js';
 import { elapsedSeconds, formatDuration, renderFinal, stateLabel } from '../render-status.js';
 import { summaryOf } from '../summary-of.js';
@@ -18,24 +18,6 @@ import { useColor } from '../io.js';
 import { schedRunOf, waitingNow } from '../../core/schedule/waiting.js';
 import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
-import { workspaceLayout } from '../../core/workspace/layout.js';
-
-export const statusOptions = z.object({
-  args: z.array(z.string()).default([]),
-  json: z.boolean().default(false),
-  config: z.string().optional(),
-});
-
-/** A workspace given as a path, or as org/repo/slot under $AGENTCTL_HOME/workspace. */
-export function resolveWorkspace(arg: string, deps: Deps): string {
-  const home = stateHome(deps);
-  const candidates = [resolve(deps.cwd, arg), join(home, 'workspace', arg)];
-  const found = candidates.find((path) => existsSync(statusPath(path)) || existsSync(workspaceLayout(path).meta));
-  if (found === undefined) {
-    throw usageError('unknown_workspace', `no workspace ${JSON.stringify(arg)}`, `pass a path printed by dispatch, or org/repo/slot; "agentctl status" lists them all`);
-  }
-  return found;
-}
 
 interface PoolRow {
   pool: string;
@@ -56,7 +38,7 @@ function table(header: string[], rows: string[][]): string {
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   if ((raw as { watch?: unknown } | undefined)?.watch === true) return (await import('./status-watch.js')).run(raw, deps);
-  const opts = parseOptions(statusOptions, raw, 'status');
+  const opts = parseOptions(statusOp.input, raw, 'status');
   const { config } = await loadConfigFor(deps, opts.config);
   const home = stateHome(deps);
   const only = opts.args[0] === undefined ? undefined : resolveWorkspace(opts.args[0], deps);

@@ -10,7 +10,6 @@ import { readSchedulerState } from '../../run/scheduler-store.js';
 import { readStatus } from '../../run/status-store.js';
 import { tick } from '../../run/supervisor.js';
 import { stateHome, type Deps } from '../deps.js';
-import type { IO } from '../io.js';
 import { runContextFor } from '../run-context.js';
 
 export interface Snapshot {
@@ -34,28 +33,12 @@ export interface DashboardSource {
   cancel(workspace: string): Promise<string>;
 }
 
-/** An IO that keeps what a command prints instead of printing it (the dashboard owns the screen). */
-function captureIO(io: IO): IO & { text(): string } {
-  let text = '';
-  return {
-    isTTY: false,
-    stdinIsTTY: io.stdinIsTTY,
-    out: (chunk) => {
-      text += chunk;
-    },
-    err: (chunk) => {
-      text += chunk;
-    },
-    text: () => text,
-  };
-}
-
 /**
  * The real source: status files under $AGENTCTL_HOME, the same tick as
  * `agentctl status` (so ended runs get finished while someone watches), and
- * the cancel command. `only` limits the rows to one workspace.
+ * the cancel service. `only` limits the rows to one workspace.
  */
-export function diskSource(deps: Deps, config: Config, configFile: string | undefined, only?: string): DashboardSource {
+export function diskSource(deps: Deps, config: Config, only?: string): DashboardSource {
   const home = stateHome(deps);
   const root = join(home, 'workspace');
   let ctx: RunContext | undefined;
@@ -89,11 +72,11 @@ export function diskSource(deps: Deps, config: Config, configFile: string | unde
       return { path, lines: path === undefined ? [] : tailLines(path, lines).map(displayLine) };
     },
     async cancel(workspace) {
-      const io = captureIO(deps.io);
       try {
-        const { run } = await import('../commands/cancel.js');
-        await run({ args: [workspace], config: configFile }, { ...deps, io });
-        return (io.text().trim().split('\n').at(-1) ?? `cancelled ${workspace}`).replaceAll(`${root}/`, '');
+        const { cancelRun } = await import('../../service/cancel-run.js');
+        ctx ??= { ...(await runContextFor(deps, config)), notify: (line: string) => void warnings.push(line) };
+        await cancelRun(workspace, ctx);
+        return `cancelled ${workspace}`.replaceAll(`${root}/`, '');
       } catch (error) {
         return (isAgentctlError(error) ? error.message : `could not cancel: ${(error as Error).message}`).replaceAll(`${root}/`, '');
       }

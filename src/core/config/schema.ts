@@ -179,6 +179,16 @@ export const configSchema = z
       .strict()
       .prefault({}),
     repos: z.record(z.string(), repoSchema).default({}).describe('Per-repo settings keyed by org/name.'),
+    mcp: z
+      .object({
+        token_env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+          .default('AGENTCTL_MCP_TOKEN')
+          .describe('Variable holding the bearer token of `agentctl mcp --http`.'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -198,5 +208,6 @@ export const CONFIG_EXAMPLES: Record<string, string> = {
   qa: 'qa:\n  enabled: true',
   backoff: 'backoff:\n  fast_fail_seconds: 60\n  threshold: 3\n  pause_minutes: 30',
   git: 'git:\n  name: agentctl\n  email: agentctl@example.com',
+  mcp: 'mcp:\n  token_env: AGENTCTL_MCP_TOKEN',
   repos: 'repos:\n  acme/web:\n    base: develop\n    qa: ["npm ci", "npm test"]',
 };

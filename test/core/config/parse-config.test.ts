@@ -266,6 +266,7 @@ describe('finalizeConfig', () => {
       backoff: { fast_fail_seconds: 60, threshold: 3, pause_minutes: 30 },
       git: { name: 'agentctl', email: 'agentctl@localhost' },
       repos: {},
+      mcp: { token_env: 'AGENTCTL_MCP_TOKEN' },
     });
   });
 
