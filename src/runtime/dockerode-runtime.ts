@@ -1,9 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { volume, type ContainerSpec, type EnvEntry } from '../core/container/container-spec.js';
+import { CONTAINER_PATHS } from '../core/workspace/layout.js';
 import { memoryBytes, tmpfsOptions } from '../core/container/hardening.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
-import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
-import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
+import { engineLocation, type EngineConnection, type EngineEndpoint, type EngineName } from './engine-endpoint.js';
+import type { Availability, ContainerRuntime, ContainerState, Env, RemoteEngine } from './runtime.js';
+import { sshAgent, type SshSettings } from './ssh-transport.js';
 
 /** Generous: a busy engine (many agents starting at once) can take seconds to answer. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -50,21 +55,78 @@ function time(value: string | undefined): string | undefined {
 }
 
 /** Docker Engine and Podman's Docker-compatible API, through dockerode. */
+/**
+ * dockerode's options for a connection. dockerode's own defaults read
+ * DOCKER_HOST and friends; every connection field is pinned so a podman
+ * runtime never follows a docker setting. SSH goes through our own agent
+ * (known_hosts checked, one connection shared), never docker-modem's.
+ */
+export function dockerodeOptions(connection: EngineConnection, ssh: SshSettings, env: Env): Dockerode.DockerOptions {
+  const base = { host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined };
+  if ('socketPath' in connection) return { ...base, socketPath: connection.socketPath };
+  // dockerode passes `agent` on to docker-modem, whose types leave it out.
+  if ('ssh' in connection) return { ...base, host: connection.ssh.host, port: connection.ssh.port, agent: sshAgent(connection.ssh, ssh, env) } as Dockerode.DockerOptions;
+  const { tls, ...http } = connection;
+  if (tls === undefined) return { ...base, ...http };
+  const file = (name: string) => readFileSync(join(tls.certPath, name));
+  return { ...base, ...http, ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem') };
+}
+
 export class DockerodeRuntime implements ContainerRuntime {
+  readonly remote: RemoteEngine | undefined;
+
   private constructor(
     readonly name: EngineName,
     private readonly endpoint: Endpoint,
     private readonly docker: Dockerode,
     private readonly probeClient: Dockerode,
-  ) {}
+  ) {
+    const location = engineLocation(endpoint.connection);
+    this.remote = location === 'local' ? undefined : this.remoteEngine(location);
+  }
 
   /** dockerode is imported here, not at module load, to keep CLI start fast. */
-  static async create(name: EngineName, endpoint: Endpoint): Promise<DockerodeRuntime> {
+  static async create(name: EngineName, endpoint: Endpoint, ssh: SshSettings = {}, env: Env = {}): Promise<DockerodeRuntime> {
     const { default: Docker } = await import('dockerode');
-    // dockerode's own defaults read DOCKER_HOST and friends; pin every
-    // connection field so a podman runtime never follows a docker setting.
-    const base = { host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined, ...endpoint.connection };
-    return new DockerodeRuntime(name, endpoint, new Docker(base), new Docker({ ...base, timeout: PROBE_TIMEOUT_MS }));
+    const options = dockerodeOptions(endpoint.connection, ssh, env);
+    return new DockerodeRuntime(name, endpoint, new Docker(options), new Docker({ ...options, timeout: PROBE_TIMEOUT_MS }));
+  }
+
+  private remoteEngine(location: RemoteEngine['location']): RemoteEngine {
+    return {
+      location,
+      create: async (spec, env) => {
+        const options = this.createOptions(spec, env);
+        // Nothing of this machine: the workspace is a volume of the engine's own, filled by putArchive before the start.
+        options.HostConfig = { ...options.HostConfig, Binds: [], AutoRemove: false, Mounts: [{ Type: 'volume', Source: '', Target: CONTAINER_PATHS.root }] };
+        try {
+          return { id: (await this.docker.createContainer(options)).id };
+        } catch (error) {
+          throw this.fail(`create of ${spec.name}`, error, statusOf(error) === 404 ? `Build or load ${spec.image} into the ${this.name} engine at ${this.endpoint.url} first.` : undefined);
+        }
+      },
+      startCreated: async (id) => {
+        try {
+          await this.docker.getContainer(id).start();
+        } catch (error) {
+          throw this.fail(`start of ${id}`, error);
+        }
+      },
+      putArchive: async (id, path, archive) => {
+        try {
+          await this.docker.getContainer(id).putArchive(archive, { path });
+        } catch (error) {
+          throw this.fail(`copy into ${id}:${path}`, error);
+        }
+      },
+      getArchive: async (id, path) => {
+        try {
+          return (await this.docker.getContainer(id).getArchive({ path })) as unknown as Readable;
+        } catch (error) {
+          throw this.fail(`copy from ${id}:${path}`, error);
+        }
+      },
+    };
   }
 
   private get title(): string {
@@ -72,6 +134,8 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   private fail(call: string, error: unknown, hint?: string): AgentctlError {
+    // The SSH transport's own errors (a refused host key) already say what to do.
+    if (error instanceof AgentctlError) return error;
     return new AgentctlError('engine_error', `${this.title} ${call} failed at ${this.endpoint.url}: ${reasonOf(error)}`, {
       exitCode: ExitCode.environment,
       hint: hint ?? `Check that the ${this.name} engine is running and answering at ${this.endpoint.url}.`,
@@ -94,7 +158,9 @@ export class DockerodeRuntime implements ContainerRuntime {
     } catch (error) {
       // The client's timeout surfaces only as "socket hang up".
       const timedOut = performance.now() - started >= PROBE_TIMEOUT_MS;
-      const reason = timedOut ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : reasonOf(error);
+      // The SSH transport's refusals carry their fix (add the host key...): keep it in the one line doctor shows.
+      const fix = error instanceof AgentctlError && error.hint !== undefined ? `; ${error.hint}` : '';
+      const reason = timedOut ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : `${reasonOf(error)}${fix}`;
       return { ...result, ok: false, detail: `${reason} (tried: ${this.endpoint.tried.join(', ')})` };
     }
   }
@@ -245,7 +311,8 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async remove(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove();
+      // v: the engine's own /workspace volume of a remote run goes with it.
+      await this.docker.getContainer(id).remove({ v: true });
     } catch (error) {
       if (isGone(error)) return;
       throw this.fail(`remove of ${id}`, error);

@@ -4,6 +4,7 @@ import type { Config } from '../core/config/schema.js';
 import type { RuntimeName } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { builtIdFromLine, parseBuildEvent } from '../core/image/agent-image.js';
+import { dockerodeOptions } from './dockerode-runtime.js';
 import { resolveEndpoint, type EngineEndpoint, type EngineName } from './engine-endpoint.js';
 import type { Env } from './runtime.js';
 
@@ -133,7 +134,7 @@ export class DockerodeImageBuilder implements ImageBuilder {
   static async create(name: EngineName, endpoint: Pick<EngineEndpoint, 'url' | 'connection'>): Promise<DockerodeImageBuilder> {
     const { default: Docker } = await import('dockerode');
     // As in DockerodeRuntime: pin every connection field so DOCKER_HOST never leaks into a podman client.
-    return new DockerodeImageBuilder(name, endpoint, new Docker({ host: undefined, port: undefined, protocol: 'http', timeout: undefined, ...endpoint.connection }));
+    return new DockerodeImageBuilder(name, endpoint, new Docker(dockerodeOptions(endpoint.connection, {}, {})));
   }
 
   private get title(): string {

@@ -1,0 +1,136 @@
+import { CONTAINER_PATHS, workspaceLayout } from '../../core/workspace/layout.js';
+import { AgentctlError, ExitCode } from '../../core/errors.js';
+import { packTrees } from '../../fs/tar-pack.js';
+import { TarRefused } from '../../fs/untrusted-tar.js';
+import type { ContainerRuntime, RemoteEngine } from '../../runtime/runtime.js';
+import { collectAgentWork } from '../collect-work.js';
+import type { RunContext } from '../run-context.js';
+import type { AgentBackend, AgentObservation } from './agent-backend.js';
+import { engineBackend, RUN_LABEL } from './engine-backend.js';
+import { exitCodeIn } from './exit-code.js';
+import { replaceFromArchive } from './remote-sync.js';
+
+/** A container user "uid:gid" as numbers (the agent owns what it is given); root when it names no numbers. */
+function owner(user: string): { uid: number; gid: number } {
+  const [uid, gid] = user.split(':').map(Number);
+  return Number.isSafeInteger(uid) && Number.isSafeInteger(gid) ? { uid: uid!, gid: gid! } : { uid: 0, gid: 0 };
+}
+
+/**
+ * Why bringing a container's results back failed, by container: collectWork
+ * reports it (a run whose work could not be read back has none), and a
+ * container already brought back after its end is not copied again.
+ */
+const broughtBack = new Map<string, string | undefined>();
+
+/**
+ * Agents in containers of an engine across a connection (SSH, TLS), which
+ * shares no filesystem with this machine. Nothing here is bind-mounted:
+ * - in: the container is created with /workspace on a volume of the
+ *   engine's own, and repo/ (with .git), outbox/ and inbox/ go into it as a
+ *   tar archive before it starts;
+ * - live: each observe brings outbox/ back, so the log, the idle timeout and
+ *   the budget read the local copy as they would a bind mount;
+ * - out: once the agent has ended, outbox/ and repo/ come back (bounded,
+ *   regular files and directories only) and replace the local ones; then
+ *   collectWork fetches into the host-owned repository as for a local run.
+ * The container is never auto-removed (its files are the run's results);
+ * release removes it with its volume.
+ */
+export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngine, ctx: RunContext): AgentBackend {
+  const base = engineBackend(engine, ctx);
+
+  const bringBack = async (workspace: string, id: string, parts: ReadonlyArray<'outbox' | 'repo'>): Promise<string | undefined> => {
+    for (const part of parts) {
+      try {
+        const extracted = await replaceFromArchive(workspace, part, await remote.getArchive(id, CONTAINER_PATHS[part]));
+        if (extracted.skippedCount > 0) {
+          base.outbox(workspace, '').note(`[agentctl: ${extracted.skippedCount} entries of ${part}/ were not brought back (links, devices or bad names), e.g. ${extracted.skipped.slice(0, 3).join(', ')}]\n`);
+        }
+      } catch (error) {
+        if (!(error instanceof TarRefused) && !(error instanceof AgentctlError)) throw error;
+        return `${part}/ could not be brought back from the ${engine.name} engine: ${error.message}`;
+      }
+    }
+    return undefined;
+  };
+
+  return {
+    ...base,
+
+    // The version probe would need a throwaway container and a copy round trip: the manifest goes without it.
+    cliVersion: async () => undefined,
+
+    async start(job, runCount) {
+      if (job.run.kind !== 'container') throw new Error(`the job in ${job.workspace} does not run in a container`);
+      if ((job.run.spec as Partial<typeof job.run.spec>).hardening === undefined) {
+        throw new AgentctlError('job_outdated', 'this job was queued by an older agentctl, without the container hardening', {
+          exitCode: ExitCode.usage,
+          hint: `dispatch it again: "agentctl replay ${job.workspace}"`,
+        });
+      }
+      const spec = {
+        ...job.run.spec,
+        mounts: [],
+        configMounts: [],
+        autoRemove: false,
+        name: `${job.run.spec.name}-${runCount}`,
+        labels: { ...job.run.spec.labels, [RUN_LABEL]: String(runCount) },
+      };
+      const warnings =
+        job.run.spec.configMounts.length > 0
+          ? [`the agent's credential files stay on this machine: a remote ${engine.name} engine gets only the environment variables named for the agent`]
+          : [];
+      const { id } = await remote.create(spec, ctx.env);
+      try {
+        const layout = workspaceLayout(job.workspace);
+        const agent = owner(spec.user);
+        // The prompt stays root's and read-only: the agent can read it, not change it.
+        const archive = packTrees([
+          { dir: layout.repo, as: 'repo', ...agent },
+          { dir: layout.outbox, as: 'outbox', ...agent },
+          { dir: layout.inbox, as: 'inbox', uid: 0, gid: 0, readOnly: true },
+        ]);
+        await remote.putArchive(id, CONTAINER_PATHS.root, archive);
+        await remote.startCreated(id);
+      } catch (error) {
+        // A created container that never started would look like a live run to a later list.
+        await engine.remove(id).catch(() => undefined);
+        throw error;
+      }
+      return { ref: { containerId: id }, warnings };
+    },
+
+    async observe(status): Promise<AgentObservation> {
+      const id = status.containerId;
+      const container = id === undefined ? undefined : await engine.inspect(id);
+      if (id === undefined || container === undefined) {
+        return { phase: 'ended', exitCode: exitCodeIn(base.outbox(status.workspace, '')), killed: false };
+      }
+      if (container.running) {
+        await bringBack(status.workspace, id, ['outbox']);
+        return { phase: 'running' };
+      }
+      if (container.startedAt === undefined && container.exitCode === undefined) return { phase: 'created' };
+      if (!broughtBack.has(id)) broughtBack.set(id, await bringBack(status.workspace, id, ['outbox', 'repo']));
+      return { phase: 'ended', exitCode: container.exitCode ?? exitCodeIn(base.outbox(status.workspace, '')), killed: container.killed };
+    },
+
+    async collectWork(job, status) {
+      const failed = status.containerId === undefined ? undefined : broughtBack.get(status.containerId);
+      if (failed !== undefined) return { warning: `could not collect the agent's work: ${failed}` };
+      return collectAgentWork(job, status, ctx);
+    },
+
+    async release(status) {
+      if (status.containerId === undefined) return [];
+      broughtBack.delete(status.containerId);
+      try {
+        await engine.remove(status.containerId);
+        return [];
+      } catch (error) {
+        return [`could not remove container ${status.containerId}: ${(error as Error).message}`];
+      }
+    },
+  };
+}
