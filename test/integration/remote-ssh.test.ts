@@ -1,0 +1,151 @@
+/**
+ * A remote engine over SSH: a real OpenSSH server on 127.0.0.1 (keys and
+ * known_hosts made here) in front of the test Docker Engine. agentctl must
+ * treat it as another machine: nothing of this one is bind-mounted, the
+ * workspace goes in and the results come back as archives, and runs end
+ * as they do on a local engine.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workspaceLayout } from '../../src/core/workspace/layout.js';
+import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
+import { runCli } from '../support/run-cli.js';
+import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
+
+const SSHD = 'test/support/sshd.sh';
+const [docker] = await testEngines();
+const haveSshd = existsSync('/usr/sbin/sshd');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const AGENTS = {
+  // A commit of its own, and a file left uncommitted.
+  done: "echo work > result.txt && git add result.txt && git commit -qm 'agent work' && echo loose > loose.txt && echo finished",
+  blocked: "printf 'Which colour?\\n' > BLOCKED.md",
+  broken: 'echo about to fail; exit 3',
+  hang: 'echo waiting; sleep 300',
+};
+
+let forge: Forge;
+let sshDir: string;
+let url: string;
+
+describe('a Docker engine over SSH', () => {
+  if (!requireEngine(docker!)) return;
+  if (!haveSshd) {
+    if (process.env.CI === 'true') it('needs /usr/sbin/sshd', () => expect.fail('run `bash test/support/sshd.sh install`'));
+    else it.skip('no /usr/sbin/sshd: run `bash test/support/sshd.sh install`', () => undefined);
+    return;
+  }
+
+  beforeAll(async () => {
+    forge = makeForge();
+    forge.createRepo('acme', 'far', { 'README.md': '# far\n' });
+    sshDir = makeTempDir('sshd');
+    const port = await freePort();
+    execFileSync('bash', [SSHD, 'start', sshDir, String(port)], { encoding: 'utf8', env: { ...process.env, AGENTCTL_SSH_DOCKER_SOCK: docker!.url.replace(/^unix:\/\//, '') } });
+    url = `ssh://root@127.0.0.1:${port}`;
+  });
+  afterAll(() => {
+    execFileSync('bash', [SSHD, 'stop', sshDir]);
+    forge.cleanup();
+  });
+
+  function setup(knownHosts = join(sshDir, 'known_hosts')): { env: Record<string, string>; state: string } {
+    const home = makeTempDir('remote-ssh');
+    mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
+    const agents = Object.entries(AGENTS)
+      .map(([name, script]) => `  ${name}:\n    command: [sh, -c, ${JSON.stringify(script)}]\n`)
+      .join('');
+    writeFileSync(
+      join(home, 'config', 'agentctl', 'config.yaml'),
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\n` +
+        `runtime:\n  image: ${TEST_IMAGE}\n  ssh:\n    identity: ${join(sshDir, 'id')}\n    known_hosts: ${knownHosts}\n` +
+        `timeouts:\n  grace: 1\nagents:\n${agents}`,
+    );
+    const state = join(home, 'state');
+    return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, DOCKER_HOST: url, CI: 'true' }, state };
+  }
+
+  const wsOf = (state: string, issue: string) => join(state, 'workspace', 'acme', 'far', `task-${issue}`);
+
+  function dispatchWait(env: Record<string, string>, agent: string, issue: string, extra: string[] = []) {
+    const result = runCli(['dispatch', '--repo', 'acme/far', '--issue', issue, '--agent', agent, '--runtime', 'docker', '--wait', '--json', ...extra], env);
+    return { ...result, status: result.stdout === '' ? undefined : (JSON.parse(result.stdout) as Record<string, any>) };
+  }
+
+
+  it('runs an agent to completed, and its commit and its uncommitted file come back', () => {
+    const { env, state } = setup();
+    const result = dispatchWait(env, 'done', '1');
+    expect(result.status?.state, result.stderr).toBe('completed');
+    const ws = wsOf(state, '1');
+    expect(readFileSync(join(ws, 'repo', 'result.txt'), 'utf8')).toBe('work\n');
+    const hostGit = workspaceLayout(ws).hostGit;
+    const log = git(hostGit, '--git-dir', hostGit, 'log', '--format=%s', 'refs/agentctl/collected');
+    expect(log).toContain('agent work');
+    const files = git(hostGit, '--git-dir', hostGit, 'ls-tree', '-r', '--name-only', 'refs/agentctl/collected');
+    expect(files).toContain('loose.txt');
+    expect(readFileSync(join(ws, 'outbox', 'agent-done.log'), 'utf8')).toContain('finished');
+  });
+
+  it('a question ends the run blocked, a non-zero exit ends it failed', () => {
+    const { env } = setup();
+    const blocked = dispatchWait(env, 'blocked', '2');
+    expect(blocked.status, blocked.stderr).toMatchObject({ state: 'blocked' });
+    expect(JSON.stringify(blocked.status)).toContain('Which colour?');
+    const failed = dispatchWait(env, 'broken', '3');
+    expect(failed.status, failed.stderr).toMatchObject({ state: 'failed' });
+    expect(failed.status?.reason).toContain('code 3');
+  });
+
+  it('mounts nothing of this machine: the engine sees only its own volume at /workspace', async () => {
+    const { env, state } = setup();
+    expect(runCli(['dispatch', '--repo', 'acme/far', '--issue', '4', '--agent', 'hang', '--runtime', 'docker'], env).code).toBe(0);
+    const ws = wsOf(state, '4');
+    try {
+      const inspected = JSON.parse(execFileSync('docker', ['-H', docker!.url, 'inspect', ...(await docker!.runtime!.list({ 'dev.agentctl.workspace': ws })).map((c) => c.id)], { encoding: 'utf8' })) as Array<{
+        Mounts: Array<{ Type: string; Destination: string }>;
+        HostConfig: { Binds: string[] | null };
+      }>;
+      expect(inspected).toHaveLength(1);
+      expect(inspected[0]!.HostConfig.Binds ?? []).toEqual([]);
+      expect(inspected[0]!.Mounts.map((m) => [m.Type, m.Destination])).toEqual([['volume', '/workspace']]);
+    } finally {
+      const cancelled = runCli(['cancel', ws, '--json'], env);
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+    }
+    expect(JSON.parse(runCli(['status', ws, '--json'], env).stdout).runs[0]).toMatchObject({ state: 'cancelled' });
+    // Cancel stopped and removed the container, over the connection.
+    expect(await docker!.runtime!.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
+  });
+
+  it('stops an agent at its --timeout over the connection', async () => {
+    const { env, state } = setup();
+    const started = Date.now();
+    const result = dispatchWait(env, 'hang', '5', ['--timeout', '3']);
+    expect(result.status, result.stderr).toMatchObject({ state: 'failed', stopReason: 'timeout' });
+    expect((Date.now() - started) / 1000).toBeLessThan(40);
+    expect(await docker!.runtime!.list({ 'dev.agentctl.workspace': wsOf(state, '5') })).toEqual([]);
+  });
+
+  it('refuses a host key that known_hosts does not list, naming the host, the key and the fix', () => {
+    const other = join(sshDir, 'other_known_hosts');
+    writeFileSync(other, readFileSync(join(sshDir, 'known_hosts'), 'utf8').replace(/AAAA\S+/, 'AAAAC3NzaC1lZDI1NTE5AAAAIBnYQh3EdBJ4fXPxQg7pCZ0dKvH7xCqGdT8h2mEFrz7P'));
+    const { env } = setup(other);
+    const result = runCli(['dispatch', '--repo', 'acme/far', '--issue', '6', '--agent', 'done', '--runtime', 'docker', '--wait'], env);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/host key SHA256:\S+ does not match/);
+    expect(result.stderr).toContain('127.0.0.1');
+    expect(result.stderr).toContain('ssh-keyscan');
+  });
+});
