@@ -49,7 +49,7 @@ function readKnownHosts(path: string): string {
  * Node's HTTP client treats its connection as a net.Socket: it sets an idle
  * timeout (the probe's), and keep-alive and no-delay flags. A channel has
  * none of these, so they are added: the timeout as a timer that any data
- * resets, the flags as no-ops.
+ * resets, the flags as no-ops, and the end of a finished request as a close.
  */
 function asSocket(stream: ClientChannel): Duplex {
   let timer: NodeJS.Timeout | undefined;
@@ -68,6 +68,12 @@ function asSocket(stream: ClientChannel): Duplex {
       if (onTimeout !== undefined) stream.once('timeout', onTimeout);
       arm();
       return stream;
+    },
+    // Node ends a finished request's socket with destroySoon (else end): a half-close, which dial-stdio
+    // answers only when the engine drops its side (seconds later). The channel is closed outright instead.
+    destroySoon: () => {
+      stream.end();
+      stream.close();
     },
     setKeepAlive: () => stream,
     setNoDelay: () => stream,

@@ -60,7 +60,7 @@ describe('a Docker engine over SSH', () => {
     forge.cleanup();
   });
 
-  function setup(knownHosts = join(sshDir, 'known_hosts')): { env: Record<string, string>; state: string } {
+  function setup(knownHosts = join(sshDir, 'known_hosts'), extra = ''): { env: Record<string, string>; state: string } {
     const home = makeTempDir('remote-ssh');
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     const agents = Object.entries(AGENTS)
@@ -70,7 +70,7 @@ describe('a Docker engine over SSH', () => {
       join(home, 'config', 'agentctl', 'config.yaml'),
       `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\n` +
         `runtime:\n  image: ${TEST_IMAGE}\n  ssh:\n    identity: ${join(sshDir, 'id')}\n    known_hosts: ${knownHosts}\n` +
-        `timeouts:\n  grace: 1\nagents:\n${agents}`,
+        `timeouts:\n  grace: 1\nagents:\n${agents}${extra}`,
     );
     const state = join(home, 'state');
     return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, DOCKER_HOST: url, CI: 'true' }, state };
@@ -96,6 +96,14 @@ describe('a Docker engine over SSH', () => {
     const files = git(hostGit, '--git-dir', hostGit, 'ls-tree', '-r', '--name-only', 'refs/agentctl/collected');
     expect(files).toContain('loose.txt');
     expect(readFileSync(join(ws, 'outbox', 'agent-done.log'), 'utf8')).toContain('finished');
+  });
+
+  it('runs QA on the same engine, on a copy: its files stay there, its log comes back', () => {
+    const { env, state } = setup(undefined, 'qa:\n  commands: ["touch qa-artifact && echo qa-saw-$(cat result.txt)"]\n');
+    const result = dispatchWait(env, 'done', '7');
+    expect(result.status, result.stderr).toMatchObject({ state: 'completed', qa: { state: 'passed' } });
+    expect(readFileSync(result.status?.qa.log, 'utf8')).toContain('qa-saw-work');
+    expect(existsSync(join(wsOf(state, '7'), 'repo', 'qa-artifact'))).toBe(false);
   });
 
   it('a question ends the run blocked, a non-zero exit ends it failed', () => {

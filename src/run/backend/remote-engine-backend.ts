@@ -1,20 +1,14 @@
-import { CONTAINER_PATHS, workspaceLayout } from '../../core/workspace/layout.js';
+import { CONTAINER_PATHS } from '../../core/workspace/layout.js';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
-import { packTrees } from '../../fs/tar-pack.js';
 import { TarRefused } from '../../fs/untrusted-tar.js';
 import type { ContainerRuntime, RemoteEngine } from '../../runtime/runtime.js';
 import { collectAgentWork } from '../collect-work.js';
 import type { RunContext } from '../run-context.js';
 import type { AgentBackend, AgentObservation } from './agent-backend.js';
 import { engineBackend, RUN_LABEL } from './engine-backend.js';
+import { startWithCopies } from './container-start.js';
 import { exitCodeIn } from './exit-code.js';
 import { replaceFromArchive } from './remote-sync.js';
-
-/** A container user "uid:gid" as numbers (the agent owns what it is given); root when it names no numbers. */
-function owner(user: string): { uid: number; gid: number } {
-  const [uid, gid] = user.split(':').map(Number);
-  return Number.isSafeInteger(uid) && Number.isSafeInteger(gid) ? { uid: uid!, gid: gid! } : { uid: 0, gid: 0 };
-}
 
 /**
  * Why bringing a container's results back failed, by container: collectWork
@@ -71,9 +65,6 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
       }
       const spec = {
         ...job.run.spec,
-        mounts: [],
-        configMounts: [],
-        autoRemove: false,
         name: `${job.run.spec.name}-${runCount}`,
         labels: { ...job.run.spec.labels, [RUN_LABEL]: String(runCount) },
       };
@@ -81,23 +72,7 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
         job.run.spec.configMounts.length > 0
           ? [`the agent's credential files stay on this machine: a remote ${engine.name} engine gets only the environment variables named for the agent`]
           : [];
-      const { id } = await remote.create(spec, ctx.env);
-      try {
-        const layout = workspaceLayout(job.workspace);
-        const agent = owner(spec.user);
-        // The prompt stays root's and read-only: the agent can read it, not change it.
-        const archive = packTrees([
-          { dir: layout.repo, as: 'repo', ...agent },
-          { dir: layout.outbox, as: 'outbox', ...agent },
-          { dir: layout.inbox, as: 'inbox', uid: 0, gid: 0, readOnly: true },
-        ]);
-        await remote.putArchive(id, CONTAINER_PATHS.root, archive);
-        await remote.startCreated(id);
-      } catch (error) {
-        // A created container that never started would look like a live run to a later list.
-        await engine.remove(id).catch(() => undefined);
-        throw error;
-      }
+      const { id } = await startWithCopies(engine, remote, spec, ctx.env, job.workspace, ['repo', 'outbox', 'inbox']);
       return { ref: { containerId: id }, warnings };
     },
 
