@@ -5,14 +5,14 @@
  * workspace goes in and the results come back as archives, and runs end
  * as they do on a local engine.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceLayout } from '../../src/core/workspace/layout.js';
 import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
-import { runCli } from '../support/run-cli.js';
+import { BIN, runCli } from '../support/run-cli.js';
 import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
 
 const SSHD = 'test/support/sshd.sh';
@@ -33,6 +33,7 @@ const AGENTS = {
   blocked: "printf 'Which colour?\\n' > BLOCKED.md",
   broken: 'echo about to fail; exit 3',
   hang: 'echo waiting; sleep 300',
+  slow: "sleep 4 && echo late > late.txt && git add late.txt && git commit -qm 'late work'",
 };
 
 let forge: Forge;
@@ -145,6 +146,29 @@ describe('a Docker engine over SSH', () => {
     expect((Date.now() - started) / 1000).toBeLessThan(40);
     expect(await docker!.runtime!.list({ 'dev.agentctl.workspace': wsOf(state, '5') })).toEqual([]);
   });
+
+  it('kill -9 of agentctl mid-run, then status: the run is found by its labels and finishes with its work', async () => {
+    const { env, state } = setup();
+    const ws = wsOf(state, '8');
+    const child = spawn(process.execPath, [BIN, 'dispatch', '--repo', 'acme/far', '--issue', '8', '--agent', 'slow', '--runtime', 'docker', '--wait'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: 'ignore',
+    });
+    const deadline = Date.now() + 30_000;
+    // Killed once the agent runs (a kill while the workspace is still being copied in ends the run failed instead).
+    while (!(await docker!.runtime!.list({ 'dev.agentctl.workspace': ws })).some((c) => c.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGKILL');
+    let run: Record<string, any> = {};
+    while (Date.now() < deadline + 30_000) {
+      run = JSON.parse(runCli(['status', ws, '--json'], env).stdout).runs[0];
+      if (run.state !== 'running') break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(run.state).toBe('completed');
+    const hostGit = workspaceLayout(ws).hostGit;
+    expect(git(hostGit, '--git-dir', hostGit, 'log', '--format=%s', 'refs/agentctl/collected')).toContain('late work');
+    expect(await docker!.runtime!.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
+  }, 120_000);
 
   it('refuses a host key that known_hosts does not list, naming the host, the key and the fix', () => {
     const other = join(sshDir, 'other_known_hosts');
