@@ -144,7 +144,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   async probe(options: { version?: boolean } = {}): Promise<Availability> {
-    const result = { runtime: this.name, endpoint: this.endpoint.url };
+    const result = { runtime: this.name, endpoint: this.endpoint.url, location: this.remote?.location ?? ('local' as const) };
     const started = performance.now();
     try {
       await this.probeClient.ping();

@@ -24,6 +24,7 @@ export interface Availability {
   detail: string;
   /** Where we looked (socket URL, binary). */
   endpoint: string;
+  location?: EngineLocation | undefined;
 }
 
 /**
