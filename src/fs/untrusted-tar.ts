@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, futimesSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -88,6 +88,8 @@ interface Pending {
   left: number;
   pad: number;
   fd?: number;
+  /** The entry's own modification time (seconds): the idle timeout reads the log's. */
+  mtime?: number;
   chunks?: Buffer[];
 }
 
@@ -173,7 +175,7 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
       const fd = openFile(parts, number(block, 100, 8));
       if (fd === undefined) skip(name);
       else result.files += 1;
-      pending = { kind: fd === undefined ? 'skip' : 'file', left: size, pad, ...(fd === undefined ? {} : { fd }) };
+      pending = { kind: fd === undefined ? 'skip' : 'file', left: size, pad, ...(fd === undefined ? {} : { fd, mtime: number(block, 136, 12) }) };
       return;
     }
     if (parts !== undefined && type === '5') {
@@ -195,7 +197,10 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
     } else if (entry.kind === 'pax' || entry.kind === 'longname') entry.chunks!.push(Buffer.from(chunk));
     entry.left -= take;
     if (entry.left === 0) {
-      if (entry.fd !== undefined) closeSync(entry.fd);
+      if (entry.fd !== undefined) {
+        if (entry.mtime !== undefined) futimesSync(entry.fd, entry.mtime, entry.mtime);
+        closeSync(entry.fd);
+      }
       if (entry.kind === 'pax') nextName = paxPath(Buffer.concat(entry.chunks!)) ?? nextName;
       if (entry.kind === 'longname') nextName = text(Buffer.concat(entry.chunks!), 0, entry.chunks!.reduce((n, c) => n + c.length, 0));
       pending = entry.pad === 0 ? undefined : { kind: 'skip', left: entry.pad, pad: 0 };

@@ -18,7 +18,7 @@ function entry(name: string, type: string, data = '', link = '', sizeOverride?: 
   block.write('0000000\0', 108);
   block.write('0000000\0', 116);
   block.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  block.write('00000000000\0', 136);
+  block.write('14000000000\0', 136);
   block.write('        ', 148);
   block.write(type, 156);
   block.write(link, 157);
@@ -102,6 +102,8 @@ describe('extracting an archive from a container', () => {
   it('a file named again replaces the first one; a file cannot become a directory to write through', async () => {
     await extract([entry('repo/a', '0', 'first'), entry('repo/a', '0', 'second'), entry('repo/f', '0', 'file'), entry('repo/f/x', '0', 'under'), END], dest);
     expect(readFileSync(join(dest, 'a'), 'utf8')).toBe('second');
+    // The archive's time, not the extraction's: an idle agent's log must look idle.
+    expect(statSync(join(dest, 'a')).mtimeMs).toBe(0o14000000000 * 1000);
     expect(readFileSync(join(dest, 'f'), 'utf8')).toBe('file');
   });
 
