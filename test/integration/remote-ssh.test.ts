@@ -147,6 +147,12 @@ describe('a Docker engine over SSH', () => {
     expect(await docker!.runtime!.list({ 'dev.agentctl.workspace': wsOf(state, '5') })).toEqual([]);
   });
 
+  it('stops an agent that prints nothing for --idle-timeout: the log copied back keeps its own time', () => {
+    const { env } = setup();
+    const result = dispatchWait(env, 'hang', '9', ['--idle-timeout', '3']);
+    expect(result.status, result.stderr).toMatchObject({ state: 'failed', reason: 'idle' });
+  });
+
   it('kill -9 of agentctl mid-run, then status: the run is found by its labels and finishes with its work', async () => {
     const { env, state } = setup();
     const ws = wsOf(state, '8');
