@@ -1,6 +1,7 @@
 /**
  * A remote engine over SSH: a real OpenSSH server on 127.0.0.1 (keys and
- * known_hosts made here) in front of the test Docker Engine. agentctl must
+ * known_hosts made here) in front of each test engine (Docker, and Podman
+ * through its Docker-compatible socket). agentctl must
  * treat it as another machine: nothing of this one is bind-mounted, the
  * workspace goes in and the results come back as archives, and runs end
  * as they do on a local engine.
@@ -16,7 +17,7 @@ import { BIN, runCli } from '../support/run-cli.js';
 import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
 
 const SSHD = 'test/support/sshd.sh';
-const [docker] = await testEngines();
+const engines = await testEngines();
 const haveSshd = existsSync('/usr/sbin/sshd');
 
 async function freePort(): Promise<number> {
@@ -36,12 +37,11 @@ const AGENTS = {
   slow: "sleep 4 && echo late > late.txt && git add late.txt && git commit -qm 'late work'",
 };
 
-let forge: Forge;
-let sshDir: string;
-let url: string;
-
-describe('a Docker engine over SSH', () => {
-  if (!requireEngine(docker!)) return;
+describe.each(engines)('a $name engine over SSH', (engine) => {
+  if (!requireEngine(engine)) return;
+  let forge: Forge;
+  let sshDir: string;
+  let url: string;
   if (!haveSshd) {
     if (process.env.CI === 'true') it('needs /usr/sbin/sshd', () => expect.fail('run `bash test/support/sshd.sh install`'));
     else it.skip('no /usr/sbin/sshd: run `bash test/support/sshd.sh install`', () => undefined);
@@ -53,7 +53,7 @@ describe('a Docker engine over SSH', () => {
     forge.createRepo('acme', 'far', { 'README.md': '# far\n' });
     sshDir = makeTempDir('sshd');
     const port = await freePort();
-    execFileSync('bash', [SSHD, 'start', sshDir, String(port)], { encoding: 'utf8', env: { ...process.env, AGENTCTL_SSH_DOCKER_SOCK: docker!.url.replace(/^unix:\/\//, '') } });
+    execFileSync('bash', [SSHD, 'start', sshDir, String(port)], { encoding: 'utf8', env: { ...process.env, AGENTCTL_SSH_DOCKER_SOCK: engine.url.replace(/^unix:\/\//, '') } });
     url = `ssh://root@127.0.0.1:${port}`;
   });
   afterAll(() => {
@@ -74,13 +74,13 @@ describe('a Docker engine over SSH', () => {
         `timeouts:\n  grace: 1\nagents:\n${agents}${extra}`,
     );
     const state = join(home, 'state');
-    return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, DOCKER_HOST: url, CI: 'true' }, state };
+    return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, [engine.hostVar]: url, CI: 'true' }, state };
   }
 
   const wsOf = (state: string, issue: string) => join(state, 'workspace', 'acme', 'far', `task-${issue}`);
 
   function dispatchWait(env: Record<string, string>, agent: string, issue: string, extra: string[] = []) {
-    const result = runCli(['dispatch', '--repo', 'acme/far', '--issue', issue, '--agent', agent, '--runtime', 'docker', '--wait', '--json', ...extra], env);
+    const result = runCli(['dispatch', '--repo', 'acme/far', '--issue', issue, '--agent', agent, '--runtime', engine.name, '--wait', '--json', ...extra], env);
     return { ...result, status: result.stdout === '' ? undefined : (JSON.parse(result.stdout) as Record<string, any>) };
   }
 
@@ -119,15 +119,16 @@ describe('a Docker engine over SSH', () => {
 
   it('mounts nothing of this machine: the engine sees only its own volume at /workspace', async () => {
     const { env, state } = setup();
-    expect(runCli(['dispatch', '--repo', 'acme/far', '--issue', '4', '--agent', 'hang', '--runtime', 'docker'], env).code).toBe(0);
+    expect(runCli(['dispatch', '--repo', 'acme/far', '--issue', '4', '--agent', 'hang', '--runtime', engine.name], env).code).toBe(0);
     const ws = wsOf(state, '4');
     try {
-      const inspected = JSON.parse(execFileSync('docker', ['-H', docker!.url, 'inspect', ...(await docker!.runtime!.list({ 'dev.agentctl.workspace': ws })).map((c) => c.id)], { encoding: 'utf8' })) as Array<{
+      const inspected = JSON.parse(execFileSync('docker', ['-H', engine.url, 'inspect', ...(await engine.runtime.list({ 'dev.agentctl.workspace': ws })).map((c) => c.id)], { encoding: 'utf8' })) as Array<{
         Mounts: Array<{ Type: string; Destination: string }>;
         HostConfig: { Binds: string[] | null };
       }>;
       expect(inspected).toHaveLength(1);
-      expect(inspected[0]!.HostConfig.Binds ?? []).toEqual([]);
+      // Podman lists the named volume among Binds as "<volume>:/workspace:…": no entry names a path.
+      expect((inspected[0]!.HostConfig.Binds ?? []).filter((bind) => bind.startsWith('/'))).toEqual([]);
       expect(inspected[0]!.Mounts.map((m) => [m.Type, m.Destination])).toEqual([['volume', '/workspace']]);
     } finally {
       const cancelled = runCli(['cancel', ws, '--json'], env);
@@ -135,7 +136,7 @@ describe('a Docker engine over SSH', () => {
     }
     expect(JSON.parse(runCli(['status', ws, '--json'], env).stdout).runs[0]).toMatchObject({ state: 'cancelled' });
     // Cancel stopped and removed the container, over the connection.
-    expect(await docker!.runtime!.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
+    expect(await engine.runtime.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
   });
 
   it('stops an agent at its --timeout over the connection', async () => {
@@ -144,7 +145,7 @@ describe('a Docker engine over SSH', () => {
     const result = dispatchWait(env, 'hang', '5', ['--timeout', '3']);
     expect(result.status, result.stderr).toMatchObject({ state: 'failed', stopReason: 'timeout' });
     expect((Date.now() - started) / 1000).toBeLessThan(40);
-    expect(await docker!.runtime!.list({ 'dev.agentctl.workspace': wsOf(state, '5') })).toEqual([]);
+    expect(await engine.runtime.list({ 'dev.agentctl.workspace': wsOf(state, '5') })).toEqual([]);
   });
 
   it('stops an agent that prints nothing for --idle-timeout: the log copied back keeps its own time', () => {
@@ -156,13 +157,13 @@ describe('a Docker engine over SSH', () => {
   it('kill -9 of agentctl mid-run, then status: the run is found by its labels and finishes with its work', async () => {
     const { env, state } = setup();
     const ws = wsOf(state, '8');
-    const child = spawn(process.execPath, [BIN, 'dispatch', '--repo', 'acme/far', '--issue', '8', '--agent', 'slow', '--runtime', 'docker', '--wait'], {
+    const child = spawn(process.execPath, [BIN, 'dispatch', '--repo', 'acme/far', '--issue', '8', '--agent', 'slow', '--runtime', engine.name, '--wait'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: 'ignore',
     });
     const deadline = Date.now() + 30_000;
     // Killed once the agent runs (a kill while the workspace is still being copied in ends the run failed instead).
-    while (!(await docker!.runtime!.list({ 'dev.agentctl.workspace': ws })).some((c) => c.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!(await engine.runtime.list({ 'dev.agentctl.workspace': ws })).some((c) => c.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGKILL');
     let run: Record<string, any> = {};
     while (Date.now() < deadline + 30_000) {
@@ -173,14 +174,14 @@ describe('a Docker engine over SSH', () => {
     expect(run.state).toBe('completed');
     const hostGit = workspaceLayout(ws).hostGit;
     expect(git(hostGit, '--git-dir', hostGit, 'log', '--format=%s', 'refs/agentctl/collected')).toContain('late work');
-    expect(await docker!.runtime!.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
+    expect(await engine.runtime.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
   }, 120_000);
 
   it('refuses a host key that known_hosts does not list, naming the host, the key and the fix', () => {
     const other = join(sshDir, 'other_known_hosts');
     writeFileSync(other, readFileSync(join(sshDir, 'known_hosts'), 'utf8').replace(/AAAA\S+/, 'AAAAC3NzaC1lZDI1NTE5AAAAIBnYQh3EdBJ4fXPxQg7pCZ0dKvH7xCqGdT8h2mEFrz7P'));
     const { env } = setup(other);
-    const result = runCli(['dispatch', '--repo', 'acme/far', '--issue', '6', '--agent', 'done', '--runtime', 'docker', '--wait'], env);
+    const result = runCli(['dispatch', '--repo', 'acme/far', '--issue', '6', '--agent', 'done', '--runtime', engine.name, '--wait'], env);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/host key SHA256:\S+ does not match/);
     expect(result.stderr).toContain('127.0.0.1');

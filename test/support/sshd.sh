@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A real OpenSSH server on 127.0.0.1 in front of the test Docker Engine, for
+# A real OpenSSH server on 127.0.0.1 in front of a test engine (Docker, or
+# Podman through its Docker-compatible socket: AGENTCTL_SSH_DOCKER_SOCK), for
 # the remote-engine tests. Everything (host key, user key, authorized_keys,
 # known_hosts, config, pid file, log) lives in DIR; the real ~/.ssh is never
 # touched.
