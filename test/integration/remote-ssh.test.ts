@@ -99,6 +99,16 @@ describe.each(engines)('a $name engine over SSH', (engine) => {
     expect(readFileSync(join(ws, 'outbox', 'agent-done.log'), 'utf8')).toContain('finished');
   });
 
+  it('--push pushes the commit that came back to the agent branch of the recorded origin', () => {
+    const { env } = setup();
+    const result = dispatchWait(env, 'done', '10', ['--push']);
+    const bare = join(forge.dir, 'acme', 'far.git');
+    expect(result.status?.pushed?.branch, JSON.stringify(result.status?.warnings)).toBe('agent/issue-10');
+    expect(git(bare, 'rev-parse', 'refs/heads/agent/issue-10')).toBe(result.status?.pushed?.commit);
+    expect(git(bare, 'show', 'refs/heads/agent/issue-10:result.txt')).toBe('work');
+    expect(git(bare, 'show', 'refs/heads/agent/issue-10:loose.txt')).toBe('loose');
+  });
+
   it('runs QA on the same engine, on a copy: its files stay there, its log comes back', () => {
     const { env, state } = setup(undefined, 'qa:\n  commands: ["touch qa-artifact && echo qa-saw-$(cat result.txt)"]\n');
     const result = dispatchWait(env, 'done', '7');
