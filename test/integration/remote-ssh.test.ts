@@ -7,7 +7,7 @@
  * as they do on a local engine.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,12 +28,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** A host directory the planted links name: it must stay as it is. */
+const VICTIM = `/tmp/agentctl-remote-victim-${process.pid}`;
+
 const AGENTS = {
   // A commit of its own, and a file left uncommitted.
   done: "echo work > result.txt && git add result.txt && git commit -qm 'agent work' && echo loose > loose.txt && echo finished",
   blocked: "printf 'Which colour?\\n' > BLOCKED.md",
   broken: 'echo about to fail; exit 3',
   hang: 'echo waiting; sleep 300',
+  // Links where the host reads (the question, the review) and into a host directory, each named by its host path.
+  planter: `ln -s ${VICTIM}/secret BLOCKED.md && ln -s ${VICTIM} escape && ln -s ${VICTIM}/secret ../outbox/review.md && mkdir -p d && ln -s / d/root && echo planted`,
   slow: "sleep 4 && echo late > late.txt && git add late.txt && git commit -qm 'late work'",
 };
 
@@ -58,6 +63,7 @@ describe.each(engines)('a $name engine over SSH', (engine) => {
   });
   afterAll(() => {
     execFileSync('bash', [SSHD, 'stop', sshDir]);
+    rmSync(VICTIM, { recursive: true, force: true });
     forge.cleanup();
   });
 
@@ -162,6 +168,22 @@ describe.each(engines)('a $name engine over SSH', (engine) => {
     const { env } = setup();
     const result = dispatchWait(env, 'hang', '9', ['--idle-timeout', '3']);
     expect(result.status, result.stderr).toMatchObject({ state: 'failed', reason: 'idle' });
+  });
+
+  it('brings no link back: the planted ones are left out, the host file is untouched, the run ends honestly', () => {
+    const victim = VICTIM;
+    mkdirSync(victim, { recursive: true });
+    writeFileSync(join(victim, 'secret'), 'host secret\n');
+    const { env, state } = setup();
+    const result = dispatchWait(env, 'planter', '11');
+    expect(result.status, result.stderr).toMatchObject({ state: 'completed' });
+    expect(result.status?.warnings.join('\n')).toMatch(/entries of repo\/ were not brought back \(links, devices or bad names\)/);
+    expect(JSON.stringify(result.status)).not.toContain('host secret');
+    const ws = wsOf(state, '11');
+    const links = (readdirSync(ws, { recursive: true }) as string[]).filter((name) => lstatSync(join(ws, name)).isSymbolicLink());
+    expect(links).toEqual([]);
+    expect(readFileSync(join(victim, 'secret'), 'utf8')).toBe('host secret\n');
+    expect(readFileSync(join(ws, 'outbox', 'agent-planter.log'), 'utf8')).toMatch(/entries of repo\/ were not brought back/);
   });
 
   it('kill -9 of agentctl mid-run, then status: the run is found by its labels and finishes with its work', async () => {

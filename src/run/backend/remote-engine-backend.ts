@@ -4,6 +4,7 @@ import { TarRefused } from '../../fs/untrusted-tar.js';
 import type { ContainerRuntime, RemoteEngine } from '../../runtime/runtime.js';
 import { collectAgentWork } from '../collect-work.js';
 import type { RunContext } from '../run-context.js';
+import type { RunStatus } from '../../core/run/status.js';
 import type { AgentBackend, AgentObservation } from './agent-backend.js';
 import { engineBackend, RUN_LABEL } from './engine-backend.js';
 import { startWithCopies } from './container-start.js';
@@ -15,7 +16,13 @@ import { replaceFromArchive } from './remote-sync.js';
  * reports it (a run whose work could not be read back has none), and a
  * container already brought back after its end is not copied again.
  */
-const broughtBack = new Map<string, string | undefined>();
+const broughtBack = new Map<string, BroughtBack>();
+
+/** What bringing a container's trees back said: why it failed, or what it left out (links, devices). */
+interface BroughtBack {
+  failure?: string;
+  skipped?: string;
+}
 
 /**
  * Agents in containers of an engine across a connection (SSH, TLS), which
@@ -34,19 +41,24 @@ const broughtBack = new Map<string, string | undefined>();
 export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngine, ctx: RunContext): AgentBackend {
   const base = engineBackend(engine, ctx);
 
-  const bringBack = async (workspace: string, id: string, parts: ReadonlyArray<'outbox' | 'repo'>): Promise<string | undefined> => {
+  const bringBack = async (status: RunStatus, id: string, parts: ReadonlyArray<'outbox' | 'repo'>): Promise<BroughtBack> => {
+    const said: BroughtBack = {};
+    const workspace = status.workspace;
+    // The agent's own log (agent-<base>.log, the base being the agent's name before any ":model").
+    const log = base.outbox(workspace, status.agent.split(':')[0] ?? status.agent);
     for (const part of parts) {
       try {
         const extracted = await replaceFromArchive(workspace, part, await remote.getArchive(id, CONTAINER_PATHS[part]));
         if (extracted.skippedCount > 0) {
-          base.outbox(workspace, '').note(`[agentctl: ${extracted.skippedCount} entries of ${part}/ were not brought back (links, devices or bad names), e.g. ${extracted.skipped.slice(0, 3).join(', ')}]\n`);
+          said.skipped = `${extracted.skippedCount} entries of ${part}/ were not brought back (links, devices or bad names), e.g. ${extracted.skipped.slice(0, 3).join(', ')}`;
+          log.note(`[agentctl: ${said.skipped}]\n`);
         }
       } catch (error) {
         if (!(error instanceof TarRefused) && !(error instanceof AgentctlError)) throw error;
-        return `${part}/ could not be brought back from the ${engine.name} engine: ${error.message}`;
+        return { failure: `${part}/ could not be brought back from the ${engine.name} engine: ${error.message}` };
       }
     }
-    return undefined;
+    return said;
   };
 
   return {
@@ -83,18 +95,20 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
         return { phase: 'ended', exitCode: exitCodeIn(base.outbox(status.workspace, '')), killed: false };
       }
       if (container.running) {
-        await bringBack(status.workspace, id, ['outbox']);
+        await bringBack(status, id, ['outbox']);
         return { phase: 'running' };
       }
       if (container.startedAt === undefined && container.exitCode === undefined) return { phase: 'created' };
-      if (!broughtBack.has(id)) broughtBack.set(id, await bringBack(status.workspace, id, ['outbox', 'repo']));
+      if (!broughtBack.has(id)) broughtBack.set(id, await bringBack(status, id, ['outbox', 'repo']));
       return { phase: 'ended', exitCode: container.exitCode ?? exitCodeIn(base.outbox(status.workspace, '')), killed: container.killed };
     },
 
     async collectWork(job, status) {
-      const failed = status.containerId === undefined ? undefined : broughtBack.get(status.containerId);
-      if (failed !== undefined) return { warning: `could not collect the agent's work: ${failed}` };
-      return collectAgentWork(job, status, ctx);
+      const said = status.containerId === undefined ? undefined : broughtBack.get(status.containerId);
+      if (said?.failure !== undefined) return { warning: `could not collect the agent's work: ${said.failure}` };
+      const collected = await collectAgentWork(job, status, ctx);
+      if (said?.skipped === undefined) return collected;
+      return { ...collected, warning: [collected.warning, said.skipped].filter((text) => text !== undefined).join('; ') };
     },
 
     async release(status) {
