@@ -67,7 +67,7 @@ describe.each(engines)('a $name engine over SSH', (engine) => {
     forge.cleanup();
   });
 
-  function setup(knownHosts = join(sshDir, 'known_hosts'), extra = ''): { env: Record<string, string>; state: string } {
+  function setup(knownHosts = join(sshDir, 'known_hosts'), extra = '', identity: string | undefined = join(sshDir, 'id')): { env: Record<string, string>; state: string } {
     const home = makeTempDir('remote-ssh');
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     const agents = Object.entries(AGENTS)
@@ -76,7 +76,7 @@ describe.each(engines)('a $name engine over SSH', (engine) => {
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
       `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\n` +
-        `runtime:\n  image: ${TEST_IMAGE}\n  ssh:\n    identity: ${join(sshDir, 'id')}\n    known_hosts: ${knownHosts}\n` +
+        `runtime:\n  image: ${TEST_IMAGE}\n  ssh:\n${identity === undefined ? '' : `    identity: ${identity}\n`}    known_hosts: ${knownHosts}\n` +
         `timeouts:\n  grace: 1\nagents:\n${agents}${extra}`,
     );
     const state = join(home, 'state');
@@ -208,6 +208,21 @@ describe.each(engines)('a $name engine over SSH', (engine) => {
     expect(git(hostGit, '--git-dir', hostGit, 'log', '--format=%s', 'refs/agentctl/collected')).toContain('late work');
     expect(await engine.runtime.list({ 'dev.agentctl.workspace': ws })).toEqual([]);
   }, 120_000);
+
+  it('logs in with the keys of the ssh-agent at SSH_AUTH_SOCK when no key file is set', async () => {
+    const socket = join(sshDir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      const until = Date.now() + 10_000;
+      while (!existsSync(socket) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      execFileSync('ssh-add', [join(sshDir, 'id')], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      const { env } = setup(undefined, '', undefined);
+      const result = dispatchWait({ ...env, SSH_AUTH_SOCK: socket }, 'done', '12');
+      expect(result.status, result.stderr).toMatchObject({ state: 'completed' });
+    } finally {
+      agent.kill();
+    }
+  });
 
   it('refuses a host key that known_hosts does not list, naming the host, the key and the fix', () => {
     const other = join(sshDir, 'other_known_hosts');
