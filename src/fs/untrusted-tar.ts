@@ -14,6 +14,12 @@ export interface TarBounds {
   /** Total bytes of file content. */
   maxBytes: number;
   maxEntries: number;
+  /**
+   * A file larger than this keeps only its last bytes instead of refusing
+   * the archive (the outbox's log: its end holds the result). Unset: whole
+   * files only.
+   */
+  keepTailOf?: number;
 }
 
 export interface Extracted {
@@ -87,6 +93,8 @@ interface Pending {
   kind: 'file' | 'pax' | 'longname' | 'skip';
   left: number;
   pad: number;
+  /** Leading bytes of a file past `keepTailOf` that are read and dropped. */
+  drop?: number;
   fd?: number;
   /** The entry's own modification time (seconds): the idle timeout reads the log's. */
   mtime?: number;
@@ -171,11 +179,12 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
     const parts = safeRelative(name, top);
     const isFile = type === '0' || type === '\0' || type === '7';
     if (parts !== undefined && isFile) {
-      if (result.bytes + size > bounds.maxBytes) throw new TarRefused(`more than ${bounds.maxBytes} bytes (at "${name.slice(0, 200)}", ${size} bytes)`);
+      const drop = bounds.keepTailOf !== undefined && size > bounds.keepTailOf ? size - bounds.keepTailOf : 0;
+      if (result.bytes + size - drop > bounds.maxBytes) throw new TarRefused(`more than ${bounds.maxBytes} bytes (at "${name.slice(0, 200)}", ${size} bytes)`);
       const fd = openFile(parts, number(block, 100, 8));
       if (fd === undefined) skip(name);
       else result.files += 1;
-      pending = { kind: fd === undefined ? 'skip' : 'file', left: size, pad, ...(fd === undefined ? {} : { fd, mtime: number(block, 136, 12) }) };
+      pending = { kind: fd === undefined ? 'skip' : 'file', left: size, pad, ...(fd === undefined ? {} : { fd, drop, mtime: number(block, 136, 12) }) };
       return;
     }
     if (parts !== undefined && type === '5') {
@@ -192,8 +201,10 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
     const take = Math.min(entry.left, data.length);
     const chunk = data.subarray(0, take);
     if (entry.kind === 'file') {
-      writeSync(entry.fd!, chunk);
-      result.bytes += take;
+      const dropped = Math.min(entry.drop ?? 0, take);
+      entry.drop = (entry.drop ?? 0) - dropped;
+      if (dropped < take) writeSync(entry.fd!, chunk.subarray(dropped));
+      result.bytes += take - dropped;
     } else if (entry.kind === 'pax' || entry.kind === 'longname') entry.chunks!.push(Buffer.from(chunk));
     entry.left -= take;
     if (entry.left === 0) {

@@ -114,6 +114,13 @@ describe('extracting an archive from a container', () => {
     await expect(extract([...many, END], join(dir, 'dest'), { maxBytes: 1024, maxEntries: 10 })).rejects.toThrow(/more than 10 entries/);
   });
 
+  it('keeps only the end of a file past keepTailOf, instead of refusing the archive', async () => {
+    const log = `${'x'.repeat(5000)}THE END\n`;
+    const result = await extractUntrustedTar(Readable.from([Buffer.concat([entry('repo/agent.log', '0', log), END])]), dest, 'repo', { ...BOUNDS, maxBytes: 100, keepTailOf: 50 });
+    expect(readFileSync(join(dest, 'agent.log'), 'utf8')).toBe(log.slice(-50));
+    expect(result.bytes).toBe(50);
+  });
+
   it('refuses an archive cut inside an entry, or with a forged header', async () => {
     const cut = entry('repo/a', '0', 'x'.repeat(2000)).subarray(0, 1024);
     await expect(extract([cut], dest)).rejects.toThrow(/ends inside an entry/);
