@@ -39,6 +39,7 @@ const AGENTS = {
   hang: 'echo waiting; sleep 300',
   // Links where the host reads (the question, the review) and into a host directory, each named by its host path.
   planter: `ln -s ${VICTIM}/secret BLOCKED.md && ln -s ${VICTIM} escape && ln -s ${VICTIM}/secret ../outbox/review.md && mkdir -p d && ln -s / d/root && echo planted`,
+  flood: 'head -c 20000000 /dev/zero | tr "\\0" "x" | fold -w 1000; echo; echo flood-done',
   slow: "sleep 4 && echo late > late.txt && git add late.txt && git commit -qm 'late work'",
 };
 
@@ -184,6 +185,13 @@ describe.each(engines)('a $name engine over SSH', (engine) => {
     expect(links).toEqual([]);
     expect(readFileSync(join(victim, 'secret'), 'utf8')).toBe('host secret\n');
     expect(readFileSync(join(ws, 'outbox', 'agent-planter.log'), 'utf8')).toMatch(/entries of repo\/ were not brought back/);
+  });
+
+  it('a flood of output comes back bounded and the run completes with its last line', () => {
+    const { env, state } = setup();
+    const result = dispatchWait(env, 'flood', '14');
+    expect(result.status, result.stderr).toMatchObject({ state: 'completed' });
+    expect(readFileSync(join(wsOf(state, '14'), 'outbox', 'agent-flood.log'), 'utf8').trimEnd().endsWith('flood-done')).toBe(true);
   });
 
   it('kill -9 of agentctl mid-run, then status: the run is found by its labels and finishes with its work', async () => {
