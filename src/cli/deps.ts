@@ -31,7 +31,7 @@ export function realDeps(proc: NodeJS.Process): Deps {
       forRepo: async (repo) => (await import('../forge/create-forge.js')).forgeForRepo(config, repo, env),
       byKey: async (key) => (await import('../forge/create-forge.js')).createForge(config, key, env),
     }),
-    agentBackend: async (runtime, ctx) => (await import('../run/backend/local-backend.js')).localBackend(runtime, ctx),
+    agentBackend: async (runtime, ctx) => (await import('../run/backend/choose-backend.js')).chooseBackend(runtime, ctx),
     runtimes: async (config) => {
       const { realRegistry } = await import('../runtime/real-registry.js');
       return realRegistry(config, env, proc.platform, { uid: proc.getuid?.() ?? 1000 });

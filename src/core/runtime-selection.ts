@@ -6,6 +6,8 @@ export interface ProbeResult {
   ok: boolean;
   detail: string;
   endpoint: string;
+  /** Where the engine runs, when it says: on this machine, or across SSH or TLS (no shared filesystem). */
+  location?: 'local' | 'ssh' | 'tcp' | undefined;
 }
 
 export interface Selection {

@@ -105,9 +105,10 @@ export async function runQa(status: RunStatus, backend: AgentBackend, ctx: RunCo
       network: ctx.config.runtime.network,
       hostCpus: availableParallelism(),
     });
-    const { id } = await runtime.start(spec, ctx.env);
+    const { id } = await engine.start(spec, ctx.env);
     try {
       exitCode = await waitWithin(runtime, id, ctx.config.timeouts.qa, ctx.config.timeouts.grace);
+      await engine.bringBack(id);
     } finally {
       await runtime.remove(id);
     }

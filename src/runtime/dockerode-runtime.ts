@@ -1,12 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { volume, type ContainerSpec, type EnvEntry } from '../core/container/container-spec.js';
 import { gpuUnavailable, isGpuRefusal } from '../core/container/gpu-request.js';
+import { CONTAINER_PATHS } from '../core/workspace/layout.js';
 import { memoryBytes, tmpfsOptions } from '../core/container/hardening.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
-import type { EngineEndpoint, EngineName } from './engine-endpoint.js';
+import { engineLocation, type EngineConnection, type EngineEndpoint, type EngineName } from './engine-endpoint.js';
 import { engineGet, imagePath, type EngineReply } from './engine-http.js';
 import { LIBPOD_CREATE_PATH, libpodCreateBody } from './libpod-create.js';
-import type { Availability, ContainerRuntime, ContainerState, Env } from './runtime.js';
+import type { Availability, ContainerRuntime, ContainerState, Env, RemoteEngine } from './runtime.js';
+import { sshAgent, type SshSettings } from './ssh-transport.js';
 
 /** Generous: a busy engine (many agents starting at once) can take seconds to answer. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -53,29 +58,97 @@ function time(value: string | undefined): string | undefined {
 }
 
 /** Docker Engine and Podman's Docker-compatible API, through dockerode. */
+/**
+ * dockerode's options for a connection. dockerode's own defaults read
+ * DOCKER_HOST and friends; every connection field is pinned so a podman
+ * runtime never follows a docker setting. SSH goes through our own agent
+ * (known_hosts checked, one connection shared), never docker-modem's.
+ */
+export function dockerodeOptions(connection: EngineConnection, ssh: SshSettings, env: Env): Dockerode.DockerOptions {
+  const base = { host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined };
+  if ('socketPath' in connection) return { ...base, socketPath: connection.socketPath };
+  // dockerode passes `agent` on to docker-modem, whose types leave it out.
+  if ('ssh' in connection) return { ...base, host: connection.ssh.host, port: connection.ssh.port, agent: sshAgent(connection.ssh, ssh, env) } as Dockerode.DockerOptions;
+  const { tls, ...http } = connection;
+  if (tls === undefined) return { ...base, ...http };
+  const file = (name: string) => readFileSync(join(tls.certPath, name));
+  return { ...base, ...http, ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem') };
+}
+
 export class DockerodeRuntime implements ContainerRuntime {
+  readonly remote: RemoteEngine | undefined;
   private client: Promise<Dockerode> | undefined;
+  private probeClient: Promise<Dockerode> | undefined;
 
   private constructor(
     readonly name: EngineName,
     private readonly endpoint: Endpoint,
-  ) {}
+    private readonly options: () => Dockerode.DockerOptions,
+  ) {
+    const location = engineLocation(endpoint.connection);
+    this.remote = location === 'local' ? undefined : this.remoteEngine(location);
+  }
 
-  static async create(name: EngineName, endpoint: Endpoint): Promise<DockerodeRuntime> {
-    return new DockerodeRuntime(name, endpoint);
+  static async create(name: EngineName, endpoint: Endpoint, ssh: SshSettings = {}, env: Env = {}): Promise<DockerodeRuntime> {
+    let options: Dockerode.DockerOptions | undefined;
+    return new DockerodeRuntime(name, endpoint, () => (options ??= dockerodeOptions(endpoint.connection, ssh, env)));
   }
 
   /**
-   * dockerode, imported on the first call that needs it: choosing an engine
-   * (ping, image inspect) does without, so a dry run never loads it.
+   * dockerode, imported on the first call that needs it: choosing a local
+   * engine (ping, image inspect) does without, so a dry run never loads it.
    */
   private docker(): Promise<Dockerode> {
-    this.client ??= import('dockerode').then(({ default: Docker }) =>
-      // dockerode's own defaults read DOCKER_HOST and friends; pin every
-      // connection field so a podman runtime never follows a docker setting.
-      new Docker({ host: undefined, port: undefined, protocol: 'http' as const, timeout: undefined, ...this.endpoint.connection }),
-    );
+    this.client ??= import('dockerode').then(({ default: Docker }) => new Docker(this.options()));
     return this.client;
+  }
+
+  private prober(): Promise<Dockerode> {
+    this.probeClient ??= import('dockerode').then(({ default: Docker }) => new Docker({ ...this.options(), timeout: PROBE_TIMEOUT_MS }));
+    return this.probeClient;
+  }
+
+  /** A plain socket's GET for what choosing an engine asks: a unix socket, or plain HTTP to loopback. SSH and TLS go through dockerode. */
+  private get plainConnection(): boolean {
+    const connection = this.endpoint.connection;
+    return 'socketPath' in connection || (!('ssh' in connection) && connection.protocol === 'http');
+  }
+
+  private remoteEngine(location: RemoteEngine['location']): RemoteEngine {
+    return {
+      location,
+      create: async (spec, env) => {
+        const options = this.createOptions(spec, env);
+        // Nothing of this machine: the workspace is a volume of the engine's own, filled by putArchive before the start.
+        options.HostConfig = { ...options.HostConfig, Binds: [], AutoRemove: false, Mounts: [{ Type: 'volume', Source: '', Target: CONTAINER_PATHS.root }] };
+        try {
+          return { id: (await (await this.docker()).createContainer(options)).id };
+        } catch (error) {
+          throw this.fail(`create of ${spec.name}`, error, statusOf(error) === 404 ? `Build or load ${spec.image} into the ${this.name} engine at ${this.endpoint.url} first.` : undefined);
+        }
+      },
+      startCreated: async (id) => {
+        try {
+          await (await this.docker()).getContainer(id).start();
+        } catch (error) {
+          throw this.fail(`start of ${id}`, error);
+        }
+      },
+      putArchive: async (id, path, archive) => {
+        try {
+          await (await this.docker()).getContainer(id).putArchive(archive, { path });
+        } catch (error) {
+          throw this.fail(`copy into ${id}:${path}`, error);
+        }
+      },
+      getArchive: async (id, path) => {
+        try {
+          return (await (await this.docker()).getContainer(id).getArchive({ path })) as unknown as Readable;
+        } catch (error) {
+          throw this.fail(`copy from ${id}:${path}`, error);
+        }
+      },
+    };
   }
 
   private get title(): string {
@@ -83,6 +156,8 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   private fail(call: string, error: unknown, hint?: string): AgentctlError {
+    // The SSH transport's own errors (a refused host key) already say what to do.
+    if (error instanceof AgentctlError) return error;
     return new AgentctlError('engine_error', `${this.title} ${call} failed at ${this.endpoint.url}: ${reasonOf(error)}`, {
       exitCode: ExitCode.environment,
       hint: hint ?? `Check that the ${this.name} engine is running and answering at ${this.endpoint.url}.`,
@@ -91,15 +166,18 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   async probe(options: { version?: boolean } = {}): Promise<Availability> {
-    const result = { runtime: this.name, endpoint: this.endpoint.url };
+    const result = { runtime: this.name, endpoint: this.endpoint.url, location: this.remote?.location ?? ('local' as const) };
     const started = performance.now();
     try {
-      const ping = await engineGet(this.endpoint.connection, '/_ping', PROBE_TIMEOUT_MS);
-      if (ping.status !== 200) throw new Error(`_ping answered HTTP ${ping.status}`);
+      if (this.plainConnection) {
+        const ping = await engineGet(this.endpoint.connection, '/_ping', PROBE_TIMEOUT_MS);
+        if (ping.status !== 200) throw new Error(`_ping answered HTTP ${ping.status}`);
+      } else await (await this.prober()).ping();
       // Podman answers /version in ~0.3 s; a dispatch only needs to know the engine answers.
       if (options.version === false) return { ...result, ok: true, detail: `${this.title} engine answering` };
-      const reply = await engineGet(this.endpoint.connection, '/version', PROBE_TIMEOUT_MS);
-      const version = JSON.parse(reply.body) as { Version?: string; Components?: Array<{ Name: string; Version: string }> };
+      const version = this.plainConnection
+        ? (JSON.parse((await engineGet(this.endpoint.connection, '/version', PROBE_TIMEOUT_MS)).body) as { Version?: string; Components?: Array<{ Name: string; Version: string }> })
+        : await (await this.prober()).version();
       const engine = version.Components?.find((component) => component.Name.endsWith('Engine'));
       // Docker names its component just "Engine"; Podman says "Podman Engine".
       const product = engine === undefined || engine.Name === 'Engine' ? `${this.title} Engine` : engine.Name;
@@ -107,12 +185,23 @@ export class DockerodeRuntime implements ContainerRuntime {
     } catch (error) {
       // A timeout can surface as "socket hang up".
       const timedOut = performance.now() - started >= PROBE_TIMEOUT_MS;
-      const reason = timedOut ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : reasonOf(error);
+      // The SSH transport's refusals carry their fix (add the host key...): keep it in the one line doctor shows.
+      const fix = error instanceof AgentctlError && error.hint !== undefined ? `; ${error.hint}` : '';
+      const reason = timedOut ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : `${reasonOf(error)}${fix}`;
       return { ...result, ok: false, detail: `${reason} (tried: ${this.endpoint.tried.join(', ')})` };
     }
   }
 
   async hasImage(image: string): Promise<boolean> {
+    if (!this.plainConnection) {
+      try {
+        await (await this.docker()).getImage(image).inspect();
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw this.fail(`image inspect ${image}`, error);
+      }
+    }
     let reply: EngineReply;
     try {
       reply = await engineGet(this.endpoint.connection, imagePath(image), PROBE_TIMEOUT_MS);
@@ -285,7 +374,8 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async remove(id: string): Promise<void> {
     try {
-      await (await this.docker()).getContainer(id).remove();
+      // v: the engine's own /workspace volume of a remote run goes with it.
+      await (await this.docker()).getContainer(id).remove({ v: true });
     } catch (error) {
       if (isGone(error)) return;
       throw this.fail(`remove of ${id}`, error);

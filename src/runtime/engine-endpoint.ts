@@ -5,8 +5,33 @@ import type { Env } from './runtime.js';
 
 export type EngineName = 'docker' | 'podman';
 
-/** What dockerode's constructor needs to reach an engine. */
-export type EngineConnection = { socketPath: string } | { host: string; port: number; protocol: 'http' | 'https' };
+/** How an engine is reached: a local socket, HTTP(S), or the engine's own dial-stdio over SSH. */
+export type EngineConnection =
+  | { socketPath: string }
+  | { host: string; port: number; protocol: 'http' | 'https'; tls?: { certPath: string } }
+  | { ssh: SshTarget };
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+}
+
+/** Whether the engine shares this machine's filesystem (bind mounts work) or sits across a connection. */
+export type EngineLocation = 'local' | 'ssh' | 'tcp';
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** A socket or loopback HTTP is this machine; SSH always counts as remote (no shared filesystem is assumed, even to localhost). */
+export function engineLocation(connection: EngineConnection): EngineLocation {
+  if ('socketPath' in connection) return 'local';
+  if ('ssh' in connection) return 'ssh';
+  return isLoopback(connection.host) ? 'local' : 'tcp';
+}
 
 export interface EndpointCandidate {
   url: string;
@@ -49,11 +74,16 @@ export function endpointCandidates(engine: EngineName, inputs: EndpointInputs): 
 function badUrl(url: string, why: string): AgentctlError {
   return new AgentctlError('engine_endpoint', `Cannot use engine endpoint "${url}": ${why}.`, {
     exitCode: ExitCode.config,
-    hint: 'Use unix:///path/to/engine.sock, tcp://host:port or http(s)://host:port (DOCKER_HOST, CONTAINER_HOST, runtime.docker_host, runtime.podman_host).',
+    hint: 'Use unix:///path/to/engine.sock, ssh://user@host[:port], tcp://host:port with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or tcp://127.0.0.1:port (DOCKER_HOST, CONTAINER_HOST, runtime.docker_host, runtime.podman_host).',
   });
 }
 
-export function parseEngineUrl(url: string): EngineConnection {
+/**
+ * `env` supplies DOCKER_TLS_VERIFY and DOCKER_CERT_PATH: plain HTTP crosses
+ * the network unauthenticated (anyone who reaches the port owns the engine),
+ * so tcp:// to a host other than loopback needs TLS.
+ */
+export function parseEngineUrl(url: string, env: Env = {}): EngineConnection {
   if (url.startsWith('unix://')) {
     const socketPath = url.slice('unix://'.length);
     if (!socketPath.startsWith('/')) throw badUrl(url, 'the socket path must be absolute');
@@ -66,12 +96,23 @@ export function parseEngineUrl(url: string): EngineConnection {
     throw badUrl(url, 'not a URL');
   }
   const scheme = parsed.protocol.slice(0, -1);
-  if (scheme !== 'tcp' && scheme !== 'http' && scheme !== 'https') throw badUrl(url, `unsupported scheme "${scheme}"`);
+  if (scheme !== 'tcp' && scheme !== 'http' && scheme !== 'https' && scheme !== 'ssh') throw badUrl(url, `unsupported scheme "${scheme}"`);
   if (parsed.hostname === '') throw badUrl(url, 'no host');
-  // tcp:// without a port means the engine's conventional plain-HTTP port.
-  const fallbackPort = scheme === 'https' ? 443 : scheme === 'http' ? 80 : 2375;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (scheme === 'ssh') {
+    if (parsed.username === '') throw badUrl(url, 'name the SSH user (ssh://user@host)');
+    if (parsed.password !== '') throw badUrl(url, 'passwords are not taken; use ssh-agent or runtime.ssh.identity');
+    if ((parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search !== '') throw badUrl(url, 'an ssh:// endpoint has no path');
+    return { ssh: { host, port: parsed.port === '' ? 22 : Number(parsed.port), username: decodeURIComponent(parsed.username) } };
+  }
+  const certPath = env.DOCKER_TLS_VERIFY === '1' && env.DOCKER_CERT_PATH ? env.DOCKER_CERT_PATH : undefined;
+  const tls = scheme === 'https' || (scheme === 'tcp' && certPath !== undefined);
+  if (!tls && !isLoopback(host)) throw badUrl(url, 'plain HTTP to another machine gives anyone on the way the engine; use ssh:// or TLS');
+  // tcp:// without a port means the engine's conventional port: 2376 with TLS, 2375 without.
+  const fallbackPort = scheme === 'https' ? 443 : scheme === 'http' ? 80 : tls ? 2376 : 2375;
   const port = parsed.port === '' ? fallbackPort : Number(parsed.port);
-  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port, protocol: scheme === 'https' ? 'https' : 'http' };
+  if (!tls) return { host, port, protocol: 'http' };
+  return certPath === undefined ? { host, port, protocol: 'https' } : { host, port, protocol: 'https', tls: { certPath } };
 }
 
 /**
@@ -94,5 +135,5 @@ export function resolveEndpoint(engine: EngineName, inputs: EndpointInputs): Eng
     chosen = defaults[Math.max(found, 0)]!;
     tried = found === -1 ? defaults : defaults.slice(0, found + 1);
   }
-  return { ...chosen, connection: parseEngineUrl(chosen.url), tried: tried.map((candidate) => candidate.url) };
+  return { ...chosen, connection: parseEngineUrl(chosen.url, inputs.env), tried: tried.map((candidate) => candidate.url) };
 }

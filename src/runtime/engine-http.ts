@@ -39,6 +39,8 @@ function parseReply(raw: string): EngineReply {
  * status resolves.
  */
 export async function engineGet(connection: EngineConnection, path: string, timeoutMs: number): Promise<EngineReply> {
+  // SSH and client certificates go through dockerode's transport.
+  if ('ssh' in connection) throw new Error('a plain GET cannot go over SSH');
   let socket: Socket;
   if ('socketPath' in connection) socket = connect(connection.socketPath);
   else if (connection.protocol === 'https') socket = (await import('node:tls')).connect({ host: connection.host, port: connection.port, servername: connection.host });

@@ -4,6 +4,8 @@ import type { Config } from '../core/config/schema.js';
 import type { RuntimeName } from '../core/container/container-spec.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { builtIdFromLine, parseBuildEvent } from '../core/image/agent-image.js';
+import { dockerodeOptions } from './dockerode-runtime.js';
+import type { SshSettings } from './ssh-transport.js';
 import { resolveEndpoint, type EngineEndpoint, type EngineName } from './engine-endpoint.js';
 import type { Env } from './runtime.js';
 
@@ -130,10 +132,10 @@ export class DockerodeImageBuilder implements ImageBuilder {
     private readonly docker: Dockerode,
   ) {}
 
-  static async create(name: EngineName, endpoint: Pick<EngineEndpoint, 'url' | 'connection'>): Promise<DockerodeImageBuilder> {
+  static async create(name: EngineName, endpoint: Pick<EngineEndpoint, 'url' | 'connection'>, ssh: SshSettings = {}, env: Env = {}): Promise<DockerodeImageBuilder> {
     const { default: Docker } = await import('dockerode');
     // As in DockerodeRuntime: pin every connection field so DOCKER_HOST never leaks into a podman client.
-    return new DockerodeImageBuilder(name, endpoint, new Docker({ host: undefined, port: undefined, protocol: 'http', timeout: undefined, ...endpoint.connection }));
+    return new DockerodeImageBuilder(name, endpoint, new Docker(dockerodeOptions(endpoint.connection, ssh, env)));
   }
 
   private get title(): string {
@@ -332,5 +334,6 @@ export function parseAppleImage(output: string): ImageInfo | undefined {
 /** The builder for a runtime, reaching the engine the same way the runtime registry does. */
 export async function imageBuilderFor(name: RuntimeName, config: Config, env: Env, uid: number): Promise<ImageBuilder> {
   if (name === 'apple') return new AppleImageBuilder();
-  return DockerodeImageBuilder.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid }));
+  const ssh = { identity: config.runtime.ssh.identity, knownHosts: config.runtime.ssh.known_hosts };
+  return DockerodeImageBuilder.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid }), ssh, env);
 }

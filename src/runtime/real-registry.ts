@@ -15,7 +15,8 @@ export function realRegistry(config: Config, env: Env, platform: NodeJS.Platform
       return new AppleRuntime({ platform });
     }
     const { DockerodeRuntime } = await import('./dockerode-runtime.js');
-    return DockerodeRuntime.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid: user.uid }));
+    const ssh = { identity: config.runtime.ssh.identity, knownHosts: config.runtime.ssh.known_hosts };
+    return DockerodeRuntime.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid: user.uid }), ssh, env);
   };
   const get = (name: RuntimeName): Promise<ContainerRuntime> => {
     let runtime = cache.get(name);

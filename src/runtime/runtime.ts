@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { ContainerSpec, RuntimeName } from '../core/container/container-spec.js';
+import type { EngineLocation } from './engine-endpoint.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -22,6 +24,7 @@ export interface Availability {
   detail: string;
   /** Where we looked (socket URL, binary). */
   endpoint: string;
+  location?: EngineLocation | undefined;
 }
 
 /**
@@ -54,4 +57,21 @@ export interface ContainerRuntime {
   stop(id: string, graceSeconds: number): Promise<void>;
   /** Remove a stopped container. Idempotent. */
   remove(id: string): Promise<void>;
+  /** Set when the engine does not share this machine's filesystem: what a run needs to work without bind mounts. */
+  readonly remote?: RemoteEngine | undefined;
+}
+
+/**
+ * An engine across a connection (SSH, TLS): the workspace goes in and comes
+ * back as tar archives, and nothing of this machine is bind-mounted.
+ */
+export interface RemoteEngine {
+  readonly location: Exclude<EngineLocation, 'local'>;
+  /** Create, not start: `spec.mounts` and `configMounts` are ignored; /workspace is a volume of the engine's own. */
+  create(spec: ContainerSpec, env: Env): Promise<{ id: string }>;
+  startCreated(id: string): Promise<void>;
+  /** Extract a tar archive into the container at `path` (created or running). */
+  putArchive(id: string, path: string, archive: Readable): Promise<void>;
+  /** A tar archive of `path` in the container; untrusted. */
+  getArchive(id: string, path: string): Promise<Readable>;
 }

@@ -5,7 +5,7 @@ import type { ForgeAccess } from '../../src/forge/forge-access.js';
 import { SimpleGitClient } from '../../src/git/simple-git-client.js';
 import type { RuntimeRegistry } from '../../src/runtime/registry.js';
 import type { AgentBackend } from '../../src/run/backend/agent-backend.js';
-import { localBackend } from '../../src/run/backend/local-backend.js';
+import { chooseBackend } from '../../src/run/backend/choose-backend.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 import { FakeHostRunner } from './fake-host-runner.js';
 import { fakeIO, type FakeIO } from './fake-io.js';
@@ -55,7 +55,7 @@ export function fakeDeps(
     git: async () => new SimpleGitClient(env),
     runtimes: async () => runtimes,
     // The real adapters over the test's fake engines, unless the test hands in its own run port.
-    agentBackend: async (runtime, ctx) => options.backend ?? localBackend(runtime, ctx),
+    agentBackend: async (runtime, ctx) => options.backend ?? chooseBackend(runtime, ctx),
     forges: () =>
       options.forges ?? {
         forRepo: async () => undefined,

@@ -357,7 +357,7 @@ describe('DockerodeRuntime.probe against an endpoint that never answers', () => 
       const availability = await runtime.probe();
       const elapsed = performance.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(9900);
-      expect(availability).toEqual({ runtime: 'docker', ok: false, endpoint: url, detail: `no answer within 10 s (tried: ${url})` });
+      expect(availability).toEqual({ runtime: 'docker', ok: false, endpoint: url, location: 'local', detail: `no answer within 10 s (tried: ${url})` });
     } finally {
       for (const connection of connections) connection.destroy();
       server.close();

@@ -31,7 +31,7 @@ describe.each(engines)('DockerodeImageBuilder on a real $name engine', (engine) 
   afterAll(async () => {
     rmSync(context, { recursive: true, force: true });
     const { default: Docker } = await import('dockerode');
-    await new Docker(parseEngineUrl(engine.url)).getImage(tag).remove({ force: true }).catch(() => undefined);
+    await new Docker(parseEngineUrl(engine.url) as { socketPath: string }).getImage(tag).remove({ force: true }).catch(() => undefined);
   });
 
   const request = (over: Partial<BuildRequest> = {}): BuildRequest => ({
@@ -66,7 +66,7 @@ describe.each(engines)('DockerodeImageBuilder on a real $name engine', (engine) 
     expect(lines).toContain('extra');
     expect(lines).not.toContain('ignored.txt');
     const { default: Docker } = await import('dockerode');
-    await new Docker(parseEngineUrl(engine.url)).getImage(`${tag}-probe`).remove({ force: true }).catch(() => undefined);
+    await new Docker(parseEngineUrl(engine.url) as { socketPath: string }).getImage(`${tag}-probe`).remove({ force: true }).catch(() => undefined);
   }, 120_000);
 
   it('runOnce: output of a throwaway container without network, which is removed afterwards', async () => {
@@ -74,7 +74,7 @@ describe.each(engines)('DockerodeImageBuilder on a real $name engine', (engine) 
     expect(result.exitCode).toBe(3);
     expect(result.output.split('\n')).toEqual(expect.arrayContaining(['1000', 'to-stderr', 'from the context']));
     const { default: Docker } = await import('dockerode');
-    const left = await new Docker(parseEngineUrl(engine.url)).listContainers({ all: true, filters: { label: ['dev.agentctl.purpose=image-status'] } });
+    const left = await new Docker(parseEngineUrl(engine.url) as { socketPath: string }).listContainers({ all: true, filters: { label: ['dev.agentctl.purpose=image-status'] } });
     expect(left).toEqual([]);
   }, 120_000);
 

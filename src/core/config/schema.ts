@@ -129,6 +129,13 @@ export const configSchema = z
         prefer: z.enum(['auto', 'docker', 'podman', 'apple']).default('auto').describe('Container runtime.'),
         docker_host: z.string().optional().describe('Docker engine API, e.g. unix:///var/run/docker.sock; DOCKER_HOST overrides.'),
         podman_host: z.string().optional().describe('Podman API socket, e.g. unix:///run/podman/podman.sock; CONTAINER_HOST overrides.'),
+        ssh: z
+          .object({
+            identity: z.string().optional().describe('Private key file for ssh:// engines; ssh-agent (SSH_AUTH_SOCK) when unset.'),
+            known_hosts: z.string().optional().describe('known_hosts file that ssh:// engines are checked against; ~/.ssh/known_hosts when unset.'),
+          })
+          .strict()
+          .prefault({}),
         image: z.string().optional().describe('Agent image; AGENTCTL_IMAGE overrides.'),
         gpu: z.boolean().default(false).describe('Pass GPUs to agents.'),
         limits: z

@@ -80,10 +80,13 @@ const check = (id: string, status: CheckStatus, message: string, fix: string | n
 const START_ENGINE =
   'start Docker (dockerd, or Docker Desktop) or Podman (podman system service --time=0 unix:///run/podman/podman.sock &), or point DOCKER_HOST / CONTAINER_HOST at a running engine';
 
+/** Whether a run's workspace is bind-mounted (local) or copied across (remote): doctor says which. */
+const LOCATION = { local: ' (local)', ssh: ' (remote over SSH: workspaces are copied in and out)', tcp: ' (remote over TLS: workspaces are copied in and out)', unknown: '' } as const;
+
 function runtimeChecks(facts: DoctorFacts): { checks: Check[]; selected: RuntimeName | undefined } {
   const checks: Check[] = facts.runtime.probes.map((probe) =>
     probe.ok
-      ? check(`runtime.${probe.runtime}`, 'ok', `${probe.runtime}: ${probe.detail} at ${probe.endpoint}`)
+      ? check(`runtime.${probe.runtime}`, 'ok', `${probe.runtime}: ${probe.detail} at ${probe.endpoint}${LOCATION[probe.location ?? 'unknown']}`)
       : check(
           `runtime.${probe.runtime}`,
           'warn',

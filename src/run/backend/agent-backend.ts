@@ -1,4 +1,5 @@
-import type { RuntimeName } from '../../core/container/container-spec.js';
+import type { ContainerSpec, RuntimeName } from '../../core/container/container-spec.js';
+import type { Env } from '../../runtime/runtime.js';
 import type { RunStatus } from '../../core/run/status.js';
 import type { CollectedWork } from '../../git/host-repo.js';
 import type { RunPlan } from '../../core/run/run-plan.js';
@@ -76,6 +77,10 @@ export interface QaSandbox {
   runtime: RuntimeName;
   image: string;
   lend: boolean;
+  /** Create and start QA's container: the sandbox decides how it sees repo/ and outbox/ (bind mounts, or copies on a remote engine). */
+  start(spec: ContainerSpec, env: Env): Promise<{ id: string }>;
+  /** Once QA has ended, before its container goes: its outbox, where only the container has it. */
+  bringBack(id: string): Promise<void>;
 }
 
 /**

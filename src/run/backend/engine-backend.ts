@@ -9,6 +9,7 @@ import { collectAgentWork } from '../collect-work.js';
 import type { Job } from '../job-store.js';
 import type { RunContext } from '../run-context.js';
 import { RUN_LEFTOVERS, type AgentBackend, type Outbox } from './agent-backend.js';
+import { qaSandboxOn } from './container-start.js';
 import { exitCodeIn } from './exit-code.js';
 import { localOutbox } from './local-outbox.js';
 
@@ -100,7 +101,7 @@ export function engineBackend(engine: ContainerRuntime, ctx: RunContext): AgentB
 
     async qaSandbox(status) {
       // The agent's own engine and image; the workspace is still lent to the agent user until release.
-      return { runtime: engine.name, image: status.image ?? ctx.config.runtime.image ?? DEFAULT_IMAGE, lend: false };
+      return qaSandboxOn(engine, status.image ?? ctx.config.runtime.image ?? DEFAULT_IMAGE, false, status.workspace);
     },
 
     async release(status, job) {

@@ -9,6 +9,7 @@ import { collectAgentWork } from '../collect-work.js';
 import { hostCliVersion } from '../manifest.js';
 import type { RunContext } from '../run-context.js';
 import { RUN_LEFTOVERS, type AgentBackend } from './agent-backend.js';
+import { qaSandboxOn } from './container-start.js';
 import { exitCodeIn } from './exit-code.js';
 import { localOutbox } from './local-outbox.js';
 
@@ -74,13 +75,13 @@ export function hostBackend(runner: HostRunner, ctx: RunContext): AgentBackend {
 
     collectWork: (job, status) => collectAgentWork(job, status, ctx),
 
-    async qaSandbox() {
+    async qaSandbox(status) {
       // QA runs the repository's scripts: never on the host, even for a host agent. The engine a container dispatch would choose.
       const image = ctx.config.runtime.image ?? ctx.env.AGENTCTL_IMAGE ?? DEFAULT_IMAGE;
       try {
         const runtime = await chooseRuntime(ctx.runtimes, ctx.config.runtime.prefer, image, process.platform, ctx.notify);
         // The workspace is still ours: lend it to the container's user for QA, as a container run's is.
-        return { runtime, image, lend: ctx.user.uid === 0 };
+        return qaSandboxOn(await ctx.runtimes.get(runtime), image, ctx.user.uid === 0, status.workspace);
       } catch (error) {
         const hint = error instanceof AgentctlError && error.hint !== undefined ? ` (${error.hint})` : '';
         throw new Error(`QA runs the repository's scripts in a container, never on the host, and no engine could run it: ${(error as Error).message}${hint}`);

@@ -260,7 +260,7 @@ describe('finalizeConfig', () => {
       agents: {},
       pools: {},
       concurrency: { default_limit: 1 },
-      runtime: { prefer: 'auto', gpu: false, limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge' },
+      runtime: { prefer: 'auto', gpu: false, limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge', ssh: {} },
       timeouts: { agent: 3600, grace: 5, idle: 0, qa: 1800 },
       qa: { enabled: true },
       backoff: { fast_fail_seconds: 60, threshold: 3, pause_minutes: 30 },

@@ -1,0 +1,125 @@
+import { CONTAINER_PATHS } from '../../core/workspace/layout.js';
+import { AgentctlError, ExitCode } from '../../core/errors.js';
+import { TarRefused } from '../../fs/untrusted-tar.js';
+import type { ContainerRuntime, RemoteEngine } from '../../runtime/runtime.js';
+import { collectAgentWork } from '../collect-work.js';
+import type { RunContext } from '../run-context.js';
+import type { RunStatus } from '../../core/run/status.js';
+import type { AgentBackend, AgentObservation } from './agent-backend.js';
+import { engineBackend, RUN_LABEL } from './engine-backend.js';
+import { startWithCopies } from './container-start.js';
+import { exitCodeIn } from './exit-code.js';
+import { replaceFromArchive } from './remote-sync.js';
+
+/**
+ * Why bringing a container's results back failed, by container: collectWork
+ * reports it (a run whose work could not be read back has none), and a
+ * container already brought back after its end is not copied again.
+ */
+const broughtBack = new Map<string, BroughtBack>();
+
+/** What bringing a container's trees back said: why it failed, or what it left out (links, devices). */
+interface BroughtBack {
+  failure?: string;
+  skipped?: string;
+}
+
+/**
+ * Agents in containers of an engine across a connection (SSH, TLS), which
+ * shares no filesystem with this machine. Nothing here is bind-mounted:
+ * - in: the container is created with /workspace on a volume of the
+ *   engine's own, and repo/ (with .git), outbox/ and inbox/ go into it as a
+ *   tar archive before it starts;
+ * - live: each observe brings outbox/ back, so the log, the idle timeout and
+ *   the budget read the local copy as they would a bind mount;
+ * - out: once the agent has ended, outbox/ and repo/ come back (bounded,
+ *   regular files and directories only) and replace the local ones; then
+ *   collectWork fetches into the host-owned repository as for a local run.
+ * The container is never auto-removed (its files are the run's results);
+ * release removes it with its volume.
+ */
+export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngine, ctx: RunContext): AgentBackend {
+  const base = engineBackend(engine, ctx);
+
+  const bringBack = async (status: RunStatus, id: string, parts: ReadonlyArray<'outbox' | 'repo'>): Promise<BroughtBack> => {
+    const said: BroughtBack = {};
+    const workspace = status.workspace;
+    // The agent's own log (agent-<base>.log, the base being the agent's name before any ":model").
+    const log = base.outbox(workspace, status.agent.split(':')[0] ?? status.agent);
+    for (const part of parts) {
+      try {
+        const extracted = await replaceFromArchive(workspace, part, await remote.getArchive(id, CONTAINER_PATHS[part]));
+        if (extracted.skippedCount > 0) {
+          said.skipped = `${extracted.skippedCount} entries of ${part}/ were not brought back (links, devices or bad names), e.g. ${extracted.skipped.slice(0, 3).join(', ')}`;
+          log.note(`[agentctl: ${said.skipped}]\n`);
+        }
+      } catch (error) {
+        if (!(error instanceof TarRefused) && !(error instanceof AgentctlError)) throw error;
+        return { failure: `${part}/ could not be brought back from the ${engine.name} engine: ${error.message}` };
+      }
+    }
+    return said;
+  };
+
+  return {
+    ...base,
+
+    // The version probe would need a throwaway container and a copy round trip: the manifest goes without it.
+    cliVersion: async () => undefined,
+
+    async start(job, runCount) {
+      if (job.run.kind !== 'container') throw new Error(`the job in ${job.workspace} does not run in a container`);
+      if ((job.run.spec as Partial<typeof job.run.spec>).hardening === undefined) {
+        throw new AgentctlError('job_outdated', 'this job was queued by an older agentctl, without the container hardening', {
+          exitCode: ExitCode.usage,
+          hint: `dispatch it again: "agentctl replay ${job.workspace}"`,
+        });
+      }
+      const spec = {
+        ...job.run.spec,
+        name: `${job.run.spec.name}-${runCount}`,
+        labels: { ...job.run.spec.labels, [RUN_LABEL]: String(runCount) },
+      };
+      const warnings =
+        job.run.spec.configMounts.length > 0
+          ? [`the agent's credential files stay on this machine: a remote ${engine.name} engine gets only the environment variables named for the agent`]
+          : [];
+      const { id } = await startWithCopies(engine, remote, spec, ctx.env, job.workspace, ['repo', 'outbox', 'inbox']);
+      return { ref: { containerId: id }, warnings };
+    },
+
+    async observe(status): Promise<AgentObservation> {
+      const id = status.containerId;
+      const container = id === undefined ? undefined : await engine.inspect(id);
+      if (id === undefined || container === undefined) {
+        return { phase: 'ended', exitCode: exitCodeIn(base.outbox(status.workspace, '')), killed: false };
+      }
+      if (container.running) {
+        await bringBack(status, id, ['outbox']);
+        return { phase: 'running' };
+      }
+      if (container.startedAt === undefined && container.exitCode === undefined) return { phase: 'created' };
+      if (!broughtBack.has(id)) broughtBack.set(id, await bringBack(status, id, ['outbox', 'repo']));
+      return { phase: 'ended', exitCode: container.exitCode ?? exitCodeIn(base.outbox(status.workspace, '')), killed: container.killed };
+    },
+
+    async collectWork(job, status) {
+      const said = status.containerId === undefined ? undefined : broughtBack.get(status.containerId);
+      if (said?.failure !== undefined) return { warning: `could not collect the agent's work: ${said.failure}` };
+      const collected = await collectAgentWork(job, status, ctx);
+      if (said?.skipped === undefined) return collected;
+      return { ...collected, warning: [collected.warning, said.skipped].filter((text) => text !== undefined).join('; ') };
+    },
+
+    async release(status) {
+      if (status.containerId === undefined) return [];
+      broughtBack.delete(status.containerId);
+      try {
+        await engine.remove(status.containerId);
+        return [];
+      } catch (error) {
+        return [`could not remove container ${status.containerId}: ${(error as Error).message}`];
+      }
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { packTrees } from '../../src/fs/tar-pack.js';
+import { extractUntrustedTar, TarRefused } from '../../src/fs/untrusted-tar.js';
+import { replaceFromArchive } from '../../src/run/backend/remote-sync.js';
+import { workspaceLayout } from '../../src/core/workspace/layout.js';
+import { makeTempDir } from '../support/git-fixtures.js';
+
+/** A hand-made tar entry, as a hostile container could send it. */
+function entry(name: string, type: string, data = '', link = '', sizeOverride?: number): Buffer {
+  const body = Buffer.from(data);
+  const size = sizeOverride ?? body.length;
+  const block = Buffer.alloc(512);
+  block.write(name, 0);
+  block.write('0000644\0', 100);
+  block.write('0000000\0', 108);
+  block.write('0000000\0', 116);
+  block.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  block.write('14000000000\0', 136);
+  block.write('        ', 148);
+  block.write(type, 156);
+  block.write(link, 157);
+  block.write('ustar\u000000', 257, 'binary');
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return Buffer.concat([block, body, pad]);
+}
+
+const END = Buffer.alloc(1024);
+const BOUNDS = { maxBytes: 1024 * 1024, maxEntries: 100 };
+
+async function extract(parts: Buffer[], dest: string, bounds = BOUNDS) {
+  return extractUntrustedTar(Readable.from([Buffer.concat(parts)]), dest, 'repo', bounds);
+}
+
+let dir: string;
+let dest: string;
+let victim: string;
+beforeEach(() => {
+  dir = makeTempDir('untrusted-tar');
+  dest = join(dir, 'dest');
+  mkdirSync(dest);
+  victim = join(dir, 'victim');
+  mkdirSync(victim);
+  writeFileSync(join(victim, 'secret'), 'unchanged\n');
+});
+afterEach(() => undefined);
+
+describe('extracting an archive from a container', () => {
+  it('packs a tree and reads it back: files, directories, the exec bit, names past 100 bytes', async () => {
+    const src = join(dir, 'src');
+    const long = `${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(40)}.txt`;
+    mkdirSync(join(src, long, '..'), { recursive: true });
+    writeFileSync(join(src, long), 'deep\n');
+    writeFileSync(join(src, 'run.sh'), '#!/bin/sh\n');
+    chmodSync(join(src, 'run.sh'), 0o755);
+    mkdirSync(join(src, 'empty'));
+    const chunks: Buffer[] = [];
+    for await (const chunk of packTrees([{ dir: src, as: 'repo', uid: 1000, gid: 1000 }])) chunks.push(chunk as Buffer);
+    const result = await extract(chunks, dest);
+    expect(readFileSync(join(dest, long), 'utf8')).toBe('deep\n');
+    expect(statSync(join(dest, 'run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(dest, 'empty')).isDirectory()).toBe(true);
+    expect(result).toMatchObject({ files: 2, skippedCount: 0 });
+  });
+
+  it('creates no link, symbolic or hard, and writes nothing through one', async () => {
+    const result = await extract(
+      [
+        entry('repo/', '5'),
+        entry('repo/escape', '2', '', victim),
+        entry('repo/escape/secret', '0', 'overwritten\n'),
+        entry('repo/hard', '1', '', 'repo/escape/secret'),
+        entry('repo/dev', '3'),
+        entry('repo/fifo', '6'),
+        END,
+      ],
+      dest,
+    );
+    expect(readFileSync(join(victim, 'secret'), 'utf8')).toBe('unchanged\n');
+    for (const name of readdirSync(dest, { recursive: true }) as string[]) expect(lstatSync(join(dest, name)).isSymbolicLink()).toBe(false);
+    expect(existsSync(join(dest, 'hard'))).toBe(false);
+    expect(existsSync(join(dest, 'dev'))).toBe(false);
+    expect(existsSync(join(dest, 'fifo'))).toBe(false);
+    expect(result.skipped).toEqual(['repo/escape', 'repo/hard', 'repo/dev', 'repo/fifo']);
+  });
+
+  it('takes no absolute name, no .., and nothing outside the tree it asked for', async () => {
+    const result = await extract(
+      [entry(`${victim}/secret`, '0', 'x'), entry('repo/../victim/secret', '0', 'x'), entry('../victim/secret', '0', 'x'), entry('outbox/exit-code', '0', '0'), entry('repo/ok.txt', '0', 'ok'), END],
+      dest,
+    );
+    expect(readFileSync(join(victim, 'secret'), 'utf8')).toBe('unchanged\n');
+    expect(readdirSync(dest)).toEqual(['ok.txt']);
+    expect(result.skippedCount).toBe(4);
+  });
+
+  it('a file named again replaces the first one; a file cannot become a directory to write through', async () => {
+    await extract([entry('repo/a', '0', 'first'), entry('repo/a', '0', 'second'), entry('repo/f', '0', 'file'), entry('repo/f/x', '0', 'under'), END], dest);
+    expect(readFileSync(join(dest, 'a'), 'utf8')).toBe('second');
+    // The archive's time, not the extraction's: an idle agent's log must look idle.
+    expect(statSync(join(dest, 'a')).mtimeMs).toBe(0o14000000000 * 1000);
+    expect(readFileSync(join(dest, 'f'), 'utf8')).toBe('file');
+  });
+
+  it('refuses an archive past its byte bound before writing the entry, and past its entry bound', async () => {
+    await expect(extract([entry('repo/huge', '0', '', '', 8 * 1024 ** 3), END], dest)).rejects.toThrow(TarRefused);
+    expect(existsSync(join(dest, 'huge'))).toBe(false);
+    const many = Array.from({ length: 20 }, (_, i) => entry(`repo/f${i}`, '0', 'x'));
+    await expect(extract([...many, END], join(dir, 'dest'), { maxBytes: 1024, maxEntries: 10 })).rejects.toThrow(/more than 10 entries/);
+  });
+
+  it('keeps only the end of a file past keepTailOf, instead of refusing the archive', async () => {
+    const log = `${'x'.repeat(5000)}THE END\n`;
+    const result = await extractUntrustedTar(Readable.from([Buffer.concat([entry('repo/agent.log', '0', log), END])]), dest, 'repo', { ...BOUNDS, maxBytes: 100, keepTailOf: 50 });
+    expect(readFileSync(join(dest, 'agent.log'), 'utf8')).toBe(log.slice(-50));
+    expect(result.bytes).toBe(50);
+  });
+
+  it('refuses an archive cut inside an entry, or with a forged header', async () => {
+    const cut = entry('repo/a', '0', 'x'.repeat(2000)).subarray(0, 1024);
+    await expect(extract([cut], dest)).rejects.toThrow(/ends inside an entry/);
+    const forged = entry('repo/b', '0', 'x');
+    forged.write('9', 0);
+    await expect(extract([forged, END], join(dir, 'dest'))).rejects.toThrow(/checksum/);
+  });
+});
+
+describe('replacing a workspace part from an archive', () => {
+  it('replaces a repo/ that is a link to a victim, never writing through it', async () => {
+    const workspace = join(dir, 'ws');
+    mkdirSync(workspaceLayout(workspace).meta, { recursive: true });
+    symlinkSync(victim, workspaceLayout(workspace).repo);
+    await replaceFromArchive(workspace, 'repo', Readable.from([Buffer.concat([entry('repo/secret', '0', 'from the agent\n'), END])]));
+    expect(readFileSync(join(victim, 'secret'), 'utf8')).toBe('unchanged\n');
+    expect(lstatSync(workspaceLayout(workspace).repo).isDirectory()).toBe(true);
+    expect(readFileSync(join(workspaceLayout(workspace).repo, 'secret'), 'utf8')).toBe('from the agent\n');
+  });
+
+  it('keeps the old tree when the archive is refused', async () => {
+    const workspace = join(dir, 'ws');
+    const { repo, meta } = workspaceLayout(workspace);
+    mkdirSync(repo, { recursive: true });
+    mkdirSync(meta);
+    writeFileSync(join(repo, 'kept'), 'kept\n');
+    await expect(replaceFromArchive(workspace, 'repo', Readable.from([entry('repo/x', '0', 'x'.repeat(600)).subarray(0, 700)]))).rejects.toThrow(TarRefused);
+    expect(readFileSync(join(repo, 'kept'), 'utf8')).toBe('kept\n');
+    expect(readdirSync(meta)).toEqual([]);
+  });
+});
