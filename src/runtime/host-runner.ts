@@ -64,6 +64,8 @@ export class SpawnHostRunner implements HostRunner {
   }
 
   async stop(pid: number, graceSeconds: number): Promise<void> {
+    // -1 and -0 would be every process we may signal, and our own group: never an agent's.
+    if (!Number.isSafeInteger(pid) || pid <= 1) throw new Error(`refusing to stop pid ${pid}: not an agent's process group`);
     const signal = (sig: NodeJS.Signals) => {
       try {
         // The wrapper leads its own process group (detached), so the agent's children go too.
