@@ -16,7 +16,7 @@ function real(path: string): string | undefined {
  * Where `path` is as one of agentctl's workspaces: exactly
  * $AGENTCTL_HOME/workspace/<org>/<repo>/<slot>, reached without a link.
  * Anything deeper is inside a workspace, where an agent or a repository
- * could have planted a `.meta/` of its own: never a workspace.
+ * could have planted control files of its own: never a workspace.
  */
 function asWorkspace(path: string, root: string | undefined, home: string): string | undefined {
   const at = real(path);

@@ -10,6 +10,7 @@ import type { Job } from '../job-store.js';
 import type { RunContext } from '../run-context.js';
 import { RUN_LEFTOVERS, type AgentBackend, type Outbox } from './agent-backend.js';
 import { qaSandboxOn } from './container-start.js';
+import { HOME_LABEL, homeId } from '../home-id.js';
 import { exitCodeIn } from './exit-code.js';
 import { localOutbox } from './local-outbox.js';
 
@@ -53,14 +54,14 @@ export function engineBackend(engine: ContainerRuntime, ctx: RunContext): AgentB
         ...job.run.spec,
         mounts: agentMounts(job.workspace, repoReadOnly(job)),
         name: `${job.run.spec.name}-${runCount}`,
-        labels: { ...job.run.spec.labels, [RUN_LABEL]: String(runCount) },
+        labels: { ...job.run.spec.labels, [RUN_LABEL]: String(runCount), [HOME_LABEL]: homeId(ctx.home) },
       };
       const { id } = await engine.start(spec, ctx.env);
       return { ref: { containerId: id }, warnings: [] };
     },
 
     async find(status) {
-      const [found] = await engine.list({ [WORKSPACE_LABEL]: status.workspace, [RUN_LABEL]: String(status.runCount) });
+      const [found] = await engine.list({ [WORKSPACE_LABEL]: status.workspace, [RUN_LABEL]: String(status.runCount), [HOME_LABEL]: homeId(ctx.home) });
       if (found !== undefined) return { containerId: found.id };
       // Started, ended and removed by the engine before anyone recorded it: only its exit code is left.
       const exitCode = exitCodeIn(outbox(status.workspace, ''));
@@ -84,7 +85,7 @@ export function engineBackend(engine: ContainerRuntime, ctx: RunContext): AgentB
     },
 
     async agents() {
-      const found = await engine.list({ [RUN_LABEL]: true, [WORKSPACE_LABEL]: true });
+      const found = await engine.list({ [RUN_LABEL]: true, [WORKSPACE_LABEL]: true, [HOME_LABEL]: homeId(ctx.home) });
       return found.flatMap((container) => {
         const workspace = container.labels[WORKSPACE_LABEL];
         const runCount = Number(container.labels[RUN_LABEL]);

@@ -8,6 +8,7 @@ import { run as status } from '../../../src/cli/commands/status.js';
 import { SANDBOX_NOTE } from '../../../src/core/agents/agent-argv.js';
 import type { ContainerSpec, RuntimeName } from '../../../src/core/container/container-spec.js';
 import { AgentctlError } from '../../../src/core/errors.js';
+import { homeId } from '../../../src/run/home-id.js';
 import type { Env } from '../../../src/runtime/runtime.js';
 import { fakeDeps as makeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
 import { fakeRegistry, type FakeRegistry } from '../../fakes/fake-registry.js';
@@ -195,7 +196,8 @@ describe('dispatch (container agent)', () => {
       image: IMAGE,
       // One container name per run, and the run number as a label so a later process can adopt it.
       name: 'agentctl-acme-web-task-9-1',
-      labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'codex', 'dev.agentctl.repo': 'acme/web', 'dev.agentctl.run': '1' },
+      // The state home's own id: list and find take no container that merely names this workspace.
+      labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'codex', 'dev.agentctl.repo': 'acme/web', 'dev.agentctl.run': '1', 'dev.agentctl.home': homeId(d.state) },
       mounts: [
         { hostPath: join(ws, 'repo'), containerPath: '/workspace/repo', readOnly: false },
         { hostPath: join(ws, 'outbox'), containerPath: '/workspace/outbox', readOnly: false },
