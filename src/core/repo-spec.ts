@@ -50,6 +50,11 @@ function fromPathSegments(input: string, segments: string[], fallbackOrg: string
   return { org: assertSegment('org', org), name: assertSegment('repo', name) };
 }
 
+/** Whether --repo would name something on this machine: a path, a bundle, or a file: URL. */
+export function namesHostPath(input: string): boolean {
+  return /^(\/|\.\.?\/|~\/)/.test(input) || input === '.' || input === '..' || input.endsWith('.bundle') || /^file:/i.test(input);
+}
+
 /** Parse the --repo argument into where to clone from and how to name the workspace. */
 export function parseRepoSpec(input: string, ctx: RepoSpecContext): RepoRef {
   if (input.length === 0) badRepo(input, 'it is empty');

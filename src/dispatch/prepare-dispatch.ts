@@ -21,7 +21,7 @@ import { assertRuntimeSupported } from '../core/runtime-selection.js';
 import { adhocId, assertNumber, assertRefName, describeTarget, type Target } from '../core/names.js';
 import { assemblePrompt } from '../core/prompt/assemble-prompt.js';
 import { fenceNonce, fenceUntrusted } from '../core/prompt/fence.js';
-import { parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
+import { namesHostPath, parseRepoSpec, type ForgeEndpoint, type RepoRef } from '../core/repo-spec.js';
 import { isReviewAgent, repoReadOnly } from '../core/run/read-only-target.js';
 import type { RunPlan } from '../core/run/run-plan.js';
 import { planWorkspace, type WorkspacePlan } from '../core/workspace/plan-workspace.js';
@@ -185,8 +185,7 @@ async function fetchForgeContext(forges: ForgeAccess, repo: RepoRef, target: Tar
  * happens to exist here.
  */
 function localRepoPath(input: string, deps: Deps): string | undefined {
-  const pathLike = /^(\/|\.\.?\/|~\/)/.test(input) || input === '.' || input === '..' || input.endsWith('.bundle');
-  if (!pathLike || input.includes('::')) return undefined;
+  if (!namesHostPath(input) || /^file:/i.test(input) || input.includes('::')) return undefined;
   const path = input.startsWith('~/') ? join(deps.home, input.slice(2)) : resolve(deps.cwd, input);
   let isFile: boolean;
   try {

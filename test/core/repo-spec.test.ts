@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRepoSpec, type RepoRef, type RepoSpecContext } from '../../src/core/repo-spec.js';
+import { namesHostPath, parseRepoSpec, type RepoRef, type RepoSpecContext } from '../../src/core/repo-spec.js';
 import { thrown } from './thrown.js';
 
 const github = { key: 'github', url: 'https://github.com' };
@@ -153,5 +153,26 @@ describe('parseRepoSpec: refused input', () => {
     expect(error.code).toBe('invalid_name');
     expect(error.exitCode).toBe(2);
     expect(error.message).toBe(message);
+  });
+});
+
+describe('namesHostPath', () => {
+  it.each([
+    ['/srv/repo', true],
+    ['./repo', true],
+    ['../repo', true],
+    ['~/code/repo', true],
+    ['.', true],
+    ['..', true],
+    ['backup.bundle', true],
+    ['file:///srv/repo.git', true],
+    ['FILE:///srv/repo.git', true],
+    ['acme/web', false],
+    ['web', false],
+    ['https://forge.example/acme/web.git', false],
+    ['ssh://git@forge.example/acme/web.git', false],
+    ['git@forge.example:acme/web.git', false],
+  ])('%s -> %s', (input, expected) => {
+    expect(namesHostPath(input)).toBe(expected);
   });
 });

@@ -91,6 +91,15 @@ describe('agentctl mcp over stdio', () => {
     expect(text(missing)).toMatch(/repo/);
   });
 
+  it('refuses a repo that names a path of this machine, even for a dry run', async () => {
+    for (const repo of ['/etc', './web', '~/.ssh', '../acme/web', 'FILE:///srv/acme/web.git', 'backup.bundle']) {
+      const result = (await client.callTool({ name: 'dispatch', arguments: { repo, task: 'x', dryRun: true } })) as CallToolResult;
+      expect(result.isError, repo).toBe(true);
+      expect(structured(result).error.code, repo).toBe('host_repo_refused');
+      expect(text(result)).toContain('agentctl dispatch --repo PATH');
+    }
+  });
+
   it('a wait on a dry run says nothing runs there, at once', async () => {
     await client.callTool({ name: 'dispatch', arguments: { repo: 'acme/web', issue: '8', dryRun: true } });
     const result = (await client.callTool({ name: 'wait', arguments: { workspace: 'acme/web/task-8', timeout: 60 } })) as CallToolResult;

@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { AgentctlError, ExitCode } from '../../core/errors.js';
+import { AgentctlError, ExitCode, usageError } from '../../core/errors.js';
+import { namesHostPath } from '../../core/repo-spec.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { displayLine } from '../../core/text/display-line.js';
 import { runFiles } from '../../run/run-files.js';
@@ -70,6 +71,14 @@ type Handler = (op: Operation, input: Record<string, unknown>, deps: Deps, confi
 /** Most tools run their command with JSON output; a few shape or bound what it returns. */
 const HANDLERS: Record<string, Handler> = {
   async dispatch(op, input, deps, config) {
+    // The caller is another agent, steered by text from strangers: it names repositories, never paths of this machine.
+    if (typeof input.repo === 'string' && namesHostPath(input.repo)) {
+      throw usageError(
+        'host_repo_refused',
+        `repo ${JSON.stringify(input.repo)} names a path on this machine, which an MCP caller may not hand to an agent`,
+        'pass org/name of a configured forge, or an https or ssh URL; to dispatch a local checkout, run "agentctl dispatch --repo PATH" in a terminal',
+      );
+    }
     const { out, notes } = await runCommand(op, input, deps, config);
     const result = JSON.parse(out) as Record<string, unknown>;
     // The run's id is its workspace as org/repo/slot, which every other tool takes.
