@@ -1,6 +1,7 @@
 import type { Config } from '../core/config/schema.js';
 import type { RunContext } from '../run/run-context.js';
 import { stateHome, type Deps } from './deps.js';
+import { displayText } from '../core/text/display-line.js';
 
 /** The run context of a command, built from its injected deps. */
 export async function runContextFor(deps: Deps, config: Config): Promise<RunContext> {
@@ -15,7 +16,8 @@ export async function runContextFor(deps: Deps, config: Config): Promise<RunCont
     clock: deps.clock,
     user: deps.user,
     pid: deps.pid,
-    notify: (line) => deps.io.err(`${line}\n`),
+    // Notes can carry names an agent chose (files, branches): never a terminal's escape sequences.
+    notify: (line) => deps.io.err(`${displayText(line)}\n`),
     ensureSupervisor: () => deps.startSupervisor(home),
     backend: (runtime) => deps.agentBackend(runtime, ctx),
   };

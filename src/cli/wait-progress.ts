@@ -1,5 +1,5 @@
 import type { RunStatus } from '../core/run/status.js';
-import { displayLine } from '../core/text/display-line.js';
+import { displayLine, displayText } from '../core/text/display-line.js';
 import type { IO } from './io.js';
 import { elapsedSeconds, formatDuration } from './render-status.js';
 
@@ -76,7 +76,7 @@ export function waitReporter(io: IO, clock: { now(): Date }, json: boolean): Wai
     },
     note(line) {
       if (shown && live !== undefined) live('');
-      io.err(`${line}\n`);
+      io.err(`${displayText(line)}\n`);
       draw();
     },
     observe(status, waiting) {

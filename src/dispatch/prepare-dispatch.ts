@@ -40,6 +40,7 @@ import { TemplateStore } from '../templates/template-store.js';
 import { prepareWorkspace, type WorkspaceRecord } from '../workspace/prepare-workspace.js';
 import { copyIntoCheckout, readRepoInstructions } from '../workspace/repo-files.js';
 import { workspaceLayout } from '../core/workspace/layout.js';
+import { displayText } from '../core/text/display-line.js';
 
 export interface DispatchRequest {
   repo: string;
@@ -300,7 +301,7 @@ export async function prepareDispatch(
   // Both have settled: the finish step above waited for them.
   const [runtime, context] = await Promise.all([runtimeCheck, contextFetch]);
   const warnings = [...context.warnings, ...repoWarnings, ...sandboxWarnings(agent, runtime, config)];
-  for (const warning of warnings) deps.io.err(`warning: ${warning}\n`);
+  for (const warning of warnings) deps.io.err(`warning: ${displayText(warning)}\n`);
 
   const promptPathInside = runFiles(wsPlan.root, agent.base, !agent.native).prompt;
   const command = buildAgentCommand({

@@ -71,8 +71,13 @@ export function endpointCandidates(engine: EngineName, inputs: EndpointInputs): 
   return candidates;
 }
 
+/** The URL as it may be shown: a password in it never reaches a message, a log or a status. */
+function shown(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+}
+
 function badUrl(url: string, why: string): AgentctlError {
-  return new AgentctlError('engine_endpoint', `Cannot use engine endpoint "${url}": ${why}.`, {
+  return new AgentctlError('engine_endpoint', `Cannot use engine endpoint "${shown(url)}": ${why}.`, {
     exitCode: ExitCode.config,
     hint: 'Use unix:///path/to/engine.sock, ssh://user@host[:port], tcp://host:port with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or tcp://127.0.0.1:port (DOCKER_HOST, CONTAINER_HOST, runtime.docker_host, runtime.podman_host).',
   });
@@ -99,9 +104,10 @@ export function parseEngineUrl(url: string, env: Env = {}): EngineConnection {
   if (scheme !== 'tcp' && scheme !== 'http' && scheme !== 'https' && scheme !== 'ssh') throw badUrl(url, `unsupported scheme "${scheme}"`);
   if (parsed.hostname === '') throw badUrl(url, 'no host');
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  // Engines authenticate by SSH keys or TLS client certificates; a password in the URL would only be echoed about.
+  if (parsed.password !== '') throw badUrl(url, scheme === 'ssh' ? 'passwords are not taken; use ssh-agent or runtime.ssh.identity' : 'passwords are not taken; use TLS client certificates (DOCKER_CERT_PATH)');
   if (scheme === 'ssh') {
     if (parsed.username === '') throw badUrl(url, 'name the SSH user (ssh://user@host)');
-    if (parsed.password !== '') throw badUrl(url, 'passwords are not taken; use ssh-agent or runtime.ssh.identity');
     if ((parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search !== '') throw badUrl(url, 'an ssh:// endpoint has no path');
     return { ssh: { host, port: parsed.port === '' ? 22 : Number(parsed.port), username: decodeURIComponent(parsed.username) } };
   }

@@ -85,3 +85,13 @@ describe('waitReporter', () => {
     expect(processIO({ ...proc, stderr: stream(false, 80) } as unknown as NodeJS.Process).statusLine).toBeUndefined();
   });
 });
+
+describe('notes that carry names an agent chose', () => {
+  it('reach the terminal without escape sequences or control characters', () => {
+    const io = fakeIO();
+    const r = waitReporter(io, clock, false);
+    r.note('warning: skipped "\u001b]0;owned\u0007evil\u001b[2Jname\r" from the outbox');
+    r.close();
+    expect(io.stderr).toBe('warning: skipped "evilname" from the outbox\n');
+  });
+});

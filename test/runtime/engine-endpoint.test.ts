@@ -79,7 +79,6 @@ describe('parseEngineUrl', () => {
     ['unix://', 'the socket path must be absolute'],
     ['ftp://me@host', 'unsupported scheme "ftp"'],
     ['ssh://host', 'name the SSH user (ssh://user@host)'],
-    ['ssh://me:secret@host', 'passwords are not taken; use ssh-agent or runtime.ssh.identity'],
     ['ssh://me@host/var/run/docker.sock', 'an ssh:// endpoint has no path'],
     ['tcp://engine:2375', 'plain HTTP to another machine gives anyone on the way the engine; use ssh:// or TLS'],
     ['http://10.0.0.5:8080', 'plain HTTP to another machine gives anyone on the way the engine; use ssh:// or TLS'],
@@ -89,5 +88,15 @@ describe('parseEngineUrl', () => {
     expect(error.code).toBe('engine_endpoint');
     expect(error.exitCode).toBe(ExitCode.config);
     expect(error.message).toBe(`Cannot use engine endpoint "${url}": ${why}.`);
+  });
+
+  it.each([
+    ['ssh://me:s3cret@host', 'ssh://me:***@host', 'passwords are not taken; use ssh-agent or runtime.ssh.identity'],
+    ['tcp://me:s3cret@127.0.0.1:2375', 'tcp://me:***@127.0.0.1:2375', 'passwords are not taken; use TLS client certificates (DOCKER_CERT_PATH)'],
+    ['https://:s3cret@engine:2376', 'https://:***@engine:2376', 'passwords are not taken; use TLS client certificates (DOCKER_CERT_PATH)'],
+  ])('refuses %s without echoing its password', (url, shown, why) => {
+    const error = thrown(() => parseEngineUrl(url));
+    expect(error.message).toBe(`Cannot use engine endpoint "${shown}": ${why}.`);
+    expect(`${error.message} ${error.hint}`).not.toContain('s3cret');
   });
 });
