@@ -34,6 +34,16 @@ export function homeId(home: string): string {
   return id;
 }
 
+/**
+ * An agent container's name: one per run (a container of an earlier run that
+ * could not be removed must not block this one), and one per state home, so
+ * that two users, or two laptops sharing a remote engine, never collide on
+ * the same repository and slot.
+ */
+export function agentName(base: string, home: string, runCount: number): string {
+  return `${base}-${homeId(home).slice(0, 8)}-${runCount}`;
+}
+
 function readId(path: string): string | undefined {
   try {
     const text = readFileSync(path, 'utf8').trim();

@@ -10,7 +10,7 @@ import type { Job } from '../job-store.js';
 import type { RunContext } from '../run-context.js';
 import { RUN_LEFTOVERS, type AgentBackend, type Outbox } from './agent-backend.js';
 import { qaSandboxOn } from './container-start.js';
-import { HOME_LABEL, homeId } from '../home-id.js';
+import { agentName, HOME_LABEL, homeId } from '../home-id.js';
 import { exitCodeIn } from './exit-code.js';
 import { localOutbox } from './local-outbox.js';
 
@@ -48,12 +48,11 @@ export function engineBackend(engine: ContainerRuntime, ctx: RunContext): AgentB
       }
       // Root may not run the agent, so the agent user borrows the workspace until the run is finished.
       if (ctx.user.uid === 0 && job.run.spec.user === FALLBACK_AGENT_USER) lendWorkspace(job.workspace, AGENT_UID, AGENT_GID);
-      // One name per run: a container of an earlier run that could not be removed must not block this one.
       // The mounts are always this workspace's agent view, whatever an older job recorded.
       const spec = {
         ...job.run.spec,
         mounts: agentMounts(job.workspace, repoReadOnly(job)),
-        name: `${job.run.spec.name}-${runCount}`,
+        name: agentName(job.run.spec.name, ctx.home, runCount),
         labels: { ...job.run.spec.labels, [RUN_LABEL]: String(runCount), [HOME_LABEL]: homeId(ctx.home) },
       };
       const { id } = await engine.start(spec, ctx.env);

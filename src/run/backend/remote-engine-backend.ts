@@ -6,7 +6,7 @@ import { collectAgentWork } from '../collect-work.js';
 import type { RunContext } from '../run-context.js';
 import type { RunStatus } from '../../core/run/status.js';
 import type { AgentBackend, AgentObservation } from './agent-backend.js';
-import { HOME_LABEL, homeId } from '../home-id.js';
+import { agentName, HOME_LABEL, homeId } from '../home-id.js';
 import { engineBackend, RUN_LABEL } from './engine-backend.js';
 import { startWithCopies } from './container-start.js';
 import { exitCodeIn } from './exit-code.js';
@@ -78,7 +78,7 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
       }
       const spec = {
         ...job.run.spec,
-        name: `${job.run.spec.name}-${runCount}`,
+        name: agentName(job.run.spec.name, ctx.home, runCount),
         labels: { ...job.run.spec.labels, [RUN_LABEL]: String(runCount), [HOME_LABEL]: homeId(ctx.home) },
       };
       const warnings =

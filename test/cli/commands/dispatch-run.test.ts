@@ -195,7 +195,7 @@ describe('dispatch (container agent)', () => {
     expect(started.spec).toEqual({
       image: IMAGE,
       // One container name per run, and the run number as a label so a later process can adopt it.
-      name: 'agentctl-acme-web-task-9-1',
+      name: `agentctl-acme-web-task-9-${homeId(d.state).slice(0, 8)}-1`,
       // The state home's own id: list and find take no container that merely names this workspace.
       labels: { 'dev.agentctl.workspace': ws, 'dev.agentctl.agent': 'codex', 'dev.agentctl.repo': 'acme/web', 'dev.agentctl.run': '1', 'dev.agentctl.home': homeId(d.state) },
       mounts: [
@@ -540,8 +540,8 @@ describe('dispatch (container agent)', () => {
     const status = readJson(join(ws, '.meta', 'status.json'));
     expect(status).toMatchObject({ state: 'completed', runCount: 2, containerId: 'fake-2', exitCode: 0 });
     expect(docker.started.map((c) => [c.spec.name, c.spec.labels['dev.agentctl.run']])).toEqual([
-      ['agentctl-acme-web-task-9-1', '1'],
-      ['agentctl-acme-web-task-9-2', '2'],
+      [`agentctl-acme-web-task-9-${homeId(d.state).slice(0, 8)}-1`, '1'],
+      [`agentctl-acme-web-task-9-${homeId(d.state).slice(0, 8)}-2`, '2'],
     ]);
     expect(status.question).toBeUndefined();
     expect(readFileSync(join(ws, 'outbox', 'agent-codex.log'), 'utf8')).toBe(

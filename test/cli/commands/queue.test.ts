@@ -10,6 +10,7 @@ import { clearOutput, cli, NOW, readJson, ScriptedRuntime, until, useCommandHarn
 import { fakeIO } from '../../fakes/fake-io.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 import { withCliVersions } from './cli-versions.js';
+import { homeId } from '../../../src/run/home-id.js';
 
 const h = withCliVersions(useCommandHarness());
 const LIMIT_1 = 'pools:\n  codex:\n    limit: 1\n';
@@ -70,8 +71,8 @@ describe('queue: pool limits', () => {
     expect(d.io.stdout).toBe(`started codex in ${ws2}\nfinished codex in ${ws1}: completed\n`);
     expect(d.io.stderr).toBe('1 running, 0 queued\n');
     expect(docker.started.map((c) => [c.id, c.spec.name, c.spec.labels['dev.agentctl.run']])).toEqual([
-      ['fake-1', 'agentctl-acme-web-task-1-1', '1'],
-      ['fake-2', 'agentctl-acme-web-task-2-1', '1'],
+      ['fake-1', `agentctl-acme-web-task-1-${homeId(d.state).slice(0, 8)}-1`, '1'],
+      ['fake-2', `agentctl-acme-web-task-2-${homeId(d.state).slice(0, 8)}-1`, '1'],
     ]);
     expect(docker.autoRemoved).toEqual(['fake-1']);
     expect(readJson(join(ws1, '.meta', 'status.json'))).toMatchObject({ state: 'completed', exitCode: 0, finishedAt: NOW });
@@ -134,7 +135,7 @@ describe('queue: pool limits', () => {
     expect([`started codex in ${ws2}\nfinished codex in ${ws1}: completed\n`, `finished codex in ${ws1}: completed\n`]).toContain(other.io.stdout);
     await until(() => docker.started.length === 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(docker.started.map((c) => c.spec.name)).toEqual(['agentctl-acme-web-task-1-1', 'agentctl-acme-web-task-2-1']);
+    expect(docker.started.map((c) => c.spec.name)).toEqual([`agentctl-acme-web-task-1-${homeId(d.state).slice(0, 8)}-1`, `agentctl-acme-web-task-2-${homeId(d.state).slice(0, 8)}-1`]);
     docker.exit('fake-2', 3);
     expect(await waiting).toBe(10);
     expect(d.io.stdout).toBe(`failed: codex on acme/web (agent exited with code 3)\nworkspace: ${ws2}\n`);
@@ -217,7 +218,7 @@ describe('queue: freeze and thaw', () => {
     expect(await freeze({ frozen: false }, d)).toBe(0);
     expect(d.io.stdout).toBe('thawed: queued runs start as slots free\n');
     expect(d.io.stderr).toBe('');
-    expect(docker.started.map((c) => c.spec.name)).toEqual(['agentctl-acme-web-task-1-1']);
+    expect(docker.started.map((c) => c.spec.name)).toEqual([`agentctl-acme-web-task-1-${homeId(d.state).slice(0, 8)}-1`]);
     expect(h.statusOf(d, 'task-1')).toMatchObject({ state: 'running', containerId: 'fake-1', runCount: 1 });
     expect(readJson(schedulerJson(d.state)).frozen).toBe(false);
     expect(d.supervisorStarts).toBe(2);
@@ -280,7 +281,7 @@ describe('queue: backoff after fast failures', () => {
     expect(d.io.stdout).toBe('pool codex resumed\n');
     expect(d.io.stderr).toBe('');
     expect(readJson(schedulerJson(d.state)).pools).toEqual({ codex: { fastFails: 0 } });
-    expect(docker.started.map((c) => c.spec.name)).toEqual([1, 2, 3, 4].map((n) => `agentctl-acme-web-task-${n}-1`));
+    expect(docker.started.map((c) => c.spec.name)).toEqual([1, 2, 3, 4].map((n) => `agentctl-acme-web-task-${n}-${homeId(d.state).slice(0, 8)}-1`));
     expect(h.statusOf(d, 'task-4')).toMatchObject({ state: 'running', containerId: 'fake-4' });
 
     clearOutput(d);

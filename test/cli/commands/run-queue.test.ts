@@ -9,6 +9,7 @@ import { clearOutput, ScriptedRuntime, until, useCommandHarness } from '../../fa
 import { fakeIO } from '../../fakes/fake-io.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 import { withCliVersions } from './cli-versions.js';
+import { homeId } from '../../../src/run/home-id.js';
 
 const h = withCliVersions(useCommandHarness());
 const LIMIT_1 = 'pools:\n  codex:\n    limit: 1\n';
@@ -53,7 +54,7 @@ describe('run-queue --follow', () => {
       ].join('\n'),
     );
     expect(d.io.stderr).toBe('');
-    expect(docker.started.map((c) => c.spec.name)).toEqual([1, 3, 2].map((n) => `agentctl-acme-web-task-${n}-1`));
+    expect(docker.started.map((c) => c.spec.name)).toEqual([1, 3, 2].map((n) => `agentctl-acme-web-task-${n}-${homeId(d.state).slice(0, 8)}-1`));
     expect(docker.autoRemoved).toEqual(['fake-1', 'fake-2', 'fake-3']);
     expect(docker.removed).toEqual([]);
   });
@@ -148,7 +149,7 @@ describe('run-queue and a job queued by an agentctl before the container hardeni
     clearOutput(d);
 
     expect(await runQueue({ follow: true }, d, FAST)).toBe(0);
-    expect(docker.started.map((c) => c.spec.name)).toEqual(['agentctl-acme-web-task-1-1']);
+    expect(docker.started.map((c) => c.spec.name)).toEqual([`agentctl-acme-web-task-1-${homeId(d.state).slice(0, 8)}-1`]);
     const status = JSON.parse(readFileSync(workspaceLayout(ws).status, 'utf8'));
     expect(status).toMatchObject({ state: 'failed' });
     expect(status.reason).toContain('queued by an older agentctl, without the container hardening');
