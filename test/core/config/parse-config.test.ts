@@ -267,6 +267,7 @@ describe('finalizeConfig', () => {
       git: { name: 'agentctl', email: 'agentctl@localhost' },
       repos: {},
       mcp: { token_env: 'AGENTCTL_MCP_TOKEN' },
+      watch: { routes: [] },
     });
   });
 
