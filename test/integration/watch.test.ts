@@ -12,6 +12,7 @@ import * as fakeGithub from '../support/fake-github.js';
 import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
 import { BIN, type CliResult } from '../support/run-cli.js';
 import { runCliAsync } from '../support/run-cli-async.js';
+import { requireEngine, TEST_IMAGE, testEngines, type TestEngine } from '../support/test-engines.js';
 
 const GH_TOKEN = 'secret-gh-watch-token';
 const FJ_TOKEN = 'secret-fj-watch-token';
@@ -32,6 +33,8 @@ const AGENTS = `agents:
   fails:
     host: true
     command: [sh, -c, 'exit 3']
+  boxed:
+    command: [sh, -c, 'echo "edited in a container" >> CHANGES.md']
   asker:
     host: true
     command: [sh, -c, 'if [ -f ANSWER.md ]; then cp ANSWER.md answer-seen.md; else echo "Which database should I use?" > BLOCKED.md; fi']
@@ -46,7 +49,7 @@ interface Home {
   ws(repo: string, slot: string): string;
 }
 
-function makeHome(routes: string): Home {
+function makeHome(routes: string, engine?: TestEngine): Home {
   const home = makeTempDir('watch');
   homes.push(home);
   mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
@@ -68,13 +71,13 @@ forges:
     timeout: 20
 ${AGENTS}qa:
   enabled: false
-watch:
+${engine === undefined ? '' : `runtime:\n  prefer: ${engine.name}\n  image: ${TEST_IMAGE}\n`}watch:
   routes:
 ${routes}`,
   );
   const state = join(home, 'state');
   return {
-    env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, GH_TOKEN, FJ_TOKEN },
+    env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, GH_TOKEN, FJ_TOKEN, ...(engine === undefined ? {} : { [engine.hostVar]: engine.url }) },
     state,
     ws: (repo, slot) => join(state, 'workspace', repo, slot),
   };
@@ -145,7 +148,7 @@ function ghIssue(repo: string, labels: string[], extra: Partial<fakeGithub.GhIss
 
 beforeAll(async () => {
   forge = makeForge();
-  for (const name of ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8']) forge.createRepo('acme', name, { 'README.md': `# ${name}\n` });
+  for (const name of ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8', 'w9']) forge.createRepo('acme', name, { 'README.md': `# ${name}\n` });
   gh = await fakeGithub.start();
   gh.state.token = GH_TOKEN;
   fj = await fakeForgejo.start();
@@ -253,6 +256,24 @@ agent: fails`),
     const view = JSON.parse((await cli(h, ['status', '--json'])).stdout) as { queue: string[] };
     expect(status(h.ws('acme/w4', `task-${first}`))?.state).toMatch(/running|completed/);
     expect(view.queue).toEqual([h.ws('acme/w4', `task-${high}`), h.ws('acme/w4', `task-${low}`)]);
+  });
+});
+
+describe.each(await testEngines())('a labelled issue run in a container on a real $name engine', (engine) => {
+  if (!requireEngine(engine)) return;
+
+  it('is dispatched by the watcher, runs in the container, and is reported done', async () => {
+    const n = ghIssue('acme/w9', ['agent:ready']);
+    const h = makeHome(route('forge: gh\nrepos: [acme/w9]\nagent: boxed'), engine);
+    const first = await cli(h, ['watch', '--once'], 120_000);
+    expect(first.code, first.stderr).toBe(0);
+    await drain(h);
+    const ws = h.ws('acme/w9', `task-${n}`);
+    expect(status(ws)).toMatchObject({ state: 'completed', runtime: engine.name, agent: 'boxed' });
+    expect(readFileSync(join(ws, 'repo', 'CHANGES.md'), 'utf8')).toContain('edited in a container');
+    expect((await cli(h, ['watch', '--once'])).code).toBe(0);
+    expect(ghLabels('acme/w9', n)).toEqual(['agent:done']);
+    expect(starts(h, ws)).toBe(1);
   });
 });
 
