@@ -54,6 +54,8 @@ export interface Forge {
   getIssue(repo: RepoId, number: number): Promise<ForgeIssue>;
   /** Oldest first; at most the newest `limit`. */
   listComments(repo: RepoId, number: number, limit?: number): Promise<ForgeComment[]>;
+  /** Comments created or edited at or after `since` (an ISO time), oldest first; at most the first 100. */
+  listCommentsSince(repo: RepoId, number: number, since: string): Promise<ForgeComment[]>;
   getPull(repo: RepoId, number: number): Promise<ForgePull>;
   /** Paths changed by the PR (at most a few hundred). */
   listPullFiles(repo: RepoId, number: number): Promise<string[]>;

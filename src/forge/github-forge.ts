@@ -196,6 +196,13 @@ export class GitHubForge implements Forge {
     return limit === undefined ? all : all.slice(-limit);
   }
 
+  /** "List issue comments" with since=: one page, enough to tell whether anyone replied. */
+  async listCommentsSince(repo: RepoId, number: number, since: string): Promise<ForgeComment[]> {
+    const call = `GET ${this.repoPath(repo)}/issues/${number}/comments`;
+    const { data } = await this.must(call, () => this.octokit.rest.issues.listComments({ owner: repo.owner, repo: repo.repo, issue_number: number, since, per_page: PER_PAGE, page: 1 }));
+    return this.parse(z.array(commentSchema), data, call).map(toComment);
+  }
+
   async getPull(repo: RepoId, number: number): Promise<ForgePull> {
     const call = `GET ${this.repoPath(repo)}/pulls/${number}`;
     const { data } = await this.must(call, () => this.octokit.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: number }));

@@ -31,6 +31,8 @@ export interface Claim {
   /** The run (status.runCount) whose end has been reported, so it is reported once. */
   reportedRun?: number | undefined;
   outcome?: string | undefined;
+  /** The newest reply (comment id) already handed to the answer service, so one reply is checked once. */
+  checkedReply?: number | undefined;
 }
 
 export type Claims = Record<string, Claim>;

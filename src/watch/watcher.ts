@@ -1,5 +1,6 @@
 import type { WatchRoute } from '../core/config/schema.js';
 import { isAgentctlError } from '../core/errors.js';
+import { AGENTCTL_MARKER } from '../core/forge/answer-plan.js';
 import type { RunStatus } from '../core/run/status.js';
 import { displayLine } from '../core/text/display-line.js';
 import {
@@ -229,10 +230,30 @@ async function reportEnd(claim: Claim, route: WatchRoute, forge: Forge, ports: W
   ports.notify(`watch: ${claim.key} ${outcome} (${status.state})`);
 }
 
-/** A blocked run whose question got a reply from the dispatching account or a writer: answered and resumed through the answer service. */
+/** Host and forge clocks differ: replies are looked for from this long before the run ended. */
+const CLOCK_SKEW_MS = 10 * 60_000;
+
+/**
+ * A blocked run whose question got a reply from the dispatching account or
+ * a writer: answered and resumed through the answer service, which checks
+ * who wrote it. A cheap look for new replies (one call) comes first, so a
+ * quiet issue costs one request per poll, and a stranger's reply is handed
+ * to the answer service once, not on every poll.
+ */
 async function tryAnswer(claim: Claim, route: WatchRoute, forge: Forge, ports: WatchPorts): Promise<void> {
   if (claim.workspace === undefined) return;
-  if (!(await step(ports, claim.key, ['blocked'], { stage: 'answering', by: ports.pid }))) return;
+  const status = await ports.runStatus(claim.workspace);
+  if (status === undefined) return;
+  if (status.state !== 'blocked') {
+    // Answered some other way (agentctl answer by hand): running again, and reported when it ends.
+    if (await step(ports, claim.key, ['blocked'], { stage: 'dispatched' })) await moveLabels(forge, claim, watchLabels(route), 'answered');
+    return;
+  }
+  const since = new Date(Date.parse(status.finishedAt ?? claim.claimedAt) - CLOCK_SKEW_MS).toISOString();
+  const replies = (await forge.listCommentsSince({ owner: claim.owner, repo: claim.repo }, claim.number, since)).filter((c) => !c.body.includes(AGENTCTL_MARKER));
+  const newest = Math.max(0, ...replies.map((c) => c.id));
+  if (newest <= (claim.checkedReply ?? 0)) return;
+  if (!(await step(ports, claim.key, ['blocked'], { stage: 'answering', by: ports.pid, checkedReply: newest }))) return;
   let answered = false;
   try {
     answered = await ports.answer(claim.workspace);

@@ -65,6 +65,11 @@ export class FakeForge implements Forge {
     return limit === undefined ? [...all] : all.slice(-limit);
   }
 
+  async listCommentsSince(repo: RepoId, number: number, since: string): Promise<ForgeComment[]> {
+    this.enter(`comments since #${number}`);
+    return this.find(repo, number).comments.filter((c) => Date.parse(c.createdAt) >= Date.parse(since));
+  }
+
   async postComment(repo: RepoId, number: number, body: string): Promise<ForgeComment> {
     this.enter(`comment #${number}`);
     const comment = { id: Date.now(), author: this.login, body, createdAt: new Date().toISOString() };

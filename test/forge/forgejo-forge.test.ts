@@ -316,3 +316,12 @@ describe('ForgejoForge.listLabelled', () => {
     expect(error.message).toContain('HTTP 502');
   });
 });
+
+describe('ForgejoForge.listCommentsSince', () => {
+  it('asks with since= and answers only the newer comments', async () => {
+    fake.state.repo('acme/web').issues[0]?.comments.push({ id: 900, body: 'late reply', user: 'maria', created_at: '2030-01-01T00:00:00Z' });
+    const comments = await forge().listCommentsSince(REPO, 42, '2029-12-31T00:00:00.000Z');
+    expect(comments.map((c) => [c.id, c.author, c.body])).toEqual([[900, 'maria', 'late reply']]);
+    expect(last()?.path).toBe('/api/v1/repos/acme/web/issues/42/comments?since=2029-12-31T00%3A00%3A00.000Z');
+  });
+});

@@ -317,3 +317,13 @@ describe('GitHubForge.listLabelled', () => {
     expect(error.message).toContain('GET /repos/acme/web/issues failed: HTTP 500');
   });
 });
+
+describe('GitHubForge.listCommentsSince', () => {
+  it('asks with since= and answers only the newer comments, one page', async () => {
+    const issue = fake.state.repo('acme/web').issues[0];
+    issue?.comments.push({ id: 5000, body: 'late reply', user: 'maria', created_at: '2030-01-01T00:00:00Z' });
+    const comments = await (await forge()).listCommentsSince(REPO, 42, '2029-12-31T00:00:00.000Z');
+    expect(comments).toEqual([{ id: 5000, author: 'maria', body: 'late reply', createdAt: '2030-01-01T00:00:00Z' }]);
+    expect(paths()).toEqual(['GET /repos/acme/web/issues/42/comments?since=2029-12-31T00%3A00%3A00.000Z&per_page=100&page=1']);
+  });
+});

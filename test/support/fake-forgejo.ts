@@ -266,7 +266,12 @@ export async function start(): Promise<FakeForgejo> {
     if ((r = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       const issue = findIssue(r[1] as string);
       if (issue === undefined) return notFound();
-      if (method === 'GET') return new Reply(200, issue.comments.map((c) => commentJson(full, issue, c)), { 'x-total-count': String(issue.comments.length) });
+      if (method === 'GET') {
+        // since= keeps comments updated at or after it.
+        const since = url.searchParams.get('since');
+        const shown = since === null ? issue.comments : issue.comments.filter((c) => Date.parse(c.created_at) >= Date.parse(since));
+        return new Reply(200, shown.map((c) => commentJson(full, issue, c)), { 'x-total-count': String(shown.length) });
+      }
       if (method === 'POST') {
         if (typeof field('body') !== 'string') return apiError(422, '[Body]: Required');
         const c: FjComment = { id: nextId++, body: field('body') as string, user: state.login, created_at: new Date().toISOString() };

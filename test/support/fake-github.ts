@@ -264,7 +264,9 @@ export async function start(): Promise<FakeGitHub> {
       const issue = findIssue(r[1] as string);
       if (issue === undefined) return notFound();
       if (method === 'GET') {
-        const page = paginate(issue.comments, url);
+        // since= keeps comments updated at or after it (these are never edited after creation here).
+        const since = url.searchParams.get('since');
+        const page = paginate(since === null ? issue.comments : issue.comments.filter((c) => Date.parse(c.created_at) >= Date.parse(since)), url);
         return new Reply(200, page.items.map((c) => commentJson(full, issue, c)), page.headers);
       }
       if (method === 'POST') {

@@ -148,7 +148,24 @@ describe('watch: outcomes', () => {
     const comments = () => t.forge.issues('acme/web')[0]?.comments.filter((c) => c.body.includes('<!-- agentctl:watch -->')) ?? [];
     expect(comments().length).toBe(1);
 
+    // No reply yet: the answer service is not even asked.
+    let asked = 0;
+    t.ports.answer = async () => {
+      asked += 1;
+      return false;
+    };
+    await t.once();
+    expect(asked).toBe(0);
+    // A reply the answer service turns down (a stranger's) is handed to it once, not on every poll.
+    const reply = (id: number, author: string) => t.forge.issues('acme/web')[0]?.comments.push({ id, author, body: 'Use MongoDB', createdAt: new Date().toISOString() });
+    reply(10_000_000_000_001, 'mallory');
+    await t.once();
+    await t.once();
+    expect(asked).toBe(1);
+    expect(t.labels(1)).toEqual(['agent:blocked']);
+
     // A trusted reply: the answer service resumes the run (run 2).
+    reply(10_000_000_000_002, 'maria');
     t.ports.answer = async (workspace) => {
       t.run(1, { state: 'queued', runCount: 2, workspace, queuedAt: new Date().toISOString() });
       return true;
@@ -174,6 +191,23 @@ describe('watch: outcomes', () => {
     t.forge.issues('acme/web')[0]?.labels.push('agent:ready');
     await t.once();
     expect(t.dispatched.length).toBe(2);
+  });
+});
+
+describe('watch: answered by hand', () => {
+  it('a blocked run answered with agentctl answer goes back to running on the forge, and its end is reported', async () => {
+    const t = setup();
+    t.issue(1, 'agent:ready');
+    await t.once();
+    t.run(1, { state: 'blocked', runCount: 1 });
+    await t.once();
+    await t.once();
+    t.run(1, { state: 'running', runCount: 2 });
+    await t.once();
+    expect(t.labels(1)).toEqual(['agent:running']);
+    t.run(1, { state: 'completed', runCount: 2 });
+    await t.once();
+    expect(t.labels(1)).toEqual(['agent:done']);
   });
 });
 
