@@ -98,9 +98,9 @@ const watchLabelsSchema = z
 
 export const watchRouteSchema = z
   .object({
-    forge: z.string().min(1).describe('Key of the configured forge (under forges:) whose issues are watched.'),
+    forge: z.string({ error: 'is required: the key of a forge under forges:' }).min(1).describe('Key of the configured forge (under forges:) whose issues are watched.'),
     repos: z
-      .array(z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, e.g. acme/web'))
+      .array(z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, e.g. acme/web'), { error: 'is required: a list of owner/name' })
       .min(1, 'needs at least one owner/name')
       .describe('Repositories on that forge, as owner/name.'),
     label: z.string().min(1).default('agent:ready').describe('Open issues (or PRs) carrying this label are dispatched.'),
