@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import type { WatchRoute } from '../core/config/schema.js';
+import { slotFor } from '../core/names.js';
+import { workspaceRoot } from '../core/workspace/plan-workspace.js';
 import { isAgentctlError } from '../core/errors.js';
 import { AGENTCTL_MARKER } from '../core/forge/answer-plan.js';
 import type { RunStatus } from '../core/run/status.js';
@@ -149,7 +152,8 @@ async function dispatchClaim(claim: Claim, route: WatchRoute, forge: Forge, port
 
 /** The workspace a dispatch of this claim makes: org/repo/task-N or pr-N, as prepare-dispatch names it. */
 function expectedWorkspace(claim: Claim, home: string): string {
-  return `${home}/workspace/${claim.owner}/${claim.repo}/${claim.on === 'pull_request' ? 'pr' : 'task'}-${claim.number}`;
+  const target = claim.on === 'pull_request' ? { kind: 'pr' as const, number: claim.number } : { kind: 'issue' as const, number: claim.number };
+  return join(workspaceRoot(home), claim.owner, claim.repo, slotFor(target));
 }
 
 /** Whether a dispatch of this claim was admitted: its run was queued or started after the claim. */
