@@ -29,7 +29,7 @@ const AGENTS = `agents:
     command: [sh, -c, 'echo "edited by the agent" >> CHANGES.md']
   slow:
     host: true
-    command: [sh, -c, 'sleep 1; echo "edited" >> CHANGES.md']
+    command: [sh, -c, 'sleep 5; echo "edited" >> CHANGES.md']
   fails:
     host: true
     command: [sh, -c, 'exit 3']
@@ -226,6 +226,9 @@ agent: fails`),
     ghIssue('acme/w2', ['agent:ready']);
     const h = makeHome(route('forge: gh\nrepos: [acme/w2]\nagent: editor'));
     expect((await cli(h, ['watch', '--once'])).code).toBe(0);
+    // The run ends and is reported: what is left to see is the list alone.
+    await drain(h);
+    expect((await cli(h, ['watch', '--once'])).code).toBe(0);
     gh.requests.length = 0;
     const again = await cli(h, ['watch', '--once']);
     expect(again.code, again.stderr).toBe(0);
@@ -294,7 +297,8 @@ describe('exactly once', () => {
     expect(third.code, third.stderr).toBe(0);
     await drain(h);
     expect(starts(h, h.ws('acme/w5', `task-${n}`))).toBe(1);
-    expect(ghLabels('acme/w5', n)).toEqual(['agent:running']);
+    // Running, or already reported done if the quick agent ended within a round.
+    expect([['agent:running'], ['agent:done']]).toContainEqual(ghLabels('acme/w5', n));
   });
 
   it('two watchers racing on the same repo dispatch each issue once', async () => {
