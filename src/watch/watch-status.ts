@@ -2,7 +2,8 @@ import { readWatchers, type WatcherRecord } from './watch-store.js';
 
 export type WatcherView = WatcherRecord & { running: boolean };
 
-function alive(pid: number): boolean {
+/** Whether a watcher's process lives (its pid is agentctl's own record, never forge or agent text). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

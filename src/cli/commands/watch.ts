@@ -3,6 +3,7 @@ import { AgentctlError, ExitCode, isAgentctlError, usageError } from '../../core
 import type { RepoId } from '../../forge/forge.js';
 import { reconcileRun } from '../../run/finish-run.js';
 import { readStatus } from '../../run/status-store.js';
+import { alive } from '../../watch/watch-status.js';
 import { watch, type WatchPorts } from '../../watch/watcher.js';
 import { stateHome, type IO } from '../../deps.js';
 import type { Deps } from '../deps.js';
@@ -84,15 +85,6 @@ async function answerFromForge(workspace: string, configFile: string | undefined
   } catch (error) {
     if (isAgentctlError(error) && (error.code === 'no_answer_yet' || error.code === 'no_trusted_answer' || error.code === 'not_blocked')) return false;
     throw error;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
