@@ -27,6 +27,21 @@ export interface ForgePull {
   url: string;
 }
 
+/** An open issue or PR found by label: only what the watcher decides on, none of its text. */
+export interface LabelledItem {
+  number: number;
+  labels: string[];
+}
+
+/** The validators of the last answer to a conditional list request, kept per URL. */
+export interface ListValidators {
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+}
+
+/** A conditional list: unchanged since the validators (a 304, which costs no GitHub rate limit), or the items and new validators. */
+export type LabelledList = { notModified: true } | { notModified: false; items: LabelledItem[]; validators: ListValidators };
+
 export interface RepoId {
   owner: string;
   repo: string;
@@ -39,6 +54,8 @@ export interface Forge {
   getIssue(repo: RepoId, number: number): Promise<ForgeIssue>;
   /** Oldest first; at most the newest `limit`. */
   listComments(repo: RepoId, number: number, limit?: number): Promise<ForgeComment[]>;
+  /** Comments created or edited at or after `since` (an ISO time), oldest first; at most the first 100. */
+  listCommentsSince(repo: RepoId, number: number, since: string): Promise<ForgeComment[]>;
   getPull(repo: RepoId, number: number): Promise<ForgePull>;
   /** Paths changed by the PR (at most a few hundred). */
   listPullFiles(repo: RepoId, number: number): Promise<string[]>;
@@ -59,5 +76,10 @@ export interface Forge {
    * undefined when the forge does not know the user or will not say.
    */
   permission(repo: RepoId, user: string): Promise<string | undefined>;
+  /**
+   * Open issues (or PRs) carrying `label`, oldest first, at most a few
+   * hundred. Sends If-None-Match / If-Modified-Since from `validators`.
+   */
+  listLabelled(repo: RepoId, label: string, on: 'issues' | 'pull_request', validators?: ListValidators): Promise<LabelledList>;
   createPull(repo: RepoId, pull: { title: string; body: string; head: string; base: string }): Promise<{ number: number; url: string }>;
 }

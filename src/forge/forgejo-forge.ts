@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { forgeError, type ForgeErrorContext } from './forge-error.js';
-import type { Forge, ForgeComment, ForgeIssue, ForgePull, RepoId } from './forge.js';
+import type { Forge, ForgeComment, ForgeIssue, ForgePull, LabelledItem, LabelledList, ListValidators, RepoId } from './forge.js';
 
 export type ForgejoForgeOptions = ForgeErrorContext & {
   kind: 'forgejo' | 'gitea';
@@ -13,6 +13,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const PAGE_SIZE = 50;
 const MAX_PULL_FILES = 300;
 const MAX_LABEL_PAGES = 20;
+/** Labelled issues read per poll at most: a label on thousands of issues costs a bounded number of calls. */
+const MAX_LABELLED = 300;
 /** Color of labels agentctl creates; old Gitea wants the "#". */
 const NEW_LABEL_COLOR = '#ededed';
 
@@ -94,9 +96,9 @@ export class ForgejoForge implements Forge {
   }
 
   /** One request; statuses in `accept` count as answers, not failures. */
-  private async send(method: Method, path: string, body?: unknown, accept: readonly number[] = []): Promise<Answer> {
+  private async send(method: Method, path: string, body?: unknown, accept: readonly number[] = [], extra: Record<string, string> = {}): Promise<Answer> {
     const call = `${method} ${path.split('?')[0] ?? path}`;
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'agentctl' };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'agentctl', ...extra };
     if (this.ctx.token !== undefined) headers.authorization = `token ${this.ctx.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const signal = AbortSignal.timeout(this.timeoutMs);
@@ -167,6 +169,12 @@ export class ForgejoForge implements Forge {
     return limit === undefined ? comments : comments.slice(-limit);
   }
 
+  /** IssueGetComments with since=: the comments after it, bounded to the first 100. */
+  async listCommentsSince(repo: RepoId, number: number, since: string): Promise<ForgeComment[]> {
+    const { value } = await this.get(`${this.repoPath(repo)}/issues/${number}/comments?since=${encodeURIComponent(since)}`, z.array(commentSchema));
+    return value.slice(0, 100).map(toComment);
+  }
+
   async getPull(repo: RepoId, number: number): Promise<ForgePull> {
     const { value } = await this.get(`${this.repoPath(repo)}/pulls/${number}`, pullSchema);
     return {
@@ -230,6 +238,31 @@ export class ForgejoForge implements Forge {
     if (id === undefined) return;
     // 422: the label is gone meanwhile; 404 per the Forge contract: nothing to remove.
     await this.send('DELETE', `${this.repoPath(repo)}/issues/${number}/labels/${id}`, undefined, [404, 422]);
+  }
+
+  /**
+   * ListIssues with labels=, type=issues|pulls and state=open, oldest first;
+   * the first page is asked conditionally, and a 304 is "nothing changed".
+   */
+  async listLabelled(repo: RepoId, label: string, on: 'issues' | 'pull_request', validators: ListValidators = {}): Promise<LabelledList> {
+    const items: LabelledItem[] = [];
+    let fresh: ListValidators = {};
+    const query = `state=open&type=${on === 'pull_request' ? 'pulls' : 'issues'}&labels=${encodeURIComponent(label)}`;
+    for (let page = 1; items.length < MAX_LABELLED; page++) {
+      const conditional: Record<string, string> = {};
+      if (page === 1 && validators.etag !== undefined) conditional['if-none-match'] = validators.etag;
+      if (page === 1 && validators.lastModified !== undefined) conditional['if-modified-since'] = validators.lastModified;
+      const path = `${this.repoPath(repo)}/issues?${query}&page=${page}&limit=${PAGE_SIZE}`;
+      const answer = await this.send('GET', path, undefined, [304], conditional);
+      if (answer.status === 304) return { notModified: true };
+      if (page === 1) fresh = { etag: answer.headers.get('etag') ?? undefined, lastModified: answer.headers.get('last-modified') ?? undefined };
+      const value = this.parse(z.array(issueSchema.pick({ number: true, labels: true })), answer.data, `GET ${this.repoPath(repo)}/issues`);
+      items.push(...value.map((i) => ({ number: i.number, labels: (i.labels ?? []).map((l) => l.name) })));
+      const total = Number(answer.headers.get('x-total-count') ?? Number.NaN);
+      if (value.length === 0 || (Number.isFinite(total) ? items.length >= total : value.length < PAGE_SIZE)) break;
+    }
+    // Oldest first, as GitHub answers with direction=asc: Forgejo lists the newest first.
+    return { notModified: false, items: items.slice(0, MAX_LABELLED).sort((a, b) => a.number - b.number), validators: fresh };
   }
 
   /** 201 when started; 409 when this user's stopwatch already runs, which is what we wanted. */

@@ -2,7 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import { AgentctlError, ExitCode, isAgentctlError } from '../core/errors.js';
 import { forgeError, type ForgeErrorContext } from './forge-error.js';
-import type { Forge, ForgeComment, ForgeIssue, ForgePull, RepoId } from './forge.js';
+import type { Forge, ForgeComment, ForgeIssue, ForgePull, LabelledItem, LabelledList, ListValidators, RepoId } from './forge.js';
 
 export type GitHubForgeOptions = Omit<ForgeErrorContext, 'kind'> & {
   /** Per request, including reading the answer. */
@@ -13,6 +13,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const PER_PAGE = 100;
 const MAX_COMMENT_PAGES = 10;
 const MAX_PULL_FILES = 300;
+/** Labelled issues read per poll at most: a label on thousands of issues costs a bounded number of calls. */
+export const MAX_LABELLED = 300;
 
 // Only the fields agentctl reads; everything else passes through untouched.
 const issueSchema = z.looseObject({
@@ -21,6 +23,11 @@ const issueSchema = z.looseObject({
   body: z.string().nullish(),
   labels: z.array(z.union([z.string(), z.looseObject({ name: z.string().nullish() })])),
   html_url: z.string(),
+});
+const listedSchema = z.looseObject({
+  number: z.number().int(),
+  labels: issueSchema.shape.labels,
+  pull_request: z.unknown().optional(),
 });
 const commentSchema = z.looseObject({
   id: z.number().int(),
@@ -71,6 +78,10 @@ function isTimeout(error: unknown): boolean {
 
 function toComment(c: z.infer<typeof commentSchema>): ForgeComment {
   return { id: c.id, author: c.user?.login ?? 'ghost', body: c.body ?? '', createdAt: c.created_at };
+}
+
+function stringHeader(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** The page number of rel="last" in a Link header. */
@@ -185,6 +196,13 @@ export class GitHubForge implements Forge {
     return limit === undefined ? all : all.slice(-limit);
   }
 
+  /** "List issue comments" with since=: one page, enough to tell whether anyone replied. */
+  async listCommentsSince(repo: RepoId, number: number, since: string): Promise<ForgeComment[]> {
+    const call = `GET ${this.repoPath(repo)}/issues/${number}/comments`;
+    const { data } = await this.must(call, () => this.octokit.rest.issues.listComments({ owner: repo.owner, repo: repo.repo, issue_number: number, since, per_page: PER_PAGE, page: 1 }));
+    return this.parse(z.array(commentSchema), data, call).map(toComment);
+  }
+
   async getPull(repo: RepoId, number: number): Promise<ForgePull> {
     const call = `GET ${this.repoPath(repo)}/pulls/${number}`;
     const { data } = await this.must(call, () => this.octokit.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: number }));
@@ -229,6 +247,36 @@ export class GitHubForge implements Forge {
     const call = `GET ${this.repoPath(repo)}/collaborators/${user}/permission`;
     const answer = await this.run(call, () => this.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: repo.owner, repo: repo.repo, username: user }), [404]);
     return answer === undefined ? undefined : this.parse(permissionSchema, answer.data, call).permission;
+  }
+
+  /**
+   * "List repository issues" with labels= and state=open, oldest first. It
+   * answers PRs too (with a pull_request key), which `on` keeps or drops.
+   * The first page is asked conditionally; a 304 is "nothing changed".
+   */
+  async listLabelled(repo: RepoId, label: string, on: 'issues' | 'pull_request', validators: ListValidators = {}): Promise<LabelledList> {
+    const call = `GET ${this.repoPath(repo)}/issues`;
+    const items: LabelledItem[] = [];
+    let fresh: ListValidators = {};
+    for (let p = 1; items.length < MAX_LABELLED; p++) {
+      const headers: Record<string, string> = {};
+      if (p === 1 && validators.etag !== undefined) headers['if-none-match'] = validators.etag;
+      if (p === 1 && validators.lastModified !== undefined) headers['if-modified-since'] = validators.lastModified;
+      const answer = await this.run(
+        call,
+        () => this.octokit.rest.issues.listForRepo({ owner: repo.owner, repo: repo.repo, labels: label, state: 'open', sort: 'created', direction: 'asc', per_page: PER_PAGE, page: p, headers }),
+        [304],
+      );
+      if (answer === undefined) return { notModified: true };
+      if (p === 1) fresh = { etag: stringHeader(answer.headers.etag), lastModified: stringHeader(answer.headers['last-modified']) };
+      const page = this.parse(z.array(listedSchema), answer.data, call);
+      for (const issue of page) {
+        if ((issue.pull_request !== undefined && issue.pull_request !== null) !== (on === 'pull_request')) continue;
+        items.push({ number: issue.number, labels: issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter((l) => l !== '') });
+      }
+      if (page.length < PER_PAGE) break;
+    }
+    return { notModified: false, items: items.slice(0, MAX_LABELLED), validators: fresh };
   }
 
   /** GitHub creates labels that do not exist yet. An empty list would clear them all, so it sends nothing. */

@@ -285,3 +285,43 @@ describe('who may answer for the operator', () => {
     expect(await forge().permission(REPO, 'carol')).toBeUndefined();
   });
 });
+
+describe('ForgejoForge.listLabelled', () => {
+  it('ListIssues with labels=, type=issues and state=open; oldest first; pages of 50 up to 300', async () => {
+    const ready = fake.state.label('acme/web', 'agent:ready');
+    const repo = fake.state.repo('acme/web');
+    for (let n = 100; n < 500; n++) repo.issues.push({ number: n, title: `t${n}`, body: '', labels: n < 450 ? [ready] : [], comments: [] });
+    repo.pulls[0]?.labels.push(ready);
+    const listed = await forge().listLabelled(REPO, 'agent:ready', 'issues');
+    expect(listed.notModified).toBe(false);
+    const items = listed.notModified === false ? listed.items : [];
+    expect(items.length).toBe(300);
+    expect(items[0]).toEqual({ number: 150, labels: ['agent:ready'] });
+    expect(items.map((i) => i.number)).toEqual([...items.map((i) => i.number)].sort((a, b) => a - b));
+    expect(fake.requests.length).toBe(6);
+    expect(fake.requests[0]?.path).toBe('/api/v1/repos/acme/web/issues?state=open&type=issues&labels=agent%3Aready&page=1&limit=50');
+  });
+
+  it('type=pulls for on: pull_request', async () => {
+    const ready = fake.state.label('acme/web', 'agent:ready');
+    fake.state.repo('acme/web').pulls[0]?.labels.push(ready);
+    const listed = await forge().listLabelled(REPO, 'agent:ready', 'pull_request');
+    expect(listed.notModified === false && listed.items).toEqual([{ number: 7, labels: ['agent:ready'] }]);
+    expect(last()?.path).toContain('type=pulls');
+  });
+
+  it('a 502 is a forge error', async () => {
+    fake.failNext(502);
+    const error = await failure(forge().listLabelled(REPO, 'agent:ready', 'issues'));
+    expect(error.message).toContain('HTTP 502');
+  });
+});
+
+describe('ForgejoForge.listCommentsSince', () => {
+  it('asks with since= and answers only the newer comments', async () => {
+    fake.state.repo('acme/web').issues[0]?.comments.push({ id: 900, body: 'late reply', user: 'maria', created_at: '2030-01-01T00:00:00Z' });
+    const comments = await forge().listCommentsSince(REPO, 42, '2029-12-31T00:00:00.000Z');
+    expect(comments.map((c) => [c.id, c.author, c.body])).toEqual([[900, 'maria', 'late reply']]);
+    expect(last()?.path).toBe('/api/v1/repos/acme/web/issues/42/comments?since=2029-12-31T00%3A00%3A00.000Z');
+  });
+});

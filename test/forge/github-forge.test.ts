@@ -268,3 +268,62 @@ describe('who may answer for the operator', () => {
     expect(await (await forge()).permission(REPO, 'ghost')).toBeUndefined();
   });
 });
+
+describe('GitHubForge.listLabelled', () => {
+  const label = 'agent:ready';
+  const seed = (count: number) => {
+    const repo = fake.state.repo('acme/web');
+    for (let n = 100; n < 100 + count; n++) repo.issues.push({ number: n, title: `t${n}`, body: 'b', labels: n % 2 === 0 ? [label, 'bug'] : ['bug'], comments: [] });
+    repo.pulls.push({ number: 9, title: 'p', body: '', labels: [label], comments: [], head: { ref: 'h', sha: 'b'.repeat(40) }, base: { ref: 'main' }, files: [] });
+  };
+
+  it('lists open issues with the label, oldest first, without the PRs GitHub mixes in', async () => {
+    seed(10);
+    const listed = await (await forge()).listLabelled(REPO, label, 'issues');
+    expect(listed.notModified).toBe(false);
+    expect(listed.notModified === false && listed.items).toEqual([100, 102, 104, 106, 108].map((number) => ({ number, labels: [label, 'bug'] })));
+    expect(paths()).toEqual([`GET /repos/acme/web/issues?labels=${encodeURIComponent(label)}&state=open&sort=created&direction=asc&per_page=100&page=1`]);
+  });
+
+  it('on: pull_request keeps only the PRs', async () => {
+    seed(4);
+    const listed = await (await forge()).listLabelled(REPO, label, 'pull_request');
+    expect(listed.notModified === false && listed.items).toEqual([{ number: 9, labels: [label] }]);
+  });
+
+  it('asks again with the ETag it got: an unchanged list is a 304, "not modified"', async () => {
+    seed(4);
+    const gh = await forge();
+    const first = await gh.listLabelled(REPO, label, 'issues');
+    expect(first.notModified === false && first.validators.etag).toMatch(/^W\/"[0-9a-f]+"$/);
+    const again = await gh.listLabelled(REPO, label, 'issues', first.notModified === false ? first.validators : {});
+    expect(again).toEqual({ notModified: true });
+    fake.state.repo('acme/web').issues.push({ number: 999, title: 'new', body: '', labels: [label], comments: [] });
+    const changed = await gh.listLabelled(REPO, label, 'issues', first.notModified === false ? first.validators : {});
+    expect(changed.notModified === false && changed.items.map((i) => i.number)).toContain(999);
+  });
+
+  it('reads at most 300 issues, a bounded number of pages', async () => {
+    seed(1000);
+    const listed = await (await forge()).listLabelled(REPO, label, 'issues');
+    expect(listed.notModified === false && listed.items.length).toBe(300);
+    // The PR on page 1 is passed over, so a fourth page fills the 300.
+    expect(fake.requests.length).toBe(4);
+  });
+
+  it('a 500 is a forge error naming the call', async () => {
+    fake.failNext(500);
+    const error = await failure((await forge()).listLabelled(REPO, label, 'issues'));
+    expect(error.message).toContain('GET /repos/acme/web/issues failed: HTTP 500');
+  });
+});
+
+describe('GitHubForge.listCommentsSince', () => {
+  it('asks with since= and answers only the newer comments, one page', async () => {
+    const issue = fake.state.repo('acme/web').issues[0];
+    issue?.comments.push({ id: 5000, body: 'late reply', user: 'maria', created_at: '2030-01-01T00:00:00Z' });
+    const comments = await (await forge()).listCommentsSince(REPO, 42, '2029-12-31T00:00:00.000Z');
+    expect(comments).toEqual([{ id: 5000, author: 'maria', body: 'late reply', createdAt: '2030-01-01T00:00:00Z' }]);
+    expect(paths()).toEqual(['GET /repos/acme/web/issues/42/comments?since=2029-12-31T00%3A00%3A00.000Z&per_page=100&page=1']);
+  });
+});

@@ -58,6 +58,8 @@ export interface FjState {
   repo(fullName: string): FjRepo;
   /** Adds a label to the repo and returns its id. */
   label(fullName: string, name: string): number;
+  /** The next this many label additions (POST .../issues/N/labels) are read and never answered: a watcher killed mid-claim. */
+  hangLabelAdds: number;
 }
 
 /** 'rate-limited' is a 429 with Retry-After: RATE_LIMIT_SECONDS, as a reverse proxy in front of Forgejo answers. */
@@ -96,6 +98,7 @@ export async function start(): Promise<FakeForgejo> {
     login: 'agentctl-bot',
     collaborators: new Map(),
     repos,
+    hangLabelAdds: 0,
     repo(fullName) {
       let repo = repos.get(fullName);
       if (repo === undefined) repos.set(fullName, (repo = { issues: [], pulls: [], labels: [], stopwatches: new Set(), trackedTimes: [] }));
@@ -245,6 +248,17 @@ export async function start(): Promise<FakeForgejo> {
       const permission = who === state.login ? 'owner' : (state.collaborators.get(full)?.get(who) ?? 'none');
       return new Reply(200, { permission, role_name: permission, user: user(who) });
     }
+    // ListIssues: state=open by default, type=issues|pulls, labels= names (comma-separated, all must match), newest first.
+    if (rest === '/issues' && method === 'GET') {
+      const names = (url.searchParams.get('labels') ?? '').split(',').filter((l) => l !== '');
+      const ids = names.map((n) => repo.labels.find((l) => l.name === n)?.id);
+      if (ids.some((id) => id === undefined)) return new Reply(200, [], { 'x-total-count': '0' });
+      const type = url.searchParams.get('type');
+      const pool = type === 'pulls' ? repo.pulls : type === 'issues' ? repo.issues : [...repo.issues, ...repo.pulls];
+      const all = pool.filter((i) => ids.every((id) => i.labels.includes(id as number))).sort((a, b) => b.number - a.number);
+      const page = paginate(all, url);
+      return new Reply(200, page.items.map((i) => issueJson(full, repo, i)), page.headers);
+    }
     if ((r = /^\/issues\/(\d+)$/.exec(rest)) && method === 'GET') {
       const issue = findIssue(r[1] as string);
       return issue === undefined ? notFound() : new Reply(200, issueJson(full, repo, issue));
@@ -252,7 +266,12 @@ export async function start(): Promise<FakeForgejo> {
     if ((r = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       const issue = findIssue(r[1] as string);
       if (issue === undefined) return notFound();
-      if (method === 'GET') return new Reply(200, issue.comments.map((c) => commentJson(full, issue, c)), { 'x-total-count': String(issue.comments.length) });
+      if (method === 'GET') {
+        // since= keeps comments updated at or after it.
+        const since = url.searchParams.get('since');
+        const shown = since === null ? issue.comments : issue.comments.filter((c) => Date.parse(c.created_at) >= Date.parse(since));
+        return new Reply(200, shown.map((c) => commentJson(full, issue, c)), { 'x-total-count': String(shown.length) });
+      }
       if (method === 'POST') {
         if (typeof field('body') !== 'string') return apiError(422, '[Body]: Required');
         const c: FjComment = { id: nextId++, body: field('body') as string, user: state.login, created_at: new Date().toISOString() };
@@ -369,6 +388,10 @@ export async function start(): Promise<FakeForgejo> {
     (res, failure) => send(res, failureReply(failure)),
     (req, res, url, body) => {
       if (state.token !== undefined && !hasToken(req, state.token)) return send(res, failureReply(401));
+      if (state.hangLabelAdds > 0 && req.method === 'POST' && /\/issues\/\d+\/labels$/.test(url.pathname)) {
+        state.hangLabelAdds -= 1;
+        return;
+      }
       send(res, route(req.method ?? 'GET', url, body));
     },
   );

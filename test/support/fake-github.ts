@@ -3,6 +3,7 @@
  * and JSON shapes of api.github.com for the calls agentctl makes, over an
  * in-memory repo. Knobs make the next requests fail or hang.
  */
+import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { faults, hasToken, payloadOf, startForgeServer, type LoggedRequest } from './fake-http.js';
 
@@ -51,6 +52,8 @@ export interface GhState {
   repos: Map<string, GhRepo>;
   /** Adds (or returns) owner/name. */
   repo(fullName: string): GhRepo;
+  /** The next this many label additions (POST .../issues/N/labels) are read and never answered: a watcher killed mid-claim. */
+  hangLabelAdds: number;
 }
 
 /** 'rate-limited' is the primary rate limit: 403 with x-ratelimit-remaining 0 and a reset RATE_LIMIT_SECONDS away. */
@@ -123,6 +126,7 @@ export async function start(): Promise<FakeGitHub> {
     login: 'agentctl-bot',
     collaborators: new Map(),
     repos,
+    hangLabelAdds: 0,
     repo(fullName) {
       let repo = repos.get(fullName);
       if (repo === undefined) repos.set(fullName, (repo = newRepo()));
@@ -241,6 +245,17 @@ export async function start(): Promise<FakeGitHub> {
       const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
       return new Reply(200, { permission, role_name: role, user: user(who) });
     }
+    // "List repository issues": PRs too (with a pull_request key), labels= all of them (comma-separated), state=open by default.
+    if (rest === '/issues' && method === 'GET') {
+      const wanted = (url.searchParams.get('labels') ?? '').split(',').filter((l) => l !== '').map((l) => l.toLowerCase());
+      const want = url.searchParams.get('state') ?? 'open';
+      const all = [...repo.issues, ...repo.pulls]
+        .filter((i) => want === 'all' || want === 'open')
+        .filter((i) => wanted.every((w) => i.labels.some((l) => l.toLowerCase() === w)))
+        .sort((a, b) => (url.searchParams.get('direction') === 'asc' ? a.number - b.number : b.number - a.number));
+      const page = paginate(all, url);
+      return new Reply(200, page.items.map((i) => issueJson(full, repo, i)), page.headers);
+    }
     if ((r = /^\/issues\/(\d+)$/.exec(rest)) && method === 'GET') {
       const issue = findIssue(r[1] as string);
       return issue === undefined ? notFound() : new Reply(200, issueJson(full, repo, issue));
@@ -249,7 +264,9 @@ export async function start(): Promise<FakeGitHub> {
       const issue = findIssue(r[1] as string);
       if (issue === undefined) return notFound();
       if (method === 'GET') {
-        const page = paginate(issue.comments, url);
+        // since= keeps comments updated at or after it (these are never edited after creation here).
+        const since = url.searchParams.get('since');
+        const page = paginate(since === null ? issue.comments : issue.comments.filter((c) => Date.parse(c.created_at) >= Date.parse(since)), url);
         return new Reply(200, page.items.map((c) => commentJson(full, issue, c)), page.headers);
       }
       if (method === 'POST') {
@@ -324,9 +341,17 @@ export async function start(): Promise<FakeGitHub> {
     return notFound();
   }
 
-  function send(res: ServerResponse, reply: Reply): void {
+  /** A GET answer's ETag, as GitHub sends a weak one: a request with If-None-Match equal to it gets 304 and no body. */
+  function send(res: ServerResponse, reply: Reply, ifNoneMatch?: string): void {
     const payload = payloadOf(reply.body);
+    const etag = reply.status === 200 && ifNoneMatch !== undefined ? `W/"${createHash('sha1').update(payload).digest('hex')}"` : undefined;
+    if (etag !== undefined && ifNoneMatch === etag) {
+      res.writeHead(304, { etag, 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999' });
+      res.end();
+      return;
+    }
     res.writeHead(reply.status, {
+      ...(etag === undefined ? {} : { etag }),
       'content-type': typeof reply.body === 'string' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
       'x-github-media-type': 'github.v3; format=json',
       'x-ratelimit-limit': '5000',
@@ -348,7 +373,11 @@ export async function start(): Promise<FakeGitHub> {
         if (req.headers.authorization === undefined) return send(res, new Reply(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' }));
         if (!hasToken(req, state.token)) return send(res, failureReply(401));
       }
-      send(res, route(req.method ?? 'GET', url, body));
+      if (state.hangLabelAdds > 0 && req.method === 'POST' && /\/issues\/\d+\/labels$/.test(url.pathname)) {
+        state.hangLabelAdds -= 1;
+        return;
+      }
+      send(res, route(req.method ?? 'GET', url, body), req.method === 'GET' ? String(req.headers['if-none-match'] ?? '') : undefined);
     },
   );
   base = http.url;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ExitCode } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
-import { displayLine } from '../../core/text/display-line.js';
+import { displayLine, displayText } from '../../core/text/display-line.js';
 import { formatWait, limitsFrom, pauseLeft } from '../../core/schedule/scheduler.js';
 import { allStatuses } from '../../run/queue.js';
 import { readSchedulerState } from '../../run/scheduler-store.js';
@@ -18,6 +18,7 @@ import { useColor } from '../io.js';
 import { schedRunOf, waitingNow } from '../../core/schedule/waiting.js';
 import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
+import { renderWatchers, watchersFor } from '../../watch/watch-status.js';
 
 interface PoolRow {
   pool: string;
@@ -71,14 +72,16 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.seq ?? 0) - (b.seq ?? 0))
     .map((s) => s.workspace);
 
+  const watchers = only === undefined ? watchersFor(home) : [];
   if (opts.json) {
     const runs = statuses.map((s) => ({ ...s, waitingFor: note(s), elapsedSeconds: elapsedSeconds(s, now) ?? null, summary: isTerminal(s.state) ? summaryOf(s) : null }));
-    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue }, null, 2)}\n`);
+    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue, watchers }, null, 2)}\n`);
     return ExitCode.ok;
   }
   if (statuses.length === 0) {
     if (scheduler.frozen) deps.io.err('agentctl is frozen: no new runs start until "agentctl thaw"\n');
     deps.io.err('no runs yet; start one with: agentctl dispatch --repo org/name --issue N\n');
+    deps.io.out(renderWatchers(watchers, now).replace(/^\n/, ''));
     return ExitCode.ok;
   }
   const root = join(home, 'workspace');
@@ -106,6 +109,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       ]),
     )}`;
     if (scheduler.frozen) out += '\nfrozen: no new runs start until "agentctl thaw"\n';
+    // A route's last error is the forge's answer: shown as one clean line.
+    out += displayText(renderWatchers(watchers, now));
   } else {
     const [one] = statuses;
     if (one !== undefined && isTerminal(one.state)) out += `\n${renderFinal(one, summaryOf(one), useColor(deps.io, deps.env, false))}`;

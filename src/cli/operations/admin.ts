@@ -192,3 +192,21 @@ export const mcpOp = {
   },
   command: () => import('../commands/mcp.js'),
 } satisfies Operation;
+
+const watchInput = once(() =>
+  z.object({
+    once: z.boolean().default(false).describe('poll every route once, dispatch what is labelled, and exit (for cron and CI)'),
+    config,
+  }),
+);
+
+export const watchOp = {
+  path: ['watch'],
+  summary: 'dispatch labelled issues by themselves: poll the routes under watch.routes, claim, dispatch and report back',
+  example: 'agentctl watch --once',
+  positionals: [],
+  get input() {
+    return watchInput();
+  },
+  command: () => import('../commands/watch.js'),
+} satisfies Operation;

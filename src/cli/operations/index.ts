@@ -1,4 +1,4 @@
-import { configShowOp, doctorOp, freezeOp, gcOp, imageBuildOp, imageStatusOp, initOp, mcpOp, poolResumeOp, runQueueOp, thawOp } from './admin.js';
+import { configShowOp, doctorOp, freezeOp, gcOp, imageBuildOp, imageStatusOp, initOp, mcpOp, poolResumeOp, runQueueOp, thawOp, watchOp } from './admin.js';
 import type { Operation } from './operation.js';
 import { answerOp, cancelOp, dispatchOp, eventsOp, listOp, logsOp, replayOp, resumeOp, statusOp, waitOp } from './runs.js';
 
@@ -9,6 +9,7 @@ export const operations: readonly Operation[] = [
   listOp,
   waitOp,
   runQueueOp,
+  watchOp,
   cancelOp,
   resumeOp,
   answerOp,

@@ -43,7 +43,8 @@ function typeName(schema: AnySchema): string {
   }
 }
 
-function walk(schema: AnySchema, prefix: string, rows: Row[]): void {
+/** `items`: also each field of a list of mappings (watch.routes[].forge), which the reference shows and the starter config does not. */
+function walk(schema: AnySchema, prefix: string, rows: Row[], items = false): void {
   const { inner, defaultValue, description } = unwrap(schema);
   const def = inner._zod.def;
   if (prefix !== '') {
@@ -55,10 +56,13 @@ function walk(schema: AnySchema, prefix: string, rows: Row[]): void {
     });
   }
   if (def.type === 'object') {
-    for (const [key, child] of Object.entries(def.shape as Record<string, AnySchema>)) walk(child, prefix === '' ? key : `${prefix}.${key}`, rows);
+    for (const [key, child] of Object.entries(def.shape as Record<string, AnySchema>)) walk(child, prefix === '' ? key : `${prefix}.${key}`, rows, items);
   } else if (def.type === 'record') {
     const value = unwrap(def.valueType as AnySchema).inner;
-    if (value._zod.def.type === 'object') walk(value, `${prefix}.<name>`, rows);
+    if (value._zod.def.type === 'object') walk(value, `${prefix}.<name>`, rows, items);
+  } else if (def.type === 'array' && items) {
+    const element = unwrap(def.element as AnySchema).inner;
+    if (element._zod.def.type === 'object') for (const [key, child] of Object.entries(element._zod.def.shape as Record<string, AnySchema>)) walk(child, `${prefix}[].${key}`, rows, items);
   }
 }
 
@@ -72,7 +76,7 @@ export function settingPaths(): string[] {
 /** The configuration reference, generated from the schema so the README cannot drift from the code. */
 export function configReference(): string {
   const rows: Row[] = [];
-  walk(configSchema as unknown as AnySchema, '', rows);
+  walk(configSchema as unknown as AnySchema, '', rows, true);
   const lines = ['| setting | type | default | meaning |', '|---|---|---|---|'];
   for (const row of rows) lines.push(`| \`${row.key}\` | ${row.type} | ${row.default} | ${row.description.replaceAll('|', '\\|')} |`);
   return `${lines.join('\n')}\n`;

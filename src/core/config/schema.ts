@@ -86,6 +86,38 @@ export const repoSchema = z
   })
   .strict();
 
+/** Labels a watched issue moves through; each defaults to the route's label with its last word replaced (see watchLabels). */
+const watchLabelsSchema = z
+  .object({
+    running: z.string().min(1).optional().describe('Label while the run is queued or running (default: the route label with "ready" replaced by "running").'),
+    done: z.string().min(1).optional().describe('Label after a completed run whose QA did not fail.'),
+    blocked: z.string().min(1).optional().describe('Label while the agent waits for an answer.'),
+    failed: z.string().min(1).optional().describe('Label after a failed or cancelled run, or one whose QA failed.'),
+  })
+  .strict();
+
+export const watchRouteSchema = z
+  .object({
+    forge: z.string({ error: 'is required: the key of a forge under forges:' }).min(1).describe('Key of the configured forge (under forges:) whose issues are watched.'),
+    repos: z
+      .array(z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, e.g. acme/web'), { error: 'is required: a list of owner/name' })
+      .min(1, 'needs at least one owner/name')
+      .describe('Repositories on that forge, as owner/name.'),
+    label: z.string().min(1).default('agent:ready').describe('Open issues (or PRs) carrying this label are dispatched.'),
+    on: z.enum(['issues', 'pull_request']).default('issues').describe('Watch issues, or pull requests.'),
+    agent: z.string().optional().describe('Agent to run (default: defaults.agent).'),
+    template: z.string().optional().describe('Main prompt template, by name.'),
+    persona: z.string().optional().describe('Persona to include.'),
+    plan_template: z.string().optional().describe('Plan to include.'),
+    vars: z.record(z.string(), z.string()).optional().describe('Template variables.'),
+    priority: z.number().int().min(-1000).max(1000).default(0).describe('Queue priority of its runs; higher starts first.'),
+    timeout: z.number().int().positive().optional().describe('Seconds before a run is stopped (default: timeouts.agent).'),
+    push: z.boolean().optional().describe('Commit, push and open a PR after a completed run (default: defaults.push).'),
+    poll_seconds: z.number().int().min(1).default(60).describe('Seconds between two polls of this route.'),
+    labels: watchLabelsSchema.optional().describe('Names of the labels a claimed issue moves through.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     defaults: z
@@ -196,11 +228,18 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    watch: z
+      .object({
+        routes: z.array(watchRouteSchema).default([]).describe('Labelled-issue queues that `agentctl watch` polls and dispatches.'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type ForgeConfig = z.infer<typeof forgeSchema>;
+export type WatchRoute = z.infer<typeof watchRouteSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;
 
 /** Examples of a correct entry, shown when a section is wrong. */
@@ -216,5 +255,6 @@ export const CONFIG_EXAMPLES: Record<string, string> = {
   backoff: 'backoff:\n  fast_fail_seconds: 60\n  threshold: 3\n  pause_minutes: 30',
   git: 'git:\n  name: agentctl\n  email: agentctl@example.com',
   mcp: 'mcp:\n  token_env: AGENTCTL_MCP_TOKEN',
+  watch: 'watch:\n  routes:\n    - forge: github\n      repos: [acme/web]\n      label: "agent:ready"\n      agent: claude\n      priority: 5\n      poll_seconds: 60',
   repos: 'repos:\n  acme/web:\n    base: develop\n    qa: ["npm ci", "npm test"]',
 };

@@ -1,7 +1,7 @@
 import { QUESTION_MARKER } from './forge-plan.js';
 
 /** agentctl's own comments carry a hidden marker: they are never a reply. */
-const AGENTCTL_MARKER = '<!-- agentctl:';
+export const AGENTCTL_MARKER = '<!-- agentctl:';
 
 export interface Reply {
   author: string;

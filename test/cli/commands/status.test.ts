@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/cli/commands/status.js';
 import type { RunStatus } from '../../../src/core/run/status.js';
 import { AgentctlError } from '../../../src/core/errors.js';
+import { stateHome } from '../../../src/deps.js';
 import { fakeDeps as makeDeps, type FakeDeps } from '../../fakes/fake-deps.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 import { FakeRuntime } from '../../fakes/fake-runtime.js';
@@ -21,6 +22,7 @@ function fakeDeps(options: Parameters<typeof makeDeps>[0] = {}): FakeDeps {
 }
 
 const NOW = '2026-11-23T10:00:00.000Z';
+const NOW_MS = Date.parse(NOW);
 const QUESTION = 'Which database should I use for the session store: Postgres, SQLite or Redis?\nThe README mentions both.';
 
 function base(ws: string, overrides: Partial<RunStatus>): RunStatus {
@@ -168,6 +170,7 @@ describe('status', () => {
         { pool: 'codex', limit: 1, running: 1, queued: 0, pausedSeconds: 0, fastFails: 0, costUsd: 0 },
       ],
       queue: [],
+      watchers: [],
     });
   });
 
@@ -294,7 +297,38 @@ describe('status', () => {
   it('with no runs and --json prints empty lists, not frozen', async () => {
     const d = fakeDeps();
     expect(await run({ json: true }, d)).toBe(0);
-    expect(d.io.stdout).toBe('{\n  "frozen": false,\n  "runs": [],\n  "pools": [],\n  "queue": []\n}\n');
+    expect(d.io.stdout).toBe('{\n  "frozen": false,\n  "runs": [],\n  "pools": [],\n  "queue": [],\n  "watchers": []\n}\n');
     expect(d.io.stderr).toBe('');
+  });
+
+  it('shows a live watcher: pid, last and next poll, and a route backing off with its error', async () => {
+    const d = fakeDeps();
+    const home = stateHome(d);
+    const record = {
+      pid: process.pid,
+      startedAt: '2024-06-01T11:00:00.000Z',
+      once: false,
+      routes: [
+        { name: 'gh acme/web issues labelled "agent:ready"', lastPoll: new Date(NOW_MS - 5_000).toISOString(), nextPoll: new Date(NOW_MS + 55_000).toISOString(), failures: 0 },
+        { name: 'fj acme/api issues labelled "agent:ready"', lastPoll: new Date(NOW_MS - 5_000).toISOString(), nextPoll: new Date(NOW_MS + 235_000).toISOString(), failures: 2, lastError: 'forge fj (forgejo): GET /repos/acme/api/issues failed: HTTP 500' },
+      ],
+    };
+    mkdirSync(join(home, 'watch', 'watchers'), { recursive: true });
+    writeFileSync(join(home, 'watch', 'watchers', `${process.pid}.json`), JSON.stringify(record));
+    // A watcher killed with SIGKILL leaves its record: shown as not running in JSON, left out of the text.
+    writeFileSync(join(home, 'watch', 'watchers', '999999999.json'), JSON.stringify({ ...record, pid: 999999999 }));
+    expect(await run({ json: true }, d)).toBe(0);
+    const view = JSON.parse(d.io.stdout) as { watchers: Array<{ pid: number; running: boolean }> };
+    expect(view.watchers).toEqual(expect.arrayContaining([{ ...record, running: true }, { ...record, pid: 999999999, running: false }]));
+    d.io.stdout = '';
+    expect(await run({}, d)).toBe(0);
+    expect(d.io.stdout).toBe(
+      [
+        `watch: running, pid ${process.pid}, since 2024-06-01T11:00:00.000Z`,
+        '  gh acme/web issues labelled "agent:ready": last poll 5 s ago, next in 55 s',
+        '  fj acme/api issues labelled "agent:ready": last poll 5 s ago, next in 235 s; backing off after 2 failed poll(s): forge fj (forgejo): GET /repos/acme/api/issues failed: HTTP 500',
+        '',
+      ].join('\n'),
+    );
   });
 });

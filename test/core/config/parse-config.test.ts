@@ -44,6 +44,8 @@ repos:
     copy: [.env.example, { from: .env.ci, to: .env }]
 `;
 
+const WATCH_HINT = `a valid example:\n${CONFIG_EXAMPLES.watch?.replace(/^/gm, '  ')}`;
+
 function configErrorOf(text: string) {
   return thrown(() => parseConfigText(text, SRC));
 }
@@ -125,6 +127,28 @@ describe('parseConfigText: errors', () => {
     ['agents:\n  codex:\n    network: off\n', 'line 3: agents.codex.network: Invalid option: expected one of "bridge"|"none"', AGENTS_HINT],
     ['agents:\n  codex:\n    limits:\n      pid: 100\n', 'line 4: agents.codex.limits.pid: unknown setting "pid"', AGENTS_HINT],
     ['pools:\n  codex:\n    limit: 0\n', 'line 3: pools.codex.limit: Too small: expected number to be >0', 'a valid example:\n  pools:\n    codex:\n      limit: 2'],
+    [
+      'watch:\n  routes:\n    - forge: github\n      repos: [acme]\n',
+      'line 4: watch.routes[0].repos[0]: must be owner/name, e.g. acme/web',
+      WATCH_HINT,
+    ],
+    [
+      'watch:\n  routes:\n    - forge: github\n      repos: [acme/web]\n      on: issue\n',
+      'line 5: watch.routes[0].on: Invalid option: expected one of "issues"|"pull_request"',
+      WATCH_HINT,
+    ],
+    [
+      'watch:\n  routes:\n    - forge: github\n      repos: [acme/web]\n      poll_seconds: 0\n',
+      'line 5: watch.routes[0].poll_seconds: Too small: expected number to be >=1',
+      WATCH_HINT,
+    ],
+    [
+      'watch:\n  routes:\n    - forge: github\n      repos: [acme/web]\n      lable: x\n',
+      'line 5: watch.routes[0].lable: unknown setting "lable"',
+      WATCH_HINT,
+    ],
+    ['watch:\n  routes:\n    - repos: [acme/web]\n', 'line 3: watch.routes[0].forge: is required: the key of a forge under forges:', WATCH_HINT],
+    ['watch:\n  routes:\n    - forge: github\n', 'line 3: watch.routes[0].repos: is required: a list of owner/name', WATCH_HINT],
     ['hello\n', 'line 1: the top level must be a mapping of settings', DEFAULTS_HINT],
     ['- defaults\n- agents\n', 'line 1: the top level must be a mapping of settings', DEFAULTS_HINT],
   ])('%j', (text, where, hint) => {
@@ -267,6 +291,7 @@ describe('finalizeConfig', () => {
       git: { name: 'agentctl', email: 'agentctl@localhost' },
       repos: {},
       mcp: { token_env: 'AGENTCTL_MCP_TOKEN' },
+      watch: { routes: [] },
     });
   });
 
