@@ -244,7 +244,7 @@ agent: fails`),
     const result = await cli(h, ['watch', '--once']);
     expect(result.code, result.stderr).toBe(0);
     expect(fj.requests.some((r) => r.method === 'GET' && r.path.includes('/repos/acme/w3/issues?') && r.path.includes('type=issues'))).toBe(true);
-    expect([['agent:running'], ['agent:done']]).toContainEqual(fjLabels('acme/w3', 4));
+    expect([['agent:running'], ['agent:done']], JSON.stringify(status(h.ws('acme/w3', 'task-4')))).toContainEqual(fjLabels('acme/w3', 4));
     await drain(h);
     expect((await cli(h, ['watch', '--once'])).code).toBe(0);
     expect(fjLabels('acme/w3', 4)).toEqual(['agent:done']);
