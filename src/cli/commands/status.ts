@@ -16,6 +16,7 @@ import { elapsedSeconds, formatDuration, renderFinal, stateLabel } from '../rend
 import { summaryOf } from '../summary-of.js';
 import { useColor } from '../io.js';
 import { schedRunOf, waitingNow } from '../../core/schedule/waiting.js';
+import { formatUntil } from '../../core/schedule/usage-window.js';
 import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
 
@@ -25,6 +26,9 @@ interface PoolRow {
   running: number;
   queued: number;
   pausedSeconds: number;
+  /** While paused: until when (ISO), and, for a usage-limit pause, whose limit. */
+  pausedUntil: string | null;
+  pausedFor: string | null;
   fastFails: number;
   /** Reported cost of the pool's runs, summed (USD). */
   costUsd: number;
@@ -34,6 +38,12 @@ function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+function poolBackoff(p: PoolRow, now: Date): string {
+  if (p.pausedSeconds > 0 && p.pausedUntil !== null && p.pausedFor !== null) return `paused until ${formatUntil(new Date(p.pausedUntil), now)} (${p.pausedFor})`;
+  if (p.pausedSeconds > 0) return `paused ${formatWait(p.pausedSeconds)}`;
+  return p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-';
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
@@ -60,6 +70,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     running: everything.filter((s) => s.pool === pool && s.state === 'running').length,
     queued: everything.filter((s) => s.pool === pool && s.state === 'queued').length,
     pausedSeconds: pauseLeft(scheduler.pools[pool], now),
+    pausedUntil: pauseLeft(scheduler.pools[pool], now) > 0 ? (scheduler.pools[pool]?.pausedUntil ?? null) : null,
+    pausedFor: pauseLeft(scheduler.pools[pool], now) > 0 ? (scheduler.pools[pool]?.pausedFor ?? null) : null,
     fastFails: scheduler.pools[pool]?.fastFails ?? 0,
     costUsd: Math.round(everything.filter((s) => s.pool === pool).reduce((sum, s) => sum + (s.usage?.costUsd ?? 0), 0) * 10000) / 10000,
   }));
@@ -102,7 +114,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
         String(p.running),
         String(p.queued),
         p.costUsd > 0 ? `$${p.costUsd.toFixed(2)}` : '-',
-        p.pausedSeconds > 0 ? `paused ${formatWait(p.pausedSeconds)}` : p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-',
+        poolBackoff(p, now),
       ]),
     )}`;
     if (scheduler.frozen) out += '\nfrozen: no new runs start until "agentctl thaw"\n';

@@ -178,6 +178,20 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    usage_limits: z
+      .object({
+        max_wait_minutes: z
+          .number()
+          .int()
+          .positive()
+          .default(1440)
+          .describe("Longest wait for a usage window, whatever reset time the agent's output names (the agent is not trusted with it)."),
+        backoff_seconds: z.number().int().positive().default(60).describe('First wait when no reset time is given; it doubles with each limit in a row in the pool.'),
+        max_backoff_minutes: z.number().int().positive().default(60).describe('Longest wait of that doubling backoff.'),
+        max_requeues: z.number().int().nonnegative().default(10).describe('Times in a row one run goes back to the queue for a usage limit before it fails.'),
+      })
+      .strict()
+      .prefault({}),
     git: z
       .object({
         name: z.string().default('agentctl').describe('Author name of agent commits.'),
@@ -214,6 +228,7 @@ export const CONFIG_EXAMPLES: Record<string, string> = {
   timeouts: 'timeouts:\n  agent: 3600\n  grace: 5',
   qa: 'qa:\n  enabled: true',
   backoff: 'backoff:\n  fast_fail_seconds: 60\n  threshold: 3\n  pause_minutes: 30',
+  usage_limits: 'usage_limits:\n  max_wait_minutes: 1440\n  backoff_seconds: 60\n  max_backoff_minutes: 60\n  max_requeues: 10',
   git: 'git:\n  name: agentctl\n  email: agentctl@example.com',
   mcp: 'mcp:\n  token_env: AGENTCTL_MCP_TOKEN',
   repos: 'repos:\n  acme/web:\n    base: develop\n    qa: ["npm ci", "npm test"]',

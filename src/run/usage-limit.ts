@@ -1,0 +1,90 @@
+import type { RunEnd } from '../core/run/outcome.js';
+import { START_FAILURE_TAIL_BYTES } from '../core/run/start-failure.js';
+import type { RunStatus } from '../core/run/status.js';
+import { classifyUsageLimit, type UsageLimit } from '../core/run/usage-limit.js';
+import { formatUntil, pauseForLimit, usageWait } from '../core/schedule/usage-window.js';
+import type { AgentBackend, Outbox } from './backend/agent-backend.js';
+import { recordEvent } from './events.js';
+import type { Job } from './job-store.js';
+import type { RunContext } from './run-context.js';
+import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
+import { writeStatus } from './status-store.js';
+
+/**
+ * Whether this run's agent stopped at a usage or rate limit, from its exit
+ * code and the end of its log (read with a bound, never through a link).
+ * Only for a run that ended on its own with a non-zero code and asked nothing.
+ */
+export function usageLimitOf(end: RunEnd, outbox: Outbox, now: Date): UsageLimit | undefined {
+  if (end.exitCode === undefined || end.exitCode === 0 || end.killed || end.stopReason !== undefined) return undefined;
+  if ((end.blockedText ?? '').trim() !== '') return undefined;
+  const tail = outbox.tail('log', START_FAILURE_TAIL_BYTES);
+  return tail === undefined ? undefined : classifyUsageLimit({ exitCode: end.exitCode, logTail: tail.text, now });
+}
+
+/**
+ * Put a run that met a usage limit back in the queue, in its old place, with
+ * the pool paused until its window (see usageWait): the same workspace, slot
+ * and branch are used again when it starts. Undefined when the run already
+ * went back usage_limits.max_requeues times in a row: it then ends as a
+ * failure that says so.
+ */
+export async function requeueForLimit(status: RunStatus, job: Job | undefined, limit: UsageLimit, backend: AgentBackend, ctx: RunContext): Promise<RunStatus | undefined> {
+  const settings = ctx.config.usage_limits;
+  const requeues = status.limitRequeues ?? 0;
+  if (requeues >= settings.max_requeues) return undefined;
+  // What is left of the agent goes and the workspace is handed back, as after any run.
+  for (const warning of await backend.release(status, job)) ctx.notify(`warning: ${warning}`);
+  const now = ctx.clock.now();
+  const requeued = await withSchedulerLock(ctx.home, async () => {
+    const state = readSchedulerState(ctx.home);
+    const wait = usageWait(limit.resetAt, state.pools[status.pool]?.limitHits ?? 0, settings, now);
+    state.pools[status.pool] = pauseForLimit(state.pools[status.pool], wait, limit.what);
+    writeSchedulerState(ctx.home, state);
+    const next: RunStatus = {
+      ...status,
+      state: 'queued',
+      containerId: undefined,
+      pid: undefined,
+      claimedBy: undefined,
+      startedAt: undefined,
+      finishedAt: undefined,
+      exitCode: undefined,
+      stopReason: undefined,
+      reason: undefined,
+      queuedAt: now.toISOString(),
+      notBefore: wait.until.toISOString(),
+      usageLimit: { what: limit.what, until: wait.until.toISOString(), by: wait.by, capped: wait.capped },
+      limitRequeues: requeues + 1,
+      waitingFor: `waiting for usage window until ${formatUntil(wait.until, now)} (${limit.what})`,
+    };
+    writeStatus(next);
+    return next;
+  });
+  const usage = requeued.usageLimit as NonNullable<RunStatus['usageLimit']>;
+  recordEvent(ctx.home, {
+    type: 'usage-limit',
+    at: now.toISOString(),
+    workspace: status.workspace,
+    agent: status.agent,
+    pool: status.pool,
+    what: usage.what,
+    until: usage.until,
+    by: usage.by,
+    capped: usage.capped,
+    requeues: requeued.limitRequeues,
+  });
+  ctx.notify(
+    `warning: ${status.agent} stopped at its ${usage.what}: the run is back in the queue and pool ${status.pool} is paused until ${formatUntil(new Date(usage.until), now)}; "agentctl pool resume ${status.pool}" lifts it`,
+  );
+  return requeued;
+}
+
+/** The reason and hint of a run that met its limit once too often. */
+export function limitExhausted(status: RunStatus, limit: UsageLimit, ctx: RunContext): { reason: string; hint: string } {
+  const times = (status.limitRequeues ?? 0) + 1;
+  return {
+    reason: `the agent stopped at its ${limit.what} ${times} time${times === 1 ? '' : 's'} in a row: not put back in the queue again`,
+    hint: `dispatch it again once the window is open, or raise usage_limits.max_requeues (now ${ctx.config.usage_limits.max_requeues})`,
+  };
+}
