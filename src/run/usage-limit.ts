@@ -2,7 +2,7 @@ import type { RunEnd } from '../core/run/outcome.js';
 import { START_FAILURE_TAIL_BYTES } from '../core/run/start-failure.js';
 import type { RunStatus } from '../core/run/status.js';
 import { classifyUsageLimit, type UsageLimit } from '../core/run/usage-limit.js';
-import { formatUntil, pauseForLimit, usageWait } from '../core/schedule/usage-window.js';
+import { formatUntil, pauseForLimit, usageWait, usageWaitReason } from '../core/schedule/usage-window.js';
 import type { AgentBackend, Outbox } from './backend/agent-backend.js';
 import { recordEvent } from './events.js';
 import type { Job } from './job-store.js';
@@ -39,7 +39,8 @@ export async function requeueForLimit(status: RunStatus, job: Job | undefined, l
   const requeued = await withSchedulerLock(ctx.home, async () => {
     const state = readSchedulerState(ctx.home);
     const wait = usageWait(limit.resetAt, state.pools[status.pool]?.limitHits ?? 0, settings, now);
-    state.pools[status.pool] = pauseForLimit(state.pools[status.pool], wait, limit.what);
+    const paused = pauseForLimit(state.pools[status.pool], wait, limit.what);
+    state.pools[status.pool] = paused;
     writeSchedulerState(ctx.home, state);
     const next: RunStatus = {
       ...status,
@@ -53,10 +54,12 @@ export async function requeueForLimit(status: RunStatus, job: Job | undefined, l
       stopReason: undefined,
       reason: undefined,
       queuedAt: now.toISOString(),
-      notBefore: wait.until.toISOString(),
+      // The pool's pause, when one already there ends later than this wait.
+      notBefore: paused.pausedUntil ?? wait.until.toISOString(),
       usageLimit: { what: limit.what, until: wait.until.toISOString(), by: wait.by, capped: wait.capped },
       limitRequeues: requeues + 1,
-      waitingFor: `waiting for usage window until ${formatUntil(wait.until, now)} (${limit.what})`,
+      // As status tells it while the pool stays paused: "waiting for usage window until 15:00 (claude usage limit): …".
+      waitingFor: usageWaitReason(status.pool, paused, now),
     };
     writeStatus(next);
     return next;
@@ -75,7 +78,7 @@ export async function requeueForLimit(status: RunStatus, job: Job | undefined, l
     requeues: requeued.limitRequeues,
   });
   ctx.notify(
-    `warning: ${status.agent} stopped at its ${usage.what}: the run is back in the queue and pool ${status.pool} is paused until ${formatUntil(new Date(usage.until), now)}; "agentctl pool resume ${status.pool}" lifts it`,
+    `warning: ${status.agent} stopped at its ${usage.what}: the run is back in the queue and pool ${status.pool} is paused until ${formatUntil(new Date(requeued.notBefore as string), now)}; "agentctl pool resume ${status.pool}" lifts it`,
   );
   return requeued;
 }
