@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { RunEnd } from '../core/run/outcome.js';
+import { withAgentArgv } from '../core/run/run-plan.js';
 import { START_FAILURE_TAIL_BYTES } from '../core/run/start-failure.js';
 import type { RunStatus } from '../core/run/status.js';
 import { classifyUsageLimit, type UsageLimit } from '../core/run/usage-limit.js';
 import { formatUntil, pauseForLimit, usageWait, usageWaitReason } from '../core/schedule/usage-window.js';
 import type { AgentBackend, Outbox } from './backend/agent-backend.js';
 import { recordEvent } from './events.js';
-import type { Job } from './job-store.js';
+import { writeJob, type Job } from './job-store.js';
 import type { RunContext } from './run-context.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { writeStatus } from './status-store.js';
@@ -23,6 +25,20 @@ export function usageLimitOf(end: RunEnd, outbox: Outbox, now: Date): UsageLimit
 }
 
 /**
+ * claude refuses a --session-id it has seen before ("Session ID … is already
+ * in use": a host agent's ~/.claude keeps the session the limit cut short),
+ * so the retry of a run that began a session of its own begins a new one.
+ * The work so far is in the workspace either way.
+ */
+function withFreshSession(job: Job): Job {
+  const at = job.agentArgv.findIndex((arg, i) => arg === '--session-id' && job.agentArgv[i + 1] === job.sessionId);
+  if (job.sessionId === undefined || at < 0) return job;
+  const sessionId = randomUUID();
+  const agentArgv = job.agentArgv.map((arg, i) => (i === at + 1 ? sessionId : arg));
+  return { ...job, agentArgv, sessionId, run: withAgentArgv(job.run, agentArgv, { stdin: true }) };
+}
+
+/**
  * Put a run that met a usage limit back in the queue, in its old place, with
  * the pool paused until its window (see usageWait): the same workspace, slot
  * and branch are used again when it starts. Undefined when the run already
@@ -35,6 +51,8 @@ export async function requeueForLimit(status: RunStatus, job: Job | undefined, l
   if (requeues >= settings.max_requeues) return undefined;
   // What is left of the agent goes and the workspace is handed back, as after any run.
   for (const warning of await backend.release(status, job)) ctx.notify(`warning: ${warning}`);
+  const retry = job === undefined ? undefined : withFreshSession(job);
+  if (retry !== undefined && retry !== job) writeJob(retry);
   const now = ctx.clock.now();
   const requeued = await withSchedulerLock(ctx.home, async () => {
     const state = readSchedulerState(ctx.home);
@@ -53,6 +71,7 @@ export async function requeueForLimit(status: RunStatus, job: Job | undefined, l
       exitCode: undefined,
       stopReason: undefined,
       reason: undefined,
+      sessionId: retry?.sessionId ?? status.sessionId,
       queuedAt: now.toISOString(),
       // The pool's pause, when one already there ends later than this wait.
       notBefore: paused.pausedUntil ?? wait.until.toISOString(),

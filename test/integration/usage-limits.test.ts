@@ -38,18 +38,19 @@ const claudeLimit = (secondsAhead: string) =>
     `echo '{"type":"result","subtype":"success","is_error":true,"api_error_status":429,"result":"You’ve hit your session limit · resets 3pm (UTC)","session_id":"s"}'`,
   ].join('; ');
 
-/** codex 0.169.0 exec --json with an API key: a 429 after its own retries. */
+/** codex 0.169.0 exec --json with an API key, as it printed here: a 429 after its own retries, then exit 1. */
 const CODEX_429 = [
   `echo '{"type":"thread.started","thread_id":"t"}'`,
   `echo '{"type":"turn.started"}'`,
-  `echo '{"type":"error","message":"exceeded retry limit, last status: 429 Too Many Requests, request id: r1"}'`,
-  `echo '{"type":"turn.failed","error":{"message":"exceeded retry limit, last status: 429 Too Many Requests, request id: r1"}}'`,
+  `echo '{"type":"error","message":"exceeded retry limit, last status: 429 Too Many Requests"}'`,
+  `echo '{"type":"turn.failed","error":{"message":"exceeded retry limit, last status: 429 Too Many Requests"}}'`,
 ].join('; ');
 
-/** gemini 0.61.0 in stream-json: its error result for a used-up daily quota. */
+/** gemini 0.61.0 in stream-json, as it printed here for a 429 with a per-day quota: its error result, then exit 173. */
 const GEMINI_QUOTA = [
-  `echo '{"type":"init","session_id":"s","model":"gemini-2.5-pro"}'`,
-  `echo '{"type":"result","status":"error","error":{"type":"TerminalQuotaError","message":"[API Error: You have exhausted your daily quota on this model.]"},"stats":{}}'`,
+  `echo '{"type":"init","timestamp":"2026-12-07T11:43:17.165Z","session_id":"s","model":"auto"}'`,
+  `echo '{"type":"result","timestamp":"2026-12-07T11:43:17.237Z","status":"error","error":{"type":"unknown","message":"[API Error: You have exhausted your daily quota on this model.]\\nPlease wait and try again later. To increase your limits, request a quota increase through AI Studio, or switch to another /auth method"},"stats":{"total_tokens":0}}'`,
+  'exit 173',
 ].join('; ');
 
 const agent = (pool: string, script: string) => `    command: ${JSON.stringify(['sh', '-c', script])}\n    pool: ${pool}\n`;

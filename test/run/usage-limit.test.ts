@@ -24,7 +24,7 @@ function scene(config = 'qa:\n  enabled: false\nusage_limits:\n  backoff_seconds
     expect(await status({ json: true }, d)).toBe(0);
     return readJson(join(ws, '.meta', 'status.json'));
   };
-  const pool = () => readJson(join(d.state, 'state', 'scheduler.json')).pools.codex;
+  const pool = () => (readJson(join(d.state, 'state', 'scheduler.json')).pools as Record<string, Record<string, unknown>>).codex;
   return { backend, d, ws, clock, look, pool };
 }
 
@@ -60,7 +60,7 @@ describe('a run stopped at its usage limit, through the run port', () => {
     backend.exit('agent-2', 0);
     expect(await look()).toMatchObject({ state: 'completed', runCount: 2, limitRequeues: 1 });
     // A run that got past its provider ends the row of limits.
-    expect(pool().limitHits).toBeUndefined();
+    expect(pool()?.limitHits).toBeUndefined();
     expect(jsonLines(join(ws, '.meta', 'events.jsonl')).filter((e) => e.type === 'usage-limit')).toHaveLength(1);
   });
 
@@ -73,7 +73,7 @@ describe('a run stopped at its usage limit, through the run port', () => {
       backend.exit(id, 1);
       const queued = await look();
       expect(queued.state).toBe('queued');
-      waits.push((new Date(queued.notBefore).getTime() - clock.now().getTime()) / 1000);
+      waits.push((new Date(queued.notBefore as string).getTime() - clock.now().getTime()) / 1000);
       clock.advance(waits.at(-1) as number);
       expect((await look()).state).toBe('running');
     }

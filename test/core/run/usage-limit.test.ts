@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseResetTime } from '../../../src/core/run/reset-time.js';
 import { RUN_MARKER } from '../../../src/core/run/start-failure.js';
@@ -103,6 +104,26 @@ describe('classifyUsageLimit', () => {
     expect(classify("You've hit your session limit · resets 3pm (Mars/Olympus)")).toEqual({ what: 'claude usage limit', resetAt: undefined });
     expect(classify("You've hit your session limit · resets 13pm (UTC)")).toEqual({ what: 'claude usage limit', resetAt: undefined });
     expect(classify('Claude AI usage limit reached|0')).toEqual({ what: 'claude usage limit', resetAt: undefined });
+  });
+});
+
+/**
+ * What the real CLIs printed here, each run by hand against a server on
+ * 127.0.0.1 answering its model call with HTTP 429 and the provider's own
+ * error body: claude -p --output-format stream-json --verbose (ANTHROPIC_BASE_URL;
+ * rate_limit_error), codex exec --json (openai_base_url; rate_limit_exceeded,
+ * which it retries, then gives up), gemini -p --output-format stream-json
+ * (GOOGLE_GEMINI_BASE_URL; RESOURCE_EXHAUSTED with a per-day QuotaFailure).
+ */
+describe('the real CLIs, captured', () => {
+  const capture = (name: string) => readFileSync(new URL(`./limit-captures/${name}`, import.meta.url), 'utf8');
+
+  it.each<[string, number, string]>([
+    ['claude-2.1.197-api-429.jsonl', 1, 'Anthropic API rate limit'],
+    ['codex-0.169.0-429.jsonl', 1, 'codex rate limit (HTTP 429)'],
+    ['gemini-0.61.0-daily-quota.jsonl', 173, 'gemini quota'],
+  ])('%s (exit %i): %s', (name, exitCode, what) => {
+    expect(classifyUsageLimit({ exitCode, logTail: capture(name), now: NOW })).toEqual({ what, resetAt: undefined });
   });
 });
 
