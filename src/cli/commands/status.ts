@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ExitCode } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { displayLine } from '../../core/text/display-line.js';
-import { formatWait, limitsFrom, pauseLeft } from '../../core/schedule/scheduler.js';
+import { formatWait, limitsFrom, pauseLeft, type PoolBackoff } from '../../core/schedule/scheduler.js';
 import { allStatuses } from '../../run/queue.js';
 import { readSchedulerState } from '../../run/scheduler-store.js';
 import { readStatus } from '../../run/status-store.js';
@@ -26,9 +26,9 @@ interface PoolRow {
   running: number;
   queued: number;
   pausedSeconds: number;
-  /** While paused: until when (ISO), and, for a usage-limit pause, whose limit. */
-  pausedUntil: string | null;
-  pausedFor: string | null;
+  /** Only while paused: until when (ISO), and, for a usage-limit pause, whose limit. */
+  pausedUntil?: string;
+  pausedFor?: string;
   fastFails: number;
   /** Reported cost of the pool's runs, summed (USD). */
   costUsd: number;
@@ -40,8 +40,13 @@ function table(header: string[], rows: string[][]): string {
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
+function pausedFields(backoff: PoolBackoff | undefined, now: Date): Pick<PoolRow, 'pausedUntil' | 'pausedFor'> {
+  if (backoff?.pausedUntil === undefined || pauseLeft(backoff, now) === 0) return {};
+  return backoff.pausedFor === undefined ? { pausedUntil: backoff.pausedUntil } : { pausedUntil: backoff.pausedUntil, pausedFor: backoff.pausedFor };
+}
+
 function poolBackoff(p: PoolRow, now: Date): string {
-  if (p.pausedSeconds > 0 && p.pausedUntil !== null && p.pausedFor !== null) return `paused until ${formatUntil(new Date(p.pausedUntil), now)} (${p.pausedFor})`;
+  if (p.pausedSeconds > 0 && p.pausedUntil !== undefined && p.pausedFor !== undefined) return `paused until ${formatUntil(new Date(p.pausedUntil), now)} (${p.pausedFor})`;
   if (p.pausedSeconds > 0) return `paused ${formatWait(p.pausedSeconds)}`;
   return p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-';
 }
@@ -70,8 +75,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     running: everything.filter((s) => s.pool === pool && s.state === 'running').length,
     queued: everything.filter((s) => s.pool === pool && s.state === 'queued').length,
     pausedSeconds: pauseLeft(scheduler.pools[pool], now),
-    pausedUntil: pauseLeft(scheduler.pools[pool], now) > 0 ? (scheduler.pools[pool]?.pausedUntil ?? null) : null,
-    pausedFor: pauseLeft(scheduler.pools[pool], now) > 0 ? (scheduler.pools[pool]?.pausedFor ?? null) : null,
+    ...pausedFields(scheduler.pools[pool], now),
     fastFails: scheduler.pools[pool]?.fastFails ?? 0,
     costUsd: Math.round(everything.filter((s) => s.pool === pool).reduce((sum, s) => sum + (s.usage?.costUsd ?? 0), 0) * 10000) / 10000,
   }));
