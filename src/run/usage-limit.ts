@@ -4,7 +4,7 @@ import { withAgentArgv } from '../core/run/run-plan.js';
 import { START_FAILURE_TAIL_BYTES } from '../core/run/start-failure.js';
 import type { RunStatus } from '../core/run/status.js';
 import { classifyUsageLimit, type UsageLimit } from '../core/run/usage-limit.js';
-import { formatUntil, pauseForLimit, usageWait, usageWaitReason } from '../core/schedule/usage-window.js';
+import { formatUntil, pauseForLimit, usageWait, usageWaitReason, type UsageLimitSettings } from '../core/schedule/usage-window.js';
 import type { AgentBackend, Outbox } from './backend/agent-backend.js';
 import { recordEvent } from './events.js';
 import { writeJob, type Job } from './job-store.js';
@@ -38,6 +38,12 @@ function withFreshSession(job: Job): Job {
   return { ...job, agentArgv, sessionId, run: withAgentArgv(job.run, agentArgv, { stdin: true }) };
 }
 
+/** usage_limits, with what the run's agent overrides of it. */
+function settingsFor(status: RunStatus, ctx: RunContext): UsageLimitSettings {
+  const agent = ctx.config.agents[status.agent.split(':')[0] as string];
+  return { ...ctx.config.usage_limits, ...agent?.usage_limits };
+}
+
 /**
  * Put a run that met a usage limit back in the queue, in its old place, with
  * the pool paused until its window (see usageWait): the same workspace, slot
@@ -46,7 +52,7 @@ function withFreshSession(job: Job): Job {
  * failure that says so.
  */
 export async function requeueForLimit(status: RunStatus, job: Job | undefined, limit: UsageLimit, backend: AgentBackend, ctx: RunContext): Promise<RunStatus | undefined> {
-  const settings = ctx.config.usage_limits;
+  const settings = settingsFor(status, ctx);
   const requeues = status.limitRequeues ?? 0;
   if (requeues >= settings.max_requeues) return undefined;
   // What is left of the agent goes and the workspace is handed back, as after any run.
@@ -107,6 +113,6 @@ export function limitExhausted(status: RunStatus, limit: UsageLimit, ctx: RunCon
   const times = (status.limitRequeues ?? 0) + 1;
   return {
     reason: `the agent stopped at its ${limit.what} ${times} time${times === 1 ? '' : 's'} in a row: not put back in the queue again`,
-    hint: `dispatch it again once the window is open, or raise usage_limits.max_requeues (now ${ctx.config.usage_limits.max_requeues})`,
+    hint: `dispatch it again once the window is open, or raise usage_limits.max_requeues (now ${settingsFor(status, ctx).max_requeues})`,
   };
 }

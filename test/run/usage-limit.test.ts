@@ -89,6 +89,19 @@ describe('a run stopped at its usage limit, through the run port', () => {
     expect(pool()).toMatchObject({ fastFails: 0 });
   });
 
+  it("an agent's own usage_limits override the global ones", async () => {
+    const { backend, d, ws, clock, look } = scene('qa:\n  enabled: false\nusage_limits:\n  backoff_seconds: 60\nagents:\n  codex:\n    usage_limits:\n      backoff_seconds: 5\n      max_wait_minutes: 1\n');
+    expect(await dispatch({ repo: 'acme/web', issue: '1', json: true }, d)).toBe(0);
+    backend.say(ws, '{"type":"error","message":"exceeded retry limit, last status: 429 Too Many Requests"}\n');
+    backend.exit('agent-1', 1);
+    expect((await look()).notBefore).toBe(new Date(clock.now().getTime() + 5000).toISOString());
+    clock.advance(5);
+    expect((await look()).state).toBe('running');
+    backend.say(ws, `Claude AI usage limit reached|${epoch(clock.now(), 86_400)}\n`);
+    backend.exit('agent-2', 1);
+    expect(await look()).toMatchObject({ notBefore: new Date(clock.now().getTime() + 60_000).toISOString(), usageLimit: { capped: true } });
+  });
+
   it('a question wins over a limit message: the run is blocked, not requeued', async () => {
     const { backend, d, ws, look } = scene();
     expect(await dispatch({ repo: 'acme/web', issue: '1', json: true }, d)).toBe(0);

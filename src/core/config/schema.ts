@@ -20,6 +20,25 @@ const pidsLimit = z.number().int().min(64).describe('Processes and threads an ag
 const memoryLimit = memorySize.describe('Memory an agent container may use, e.g. "4g" or "512m".');
 const cpusLimit = z.number().positive().describe("CPUs an agent container may use (fractions allowed); at most the machine's own.");
 
+const maxWaitMinutes = z
+  .number()
+  .int()
+  .positive()
+  .describe("Longest wait for a usage window, whatever reset time the agent's output names (the agent is not trusted with it).");
+const limitBackoffSeconds = z.number().int().positive().describe('First wait when no reset time is given; it doubles with each limit in a row in the pool.');
+const maxLimitBackoffMinutes = z.number().int().positive().describe('Longest wait of that doubling backoff.');
+const maxLimitRequeues = z.number().int().nonnegative().describe('Times in a row one run goes back to the queue for a usage limit before it fails.');
+
+/** Per agent: each setting left out falls back to usage_limits (a provider's window can be a day or a week). */
+const agentUsageLimitsSchema = z
+  .object({
+    max_wait_minutes: maxWaitMinutes.optional(),
+    backoff_seconds: limitBackoffSeconds.optional(),
+    max_backoff_minutes: maxLimitBackoffMinutes.optional(),
+    max_requeues: maxLimitRequeues.optional(),
+  })
+  .strict();
+
 /** Per agent: each limit left out falls back to runtime.limits. */
 const agentLimitsSchema = z.object({ pids: pidsLimit.optional(), memory: memoryLimit.optional(), cpus: cpusLimit.optional() }).strict();
 
@@ -54,6 +73,7 @@ export const agentSchema = z
     native: z.boolean().optional().describe('Older name of "host".'),
     limits: agentLimitsSchema.optional().describe('Overrides runtime.limits for this agent.'),
     network: networkMode.optional().describe('Overrides runtime.network for this agent.'),
+    usage_limits: agentUsageLimitsSchema.optional().describe('Overrides usage_limits for this agent.'),
     pool: z.string().optional().describe('Pool the agent counts against; defaults to its base name.'),
     timeout: duration.optional().describe('Seconds before the run is stopped.'),
     image: z.string().optional().describe('Container image for this agent.'),
@@ -180,15 +200,10 @@ export const configSchema = z
       .prefault({}),
     usage_limits: z
       .object({
-        max_wait_minutes: z
-          .number()
-          .int()
-          .positive()
-          .default(1440)
-          .describe("Longest wait for a usage window, whatever reset time the agent's output names (the agent is not trusted with it)."),
-        backoff_seconds: z.number().int().positive().default(60).describe('First wait when no reset time is given; it doubles with each limit in a row in the pool.'),
-        max_backoff_minutes: z.number().int().positive().default(60).describe('Longest wait of that doubling backoff.'),
-        max_requeues: z.number().int().nonnegative().default(10).describe('Times in a row one run goes back to the queue for a usage limit before it fails.'),
+        max_wait_minutes: maxWaitMinutes.default(1440),
+        backoff_seconds: limitBackoffSeconds.default(60),
+        max_backoff_minutes: maxLimitBackoffMinutes.default(60),
+        max_requeues: maxLimitRequeues.default(10),
       })
       .strict()
       .prefault({}),
