@@ -62,7 +62,7 @@ usage_limits:
   max_requeues: 3
 agents:
   claudelimit:
-${agent('claude', once(claudeLimit('4'), '{"type":"result","subtype":"success","is_error":false,"result":"done"}'))}  codexlimit:
+${agent('claude', once(claudeLimit('10'), '{"type":"result","subtype":"success","is_error":false,"result":"done"}'))}  codexlimit:
 ${agent('codex', once(CODEX_429, '{"type":"turn.completed"}'))}  geminilimit:
 ${agent('gemini', once(GEMINI_QUOTA, '{"type":"result","status":"success"}'))}  liar:
 ${agent('liar', once(claudeLimit('315360000'), 'done'))}  always:
