@@ -40,7 +40,8 @@ function withFreshSession(job: Job): Job {
 
 /** usage_limits, with what the run's agent overrides of it. */
 function settingsFor(status: RunStatus, ctx: RunContext): UsageLimitSettings {
-  const agent = ctx.config.agents[status.agent.split(':')[0] as string];
+  const base = status.agent.split(':')[0] as string;
+  const agent = Object.hasOwn(ctx.config.agents, base) ? ctx.config.agents[base] : undefined;
   return { ...ctx.config.usage_limits, ...agent?.usage_limits };
 }
 
