@@ -18,6 +18,7 @@ import { ingestOutput } from './ingest-output.js';
 import type { RunContext } from './run-context.js';
 import { runQa } from './run-qa.js';
 import { startFailureOf } from './start-failure.js';
+import { limitExhausted, requeueForLimit, usageLimitOf } from './usage-limit.js';
 import { readSchedulerState, withSchedulerLock, writeSchedulerState } from './scheduler-store.js';
 import { readStatus, writeStatus } from './status-store.js';
 
@@ -106,12 +107,12 @@ function timeoutHint(status: RunStatus): string {
 }
 
 function sameBackoff(a: PoolBackoff, b: PoolBackoff): boolean {
-  return a.fastFails === b.fastFails && a.pausedUntil === b.pausedUntil;
+  return a.fastFails === b.fastFails && a.pausedUntil === b.pausedUntil && a.pausedFor === b.pausedFor && (a.limitHits ?? 0) === (b.limitHits ?? 0);
 }
 
 async function recordBackoff(final: RunStatus, ctx: RunContext): Promise<void> {
-  // An agent that never started is a setup to fix, named in its reason: not a fast failure of the task.
-  if (final.state === 'cancelled' || final.startFailure !== undefined || final.startedAt === undefined || final.finishedAt === undefined) return;
+  // An agent that never started is a setup to fix, named in its reason: not a fast failure of the task. Nor is a usage limit.
+  if (final.state === 'cancelled' || final.startFailure !== undefined || final.usageLimit !== undefined || final.startedAt === undefined || final.finishedAt === undefined) return;
   const durationSeconds = (new Date(final.finishedAt).getTime() - new Date(final.startedAt).getTime()) / 1000;
   const outcome = { failed: final.state === 'failed', durationSeconds };
   // Mostly a success after a success: nothing to write, so no need to wait for the lock the queue drains under.
@@ -153,15 +154,23 @@ async function complete(ended: RunStatus, end: RunEnd, backend: AgentBackend, ct
   const job = readJob(status.workspace);
   const setupFailed = end.stopReason === undefined && end.exitCode === SETUP_FAILED_EXIT && job?.setup !== undefined;
   const startFailure = end.stopReason === undefined && !setupFailed ? startFailureOf(job, status, end.exitCode, backend.outbox(status.workspace, agentBaseOf(status))) : undefined;
+  // Stopped by its provider's usage or rate limit: back to the queue, not a failure (until it happens too often).
+  const limit = setupFailed || startFailure !== undefined ? undefined : usageLimitOf(end, backend.outbox(status.workspace, agentBaseOf(status)), ctx.clock.now());
+  if (limit !== undefined) {
+    const requeued = await requeueForLimit(status, job, limit, backend, ctx);
+    if (requeued !== undefined) return requeued;
+  }
   const outcome = decideOutcome({ ...end, startFailure });
+  const exhausted = limit === undefined ? undefined : limitExhausted(status, limit, ctx);
   let final: RunStatus = {
     ...status,
     state: outcome.state,
     exitCode: end.exitCode,
-    reason: setupFailed && outcome.state === 'failed' ? setupFailedReason(job) : outcome.reason,
+    reason: setupFailed && outcome.state === 'failed' ? setupFailedReason(job) : (exhausted?.reason ?? outcome.reason),
     question: outcome.question,
-    hint: end.stopReason === undefined ? outcome.hint : stopHint(status),
+    hint: end.stopReason === undefined ? (exhausted?.hint ?? outcome.hint) : stopHint(status),
     startFailure: outcome.startFailure,
+    usageLimit: limit === undefined ? undefined : { what: limit.what, until: ctx.clock.now().toISOString(), by: 'backoff', capped: false },
   };
   // The agent's work, in the host-owned repository, before QA adds its own files. Only when something needs it.
   const wanted = job !== undefined && final.state === 'completed' && (job.push || !job.review);

@@ -51,6 +51,8 @@ function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContex
     startedAt: ctx.clock.now().toISOString(),
     seq: previous?.seq,
     queuedAt: previous?.queuedAt,
+    // A run back from a usage limit keeps count of them, so one that meets its limit every time ends (see requeueForLimit).
+    limitRequeues: previous?.state === 'queued' ? previous.limitRequeues : undefined,
     claimedBy: ctx.pid,
   };
 }

@@ -9,7 +9,15 @@ const stateSchema = z.object({
   version: z.literal(1),
   seq: z.number().int().nonnegative(),
   frozen: z.boolean(),
-  pools: z.record(z.string(), z.object({ fastFails: z.number().int().nonnegative(), pausedUntil: z.string().optional() })),
+  pools: z.record(
+    z.string(),
+    z.object({
+      fastFails: z.number().int().nonnegative(),
+      pausedUntil: z.string().optional(),
+      pausedFor: z.string().optional(),
+      limitHits: z.number().int().nonnegative().optional(),
+    }),
+  ),
 });
 
 export function stateDir(home: string): string {

@@ -116,6 +116,20 @@ function expectedArgv(run: Dispatched, maxBudgetUsd?: number): string[] {
 }
 
 describe.skipIf(setup.skip)('the real claude CLI, run by agentctl', () => {
+  it("is put back in the queue when the API answers 429, and completes on its retry after the backoff", async () => {
+    fake.limitNext(1);
+    const config = { ...CONFIG, usage_limits: { backoff_seconds: 1 } };
+    const run = await dispatch('rate-limited', 9, [], config);
+    expect(run.status.reason, readFileSync(join(run.ws, 'outbox', 'agent-claude.log'), 'utf8').slice(-3000)).toBeUndefined();
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.status).toMatchObject({ state: 'completed', runCount: 2, limitRequeues: 1 });
+    expect(run.stderr).toMatch(/waiting for usage window until \d\d:\d\d \(Anthropic API rate limit\)/);
+    const limited = run.events.find((event) => event.type === 'usage-limit');
+    expect(limited).toMatchObject({ what: 'Anthropic API rate limit', by: 'backoff', pool: 'claude' });
+    // The retry begins a session of its own: claude refuses a --session-id it has seen ("already in use").
+    expect(valueAfter(run.job.agentArgv, '--session-id')).toBe(run.status.sessionId);
+  }, 90_000);
+
   it('completes a dispatch against the fake API: session, usage, turns and events come from claude', async () => {
     const before = fake.messages().length;
     const run = await dispatch('plain', 1, []);

@@ -6,6 +6,7 @@ import { resolveAgent } from '../../src/core/agents/resolve-agent.js';
 import { configSchema } from '../../src/core/config/schema.js';
 import type { AgentEvent } from '../../src/core/events/agent-event.js';
 import { parseCodexLine } from '../../src/core/events/parse-codex.js';
+import { classifyUsageLimit } from '../../src/core/run/usage-limit.js';
 import { contractSetup, NODE_DIR, runProcess, userTempDir, type ProcessResult } from '../support/agent-clis.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai.js';
 import { git } from '../support/git-fixtures.js';
@@ -164,6 +165,21 @@ describe.skipIf(setup.skip)('the real codex CLI accepts the argv agentctl builds
     expect(call?.body).toContain('All work and no play. All work and no play.');
     expectReplyEvents(run);
   });
+
+  it('stops at an API rate limit (429, after its own retries) with words agentctl takes for a usage limit', async () => {
+    fake.rateLimit(true);
+    let run: CodexRun;
+    try {
+      run = await runCodex('codex-429', build('codex').argv);
+    } finally {
+      fake.rateLimit(false);
+    }
+    expect(run.code, run.stderr).not.toBe(0);
+    expect(modelCalls(run).length).toBeGreaterThanOrEqual(1);
+    // The agent log holds both streams, as the wrapper writes them.
+    const limit = classifyUsageLimit({ exitCode: run.code, logTail: `${run.stderr}\n${run.stdout}`, now: new Date() });
+    expect(limit, run.stdout).toEqual({ what: 'codex rate limit (HTTP 429)', resetAt: undefined });
+  }, 60_000);
 
   it('rejects an unknown flag (so the runs above prove every flag was understood)', async () => {
     const argv = build('codex').argv;

@@ -6,6 +6,7 @@ import { resolveAgent } from '../../src/core/agents/resolve-agent.js';
 import { configSchema } from '../../src/core/config/schema.js';
 import type { AgentEvent } from '../../src/core/events/agent-event.js';
 import { parseGeminiLine } from '../../src/core/events/parse-gemini.js';
+import { classifyUsageLimit } from '../../src/core/run/usage-limit.js';
 import { contractSetup, NODE_DIR, runProcess, userTempDir, type ProcessResult } from '../support/agent-clis.js';
 import { startFakeGemini, type FakeGemini } from '../support/fake-gemini.js';
 import { git } from '../support/git-fixtures.js';
@@ -142,6 +143,20 @@ describe.skipIf(setup.skip)('the real gemini CLI accepts the argv agentctl build
     expect(call?.body).toContain('Follow the instructions given on standard input.');
     expectReplyEvents(run, undefined);
   });
+
+  it('stops at a used-up daily quota (429, RESOURCE_EXHAUSTED) with words agentctl takes for a usage limit', async () => {
+    fake.quotaExhausted(true);
+    let run: GeminiRun;
+    try {
+      run = await runGemini('gemini-quota', build('gemini').argv);
+    } finally {
+      fake.quotaExhausted(false);
+    }
+    expect(run.code, run.stderr).not.toBe(0);
+    // The agent log holds both streams, as the wrapper writes them.
+    const limit = classifyUsageLimit({ exitCode: run.code, logTail: `${run.stderr}\n${run.stdout}`, now: new Date() });
+    expect(limit, run.stdout).toEqual({ what: 'gemini quota', resetAt: undefined });
+  }, 60_000);
 
   it('rejects an unknown flag (so the runs above prove every flag was understood)', async () => {
     const run = await runGemini('bogus', [...build('gemini').argv, '--bogus-agentctl-flag']);

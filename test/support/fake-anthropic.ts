@@ -20,6 +20,8 @@ export interface FakeAnthropicOptions extends ModelFakeOptions {
 export interface FakeAnthropic extends ModelFake {
   /** e.g. http://127.0.0.1:41234, for ANTHROPIC_BASE_URL. */
   url: string;
+  /** Answer the next `count` messages as the API does over its rate limit: 429, rate_limit_error, retry-after. */
+  limitNext(count: number): void;
   /** The recorded POST /v1/messages requests. */
   messages(): RecordedRequest[];
 }
@@ -66,9 +68,18 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     res.end();
   }
 
+  let limited = 0;
   const fake = await startRecordingServer(
     ({ method, path, json }, res) => {
-      if (method === 'POST' && path === '/v1/messages') {
+      if (method === 'POST' && path === '/v1/messages' && limited > 0) {
+        limited -= 1;
+        sendJson(
+          res,
+          429,
+          { type: 'error', error: { type: 'rate_limit_error', message: 'This request would exceed the rate limit for your organization of 50 requests per minute.' } },
+          { 'retry-after': '30', 'request-id': `req_fake_${nextId++}` },
+        );
+      } else if (method === 'POST' && path === '/v1/messages') {
         answerMessage(res, asObject(json));
       } else if (method === 'POST' && path === '/v1/messages/count_tokens') {
         sendJson(res, 200, { input_tokens: inputTokens });
@@ -85,6 +96,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   return {
     ...modelFake(fake, reply, inputTokens, outputTokens),
     messages: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages'),
+    limitNext: (count) => {
+      limited = count;
+    },
   };
 
 }

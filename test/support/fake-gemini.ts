@@ -21,7 +21,24 @@ export type FakeGeminiOptions = ModelFakeOptions;
 export interface FakeGemini extends ModelFake {
   /** The recorded streamed model calls (the conversation turns). */
   turns(): RecordedRequest[];
+  /** While on, every model call is answered as the Gemini API does for a used-up daily quota: 429, RESOURCE_EXHAUSTED. */
+  quotaExhausted(on: boolean): void;
 }
+
+const DAILY_QUOTA_ERROR = {
+  error: {
+    code: 429,
+    message: 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
+    status: 'RESOURCE_EXHAUSTED',
+    details: [
+      {
+        '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+        violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }],
+      },
+      { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '7s' },
+    ],
+  },
+};
 
 /** A JSON-mode helper call (responseMimeType application/json) wants JSON text back. */
 function wantsJson(request: unknown): boolean {
@@ -37,9 +54,12 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
   const usageMetadata = { promptTokenCount: inputTokens, candidatesTokenCount: outputTokens, totalTokenCount: inputTokens + outputTokens };
   const candidate = (text: string) => ({ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 });
 
+  let exhausted = false;
   const fake = await startRecordingServer(
     ({ method, path, json }, res) => {
-      if (method === 'POST' && path.endsWith(':streamGenerateContent')) {
+      if (exhausted && method === 'POST' && /:(?:stream)?[gG]enerateContent$/.test(path)) {
+        sendJson(res, 429, DAILY_QUOTA_ERROR);
+      } else if (method === 'POST' && path.endsWith(':streamGenerateContent')) {
         startSse(res);
         const half = Math.ceil(reply.length / 2);
         writeSse(res, { candidates: [{ content: { role: 'model', parts: [{ text: reply.slice(0, half) }] }, index: 0 }] }, undefined, '\r\n');
@@ -64,6 +84,9 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
   return {
     ...modelFake(fake, reply, inputTokens, outputTokens),
     turns: () => requests.filter((r) => r.method === 'POST' && r.path.endsWith(':streamGenerateContent')),
+    quotaExhausted: (on) => {
+      exhausted = on;
+    },
   };
 
 }

@@ -30,6 +30,8 @@ export interface FakeOpenAi extends ModelFake {
   url: string;
   /** The recorded model calls: POST .../responses or .../chat/completions. */
   modelCalls(): RecordedRequest[];
+  /** While on, every model call is answered as OpenAI does over a rate limit: 429, rate_limit_exceeded. */
+  rateLimit(on: boolean): void;
 }
 
 let nextId = 1;
@@ -76,10 +78,14 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     res.end('data: [DONE]\n\n');
   }
 
+  let limited = false;
   const fake = await startRecordingServer(
     ({ method, path, json }, res) => {
       const request = asObject(json);
-      if (method === 'POST' && path.endsWith('/responses')) {
+      if (limited && method === 'POST' && (path.endsWith('/responses') || path.endsWith('/chat/completions'))) {
+        const message = 'Rate limit reached for gpt-5 in organization org-fake on tokens per min (TPM): Limit 30000, Used 30000, Requested 100. Please try again in 2.5s.';
+        sendJson(res, 429, { error: { message, type: 'tokens', param: null, code: 'rate_limit_exceeded' } }, { 'retry-after': '3' });
+      } else if (method === 'POST' && path.endsWith('/responses')) {
         answerResponses(res, request);
       } else if (method === 'POST' && path.endsWith('/chat/completions')) {
         answerChat(res, request);
@@ -112,6 +118,9 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
   return {
     ...modelFake(fake, reply, inputTokens, outputTokens),
     modelCalls: () => requests.filter((r) => r.method === 'POST' && (r.path.endsWith('/responses') || r.path.endsWith('/chat/completions'))),
+    rateLimit: (on) => {
+      limited = on;
+    },
   };
 
 }

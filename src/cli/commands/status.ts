@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ExitCode } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { displayLine, displayText } from '../../core/text/display-line.js';
-import { formatWait, limitsFrom, pauseLeft } from '../../core/schedule/scheduler.js';
+import { formatWait, limitsFrom, pauseLeft, type PoolBackoff } from '../../core/schedule/scheduler.js';
 import { allStatuses } from '../../run/queue.js';
 import { readSchedulerState } from '../../run/scheduler-store.js';
 import { readStatus } from '../../run/status-store.js';
@@ -16,6 +16,7 @@ import { elapsedSeconds, formatDuration, renderFinal, stateLabel } from '../rend
 import { summaryOf } from '../summary-of.js';
 import { useColor } from '../io.js';
 import { schedRunOf, waitingNow } from '../../core/schedule/waiting.js';
+import { formatUntil } from '../../core/schedule/usage-window.js';
 import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
 import { renderWatchers, watchersFor } from '../../watch/watch-status.js';
@@ -26,6 +27,9 @@ interface PoolRow {
   running: number;
   queued: number;
   pausedSeconds: number;
+  /** Only while paused: until when (ISO), and, for a usage-limit pause, whose limit. */
+  pausedUntil?: string;
+  pausedFor?: string;
   fastFails: number;
   /** Reported cost of the pool's runs, summed (USD). */
   costUsd: number;
@@ -35,6 +39,17 @@ function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+function pausedFields(backoff: PoolBackoff | undefined, now: Date): Pick<PoolRow, 'pausedUntil' | 'pausedFor'> {
+  if (backoff?.pausedUntil === undefined || pauseLeft(backoff, now) === 0) return {};
+  return backoff.pausedFor === undefined ? { pausedUntil: backoff.pausedUntil } : { pausedUntil: backoff.pausedUntil, pausedFor: backoff.pausedFor };
+}
+
+function poolBackoff(p: PoolRow, now: Date): string {
+  if (p.pausedSeconds > 0 && p.pausedUntil !== undefined && p.pausedFor !== undefined) return `paused until ${formatUntil(new Date(p.pausedUntil), now)} (${p.pausedFor})`;
+  if (p.pausedSeconds > 0) return `paused ${formatWait(p.pausedSeconds)}`;
+  return p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-';
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
@@ -61,6 +76,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     running: everything.filter((s) => s.pool === pool && s.state === 'running').length,
     queued: everything.filter((s) => s.pool === pool && s.state === 'queued').length,
     pausedSeconds: pauseLeft(scheduler.pools[pool], now),
+    ...pausedFields(scheduler.pools[pool], now),
     fastFails: scheduler.pools[pool]?.fastFails ?? 0,
     costUsd: Math.round(everything.filter((s) => s.pool === pool).reduce((sum, s) => sum + (s.usage?.costUsd ?? 0), 0) * 10000) / 10000,
   }));
@@ -105,7 +121,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
         String(p.running),
         String(p.queued),
         p.costUsd > 0 ? `$${p.costUsd.toFixed(2)}` : '-',
-        p.pausedSeconds > 0 ? `paused ${formatWait(p.pausedSeconds)}` : p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-',
+        poolBackoff(p, now),
       ]),
     )}`;
     if (scheduler.frozen) out += '\nfrozen: no new runs start until "agentctl thaw"\n';

@@ -20,6 +20,25 @@ const pidsLimit = z.number().int().min(64).describe('Processes and threads an ag
 const memoryLimit = memorySize.describe('Memory an agent container may use, e.g. "4g" or "512m".');
 const cpusLimit = z.number().positive().describe("CPUs an agent container may use (fractions allowed); at most the machine's own.");
 
+const maxWaitMinutes = z
+  .number()
+  .int()
+  .positive()
+  .describe("Longest wait for a usage window, whatever reset time the agent's output names (the agent is not trusted with it).");
+const limitBackoffSeconds = z.number().int().positive().describe('First wait when no reset time is given; it doubles with each limit in a row in the pool.');
+const maxLimitBackoffMinutes = z.number().int().positive().describe('Longest wait of that doubling backoff.');
+const maxLimitRequeues = z.number().int().nonnegative().describe('Times in a row one run goes back to the queue for a usage limit before it fails.');
+
+/** Per agent: each setting left out falls back to usage_limits (a provider's window can be a day or a week). */
+const agentUsageLimitsSchema = z
+  .object({
+    max_wait_minutes: maxWaitMinutes.optional(),
+    backoff_seconds: limitBackoffSeconds.optional(),
+    max_backoff_minutes: maxLimitBackoffMinutes.optional(),
+    max_requeues: maxLimitRequeues.optional(),
+  })
+  .strict();
+
 /** Per agent: each limit left out falls back to runtime.limits. */
 const agentLimitsSchema = z.object({ pids: pidsLimit.optional(), memory: memoryLimit.optional(), cpus: cpusLimit.optional() }).strict();
 
@@ -54,6 +73,7 @@ export const agentSchema = z
     native: z.boolean().optional().describe('Older name of "host".'),
     limits: agentLimitsSchema.optional().describe('Overrides runtime.limits for this agent.'),
     network: networkMode.optional().describe('Overrides runtime.network for this agent.'),
+    usage_limits: agentUsageLimitsSchema.optional().describe('Overrides usage_limits for this agent.'),
     pool: z.string().optional().describe('Pool the agent counts against; defaults to its base name.'),
     timeout: duration.optional().describe('Seconds before the run is stopped.'),
     image: z.string().optional().describe('Container image for this agent.'),
@@ -210,6 +230,15 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    usage_limits: z
+      .object({
+        max_wait_minutes: maxWaitMinutes.default(1440),
+        backoff_seconds: limitBackoffSeconds.default(60),
+        max_backoff_minutes: maxLimitBackoffMinutes.default(60),
+        max_requeues: maxLimitRequeues.default(10),
+      })
+      .strict()
+      .prefault({}),
     git: z
       .object({
         name: z.string().default('agentctl').describe('Author name of agent commits.'),
@@ -253,6 +282,7 @@ export const CONFIG_EXAMPLES: Record<string, string> = {
   timeouts: 'timeouts:\n  agent: 3600\n  grace: 5',
   qa: 'qa:\n  enabled: true',
   backoff: 'backoff:\n  fast_fail_seconds: 60\n  threshold: 3\n  pause_minutes: 30',
+  usage_limits: 'usage_limits:\n  max_wait_minutes: 1440\n  backoff_seconds: 60\n  max_backoff_minutes: 60\n  max_requeues: 10',
   git: 'git:\n  name: agentctl\n  email: agentctl@example.com',
   mcp: 'mcp:\n  token_env: AGENTCTL_MCP_TOKEN',
   watch: 'watch:\n  routes:\n    - forge: github\n      repos: [acme/web]\n      label: "agent:ready"\n      agent: claude\n      priority: 5\n      poll_seconds: 60',

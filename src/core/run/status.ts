@@ -49,6 +49,12 @@ export interface RunStatus {
   queuedAt?: string | undefined;
   /** Why the run is queued, in words. */
   waitingFor?: string | undefined;
+  /** A run put back in the queue for a usage limit starts no sooner than this (ISO), unless its pool is resumed. */
+  notBefore?: string | undefined;
+  /** The usage or rate limit that put the run back in the queue (or, once it did so too often, failed it). */
+  usageLimit?: UsageLimitHit | undefined;
+  /** Times in a row this run went back to the queue for a usage limit. */
+  limitRequeues?: number | undefined;
   /** pid of the agentctl process that claimed a slot and is starting the agent. */
   claimedBy?: number | undefined;
   timeoutSeconds?: number | undefined;
@@ -74,6 +80,17 @@ export interface RunStatus {
   /** Who dispatched the run: the workspace is handed back to them when it ends. */
   owner?: { uid: number; gid: number } | undefined;
   warnings: string[];
+}
+
+export interface UsageLimitHit {
+  /** Whose limit, in our words: "claude usage limit", "gemini quota", … */
+  what: string;
+  /** ISO time the wait ends. */
+  until: string;
+  /** 'reset': the time the agent's output named; 'backoff': none was usable. */
+  by: 'reset' | 'backoff';
+  /** The named time was further off than usage_limits.max_wait_minutes allows. */
+  capped: boolean;
 }
 
 export const TERMINAL_STATES: readonly RunState[] = ['completed', 'failed', 'blocked', 'cancelled'];

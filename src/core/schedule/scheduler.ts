@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { RunState } from '../run/status.js';
+import { usageWaitReason } from './usage-window.js';
 
 /** What the scheduler needs to know of each run. */
 export interface SchedRun {
@@ -16,6 +17,10 @@ export interface PoolBackoff {
   fastFails: number;
   /** ISO time until which the pool starts nothing. */
   pausedUntil?: string | undefined;
+  /** Set when the pause waits for a usage window: whose limit, in our words ("claude usage limit"). */
+  pausedFor?: string | undefined;
+  /** Usage limits in a row in the pool: the exponent of its backoff (see usageWait). */
+  limitHits?: number | undefined;
 }
 
 /** $AGENTCTL_HOME/state/scheduler.json */
@@ -55,7 +60,9 @@ export type Admission = { start: true } | { start: false; reason: string };
 /** May a run of `pool` start now, given what is running? */
 export function admit(pool: string, runs: readonly SchedRun[], state: SchedulerState, limits: Limits, now: Date): Admission {
   if (state.frozen) return { start: false, reason: 'agentctl is frozen; "agentctl thaw" resumes starting runs' };
-  const paused = pauseLeft(state.pools[pool], now);
+  const backoff = state.pools[pool];
+  const paused = pauseLeft(backoff, now);
+  if (paused > 0 && backoff?.pausedFor !== undefined) return { start: false, reason: usageWaitReason(pool, backoff, now) };
   if (paused > 0) {
     return {
       start: false,
@@ -115,10 +122,12 @@ export function applyOutcome(
   now: Date,
 ): { backoff: PoolBackoff; paused: boolean } {
   const fast = outcome.failed && outcome.durationSeconds < settings.fast_fail_seconds;
-  if (!fast) return { backoff: { fastFails: 0, pausedUntil: backoff?.pausedUntil }, paused: false };
+  // A run that got past its provider ends a row of usage limits; a pause already set stands, with its reason.
+  const kept = { pausedUntil: backoff?.pausedUntil, pausedFor: backoff?.pausedFor };
+  if (!fast) return { backoff: { fastFails: 0, ...kept }, paused: false };
   const fastFails = (backoff?.fastFails ?? 0) + 1;
   if (fastFails >= settings.threshold) {
     return { backoff: { fastFails: 0, pausedUntil: new Date(now.getTime() + settings.pause_minutes * 60_000).toISOString() }, paused: true };
   }
-  return { backoff: { fastFails, pausedUntil: backoff?.pausedUntil }, paused: false };
+  return { backoff: { fastFails, ...kept }, paused: false };
 }

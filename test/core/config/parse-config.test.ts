@@ -288,6 +288,7 @@ describe('finalizeConfig', () => {
       timeouts: { agent: 3600, grace: 5, idle: 0, qa: 1800 },
       qa: { enabled: true },
       backoff: { fast_fail_seconds: 60, threshold: 3, pause_minutes: 30 },
+      usage_limits: { max_wait_minutes: 1440, backoff_seconds: 60, max_backoff_minutes: 60, max_requeues: 10 },
       git: { name: 'agentctl', email: 'agentctl@localhost' },
       repos: {},
       mcp: { token_env: 'AGENTCTL_MCP_TOKEN' },
