@@ -75,6 +75,7 @@ async function prepareAndSubmit(
     priority: opts.priority ?? 0,
     push: opts.push ?? config.defaults.push,
     comment: opts.comment,
+    after: opts.after,
   });
   // A workspace made just now is at the commit its record names; a reused one may have moved on.
   const head = prepared.reused ? undefined : prepared.record.commit;
@@ -103,7 +104,16 @@ async function manifestFacts(
 /** What a queued or started run needs later, in whichever process starts it. */
 export function jobFor(
   prepared: PreparedDispatch,
-  settings: { timeoutSeconds: number; idleSeconds: number; budgetUsd: number | undefined; priority: number; push: boolean; comment: boolean },
+  settings: {
+    timeoutSeconds: number;
+    idleSeconds: number;
+    budgetUsd: number | undefined;
+    priority: number;
+    push: boolean;
+    comment: boolean;
+    after?: string[] | undefined;
+    chain?: { id: string; task: string } | undefined;
+  },
 ): Job {
   return {
     version: 1,
@@ -129,5 +139,7 @@ export function jobFor(
     comment: settings.comment,
     review: prepared.agent.spec === 'codex:review' || prepared.agent.base === 'coderabbit',
     setup: prepared.setup,
+    after: settings.after === undefined || settings.after.length === 0 ? undefined : settings.after,
+    chain: settings.chain,
   };
 }

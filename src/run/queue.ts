@@ -1,6 +1,8 @@
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { planImage, planRuntime } from '../core/run/run-plan.js';
+import { join, relative } from 'node:path';
 import type { RunStatus } from '../core/run/status.js';
+import { dependencyCycle, dependencyFailedReason, dependencyGate, settleDependencies, waitingForDependencies, type DepRun } from '../core/schedule/dependencies.js';
 import { admitNew, limitsFrom, planStarts, type SchedRun, type SchedulerState } from '../core/schedule/scheduler.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
@@ -17,8 +19,9 @@ export function allStatuses(home: string): RunStatus[] {
     .filter((status): status is RunStatus => status !== undefined);
 }
 
-function schedRuns(statuses: readonly RunStatus[]): SchedRun[] {
-  return statuses.map((s) => ({ workspace: s.workspace, pool: s.pool, state: s.state, priority: s.priority ?? 0, seq: s.seq ?? 0 }));
+/** The runs that compete for slots: a run still waiting for its dependencies is not in the way of any other. */
+function schedRuns(statuses: readonly RunStatus[], waiting: ReadonlyMap<string, unknown> = new Map()): SchedRun[] {
+  return statuses.filter((s) => !waiting.has(s.workspace)).map((s) => ({ workspace: s.workspace, pool: s.pool, state: s.state, priority: s.priority ?? 0, seq: s.seq ?? 0 }));
 }
 
 /** What every status of a job carries, queued or running. */
@@ -38,8 +41,68 @@ function jobStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): 
     idleSeconds: job.idleSeconds,
     budgetUsd: job.budgetUsd,
     answeredBy: job.answeredBy,
+    after: job.after,
+    chain: job.chain,
     warnings: [],
   };
+}
+
+function depRun(status: RunStatus): DepRun {
+  return { workspace: status.workspace, state: status.state, qa: status.qa?.state, after: status.after };
+}
+
+/** org/repo/slot, as status prints a workspace. */
+function workspaceName(home: string, workspace: string): string {
+  const rel = relative(join(home, 'workspace'), workspace);
+  return rel.startsWith('..') ? workspace : rel;
+}
+
+/** Why a job with dependencies cannot start at once, or undefined when they are all done (or it has none). */
+function dependencyHold(job: Job, statuses: readonly RunStatus[], home: string): string | undefined {
+  if (job.after === undefined || job.after.length === 0) return undefined;
+  const runs = new Map(statuses.map((s) => [s.workspace, depRun(s)]));
+  const cycle = dependencyCycle(job.workspace, job.after, runs);
+  if (cycle !== undefined) {
+    throw new AgentctlError('dependency_cycle', `--after would make a cycle: ${cycle.map((ws) => workspaceName(home, ws)).join(' -> ')}`, {
+      exitCode: ExitCode.usage,
+      hint: 'a run cannot wait, directly or through others, for itself; drop one of the --after',
+    });
+  }
+  const gate = dependencyGate(job.after, runs);
+  if (gate.kind === 'ready') return undefined;
+  if (gate.kind === 'failed') return dependencyFailedReason(workspaceName(home, gate.dependency), gate.why);
+  return waitingForDependencies(gate.on.map((ws) => workspaceName(home, ws)), new Map(statuses.map((s) => [workspaceName(home, s.workspace), s.state])));
+}
+
+/**
+ * What each queued run that waits for its dependencies says in status, as
+ * things stand now (a run not in the map waits for a slot, if at all).
+ */
+export function dependencyNotes(statuses: readonly RunStatus[], home: string): Map<string, string> {
+  const states = new Map(statuses.map((s) => [workspaceName(home, s.workspace), s.state]));
+  const notes = new Map<string, string>();
+  for (const [workspace, on] of settleDependencies(statuses.map(depRun)).waiting) {
+    notes.set(workspace, waitingForDependencies(on.map((ws) => workspaceName(home, ws)), states));
+  }
+  return notes;
+}
+
+/**
+ * Queued runs whose dependency failed end cancelled (dependency-failed,
+ * naming it), and their own dependants with them. Returns the runs still
+ * waiting for a dependency, which must not start.
+ */
+function settle(current: Map<string, RunStatus>, ctx: RunContext): ReadonlyMap<string, string[]> {
+  const { cancel, waiting } = settleDependencies([...current.values()].map(depRun));
+  for (const { workspace, dependency, why } of cancel) {
+    const previous = current.get(workspace) as RunStatus;
+    const reason = dependencyFailedReason(workspaceName(ctx.home, dependency), why);
+    const cancelled: RunStatus = { ...previous, state: 'cancelled', reason, dependencyFailed: dependency, waitingFor: undefined, finishedAt: ctx.clock.now().toISOString() };
+    writeStatus(cancelled);
+    current.set(workspace, cancelled);
+    recordEvent(ctx.home, { type: 'finished', at: cancelled.finishedAt as string, workspace, agent: previous.agent, state: 'cancelled', reason, dependency });
+  }
+  return waiting;
 }
 
 /** A run that holds a slot and is about to be started by `ctx.pid`. */
@@ -87,11 +150,14 @@ export async function admitJob(job: Job, ctx: RunContext, writeFiles?: () => voi
         hint: `see it with "agentctl status ${job.workspace}", or drop it with "agentctl cancel ${job.workspace}"`,
       });
     }
+    const statuses = allStatuses(ctx.home);
+    const held = dependencyHold(job, statuses, ctx.home);
     writeFiles?.();
     writeJob(job);
     const state = readSchedulerState(ctx.home);
     const now = ctx.clock.now();
-    const decision = admitNew(job.pool, job.priority, schedRuns(allStatuses(ctx.home)), state, limitsFrom(ctx.config), now);
+    const waiting = settleDependencies(statuses.map(depRun)).waiting;
+    const decision = held !== undefined ? { start: false as const, reason: held } : admitNew(job.pool, job.priority, schedRuns(statuses, waiting), state, limitsFrom(ctx.config), now);
     if (decision.start) {
       const status = claimedStatus(job, previous, ctx);
       await writeClaim(status, ctx);
@@ -134,8 +200,9 @@ export async function claimQueued(ctx: RunContext): Promise<QueueView> {
     const state = readSchedulerState(ctx.home);
     if (!statuses.some((s) => s.state === 'queued')) return { claimed: [], statuses, state };
     const current = new Map(statuses.map((s) => [s.workspace, s]));
+    const waiting = settle(current, ctx);
     const claimed: ClaimedRun[] = [];
-    for (const workspace of planStarts(schedRuns(statuses), state, limitsFrom(ctx.config), ctx.clock.now())) {
+    for (const workspace of planStarts(schedRuns([...current.values()], waiting), state, limitsFrom(ctx.config), ctx.clock.now())) {
       const previous = current.get(workspace) as RunStatus;
       const job = readJob(workspace);
       if (job === undefined) {

@@ -104,7 +104,9 @@ async function hasLiveRun(workspace: string): Promise<boolean> {
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
-  const opts = parseOptions(dispatchOp.input, raw, 'dispatch');
+  const parsed = parseOptions(dispatchOp.input, raw, 'dispatch');
+  // --after names runs agentctl knows, as its own workspace dirs: checked before anything is prepared.
+  const opts = parsed.after.length === 0 ? parsed : { ...parsed, after: (await import('../../service/resolve-after.js')).resolveAfter(parsed.after, deps) };
   if (opts.waitTimeout !== undefined && !opts.wait) throw usageError('wait_timeout_without_wait', '--wait-timeout bounds a --wait', 'add --wait, or drop --wait-timeout');
   const { config, projectDir } = await loadConfigFor(deps, opts.config);
   const request = {
@@ -139,7 +141,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       writeFileAtomic(prepared.promptPath, prepared.prompt);
       writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), { createdAt: deps.clock.now(), cliVersion: undefined, imageId: undefined }));
     }
-    if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared, choice), null, 2)}\n`);
+    if (opts.json) deps.io.out(`${JSON.stringify({ ...previewJson(prepared, choice), after: opts.after }, null, 2)}\n`);
     else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
     return ExitCode.ok;
   }
