@@ -1,0 +1,146 @@
+import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
+import { runCli } from '../support/run-cli.js';
+import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
+
+// A forged status for a dependency that failed: wherever the agent can write, it claims the run completed.
+const FORGED_STATUS = JSON.stringify({ version: 1, state: 'completed', workspace: '/x', repo: 'acme/c', agent: 'liar', pool: 'liar', runtime: 'podman', runCount: 1, warnings: [] });
+
+const AGENTS = `agents:
+  first:
+    command: [sh, -c, 'sleep 2']
+  nap:
+    command: [sh, -c, 'true']
+  crash:
+    command: [sh, -c, 'exit 1']
+  liar:
+    command: [sh, -c, 'mkdir -p /workspace/repo/.meta /workspace/outbox/.meta; for d in /workspace/repo/.meta /workspace/outbox /workspace/outbox/.meta; do echo ''${FORGED_STATUS}'' > $d/status.json; done; echo 0 > /workspace/outbox/exit-code; exit 3']
+`;
+
+let forge: Forge;
+const engines = await testEngines();
+
+beforeAll(() => {
+  forge = makeForge();
+  forge.createRepo('acme', 'c', { 'README.md': '# c\n' });
+  forge.createRepo('acme', 'qafail', { 'README.md': '# qa fails\n' });
+});
+afterAll(() => forge.cleanup());
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe.each(engines)('dispatch --after on a real $name engine', (engine) => {
+  if (!requireEngine(engine)) return;
+
+  function setup(): { env: Record<string, string>; state: string; ws: (repo: string, issue: string) => string } {
+    const home = makeTempDir(`chains-${engine.name}`);
+    mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
+    writeFileSync(
+      join(home, 'config', 'agentctl', 'config.yaml'),
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  image: ${TEST_IMAGE}\n  prefer: ${engine.name}\nrepos:\n  acme/qafail:\n    qa: ["exit 1"]\n${AGENTS}`,
+    );
+    const state = join(home, 'state');
+    const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, [engine.hostVar]: engine.url, CI: 'true' };
+    return { env, state, ws: (repo, issue) => join(state, 'workspace', 'acme', repo, `task-${issue}`) };
+  }
+
+  function dispatch(env: Record<string, string>, repo: string, issue: string, agent: string, ...more: string[]) {
+    const result = runCli(['dispatch', '--repo', `acme/${repo}`, '--issue', issue, '--agent', agent, ...more], env);
+    expect(result.stderr).not.toContain('error');
+    expect(result.code).toBe(0);
+    return result;
+  }
+
+  function runs(env: Record<string, string>): Array<Record<string, any>> {
+    const result = runCli(['status', '--json'], env);
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout).runs;
+  }
+
+  async function until(env: Record<string, string>, done: (r: Array<Record<string, any>>) => boolean, seconds = 90) {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const now = runs(env);
+      if (done(now)) return now;
+      if (Date.now() > deadline) throw new Error(`timed out; last status: ${JSON.stringify(now.map((r) => [r.workspace, r.state, r.reason]))}`);
+      await sleep(500);
+    }
+  }
+
+  function events(state: string): Array<Record<string, any>> {
+    const path = join(state, 'events.jsonl');
+    return existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line)) : [];
+  }
+
+  it('a run after another waits for it, named in status, and starts only once it has ended', async () => {
+    const { env, state, ws } = setup();
+    dispatch(env, 'c', '1', 'first');
+    const queued = dispatch(env, 'c', '2', 'nap', '--after', 'acme/c/task-1');
+    expect(queued.stderr).toContain('queued nap on acme/c (issue #2): waiting for its dependency: acme/c/task-1 (running)');
+    const waiting = runs(env).find((r) => r.workspace === ws('c', '2'));
+    expect(waiting).toMatchObject({ state: 'queued', after: [ws('c', '1')], waitingFor: 'waiting for its dependency: acme/c/task-1 (running)' });
+    const final = await until(env, (r) => r.length === 2 && r.every((s) => s.state === 'completed'));
+    const [a, b] = [final.find((r) => r.workspace === ws('c', '1')), final.find((r) => r.workspace === ws('c', '2'))];
+    expect(new Date(b?.startedAt).getTime()).toBeGreaterThanOrEqual(new Date(a?.finishedAt).getTime());
+    const order = events(state).filter((e) => e.type === 'started' || e.type === 'finished').map((e) => `${e.type} ${(e.workspace as string).split('/').at(-1)}`);
+    expect(order).toEqual(['started task-1', 'finished task-1', 'started task-2', 'finished task-2']);
+  }, 120_000);
+
+  it('a failing run cancels its dependants, and theirs in turn, naming the dependency; none of them starts', async () => {
+    const { env, state, ws } = setup();
+    dispatch(env, 'c', '1', 'crash');
+    dispatch(env, 'c', '2', 'nap', '--after', 'acme/c/task-1');
+    dispatch(env, 'c', '3', 'nap', '--after', ws('c', '2'));
+    const final = await until(env, (r) => r.length === 3 && r.every((s) => s.state !== 'queued' && s.state !== 'running'));
+    expect(final.map((r) => [r.workspace, r.state])).toEqual([
+      [ws('c', '1'), 'failed'],
+      [ws('c', '2'), 'cancelled'],
+      [ws('c', '3'), 'cancelled'],
+    ]);
+    expect(final[1]).toMatchObject({ reason: 'dependency-failed: acme/c/task-1 ended failed', dependencyFailed: ws('c', '1') });
+    expect(final[2]).toMatchObject({ reason: 'dependency-failed: acme/c/task-2 ended cancelled', dependencyFailed: ws('c', '2') });
+    expect(events(state).filter((e) => e.type === 'started').map((e) => e.workspace)).toEqual([ws('c', '1')]);
+  }, 120_000);
+
+  it('a predecessor whose QA failed counts as failed', async () => {
+    const { env, ws } = setup();
+    dispatch(env, 'qafail', '1', 'nap');
+    const result = runCli(['dispatch', '--repo', 'acme/c', '--issue', '2', '--agent', 'nap', '--after', 'acme/qafail/task-1', '--wait', '--json'], env);
+    expect(result.code).not.toBe(0);
+    const status = JSON.parse(result.stdout);
+    expect(status).toMatchObject({ state: 'cancelled', reason: 'dependency-failed: acme/qafail/task-1 completed but its QA failed' });
+    expect(runs(env).find((r) => r.workspace === ws('qafail', '1'))).toMatchObject({ state: 'completed', qa: { state: 'failed' } });
+  }, 120_000);
+
+  it('hostile: a dependency that writes a "completed" status and exit code 0 where it can does not make its dependant start', async () => {
+    const { env, state, ws } = setup();
+    dispatch(env, 'c', '1', 'liar');
+    dispatch(env, 'c', '2', 'nap', '--after', 'acme/c/task-1');
+    const final = await until(env, (r) => r.length === 2 && r.every((s) => s.state !== 'queued' && s.state !== 'running'));
+    expect(final.map((r) => [r.state, r.reason])).toEqual([
+      ['failed', 'agent exited with code 3'],
+      ['cancelled', 'dependency-failed: acme/c/task-1 ended failed'],
+    ]);
+    // The forged files are there, and were not believed.
+    expect(existsSync(join(ws('c', '1'), 'repo', '.meta', 'status.json'))).toBe(true);
+    expect(events(state).filter((e) => e.type === 'started').map((e) => e.workspace)).toEqual([ws('c', '1')]);
+  }, 120_000);
+
+  it('refuses --after a workspace with no dispatched run, and a run after itself', async () => {
+    const { env } = setup();
+    expect(runCli(['dispatch', '--repo', 'acme/c', '--issue', '1', '--agent', 'nap', '--dry-run'], env).code).toBe(0);
+    const unknown = runCli(['dispatch', '--repo', 'acme/c', '--issue', '2', '--agent', 'nap', '--after', 'acme/c/task-9'], env);
+    expect(unknown.stderr).toContain('no workspace "acme/c/task-9"');
+    const dry = runCli(['dispatch', '--repo', 'acme/c', '--issue', '2', '--agent', 'nap', '--after', 'acme/c/task-1'], env);
+    expect(dry.stderr).toContain('no run was dispatched in');
+    expect(unknown.code).toBe(2);
+    dispatch(env, 'c', '3', 'nap', '--wait');
+    const self = runCli(['dispatch', '--repo', 'acme/c', '--issue', '3', '--agent', 'nap', '--after', 'acme/c/task-3'], env);
+    expect(self.stderr).toContain('--after would make a cycle: acme/c/task-3 -> acme/c/task-3');
+    expect(self.code).toBe(2);
+  }, 60_000);
+});
