@@ -44,6 +44,32 @@ async function prepareAndSubmit(
 ): Promise<number> {
   const base = await runContextFor(deps, config);
   const ctx = progress === undefined ? base : { ...base, notify: (line: string) => progress.note(line) };
+  const ready = await prepareJob(opts, request, projectDir, deps, ctx, progress);
+  return submitJob(ready.job, ready.what, ctx, deps, opts, ready.head, ready.writeFiles, progress);
+}
+
+/** A prepared workspace and the job to run in it, not yet admitted: nothing of the run is written until then. */
+export interface ReadyJob {
+  job: Job;
+  /** The run in words: "claude on acme/web (issue #42)". */
+  what: string;
+  /** The checkout's HEAD when it was made just now (see submitJob). */
+  head: string | undefined;
+  /** The prompt and manifest, written on admission. */
+  writeFiles: () => void;
+}
+
+/** Prepare the workspace with the chosen engine and build the job: dispatch and each task of a chain. */
+export async function prepareJob(
+  opts: DispatchOptions,
+  request: DispatchRequest,
+  projectDir: string | undefined,
+  deps: Deps,
+  ctx: RunContext,
+  progress?: WaitReporter,
+  chain?: { id: string; task: string },
+): Promise<ReadyJob> {
+  const config = ctx.config;
   // The manifest records the image's ID: asked for as soon as the engine is chosen, beside the git work.
   let imageId: Promise<string | undefined> = Promise.resolve(undefined);
   // On a terminal, a first clone of the mirror shows git's own progress on the live line.
@@ -76,13 +102,18 @@ async function prepareAndSubmit(
     push: opts.push ?? config.defaults.push,
     comment: opts.comment,
     after: opts.after,
+    chain,
   });
-  // A workspace made just now is at the commit its record names; a reused one may have moved on.
-  const head = prepared.reused ? undefined : prepared.record.commit;
-  return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts, head, () => {
-    writeFileAtomic(prepared.promptPath, prepared.prompt);
-    writeManifest(prepared.workspace, manifest);
-  }, progress);
+  return {
+    job,
+    what: `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`,
+    // A workspace made just now is at the commit its record names; a reused one may have moved on.
+    head: prepared.reused ? undefined : prepared.record.commit,
+    writeFiles: () => {
+      writeFileAtomic(prepared.promptPath, prepared.prompt);
+      writeManifest(prepared.workspace, manifest);
+    },
+  };
 }
 
 /** Agents whose machine output includes a cost agentctl can watch. */

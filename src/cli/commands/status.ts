@@ -18,6 +18,8 @@ import { useColor } from '../io.js';
 import { schedRunOf, waitingNow } from '../../core/schedule/waiting.js';
 import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
+import { chainView } from '../../core/chain/chain-state.js';
+import { listChains } from '../../run/chain-store.js';
 
 interface PoolRow {
   pool: string;
@@ -73,9 +75,12 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.seq ?? 0) - (b.seq ?? 0))
     .map((s) => s.workspace);
 
+  // Each chain's state is its tasks' statuses, read here: nothing to keep in step.
+  const byWorkspace = new Map(everything.map((s) => [s.workspace, s]));
+  const chains = only === undefined ? listChains(home).map((record) => chainView(record, byWorkspace)) : [];
   if (opts.json) {
     const runs = statuses.map((s) => ({ ...s, waitingFor: note(s), elapsedSeconds: elapsedSeconds(s, now) ?? null, summary: isTerminal(s.state) ? summaryOf(s) : null }));
-    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue }, null, 2)}\n`);
+    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue, chains }, null, 2)}\n`);
     return ExitCode.ok;
   }
   if (statuses.length === 0) {
@@ -107,6 +112,12 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
         p.pausedSeconds > 0 ? `paused ${formatWait(p.pausedSeconds)}` : p.fastFails > 0 ? `${p.fastFails} fast failure(s)` : '-',
       ]),
     )}`;
+    if (chains.length > 0) {
+      out += `\n${table(
+        ['CHAIN', 'STATE', 'TASKS'],
+        chains.map((c) => [c.id, c.state, c.tasks.map((t) => `${t.id} ${t.state}`).join(', ')]),
+      )}`;
+    }
     if (scheduler.frozen) out += '\nfrozen: no new runs start until "agentctl thaw"\n';
   } else {
     const [one] = statuses;
