@@ -1,4 +1,4 @@
-import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
@@ -11,6 +11,8 @@ const FORGED_STATUS = JSON.stringify({ version: 1, state: 'completed', workspace
 const AGENTS = `agents:
   first:
     command: [sh, -c, 'sleep 2']
+  long:
+    command: [sh, -c, 'sleep 4']
   nap:
     command: [sh, -c, 'true']
   crash:
@@ -143,4 +145,103 @@ describe.each(engines)('dispatch --after on a real $name engine', (engine) => {
     expect(self.stderr).toContain('--after would make a cycle: acme/c/task-3 -> acme/c/task-3');
     expect(self.code).toBe(2);
   }, 60_000);
+});
+
+describe.each(engines)('agentctl chain on a real $name engine', (engine) => {
+  if (!requireEngine(engine)) return;
+
+  function setup(chain: string): { env: Record<string, string>; state: string; file: string } {
+    const home = makeTempDir(`chain-${engine.name}`);
+    mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
+    writeFileSync(
+      join(home, 'config', 'agentctl', 'config.yaml'),
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  image: ${TEST_IMAGE}\n  prefer: ${engine.name}\n${AGENTS}`,
+    );
+    const file = join(home, 'chain.yaml');
+    writeFileSync(file, chain);
+    const state = join(home, 'state');
+    return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, [engine.hostVar]: engine.url, CI: 'true' }, state, file };
+  }
+
+  function statusJson(env: Record<string, string>): { runs: Array<Record<string, any>>; chains: Array<Record<string, any>> } {
+    const result = runCli(['status', '--json'], env);
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout);
+  }
+
+  async function untilChain(env: Record<string, string>, state: string, seconds = 90) {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const status = statusJson(env);
+      if (status.chains[0]?.state === state) return status;
+      if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(status.chains)}`);
+      await sleep(500);
+    }
+  }
+
+  const CHAIN = `name: feature
+tasks:
+  - { id: docs, repo: acme/c, issue: 3, agent: nap, depends_on: [build] }
+  - { id: design, repo: acme/c, issue: 1, agent: first }
+  - { id: build, repo: acme/c, issue: 2, agent: nap, depends_on: [design] }
+`;
+
+  it('submits the tasks in order, and status shows the chain until it completes in that order', async () => {
+    const { env, state, file } = setup(CHAIN);
+    const result = runCli(['chain', file, '--json'], env);
+    expect(result.stderr).not.toContain('error');
+    const submitted = JSON.parse(result.stdout);
+    expect(submitted.name).toBe('feature');
+    expect(submitted.tasks.map((t: any) => [t.id, t.state, t.dependsOn])).toEqual([
+      ['design', 'running', []],
+      ['build', 'queued', ['design']],
+      ['docs', 'queued', ['build']],
+    ]);
+    const running = statusJson(env);
+    expect(running.chains).toEqual([expect.objectContaining({ id: submitted.id, state: 'running' })]);
+    const done = await untilChain(env, 'completed');
+    expect(done.chains[0].tasks.map((t: any) => t.state)).toEqual(['completed', 'completed', 'completed']);
+    const starts = Object.fromEntries(done.runs.map((r) => [r.chain.task, r]));
+    expect(new Date(starts.build.startedAt).getTime()).toBeGreaterThanOrEqual(new Date(starts.design.finishedAt).getTime());
+    expect(new Date(starts.docs.startedAt).getTime()).toBeGreaterThanOrEqual(new Date(starts.build.finishedAt).getTime());
+    expect(runCli(['status'], env).stdout).toMatch(new RegExp(`${submitted.id}\\s+completed\\s+design completed, build completed, docs completed`));
+    expect(existsSync(join(state, 'state', 'chains', `${submitted.id}.json`))).toBe(true);
+  }, 120_000);
+
+  it('a failing task cancels the rest of its chain, and the chain ends failed', async () => {
+    const { env, file } = setup(CHAIN.replace('agent: first', 'agent: crash'));
+    expect(runCli(['chain', file], env).code).toBe(0);
+    const done = await untilChain(env, 'failed');
+    expect(done.chains[0].tasks.map((t: any) => [t.id, t.state, t.reason])).toEqual([
+      ['design', 'failed', 'agent exited with code 1'],
+      ['build', 'cancelled', 'dependency-failed: acme/c/task-1 ended failed'],
+      ['docs', 'cancelled', 'dependency-failed: acme/c/task-2 ended cancelled'],
+    ]);
+  }, 120_000);
+
+  it('refuses a cycle before anything starts: nothing queued, nothing under the workspace root', () => {
+    const { env, state, file } = setup(CHAIN.replace('agent: first }', 'agent: first, depends_on: [docs] }'));
+    const result = runCli(['chain', file], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('the tasks depend on each other in a cycle: docs -> build -> design -> docs');
+    expect(existsSync(join(state, 'workspace'))).toBe(false);
+    expect(existsSync(join(state, 'state', 'chains'))).toBe(false);
+    expect(existsSync(state) ? readdirSync(state) : []).toEqual([]);
+  });
+
+  it('survives SIGKILL of the supervisor mid-chain: the next status carries it to the end', async () => {
+    const { env, state, file } = setup(CHAIN.replace('agent: first', 'agent: long'));
+    expect(runCli(['chain', file], env).code).toBe(0);
+    const lock = join(state, 'state', 'supervisor.lock', 'pid');
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(lock) && Date.now() < deadline) await sleep(100);
+    const supervisor = Number(readFileSync(lock, 'utf8'));
+    process.kill(supervisor, 'SIGKILL');
+    // Long enough for the first task's agent to end with nobody watching it.
+    await sleep(6000);
+    const orphaned = JSON.parse(readFileSync(join(state, 'workspace', 'acme', 'c', 'task-2', '.meta', 'status.json'), 'utf8'));
+    expect(orphaned.state).toBe('queued');
+    const done = await untilChain(env, 'completed');
+    expect(done.chains[0].tasks.map((t: any) => t.state)).toEqual(['completed', 'completed', 'completed']);
+  }, 120_000);
 });
