@@ -1,5 +1,7 @@
 import type { Config } from '../core/config/schema.js';
 import { describeTarget } from '../core/names.js';
+import { usageError } from '../core/errors.js';
+import { readWorkspaceRecord } from '../workspace/prepare-workspace.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Deps } from './deps.js';
 import type { DispatchOptions } from './commands/dispatch.js';
@@ -102,8 +104,10 @@ export async function prepareJob(
     push: opts.push ?? config.defaults.push,
     comment: opts.comment,
     after: opts.after,
+    fromAfter: opts.fromAfter,
     chain,
   });
+  if (opts.fromAfter) checkFromAfter(opts.after, prepared);
   return {
     job,
     what: `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`,
@@ -114,6 +118,23 @@ export async function prepareJob(
       writeManifest(prepared.workspace, manifest);
     },
   };
+}
+
+/**
+ * --from-after starts from one predecessor's work in the same repository,
+ * in a checkout agentctl has just made (git runs there before the agent, so
+ * never in one an earlier agent has had).
+ */
+function checkFromAfter(after: readonly string[], prepared: PreparedDispatch): void {
+  const [predecessor] = after;
+  if (after.length !== 1 || predecessor === undefined) throw usageError('from_after_needs_one', `--from-after needs exactly one --after (got ${after.length})`, 'name the one run whose work to start from');
+  const repo = readWorkspaceRecord(predecessor)?.repo;
+  if (repo !== prepared.repo.slug) {
+    throw usageError('from_after_other_repo', `--from-after: ${predecessor} is a workspace of ${repo ?? 'an unknown repository'}, not ${prepared.repo.slug}`, 'start from a run of the same repository, or drop --from-after');
+  }
+  if (prepared.reused) {
+    throw usageError('from_after_reused', `--from-after needs a new workspace, and ${prepared.workspace} exists already`, 'pick another target (issue, pr or branch), or remove the workspace ("agentctl gc")');
+  }
 }
 
 /** Agents whose machine output includes a cost agentctl can watch. */
@@ -143,6 +164,7 @@ export function jobFor(
     push: boolean;
     comment: boolean;
     after?: string[] | undefined;
+    fromAfter?: boolean | undefined;
     chain?: { id: string; task: string } | undefined;
   },
 ): Job {
@@ -171,6 +193,7 @@ export function jobFor(
     review: prepared.agent.spec === 'codex:review' || prepared.agent.base === 'coderabbit',
     setup: prepared.setup,
     after: settings.after === undefined || settings.after.length === 0 ? undefined : settings.after,
+    fromAfter: settings.fromAfter === true ? true : undefined,
     chain: settings.chain,
   };
 }

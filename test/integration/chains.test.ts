@@ -17,6 +17,10 @@ const AGENTS = `agents:
     command: [sh, -c, 'true']
   crash:
     command: [sh, -c, 'exit 1']
+  writer:
+    command: [sh, -c, 'echo from-a > /workspace/repo/from-a.txt']
+  reader:
+    command: [sh, -c, 'test "$(cat /workspace/repo/from-a.txt)" = from-a']
   liar:
     command: [sh, -c, 'mkdir -p /workspace/repo/.meta /workspace/outbox/.meta; for d in /workspace/repo/.meta /workspace/outbox /workspace/outbox/.meta; do echo ''${FORGED_STATUS}'' > $d/status.json; done; echo 0 > /workspace/outbox/exit-code; exit 3']
 `;
@@ -132,6 +136,18 @@ describe.each(engines)('dispatch --after on a real $name engine', (engine) => {
     expect(events(state).filter((e) => e.type === 'started').map((e) => e.workspace)).toEqual([ws('c', '1')]);
   }, 120_000);
 
+  it('--from-after starts the checkout from the predecessor\'s collected work; without it the base', async () => {
+    const { env, ws } = setup();
+    dispatch(env, 'c', '1', 'writer');
+    const from = runCli(['dispatch', '--repo', 'acme/c', '--issue', '2', '--agent', 'reader', '--after', 'acme/c/task-1', '--from-after', '--wait', '--json'], env);
+    expect(from.stderr).not.toContain('error');
+    expect(JSON.parse(from.stdout)).toMatchObject({ state: 'completed', after: [ws('c', '1')] });
+    const without = runCli(['dispatch', '--repo', 'acme/c', '--issue', '3', '--agent', 'reader', '--after', 'acme/c/task-1', '--wait', '--json'], env);
+    expect(JSON.parse(without.stdout)).toMatchObject({ state: 'failed', reason: 'agent exited with code 1' });
+    const other = runCli(['dispatch', '--repo', 'acme/qafail', '--issue', '4', '--agent', 'reader', '--after', 'acme/c/task-1', '--from-after'], env);
+    expect(other.stderr).toContain('--from-after: ' + ws('c', '1') + ' is a workspace of acme/c, not acme/qafail');
+  }, 120_000);
+
   it('refuses --after a workspace with no dispatched run, and a run after itself', async () => {
     const { env } = setup();
     expect(runCli(['dispatch', '--repo', 'acme/c', '--issue', '1', '--agent', 'nap', '--dry-run'], env).code).toBe(0);
@@ -200,7 +216,7 @@ tasks:
     const running = statusJson(env);
     expect(running.chains).toEqual([expect.objectContaining({ id: submitted.id, state: 'running' })]);
     const done = await untilChain(env, 'completed');
-    expect(done.chains[0].tasks.map((t: any) => t.state)).toEqual(['completed', 'completed', 'completed']);
+    expect(done.chains[0]?.tasks.map((t: any) => t.state)).toEqual(['completed', 'completed', 'completed']);
     const starts = Object.fromEntries(done.runs.map((r) => [r.chain.task, r]));
     expect(new Date(starts.build.startedAt).getTime()).toBeGreaterThanOrEqual(new Date(starts.design.finishedAt).getTime());
     expect(new Date(starts.docs.startedAt).getTime()).toBeGreaterThanOrEqual(new Date(starts.build.finishedAt).getTime());
@@ -212,7 +228,7 @@ tasks:
     const { env, file } = setup(CHAIN.replace('agent: first', 'agent: crash'));
     expect(runCli(['chain', file], env).code).toBe(0);
     const done = await untilChain(env, 'failed');
-    expect(done.chains[0].tasks.map((t: any) => [t.id, t.state, t.reason])).toEqual([
+    expect(done.chains[0]?.tasks.map((t: any) => [t.id, t.state, t.reason])).toEqual([
       ['design', 'failed', 'agent exited with code 1'],
       ['build', 'cancelled', 'dependency-failed: acme/c/task-1 ended failed'],
       ['docs', 'cancelled', 'dependency-failed: acme/c/task-2 ended cancelled'],
@@ -242,6 +258,6 @@ tasks:
     const orphaned = JSON.parse(readFileSync(join(state, 'workspace', 'acme', 'c', 'task-2', '.meta', 'status.json'), 'utf8'));
     expect(orphaned.state).toBe('queued');
     const done = await untilChain(env, 'completed');
-    expect(done.chains[0].tasks.map((t: any) => t.state)).toEqual(['completed', 'completed', 'completed']);
+    expect(done.chains[0]?.tasks.map((t: any) => t.state)).toEqual(['completed', 'completed', 'completed']);
   }, 120_000);
 });

@@ -62,6 +62,7 @@ function dispatchOptionsOf(file: string, task: ChainTask): DispatchOptions {
     idleTimeout: task.idle_timeout,
     maxBudgetUsd: task.max_budget_usd,
     push: task.push,
+    fromAfter: task.from_after,
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `task ${task.id}: ${issue.path.map(String).map(snake).join('.')}: ${issue.message}`);

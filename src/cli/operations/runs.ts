@@ -39,6 +39,10 @@ const dispatchInput = once(() =>
       .array(z.string())
       .default([])
       .describe('keep the run queued until the run in this workspace has ended; start only if it completed and its QA did not fail, else end cancelled (dependency-failed). Repeatable'),
+    fromAfter: z
+      .boolean()
+      .default(false)
+      .describe("with one --after in the same repository: start the checkout from that run's work (as agentctl collected it) instead of the base branch"),
     push: z.boolean().optional().describe('after a completed run whose QA did not fail: commit, push the branch and open a PR'),
     comment: z.boolean().default(false).describe('post the review as one comment on the PR (review agents)'),
     json: json.describe('print one JSON object'),

@@ -31,6 +31,8 @@ const taskSchema = z.strictObject({
   idle_timeout: z.number().int().nonnegative().optional(),
   max_budget_usd: z.number().positive().optional(),
   push: z.boolean().optional(),
+  /** Start from the work of the one task it depends on (same repository). */
+  from_after: z.boolean().default(false),
 });
 
 const chainSchema = z.strictObject({
@@ -122,6 +124,9 @@ export function planChain(file: string, text: string): ChainPlan {
     for (const dep of task.depends_on) {
       if (!ids.has(dep)) throw invalid(file, `task ${task.id}: depends_on: no task has the id ${JSON.stringify(dep)}`);
     }
+  }
+  for (const task of tasks) {
+    if (task.from_after && task.depends_on.length !== 1) throw invalid(file, `task ${task.id}: from_after: needs exactly one task in depends_on (got ${task.depends_on.length})`);
   }
   const cycle = findCycle(tasks);
   if (cycle !== undefined) throw invalid(file, `the tasks depend on each other in a cycle: ${cycle.join(' -> ')}`, 'break the cycle; nothing was started');

@@ -34,6 +34,7 @@ tasks:
     ['a missing repo', 'tasks:\n  - { id: a, task: t }\n', 'task a: repo: Invalid input'],
     ['a task without an id', 'tasks:\n  - { repo: r }\n', 'task #1: id: Invalid input'],
     ['no tasks', 'tasks: []\n', 'tasks: needs at least one task'],
+    ['from_after without exactly one dependency', 'tasks:\n  - { id: a, repo: r }\n  - { id: b, repo: r }\n  - { id: c, repo: r, depends_on: [a, b], from_after: true }\n', 'task c: from_after: needs exactly one task in depends_on (got 2)'],
     ['not YAML', 'tasks: [\n', 'is not valid YAML'],
   ];
   it.each(refusals)('refuses %s', (_name, text, message) => {
