@@ -6,7 +6,7 @@ import { schedRunOf, waitingNow } from '../core/schedule/waiting.js';
 import { followRun } from '../run/finish-run.js';
 import type { Job } from '../run/job-store.js';
 import { launchRun } from '../run/launch-run.js';
-import { admitJob, claimQueued, dependencyNotes, launchClaimed, type QueueView } from '../run/queue.js';
+import { admitJob, claimQueued, dependencyWaits, launchClaimed, type QueueView } from '../run/queue.js';
 import type { RunContext } from '../run/run-context.js';
 import { runFiles } from '../run/run-files.js';
 import type { Deps } from './deps.js';
@@ -97,7 +97,7 @@ async function submitWith(
   const onProgress = async (status: RunStatus) => {
     const waiting =
       status.state === 'queued' && view !== undefined
-        ? (dependencyNotes(view.statuses, ctx.home).get(status.workspace) ??
+        ? (dependencyWaits(view.statuses, ctx.home).get(status.workspace) ??
           waitingNow(schedRunOf(status), view.statuses.map(schedRunOf), view.state, limits, deps.clock.now(), status.waitingFor))
         : undefined;
     reporter.observe(status, waiting);

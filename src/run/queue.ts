@@ -2,7 +2,7 @@ import { AgentctlError, ExitCode } from '../core/errors.js';
 import { planImage, planRuntime } from '../core/run/run-plan.js';
 import { join, relative } from 'node:path';
 import type { RunStatus } from '../core/run/status.js';
-import { dependencyCycle, dependencyFailedReason, dependencyGate, settleDependencies, waitingForDependencies, type DepRun } from '../core/schedule/dependencies.js';
+import { dependencyCycle, dependencyFailedReason, dependencyGate, dependencyNotes, settleDependencies, waitingForDependencies, type DepRun } from '../core/schedule/dependencies.js';
 import { admitNew, limitsFrom, planStarts, type SchedRun, type SchedulerState } from '../core/schedule/scheduler.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
@@ -74,17 +74,9 @@ function dependencyHold(job: Job, statuses: readonly RunStatus[], home: string):
   return waitingForDependencies(gate.on.map((ws) => workspaceName(home, ws)), new Map(statuses.map((s) => [workspaceName(home, s.workspace), s.state])));
 }
 
-/**
- * What each queued run that waits for its dependencies says in status, as
- * things stand now (a run not in the map waits for a slot, if at all).
- */
-export function dependencyNotes(statuses: readonly RunStatus[], home: string): Map<string, string> {
-  const states = new Map(statuses.map((s) => [workspaceName(home, s.workspace), s.state]));
-  const notes = new Map<string, string>();
-  for (const [workspace, on] of settleDependencies(statuses.map(depRun)).waiting) {
-    notes.set(workspace, waitingForDependencies(on.map((ws) => workspaceName(home, ws)), states));
-  }
-  return notes;
+/** What each queued run that waits for its dependencies says in status (see dependencyNotes). */
+export function dependencyWaits(statuses: readonly RunStatus[], home: string): Map<string, string> {
+  return dependencyNotes(statuses, (workspace) => workspaceName(home, workspace));
 }
 
 /**

@@ -3,7 +3,7 @@ import { ExitCode } from '../../core/errors.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { displayLine } from '../../core/text/display-line.js';
 import { formatWait, limitsFrom, pauseLeft } from '../../core/schedule/scheduler.js';
-import { allStatuses, dependencyNotes } from '../../run/queue.js';
+import { allStatuses, dependencyWaits } from '../../run/queue.js';
 import { readSchedulerState } from '../../run/scheduler-store.js';
 import { readStatus } from '../../run/status-store.js';
 import { resolveWorkspace } from '../../service/resolve-workspace.js';
@@ -66,7 +66,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     costUsd: Math.round(everything.filter((s) => s.pool === pool).reduce((sum, s) => sum + (s.usage?.costUsd ?? 0), 0) * 10000) / 10000,
   }));
   // Why a queued run waits, as things stand now: a freeze or a pause that came after it was queued names itself.
-  const waitingOnDeps = dependencyNotes(everything, home);
+  const waitingOnDeps = dependencyWaits(everything, home);
   const sched = everything.filter((s) => !waitingOnDeps.has(s.workspace)).map(schedRunOf);
   const note = (s: RunStatus) =>
     s.state === 'queued' ? (waitingOnDeps.get(s.workspace) ?? waitingNow(schedRunOf(s), sched, scheduler, limits, now, s.waitingFor)) : s.waitingFor;

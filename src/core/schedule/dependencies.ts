@@ -1,4 +1,4 @@
-import type { QaState, RunState } from '../run/status.js';
+import type { QaState, RunState, RunStatus } from '../run/status.js';
 
 /**
  * What the dependency rules need to know of a run: agentctl's own record of
@@ -115,4 +115,17 @@ export function dependencyCycle(workspace: string, after: readonly string[], run
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/**
+ * What each queued run that waits for its dependencies says, as things
+ * stand now, with workspaces named by `name` (org/repo/slot). A run not in
+ * the map waits for a slot, if at all.
+ */
+export function dependencyNotes(statuses: readonly RunStatus[], name: (workspace: string) => string): Map<string, string> {
+  const states = new Map(statuses.map((s) => [name(s.workspace), s.state]));
+  const notes = new Map<string, string>();
+  const runs = statuses.map((s) => ({ workspace: s.workspace, state: s.state, qa: s.qa?.state, after: s.after }));
+  for (const [workspace, on] of settleDependencies(runs).waiting) notes.set(workspace, waitingForDependencies(on.map(name), states));
+  return notes;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyCycle, dependencyGate, settleDependencies, type DepRun } from '../../../src/core/schedule/dependencies.js';
+import { dependencyCycle, dependencyGate, dependencyNotes, settleDependencies, type DepRun } from '../../../src/core/schedule/dependencies.js';
 
 const run = (workspace: string, state: DepRun['state'], extra: Partial<DepRun> = {}): DepRun => ({ workspace, state, ...extra });
 const byWs = (...runs: DepRun[]) => new Map(runs.map((r) => [r.workspace, r]));
@@ -61,5 +61,16 @@ describe('dependencyCycle', () => {
   it('a path through a run that has ended is no cycle', () => {
     const runs = byWs(run('b', 'completed', { after: ['a'] }));
     expect(dependencyCycle('a', ['b'], runs)).toBeUndefined();
+  });
+});
+
+describe('dependencyNotes', () => {
+  it('says what each waiting run waits for, by name and state; a run waiting for a slot is not in it', () => {
+    const status = (workspace: string, state: DepRun['state'], after?: string[]) => ({ version: 1 as const, workspace, state, after, repo: 'acme/web', agent: 'a', pool: 'a', runtime: 'podman' as const, runCount: 0, warnings: [] });
+    const notes = dependencyNotes(
+      [status('/h/workspace/acme/web/task-1', 'running'), status('/h/workspace/acme/web/task-2', 'queued'), status('/h/workspace/acme/web/task-3', 'queued', ['/h/workspace/acme/web/task-1', '/h/workspace/acme/web/task-2'])],
+      (ws) => ws.replace('/h/workspace/', ''),
+    );
+    expect([...notes]).toEqual([['/h/workspace/acme/web/task-3', 'waiting for 2 dependencies: acme/web/task-1 (running), acme/web/task-2 (queued)']]);
   });
 });
