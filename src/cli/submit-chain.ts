@@ -4,10 +4,9 @@ import { chainView, type ChainRecord, type ChainView } from '../core/chain/chain
 import type { Config } from '../core/config/schema.js';
 import { usageError } from '../core/errors.js';
 import { writeChain } from '../run/chain-store.js';
-import { launchRun } from '../run/launch-run.js';
-import { admitJob, allStatuses, couldNotStart } from '../run/queue.js';
+import { crashPoint } from '../run/faults.js';
+import { allStatuses, drainQueue, queueChain } from '../run/queue.js';
 import { readStatus } from '../run/status-store.js';
-import { cancelRun } from '../service/cancel-run.js';
 import type { DispatchOptions } from './commands/dispatch.js';
 import type { Deps } from './deps.js';
 import { dispatchRequest } from './dispatch-request.js';
@@ -16,9 +15,9 @@ import { prepareJob, type ReadyJob } from './start-dispatch.js';
 
 /**
  * Submit a checked chain: prepare every task's workspace first (a task that
- * cannot be prepared stops the chain before any of it is queued), record the
- * chain, then admit the tasks in order, each with --after set to the
- * workspaces of the tasks it depends on. From then on the chain is only
+ * cannot be prepared stops the chain before any of it is queued), then
+ * record the chain and queue all its tasks at once, each with --after set to
+ * the workspaces of the tasks it depends on. From then on the chain is only
  * queued runs and their statuses on disk: any agentctl process (the
  * supervisor, the next status) carries it on.
  */
@@ -52,21 +51,10 @@ export async function submitChain(
     ready.push(job);
   }
   const submitted: ChainRecord = { ...record, tasks: tasks.map(({ task }) => ({ id: task.id, workspace: workspaceOf.get(task.id) as string, dependsOn: task.depends_on })) };
-  writeChain(ctx.home, submitted);
-  const admitted: string[] = [];
-  try {
-    for (const job of ready) {
-      const admission = await admitJob(job.job, ctx, job.writeFiles);
-      admitted.push(job.job.workspace);
-      if (admission.queued) continue;
-      // A start that fails has ended its run failed: its dependants are cancelled as for any failure.
-      await launchRun(job.job, admission.status, ctx, job.head).catch((error: unknown) => ctx.notify(couldNotStart(job.job.workspace, error)));
-    }
-  } catch (error) {
-    // Half a chain must not run: what was admitted before the refusal is cancelled.
-    for (const workspace of admitted) await cancelRun(workspace, ctx).catch(() => undefined);
-    throw error;
-  }
+  await queueChain(ready, ctx, () => writeChain(ctx.home, submitted));
+  crashPoint('after-chain-queued', ctx.env);
+  // The tasks that may start now start here; the supervisor starts the rest as their dependencies end.
+  await drainQueue(ctx);
   await ctx.ensureSupervisor();
   return chainView(submitted, new Map(allStatuses(ctx.home).map((status) => [status.workspace, status])));
 }

@@ -132,16 +132,31 @@ export type Admission = { queued: false; status: RunStatus } | { queued: true; s
  * after the check for a live run, so a refused dispatch changes nothing and
  * an admitted run keeps exactly its own settings.
  */
+function refuseLive(workspace: string, previous: RunStatus | undefined): void {
+  if (previous?.state === 'running') throw alreadyRunning(workspace);
+  if (previous?.state === 'queued') {
+    throw new AgentctlError('already_queued', `a run is already queued in ${workspace}`, {
+      exitCode: ExitCode.usage,
+      hint: `see it with "agentctl status ${workspace}", or drop it with "agentctl cancel ${workspace}"`,
+    });
+  }
+}
+
+function queuedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext, seq: number, now: Date, reason: string): RunStatus {
+  return {
+    ...jobStatus(job, previous, ctx),
+    state: 'queued',
+    runCount: previous?.runCount ?? 0,
+    seq,
+    queuedAt: now.toISOString(),
+    waitingFor: reason,
+  };
+}
+
 export async function admitJob(job: Job, ctx: RunContext, writeFiles?: () => void): Promise<Admission> {
   return withSchedulerLock(ctx.home, async () => {
     const previous = readStatus(job.workspace);
-    if (previous?.state === 'running') throw alreadyRunning(job.workspace);
-    if (previous?.state === 'queued') {
-      throw new AgentctlError('already_queued', `a run is already queued in ${job.workspace}`, {
-        exitCode: ExitCode.usage,
-        hint: `see it with "agentctl status ${job.workspace}", or drop it with "agentctl cancel ${job.workspace}"`,
-      });
-    }
+    refuseLive(job.workspace, previous);
     const statuses = allStatuses(ctx.home);
     const held = dependencyHold(job, statuses, ctx.home);
     writeFiles?.();
@@ -157,18 +172,44 @@ export async function admitJob(job: Job, ctx: RunContext, writeFiles?: () => voi
     }
     state.seq += 1;
     writeSchedulerState(ctx.home, state);
-    const status: RunStatus = {
-      ...jobStatus(job, previous, ctx),
-      state: 'queued',
-      runCount: previous?.runCount ?? 0,
-      seq: state.seq,
-      queuedAt: now.toISOString(),
-      waitingFor: decision.reason,
-    };
+    const status = queuedStatus(job, previous, ctx, state.seq, now, decision.reason);
     writeStatus(status);
     recordEvent(ctx.home, { type: 'queued', at: status.queuedAt as string, workspace: job.workspace, agent: job.agent, pool: job.pool, reason: decision.reason });
     crashPoint('after-queued', ctx.env);
     return { queued: true, status, reason: decision.reason };
+  });
+}
+
+/**
+ * Queue every job of a chain in one hold of the scheduler lock: all of them,
+ * or (a workspace with a live run, a cycle) none. `record` writes the
+ * chain's own record first. Nothing starts here: the queue's next pass (this
+ * process's, the supervisor's, or any later command's) starts what may
+ * start, so a kill at any point leaves either no chain or a whole one.
+ */
+export async function queueChain(jobs: ReadonlyArray<{ job: Job; writeFiles: () => void }>, ctx: RunContext, record: () => void): Promise<RunStatus[]> {
+  return withSchedulerLock(ctx.home, async () => {
+    // A chain's tasks wait only for each other, checked acyclic already: a live run in a workspace is the one refusal left.
+    for (const { job } of jobs) refuseLive(job.workspace, readStatus(job.workspace));
+    const statuses = allStatuses(ctx.home);
+    const state = readSchedulerState(ctx.home);
+    const now = ctx.clock.now();
+    const queued: RunStatus[] = [];
+    let seq = state.seq;
+    state.seq += jobs.length;
+    writeSchedulerState(ctx.home, state);
+    record();
+    for (const { job, writeFiles } of jobs) {
+      const reason = dependencyHold(job, [...statuses, ...queued], ctx.home) ?? 'a slot is free: starting soon';
+      writeFiles();
+      writeJob(job);
+      seq += 1;
+      const status = queuedStatus(job, readStatus(job.workspace), ctx, seq, now, reason);
+      writeStatus(status);
+      recordEvent(ctx.home, { type: 'queued', at: now.toISOString(), workspace: job.workspace, agent: job.agent, pool: job.pool, reason, chain: job.chain?.id });
+      queued.push(status);
+    }
+    return queued;
   });
 }
 

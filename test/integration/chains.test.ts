@@ -195,15 +195,24 @@ describe.each(engines)('agentctl chain on a real $name engine', (engine) => {
     }
   }
 
-  const CHAIN = `name: feature
+  // Each test its own issues: container names repeat across state homes, so no test waits on another's leftovers.
+  let issue = 0;
+  const chain = (first = 'first') => {
+    const [a, b, c] = [issue + 1, issue + 2, issue + 3];
+    issue += 3;
+    return {
+      text: `name: feature
 tasks:
-  - { id: docs, repo: acme/c, issue: 3, agent: nap, depends_on: [build] }
-  - { id: design, repo: acme/c, issue: 1, agent: first }
-  - { id: build, repo: acme/c, issue: 2, agent: nap, depends_on: [design] }
-`;
+  - { id: docs, repo: acme/c, issue: ${c}, agent: nap, depends_on: [build] }
+  - { id: design, repo: acme/c, issue: ${a}, agent: ${first} }
+  - { id: build, repo: acme/c, issue: ${b}, agent: nap, depends_on: [design] }
+`,
+      slots: [`task-${a}`, `task-${b}`, `task-${c}`],
+    };
+  };
 
   it('submits the tasks in order, and status shows the chain until it completes in that order', async () => {
-    const { env, state, file } = setup(CHAIN);
+    const { env, state, file } = setup(chain().text);
     const result = runCli(['chain', file, '--json'], env);
     expect(result.stderr).not.toContain('error');
     const submitted = JSON.parse(result.stdout);
@@ -225,18 +234,19 @@ tasks:
   }, 120_000);
 
   it('a failing task cancels the rest of its chain, and the chain ends failed', async () => {
-    const { env, file } = setup(CHAIN.replace('agent: first', 'agent: crash'));
+    const { text, slots } = chain('crash');
+    const { env, file } = setup(text);
     expect(runCli(['chain', file], env).code).toBe(0);
     const done = await untilChain(env, 'failed');
     expect(done.chains[0]?.tasks.map((t: any) => [t.id, t.state, t.reason])).toEqual([
       ['design', 'failed', 'agent exited with code 1'],
-      ['build', 'cancelled', 'dependency-failed: acme/c/task-1 ended failed'],
-      ['docs', 'cancelled', 'dependency-failed: acme/c/task-2 ended cancelled'],
+      ['build', 'cancelled', `dependency-failed: acme/c/${slots[0]} ended failed`],
+      ['docs', 'cancelled', `dependency-failed: acme/c/${slots[1]} ended cancelled`],
     ]);
   }, 120_000);
 
   it('refuses a cycle before anything starts: nothing queued, nothing under the workspace root', () => {
-    const { env, state, file } = setup(CHAIN.replace('agent: first }', 'agent: first, depends_on: [docs] }'));
+    const { env, state, file } = setup(chain().text.replace('agent: first }', 'agent: first, depends_on: [docs] }'));
     const result = runCli(['chain', file], env);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('the tasks depend on each other in a cycle: docs -> build -> design -> docs');
@@ -245,8 +255,22 @@ tasks:
     expect(existsSync(state) ? readdirSync(state) : []).toEqual([]);
   });
 
+  it('survives SIGKILL of agentctl chain right after queueing, before anything started: the next status starts and finishes it', async () => {
+    const { text, slots } = chain();
+    const { env, state, file } = setup(text);
+    const killed = runCli(['chain', file], { ...env, AGENTCTL_FAULT: 'after-chain-queued' });
+    expect(killed.code).toBe(-1);
+    // As the kill left them (status would start the first one itself).
+    const left = slots.map((slot) => JSON.parse(readFileSync(join(state, 'workspace', 'acme', 'c', slot, '.meta', 'status.json'), 'utf8')).state);
+    expect(left).toEqual(['queued', 'queued', 'queued']);
+    expect(readdirSync(join(state, 'state', 'chains'))).toHaveLength(1);
+    const done = await untilChain(env, 'completed');
+    expect(done.chains[0]?.tasks.map((t: any) => t.state)).toEqual(['completed', 'completed', 'completed']);
+  }, 120_000);
+
   it('survives SIGKILL of the supervisor mid-chain: the next status carries it to the end', async () => {
-    const { env, state, file } = setup(CHAIN.replace('agent: first', 'agent: long'));
+    const { text, slots } = chain('long');
+    const { env, state, file } = setup(text);
     expect(runCli(['chain', file], env).code).toBe(0);
     const lock = join(state, 'state', 'supervisor.lock', 'pid');
     const deadline = Date.now() + 10_000;
@@ -255,7 +279,7 @@ tasks:
     process.kill(supervisor, 'SIGKILL');
     // Long enough for the first task's agent to end with nobody watching it.
     await sleep(6000);
-    const orphaned = JSON.parse(readFileSync(join(state, 'workspace', 'acme', 'c', 'task-2', '.meta', 'status.json'), 'utf8'));
+    const orphaned = JSON.parse(readFileSync(join(state, 'workspace', 'acme', 'c', slots[1] as string, '.meta', 'status.json'), 'utf8'));
     expect(orphaned.state).toBe('queued');
     const done = await untilChain(env, 'completed');
     expect(done.chains[0]?.tasks.map((t: any) => t.state)).toEqual(['completed', 'completed', 'completed']);
