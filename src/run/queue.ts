@@ -1,11 +1,10 @@
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { planImage, planRuntime } from '../core/run/run-plan.js';
-import { join, relative } from 'node:path';
 import type { RunStatus } from '../core/run/status.js';
-import { dependencyCycle, dependencyFailedReason, dependencyGate, dependencyNotes, settleDependencies, waitingForDependencies, type DepRun } from '../core/schedule/dependencies.js';
 import { admitNew, limitsFrom, planStarts, type SchedRun, type SchedulerState } from '../core/schedule/scheduler.js';
 import { recordEvent } from './events.js';
 import { crashPoint } from './faults.js';
+import { dependencyHold, settleQueued, waitingOnDependencies } from './run-dependencies.js';
 import { readJob, writeJob, type Job } from './job-store.js';
 import { alreadyRunning, launchRun } from './launch-run.js';
 import type { RunContext } from './run-context.js';
@@ -47,56 +46,6 @@ function jobStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): 
   };
 }
 
-function depRun(status: RunStatus): DepRun {
-  return { workspace: status.workspace, state: status.state, qa: status.qa?.state, after: status.after };
-}
-
-/** org/repo/slot, as status prints a workspace. */
-function workspaceName(home: string, workspace: string): string {
-  const rel = relative(join(home, 'workspace'), workspace);
-  return rel.startsWith('..') ? workspace : rel;
-}
-
-/** Why a job with dependencies cannot start at once, or undefined when they are all done (or it has none). */
-function dependencyHold(job: Job, statuses: readonly RunStatus[], home: string): string | undefined {
-  if (job.after === undefined || job.after.length === 0) return undefined;
-  const runs = new Map(statuses.map((s) => [s.workspace, depRun(s)]));
-  const cycle = dependencyCycle(job.workspace, job.after, runs);
-  if (cycle !== undefined) {
-    throw new AgentctlError('dependency_cycle', `--after would make a cycle: ${cycle.map((ws) => workspaceName(home, ws)).join(' -> ')}`, {
-      exitCode: ExitCode.usage,
-      hint: 'a run cannot wait, directly or through others, for itself; drop one of the --after',
-    });
-  }
-  const gate = dependencyGate(job.after, runs);
-  if (gate.kind === 'ready') return undefined;
-  if (gate.kind === 'failed') return dependencyFailedReason(workspaceName(home, gate.dependency), gate.why);
-  return waitingForDependencies(gate.on.map((ws) => workspaceName(home, ws)), new Map(statuses.map((s) => [workspaceName(home, s.workspace), s.state])));
-}
-
-/** What each queued run that waits for its dependencies says in status (see dependencyNotes). */
-export function dependencyWaits(statuses: readonly RunStatus[], home: string): Map<string, string> {
-  return dependencyNotes(statuses, (workspace) => workspaceName(home, workspace));
-}
-
-/**
- * Queued runs whose dependency failed end cancelled (dependency-failed,
- * naming it), and their own dependants with them. Returns the runs still
- * waiting for a dependency, which must not start.
- */
-function settle(current: Map<string, RunStatus>, ctx: RunContext): ReadonlyMap<string, string[]> {
-  const { cancel, waiting } = settleDependencies([...current.values()].map(depRun));
-  for (const { workspace, dependency, why } of cancel) {
-    const previous = current.get(workspace) as RunStatus;
-    const reason = dependencyFailedReason(workspaceName(ctx.home, dependency), why);
-    const cancelled: RunStatus = { ...previous, state: 'cancelled', reason, dependencyFailed: dependency, waitingFor: undefined, finishedAt: ctx.clock.now().toISOString() };
-    writeStatus(cancelled);
-    current.set(workspace, cancelled);
-    recordEvent(ctx.home, { type: 'finished', at: cancelled.finishedAt as string, workspace, agent: previous.agent, state: 'cancelled', reason, dependency });
-  }
-  return waiting;
-}
-
 /** A run that holds a slot and is about to be started by `ctx.pid`. */
 function claimedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext): RunStatus {
   return {
@@ -122,16 +71,6 @@ async function writeClaim(status: RunStatus, ctx: RunContext): Promise<void> {
 
 export type Admission = { queued: false; status: RunStatus } | { queued: true; status: RunStatus; reason: string };
 
-/**
- * Start now or queue: decided under the scheduler lock against every run
- * on disk, so no pool ever runs more than its limit whatever the number of
- * racing dispatches. A started run is claimed here and launched by the caller.
- *
- * Admission is also the one moment a run's files are written: the job and
- * whatever `writeFiles` adds (prompt, manifest) go in under the same lock,
- * after the check for a live run, so a refused dispatch changes nothing and
- * an admitted run keeps exactly its own settings.
- */
 function refuseLive(workspace: string, previous: RunStatus | undefined): void {
   if (previous?.state === 'running') throw alreadyRunning(workspace);
   if (previous?.state === 'queued') {
@@ -153,6 +92,17 @@ function queuedStatus(job: Job, previous: RunStatus | undefined, ctx: RunContext
   };
 }
 
+/**
+ * Start now or queue: decided under the scheduler lock against every run
+ * on disk, so no pool ever runs more than its limit whatever the number of
+ * racing dispatches. A started run is claimed here and launched by the caller.
+ *
+ * Admission is also the one moment a run's files are written: the job and
+ * whatever `writeFiles` adds (prompt, manifest) go in under the same lock,
+ * after the check for a live run, so a refused dispatch changes nothing and
+ * an admitted run keeps exactly its own settings. A job with --after is
+ * queued until its dependencies have all completed (see run-dependencies).
+ */
 export async function admitJob(job: Job, ctx: RunContext, writeFiles?: () => void): Promise<Admission> {
   return withSchedulerLock(ctx.home, async () => {
     const previous = readStatus(job.workspace);
@@ -163,7 +113,7 @@ export async function admitJob(job: Job, ctx: RunContext, writeFiles?: () => voi
     writeJob(job);
     const state = readSchedulerState(ctx.home);
     const now = ctx.clock.now();
-    const waiting = settleDependencies(statuses.map(depRun)).waiting;
+    const waiting = waitingOnDependencies(statuses);
     const decision = held !== undefined ? { start: false as const, reason: held } : admitNew(job.pool, job.priority, schedRuns(statuses, waiting), state, limitsFrom(ctx.config), now);
     if (decision.start) {
       const status = claimedStatus(job, previous, ctx);
@@ -233,7 +183,7 @@ export async function claimQueued(ctx: RunContext): Promise<QueueView> {
     const state = readSchedulerState(ctx.home);
     if (!statuses.some((s) => s.state === 'queued')) return { claimed: [], statuses, state };
     const current = new Map(statuses.map((s) => [s.workspace, s]));
-    const waiting = settle(current, ctx);
+    const waiting = settleQueued(current, ctx);
     const claimed: ClaimedRun[] = [];
     for (const workspace of planStarts(schedRuns([...current.values()], waiting), state, limitsFrom(ctx.config), ctx.clock.now())) {
       const previous = current.get(workspace) as RunStatus;
