@@ -5,9 +5,6 @@ import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
 import { runCli } from '../support/run-cli.js';
 import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
 
-// A forged status for a dependency that failed: wherever the agent can write, it claims the run completed.
-const FORGED_STATUS = JSON.stringify({ version: 1, state: 'completed', workspace: '/x', repo: 'acme/c', agent: 'liar', pool: 'liar', runtime: 'podman', runCount: 1, warnings: [] });
-
 const AGENTS = `agents:
   first:
     command: [sh, -c, 'sleep 2']
@@ -21,8 +18,6 @@ const AGENTS = `agents:
     command: [sh, -c, 'echo from-a > /workspace/repo/from-a.txt']
   reader:
     command: [sh, -c, 'test "$(cat /workspace/repo/from-a.txt)" = from-a']
-  liar:
-    command: [sh, -c, 'mkdir -p /workspace/repo/.meta /workspace/outbox/.meta; for d in /workspace/repo/.meta /workspace/outbox /workspace/outbox/.meta; do echo ''${FORGED_STATUS}'' > $d/status.json; done; echo 0 > /workspace/outbox/exit-code; exit 3']
 `;
 
 let forge: Forge;
@@ -120,20 +115,6 @@ describe.each(engines)('dispatch --after on a real $name engine', (engine) => {
     const status = JSON.parse(result.stdout);
     expect(status).toMatchObject({ state: 'cancelled', reason: 'dependency-failed: acme/qafail/task-1 completed but its QA failed' });
     expect(runs(env).find((r) => r.workspace === ws('qafail', '1'))).toMatchObject({ state: 'completed', qa: { state: 'failed' } });
-  }, 120_000);
-
-  it('hostile: a dependency that writes a "completed" status and exit code 0 where it can does not make its dependant start', async () => {
-    const { env, state, ws } = setup();
-    dispatch(env, 'c', '1', 'liar');
-    dispatch(env, 'c', '2', 'nap', '--after', 'acme/c/task-1');
-    const final = await until(env, (r) => r.length === 2 && r.every((s) => s.state !== 'queued' && s.state !== 'running'));
-    expect(final.map((r) => [r.state, r.reason])).toEqual([
-      ['failed', 'agent exited with code 3'],
-      ['cancelled', 'dependency-failed: acme/c/task-1 ended failed'],
-    ]);
-    // The forged files are there, and were not believed.
-    expect(existsSync(join(ws('c', '1'), 'repo', '.meta', 'status.json'))).toBe(true);
-    expect(events(state).filter((e) => e.type === 'started').map((e) => e.workspace)).toEqual([ws('c', '1')]);
   }, 120_000);
 
   it('--from-after starts the checkout from the predecessor\'s collected work; without it the base', async () => {
