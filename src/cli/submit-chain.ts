@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { ChainTask } from '../core/chain/chain-plan.js';
 import { chainView, type ChainRecord, type ChainView } from '../core/chain/chain-state.js';
 import type { Config } from '../core/config/schema.js';
@@ -37,7 +37,7 @@ export async function submitChain(
     ctx.notify(`preparing ${task.id}`);
     const job = await prepareJob(opts, dispatchRequest(opts, opts.task), projectDir, deps, ctx, undefined, { id: record.id, task: task.id });
     const workspace = job.job.workspace;
-    const shown = relative(`${ctx.home}/workspace`, workspace);
+    const shown = relative(join(ctx.home, 'workspace'), workspace);
     const other = taskIn.get(workspace);
     if (other !== undefined) {
       throw usageError('chain_shared_workspace', `chain tasks ${other} and ${task.id} would both work in ${shown}`, 'give each task its own issue, pr or branch; nothing was started');

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
-import { usageError } from '../../core/errors.js';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { MAX_CHAIN_BYTES, planChain, type ChainPlan, type ChainTask } from '../../core/chain/chain-plan.js';
 import type { ChainRecord } from '../../core/chain/chain-state.js';
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode, usageError } from '../../core/errors.js';
 import { displayLine } from '../../core/text/display-line.js';
-import type { Deps } from '../deps.js';
-import { stateHome } from '../deps.js';
+import { stateHome, type Deps } from '../deps.js';
 import { loadConfigFor } from '../load.js';
 import { chainOp } from '../operations/chains.js';
 import { dispatchOp } from '../operations/runs.js';
@@ -118,8 +116,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   if (opts.json) deps.io.out(`${JSON.stringify(view, null, 2)}\n`);
   else {
     const width = Math.max(...view.tasks.map((task) => task.id.length));
-    const root = `${stateHome(deps)}/workspace/`;
-    const rows = view.tasks.map((task) => `  ${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${task.workspace.replace(root, '')}${task.dependsOn.length === 0 ? '' : `  after ${task.dependsOn.join(', ')}`}`);
+    const root = join(stateHome(deps), 'workspace');
+    const rows = view.tasks.map((task) => `  ${task.id.padEnd(width)}  ${task.state.padEnd(9)}  ${relative(root, task.workspace)}${task.dependsOn.length === 0 ? '' : `  after ${task.dependsOn.join(', ')}`}`);
     deps.io.out(`chain ${view.id}: ${view.tasks.length} task${view.tasks.length === 1 ? '' : 's'} submitted\n${rows.join('\n')}\n`);
     deps.io.err(`follow: agentctl status\n`);
   }
