@@ -38,7 +38,7 @@ const dispatchInput = once(() =>
     after: z
       .array(z.string())
       .default([])
-      .describe('keep the run queued until the run in this workspace has ended; start only if it completed and its QA did not fail, else end cancelled (dependency-failed). Repeatable'),
+      .describe('keep the run queued until the run in this workspace has ended; start only if it completed and its QA did not fail, else end cancelled (dependency-failed)'),
     fromAfter: z
       .boolean()
       .default(false)
