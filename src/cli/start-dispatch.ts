@@ -1,5 +1,7 @@
 import type { Config } from '../core/config/schema.js';
 import { describeTarget } from '../core/names.js';
+import { usageError } from '../core/errors.js';
+import { readWorkspaceRecord } from '../workspace/prepare-workspace.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { Deps } from './deps.js';
 import type { DispatchOptions } from './commands/dispatch.js';
@@ -44,6 +46,32 @@ async function prepareAndSubmit(
 ): Promise<number> {
   const base = await runContextFor(deps, config);
   const ctx = progress === undefined ? base : { ...base, notify: (line: string) => progress.note(line) };
+  const ready = await prepareJob(opts, request, projectDir, deps, ctx, progress);
+  return submitJob(ready.job, ready.what, ctx, deps, opts, ready.head, ready.writeFiles, progress);
+}
+
+/** A prepared workspace and the job to run in it, not yet admitted: nothing of the run is written until then. */
+export interface ReadyJob {
+  job: Job;
+  /** The run in words: "claude on acme/web (issue #42)". */
+  what: string;
+  /** The checkout's HEAD when it was made just now (see submitJob). */
+  head: string | undefined;
+  /** The prompt and manifest, written on admission. */
+  writeFiles: () => void;
+}
+
+/** Prepare the workspace with the chosen engine and build the job: dispatch and each task of a chain. */
+export async function prepareJob(
+  opts: DispatchOptions,
+  request: DispatchRequest,
+  projectDir: string | undefined,
+  deps: Deps,
+  ctx: RunContext,
+  progress?: WaitReporter,
+  chain?: { id: string; task: string },
+): Promise<ReadyJob> {
+  const config = ctx.config;
   // The manifest records the image's ID: asked for as soon as the engine is chosen, beside the git work.
   let imageId: Promise<string | undefined> = Promise.resolve(undefined);
   // On a terminal, a first clone of the mirror shows git's own progress on the live line.
@@ -75,13 +103,38 @@ async function prepareAndSubmit(
     priority: opts.priority ?? 0,
     push: opts.push ?? config.defaults.push,
     comment: opts.comment,
+    after: opts.after,
+    fromAfter: opts.fromAfter,
+    chain,
   });
-  // A workspace made just now is at the commit its record names; a reused one may have moved on.
-  const head = prepared.reused ? undefined : prepared.record.commit;
-  return submitJob(job, `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`, ctx, deps, opts, head, () => {
-    writeFileAtomic(prepared.promptPath, prepared.prompt);
-    writeManifest(prepared.workspace, manifest);
-  }, progress);
+  if (opts.fromAfter) checkFromAfter(opts.after, prepared);
+  return {
+    job,
+    what: `${job.agent} on ${prepared.repo.slug} (${describeTarget(prepared.target)})`,
+    // A workspace made just now is at the commit its record names; a reused one may have moved on.
+    head: prepared.reused ? undefined : prepared.record.commit,
+    writeFiles: () => {
+      writeFileAtomic(prepared.promptPath, prepared.prompt);
+      writeManifest(prepared.workspace, manifest);
+    },
+  };
+}
+
+/**
+ * --from-after starts from one predecessor's work in the same repository,
+ * in a checkout agentctl has just made (git runs there before the agent, so
+ * never in one an earlier agent has had).
+ */
+function checkFromAfter(after: readonly string[], prepared: PreparedDispatch): void {
+  const [predecessor] = after;
+  if (after.length !== 1 || predecessor === undefined) throw usageError('from_after_needs_one', `--from-after needs exactly one --after (got ${after.length})`, 'name the one run whose work to start from');
+  const repo = readWorkspaceRecord(predecessor)?.repo;
+  if (repo !== prepared.repo.slug) {
+    throw usageError('from_after_other_repo', `--from-after: ${predecessor} is a workspace of ${repo ?? 'an unknown repository'}, not ${prepared.repo.slug}`, 'start from a run of the same repository, or drop --from-after');
+  }
+  if (prepared.reused) {
+    throw usageError('from_after_reused', `--from-after needs a new workspace, and ${prepared.workspace} exists already`, 'pick another target (issue, pr or branch), or remove the workspace ("agentctl gc")');
+  }
 }
 
 /** Agents whose machine output includes a cost agentctl can watch. */
@@ -103,7 +156,17 @@ async function manifestFacts(
 /** What a queued or started run needs later, in whichever process starts it. */
 export function jobFor(
   prepared: PreparedDispatch,
-  settings: { timeoutSeconds: number; idleSeconds: number; budgetUsd: number | undefined; priority: number; push: boolean; comment: boolean },
+  settings: {
+    timeoutSeconds: number;
+    idleSeconds: number;
+    budgetUsd: number | undefined;
+    priority: number;
+    push: boolean;
+    comment: boolean;
+    after?: string[] | undefined;
+    fromAfter?: boolean | undefined;
+    chain?: { id: string; task: string } | undefined;
+  },
 ): Job {
   return {
     version: 1,
@@ -129,5 +192,8 @@ export function jobFor(
     comment: settings.comment,
     review: prepared.agent.spec === 'codex:review' || prepared.agent.base === 'coderabbit',
     setup: prepared.setup,
+    after: settings.after === undefined || settings.after.length === 0 ? undefined : settings.after,
+    fromAfter: settings.fromAfter === true ? true : undefined,
+    chain: settings.chain,
   };
 }

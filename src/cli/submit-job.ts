@@ -7,6 +7,7 @@ import { followRun } from '../run/finish-run.js';
 import type { Job } from '../run/job-store.js';
 import { launchRun } from '../run/launch-run.js';
 import { admitJob, claimQueued, launchClaimed, type QueueView } from '../run/queue.js';
+import { dependencyWaits } from '../run/run-dependencies.js';
 import type { RunContext } from '../run/run-context.js';
 import { runFiles } from '../run/run-files.js';
 import type { Deps } from './deps.js';
@@ -96,7 +97,10 @@ async function submitWith(
   const limits = limitsFrom(ctx.config);
   const onProgress = async (status: RunStatus) => {
     const waiting =
-      status.state === 'queued' && view !== undefined ? waitingNow(schedRunOf(status), view.statuses.map(schedRunOf), view.state, limits, deps.clock.now(), status.waitingFor) : undefined;
+      status.state === 'queued' && view !== undefined
+        ? (dependencyWaits(view.statuses, ctx.home).get(status.workspace) ??
+          waitingNow(schedRunOf(status), view.statuses.map(schedRunOf), view.state, limits, deps.clock.now(), status.waitingFor))
+        : undefined;
     reporter.observe(status, waiting);
     if (opts.waitTimeout !== undefined && performance.now() - since >= opts.waitTimeout * 1000) {
       // Nobody waits any more: a supervisor finishes the run.

@@ -30,6 +30,12 @@ export interface GitClient {
    * header, never on a command line.
    */
   pushWork(hostGit: string, url: string, commit: string, branch: string, token: string | undefined): Promise<void>;
+  /**
+   * Fetch `ref` of a host-owned repository (a predecessor run's collected
+   * work) into a checkout agentctl made, and check it out as `branch`
+   * (detached when undefined). Returns the commit.
+   */
+  startFrom(repoDir: string, fromRepo: string, ref: string, branch: string | undefined): Promise<string>;
   /** Create `branch` at `startPoint` unless it exists (or the start point does not). */
   ensureBranch(repoDir: string, branch: string, startPoint: string): Promise<void>;
 }

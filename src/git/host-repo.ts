@@ -26,7 +26,7 @@ export interface WorkPaths {
 
 const AGENT_REF = 'refs/agentctl/agent';
 /** The last collected commit (what a push sends), and the agent HEAD it was made on. */
-const COLLECTED_REF = 'refs/agentctl/collected';
+export const COLLECTED_REF = 'refs/agentctl/collected';
 const COLLECTED_FROM_REF = 'refs/agentctl/collected-from';
 
 /**

@@ -16,6 +16,8 @@ const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
+/** Where a checkout keeps the predecessor's work it started from (dispatch --from-after). */
+const AFTER_REF = 'refs/agentctl/after';
 const NETWORK_TIMEOUT_MS = 5 * 60 * 1000;
 const LOCAL_TIMEOUT_MS = 60 * 1000;
 
@@ -190,6 +192,20 @@ export class SimpleGitClient implements GitClient {
       await this.run(args, repoDir);
     } catch (error) {
       throw gitError(`checkout of ${branch ?? commit}`, error, 'check the branch name and the repository state');
+    }
+  }
+
+  async startFrom(repoDir: string, fromRepo: string, ref: string, branch: string | undefined): Promise<string> {
+    // The checkout is one agentctl made and no agent has run in yet; hooks and fsmonitor stay off all the same.
+    const guarded = configEnv({ 'core.hooksPath': '/dev/null', 'core.fsmonitor': 'false', 'fetch.fsckObjects': 'true' });
+    try {
+      await this.exec(['fetch', '--verbose', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--end-of-options', fromRepo, `+${ref}:${AFTER_REF}`], repoDir, LOCAL_TIMEOUT_MS, guarded);
+      const commit = (await this.exec(['rev-parse', '--verify', '--end-of-options', `${AFTER_REF}^{commit}`], repoDir, LOCAL_TIMEOUT_MS, guarded)).stdout.trim();
+      // Not --quiet: checkout reports the branch it switched to.
+      await this.exec(['checkout', ...(branch === undefined ? ['--detach', commit] : ['-B', branch, commit])], repoDir, LOCAL_TIMEOUT_MS, guarded);
+      return commit;
+    } catch (error) {
+      throw gitError(`start from ${ref} of ${fromRepo}`, error, 'dispatch again without --from-after');
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Env } from '../runtime/runtime.js';
 
-export type FaultPoint = 'after-queued' | 'after-start' | 'during-finish';
+export type FaultPoint = 'after-queued' | 'after-start' | 'during-finish' | 'after-chain-queued';
 
 /**
  * Crash-safety tests kill agentctl at chosen points with

@@ -40,6 +40,12 @@ export interface Job {
   setup?: string | undefined;
   /** A review agent (codex:review, coderabbit): no QA after it. */
   review: boolean;
+  /** Workspaces whose runs must complete (QA not failed) before this one starts. */
+  after?: string[] | undefined;
+  /** Start from the work of the run it waits for (its one `after`), as agentctl collected it. */
+  fromAfter?: boolean | undefined;
+  /** The chain this run is a task of. */
+  chain?: { id: string; task: string } | undefined;
   /** The forge user whose reply (answer --from-forge) this run resumed with. */
   answeredBy?: string | undefined;
 }

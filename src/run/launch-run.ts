@@ -10,6 +10,7 @@ import type { RunContext } from './run-context.js';
 import { withFinishLock } from './finish-lock.js';
 import { readStatus, writeStatus } from './status-store.js';
 import { readWorkspaceRecord } from '../workspace/prepare-workspace.js';
+import { startFromPredecessor } from './start-from-after.js';
 
 export function alreadyRunning(workspace: string): AgentctlError {
   return new AgentctlError('already_running', `an agent is already running in ${workspace}`, {
@@ -32,7 +33,7 @@ export function alreadyRunning(workspace: string): AgentctlError {
 export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, head?: string): Promise<RunStatus> {
   const workspace = job.workspace;
   // From agentctl's own record: git never runs in the agent's checkout.
-  const startCommit = head ?? readWorkspaceRecord(workspace)?.commit;
+  let startCommit = head ?? readWorkspaceRecord(workspace)?.commit;
   const backend = await ctx.backend(claimed.runtime);
   // Beside the start (a forge call can take as long as the start), and awaited before the lock is let go,
   // so nobody can finish the run, and tell the forge it ended, before the forge heard it started.
@@ -46,6 +47,7 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
     let started: { ref: AgentRef; warnings: string[] };
     try {
       backend.outbox(workspace, job.agentBase).note(`=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
+      if (job.fromAfter === true) startCommit = await startFromPredecessor(job, ctx);
       started = await backend.start(job, claimed.runCount);
       crashPoint('after-start', ctx.env);
     } catch (error) {

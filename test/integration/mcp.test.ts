@@ -61,7 +61,7 @@ describe('agentctl mcp over stdio', () => {
     expect(tools.map((tool) => tool.name).sort()).toEqual(['answer', 'cancel', 'dispatch', 'list', 'logs', 'resume', 'status', 'wait']);
     const dispatch = tools.find((tool) => tool.name === 'dispatch');
     expect(dispatch?.inputSchema.required).toEqual(['repo']);
-    expect(Object.keys(dispatch?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['repo', 'task', 'agent', 'issue', 'pr', 'branch', 'tag', 'org', 'template', 'persona', 'planTemplate', 'var', 'dryRun', 'priority', 'timeout', 'push']));
+    expect(Object.keys(dispatch?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['repo', 'task', 'agent', 'issue', 'pr', 'branch', 'tag', 'org', 'template', 'persona', 'planTemplate', 'var', 'dryRun', 'priority', 'timeout', 'push', 'after']));
     // What only a terminal wants is not offered.
     expect(Object.keys(dispatch?.inputSchema.properties ?? {})).not.toEqual(expect.arrayContaining(['json']));
     expect(Object.keys(dispatch?.inputSchema.properties ?? {})).not.toContain('taskFile');

@@ -78,6 +78,7 @@ ${status.question}
 
 ${answer}
 `);
-  const next = { ...answeredJob(job, status.question, answer, status.sessionId, runFiles(workspace, job.agentBase, false).prompt), answeredBy: fromForge?.author };
+  // Its dependencies let it start once; an answered run waits for nothing.
+  const next = { ...answeredJob(job, status.question, answer, status.sessionId, runFiles(workspace, job.agentBase, false).prompt), answeredBy: fromForge?.author, after: undefined };
   return submitJob(next, `${next.agent} with the answer`, ctx, deps, opts);
 }

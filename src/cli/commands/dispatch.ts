@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { ExitCode, usageError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { MAX_PROMPT_BYTES } from '../../core/prompt/assemble-prompt.js';
-import { parseVars } from '../../core/prompt/render-template.js';
+import { dispatchRequest } from '../dispatch-request.js';
 import { displayText } from '../../core/text/display-line.js';
 import { prepareDispatch, type PreparedDispatch } from '../../dispatch/prepare-dispatch.js';
 import type { Deps } from '../deps.js';
@@ -104,26 +104,12 @@ async function hasLiveRun(workspace: string): Promise<boolean> {
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {
-  const opts = parseOptions(dispatchOp.input, raw, 'dispatch');
+  const parsed = parseOptions(dispatchOp.input, raw, 'dispatch');
+  // --after names runs agentctl knows, as its own workspace dirs: checked before anything is prepared.
+  const opts = parsed.after.length === 0 ? parsed : { ...parsed, after: (await import('../../service/resolve-after.js')).resolveAfter(parsed.after, deps) };
   if (opts.waitTimeout !== undefined && !opts.wait) throw usageError('wait_timeout_without_wait', '--wait-timeout bounds a --wait', 'add --wait, or drop --wait-timeout');
   const { config, projectDir } = await loadConfigFor(deps, opts.config);
-  const request = {
-    repo: opts.repo,
-    task: readTask(opts, deps),
-    agent: opts.agent,
-    issue: opts.issue,
-    pr: opts.pr,
-    branch: opts.branch,
-    tag: opts.tag,
-    org: opts.org,
-    template: opts.template,
-    persona: opts.persona,
-    planTemplate: opts.planTemplate,
-    vars: parseVars(opts.var),
-    runtime: opts.runtime,
-    gpu: opts.gpu,
-    maxBudgetUsd: opts.maxBudgetUsd,
-  };
+  const request = dispatchRequest(opts, readTask(opts, deps));
   if (opts.dryRun) {
     // The same probe and choice as a real run; where a real run would stop, the preview goes on and says why.
     let choice: RuntimeChoice | undefined;
@@ -139,7 +125,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       writeFileAtomic(prepared.promptPath, prepared.prompt);
       writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), { createdAt: deps.clock.now(), cliVersion: undefined, imageId: undefined }));
     }
-    if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared, choice), null, 2)}\n`);
+    if (opts.json) deps.io.out(`${JSON.stringify({ ...previewJson(prepared, choice), after: opts.after }, null, 2)}\n`);
     else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
     return ExitCode.ok;
   }

@@ -36,16 +36,23 @@ function finishedAt(workspace: string): Date | undefined | 'live' {
   }
 }
 
-/** Remove finished workspaces older than a threshold; never queued or running ones. */
+/** Remove finished workspaces older than a threshold; never queued or running ones, nor one a queued run waits for. */
 export async function run(raw: unknown, deps: Deps): Promise<number> {
   const opts = parseOptions(gcOp.input, raw, 'gc');
   const age = parseAge(opts.olderThan);
   const cutoff = deps.clock.now().getTime() - age * 1000;
   const removed: string[] = [];
   const kept: string[] = [];
-  for (const workspace of listWorkspaces(stateHome(deps))) {
+  const workspaces = listWorkspaces(stateHome(deps));
+  // A finished run that a queued one waits for (dispatch --after) decides whether that one starts, and may be its start.
+  const waitedFor = new Set(
+    workspaces
+      .map((workspace) => readStatus(workspace))
+      .flatMap((status) => (status?.state === 'queued' ? (status.after ?? []) : [])),
+  );
+  for (const workspace of workspaces) {
     const when = finishedAt(workspace);
-    if (when === 'live' || when === undefined || when.getTime() > cutoff) {
+    if (waitedFor.has(workspace) || when === 'live' || when === undefined || when.getTime() > cutoff) {
       kept.push(workspace);
       continue;
     }

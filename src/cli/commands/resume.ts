@@ -14,7 +14,8 @@ import { resolveWorkspace } from '../../service/resolve-workspace.js';
 /** The job of a finished claude run, changed to continue its session with a new task. */
 export function resumeJob(job: Job, sessionId: string, task: string, timeoutSeconds: number): Job {
   const agentArgv = claudeResumeArgv(job.agentArgv, sessionId, task);
-  return { ...job, agentArgv, timeoutSeconds, run: withAgentArgv(job.run, agentArgv, { stdin: false }) };
+  // Its dependencies let it start once; a resumed session waits for nothing.
+  return { ...job, agentArgv, timeoutSeconds, run: withAgentArgv(job.run, agentArgv, { stdin: false }), after: undefined };
 }
 
 export async function run(raw: unknown, deps: Deps): Promise<number> {

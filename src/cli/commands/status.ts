@@ -4,6 +4,7 @@ import type { RunStatus } from '../../core/run/status.js';
 import { displayLine, displayText } from '../../core/text/display-line.js';
 import { formatWait, limitsFrom, pauseLeft, type PoolBackoff } from '../../core/schedule/scheduler.js';
 import { allStatuses } from '../../run/queue.js';
+import { dependencyWaits } from '../../run/run-dependencies.js';
 import { readSchedulerState } from '../../run/scheduler-store.js';
 import { readStatus } from '../../run/status-store.js';
 import { resolveWorkspace } from '../../service/resolve-workspace.js';
@@ -20,6 +21,8 @@ import { formatUntil } from '../../core/schedule/usage-window.js';
 import { isTerminal } from '../../core/run/status.js';
 import { runContextFor } from '../run-context.js';
 import { renderWatchers, watchersFor } from '../../watch/watch-status.js';
+import { chainView } from '../../core/chain/chain-state.js';
+import { listChains } from '../../run/chain-store.js';
 
 interface PoolRow {
   pool: string;
@@ -81,17 +84,22 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     costUsd: Math.round(everything.filter((s) => s.pool === pool).reduce((sum, s) => sum + (s.usage?.costUsd ?? 0), 0) * 10000) / 10000,
   }));
   // Why a queued run waits, as things stand now: a freeze or a pause that came after it was queued names itself.
-  const sched = everything.map(schedRunOf);
-  const note = (s: RunStatus) => (s.state === 'queued' ? waitingNow(schedRunOf(s), sched, scheduler, limits, now, s.waitingFor) : s.waitingFor);
+  const waitingOnDeps = dependencyWaits(everything, home);
+  const sched = everything.filter((s) => !waitingOnDeps.has(s.workspace)).map(schedRunOf);
+  const note = (s: RunStatus) =>
+    s.state === 'queued' ? (waitingOnDeps.get(s.workspace) ?? waitingNow(schedRunOf(s), sched, scheduler, limits, now, s.waitingFor)) : s.waitingFor;
   const queue = everything
     .filter((s) => s.state === 'queued')
     .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.seq ?? 0) - (b.seq ?? 0))
     .map((s) => s.workspace);
 
   const watchers = only === undefined ? watchersFor(home) : [];
+  // Each chain's state is its tasks' statuses, read here: nothing to keep in step.
+  const byWorkspace = new Map(everything.map((s) => [s.workspace, s]));
+  const chains = only === undefined ? listChains(home).map((record) => chainView(record, byWorkspace)) : [];
   if (opts.json) {
     const runs = statuses.map((s) => ({ ...s, waitingFor: note(s), elapsedSeconds: elapsedSeconds(s, now) ?? null, summary: isTerminal(s.state) ? summaryOf(s) : null }));
-    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue, watchers }, null, 2)}\n`);
+    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue, chains, watchers }, null, 2)}\n`);
     return ExitCode.ok;
   }
   if (statuses.length === 0) {
@@ -124,6 +132,12 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
         poolBackoff(p, now),
       ]),
     )}`;
+    if (chains.length > 0) {
+      out += `\n${table(
+        ['CHAIN', 'STATE', 'TASKS'],
+        chains.map((c) => [c.id, c.state, c.tasks.map((t) => `${t.id} ${t.state}`).join(', ')]),
+      )}`;
+    }
     if (scheduler.frozen) out += '\nfrozen: no new runs start until "agentctl thaw"\n';
     // A route's last error is the forge's answer: shown as one clean line.
     out += displayText(renderWatchers(watchers, now));

@@ -1,10 +1,12 @@
 import { configShowOp, doctorOp, freezeOp, gcOp, imageBuildOp, imageStatusOp, initOp, mcpOp, poolResumeOp, runQueueOp, thawOp, watchOp } from './admin.js';
+import { chainOp } from './chains.js';
 import type { Operation } from './operation.js';
 import { answerOp, cancelOp, dispatchOp, eventsOp, listOp, logsOp, replayOp, resumeOp, statusOp, waitOp } from './runs.js';
 
 /** Every operation, in the order help and the reference list them. */
 export const operations: readonly Operation[] = [
   dispatchOp,
+  chainOp,
   statusOp,
   listOp,
   waitOp,

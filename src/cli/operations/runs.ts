@@ -35,6 +35,14 @@ const dispatchInput = once(() =>
     priority: z.coerce.number().int().min(-1000).max(1000).optional().describe('queue priority; higher starts first (default 0)'),
     idleTimeout: z.coerce.number().int().nonnegative().optional().describe('stop the agent when it prints nothing for this long'),
     maxBudgetUsd: z.coerce.number().positive().optional().describe('stop the agent once its reported cost passes this'),
+    after: z
+      .array(z.string())
+      .default([])
+      .describe('keep the run queued until the run in this workspace has ended; start only if it completed and its QA did not fail, else end cancelled (dependency-failed)'),
+    fromAfter: z
+      .boolean()
+      .default(false)
+      .describe("with one --after in the same repository: start the checkout from that run's work (as agentctl collected it) instead of the base branch"),
     push: z.boolean().optional().describe('after a completed run whose QA did not fail: commit, push the branch and open a PR'),
     comment: z.boolean().default(false).describe('post the review as one comment on the PR (review agents)'),
     json: json.describe('print one JSON object'),
@@ -65,6 +73,7 @@ export const dispatchOp = {
     timeout: { value: 'seconds' },
     idleTimeout: { value: 'seconds' },
     maxBudgetUsd: { value: 'amount' },
+    after: { value: 'workspace' },
   },
   get input() {
     return dispatchInput();

@@ -2,6 +2,7 @@ import { elapsedSeconds, formatDuration, stateLabel } from '../../cli/render-sta
 import type { RunState, RunStatus } from '../run/status.js';
 import { displayLine } from '../text/display-line.js';
 import { formatWait, pauseLeft, type Limits, type SchedulerState } from '../schedule/scheduler.js';
+import { dependencyNotes } from '../schedule/dependencies.js';
 import { withWaitingNow } from '../schedule/waiting.js';
 
 /** One run as the dashboard shows it. */
@@ -131,7 +132,9 @@ function ordered(statuses: readonly RunStatus[]): RunStatus[] {
 export function buildModel(input: ModelInput): DashboardModel {
   const { scheduler, limits, now, root } = input;
   // A freeze or a pause that came after a run was queued is why it waits now.
-  const statuses = withWaitingNow(input.statuses, scheduler, limits, now);
+  // A run waiting for its dependencies (dispatch --after) names them and their states instead.
+  const deps = dependencyNotes(input.statuses, (workspace) => shortName(workspace, root));
+  const statuses = withWaitingNow(input.statuses, scheduler, limits, now).map((s) => (deps.has(s.workspace) ? { ...s, waitingFor: deps.get(s.workspace) } : s));
   const rows: DashboardRow[] = ordered(statuses).map((s) => {
     const seconds = elapsedSeconds(s, now);
     return {

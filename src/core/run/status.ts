@@ -55,6 +55,12 @@ export interface RunStatus {
   usageLimit?: UsageLimitHit | undefined;
   /** Times in a row this run went back to the queue for a usage limit. */
   limitRequeues?: number | undefined;
+  /** Runs this one waits for (dispatch --after): it starts only once each completed with QA not failed. */
+  after?: string[] | undefined;
+  /** The dependency whose outcome cancelled this run (reason dependency-failed). */
+  dependencyFailed?: string | undefined;
+  /** The chain (agentctl chain) this run is a task of, and its task id there. */
+  chain?: { id: string; task: string } | undefined;
   /** pid of the agentctl process that claimed a slot and is starting the agent. */
   claimedBy?: number | undefined;
   timeoutSeconds?: number | undefined;

@@ -95,6 +95,14 @@ describe('gc', () => {
     for (const slot of kept) expect(existsSync(path(slot))).toBe(true);
   });
 
+  it('keeps a finished workspace that a queued run waits for (dispatch --after): it decides whether that run starts', async () => {
+    const { d, ws } = fixture();
+    withStatus(d, 'task-8', { state: 'queued', runCount: 0, queuedAt: isoAfter(-DAY), seq: 2, after: [ws.oldCompleted] });
+    expect(await gc({}, d)).toBe(0);
+    expect(d.io.stdout).toBe(`removed ${ws.oldFailed}\nremoved ${ws.oldPrepared}\n`);
+    expect(existsSync(join(ws.oldCompleted, 'repo', 'README.md'))).toBe(true);
+  });
+
   it('--dry-run only lists what it would remove', async () => {
     const { d, ws } = fixture();
     expect(await gc({ dryRun: true }, d)).toBe(0);

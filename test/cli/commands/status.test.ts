@@ -152,7 +152,7 @@ describe('status', () => {
     expect((await docker.inspect('c-running'))?.running).toBe(true);
   });
 
-  it('--json gives {frozen, runs, pools, queue} with elapsedSeconds, after finishing exited runs', async () => {
+  it('--json gives {frozen, runs, pools, queue, chains} with elapsedSeconds, after finishing exited runs', async () => {
     const { d, api, blocked, running, exited } = fixture();
     expect(await run({ json: true }, d)).toBe(0);
     expect(d.io.stderr).toBe('');
@@ -170,6 +170,7 @@ describe('status', () => {
         { pool: 'codex', limit: 1, running: 1, queued: 0, pausedSeconds: 0, fastFails: 0, costUsd: 0 },
       ],
       queue: [],
+      chains: [],
       watchers: [],
     });
   });
@@ -297,7 +298,7 @@ describe('status', () => {
   it('with no runs and --json prints empty lists, not frozen', async () => {
     const d = fakeDeps();
     expect(await run({ json: true }, d)).toBe(0);
-    expect(d.io.stdout).toBe('{\n  "frozen": false,\n  "runs": [],\n  "pools": [],\n  "queue": [],\n  "watchers": []\n}\n');
+    expect(d.io.stdout).toBe('{\n  "frozen": false,\n  "runs": [],\n  "pools": [],\n  "queue": [],\n  "chains": [],\n  "watchers": []\n}\n');
     expect(d.io.stderr).toBe('');
   });
 

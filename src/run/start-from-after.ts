@@ -1,0 +1,25 @@
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { workspaceLayout } from '../core/workspace/layout.js';
+import { COLLECTED_REF } from '../git/host-repo.js';
+import type { Job } from './job-store.js';
+import type { RunContext } from './run-context.js';
+
+/**
+ * dispatch --from-after: the checkout starts from its predecessor's work, as
+ * agentctl collected it into the predecessor's host-owned repository (what a
+ * push of it sends), never from anything in the predecessor's checkout or
+ * outbox. The checkout is agentctl's own still (no agent has run in it for
+ * this run), and its start index is taken again, so collecting this run's
+ * work starts from the predecessor's. Returns the commit started from.
+ */
+export async function startFromPredecessor(job: Job, ctx: RunContext): Promise<string> {
+  const predecessor = job.after?.[0];
+  if (predecessor === undefined) throw new Error('--from-after needs the run to start after another');
+  const hostGit = workspaceLayout(predecessor).hostGit;
+  if (!existsSync(join(hostGit, COLLECTED_REF))) throw new Error(`the run in ${predecessor} left no collected work to start from`);
+  const layout = workspaceLayout(job.workspace);
+  const commit = await ctx.git.startFrom(layout.repo, hostGit, COLLECTED_REF, job.branch);
+  copyFileSync(join(layout.repo, '.git', 'index'), layout.startIndex);
+  return commit;
+}
