@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ChainTask } from '../core/chain/chain-plan.js';
 import { chainView, type ChainRecord, type ChainView } from '../core/chain/chain-state.js';
@@ -32,23 +33,32 @@ export async function submitChain(
   const workspaceOf = new Map<string, string>();
   const taskIn = new Map<string, string>();
   const ready: ReadyJob[] = [];
-  for (const { task, options } of tasks) {
-    const opts = { ...options, after: task.depends_on.map((dep) => workspaceOf.get(dep) as string) };
-    ctx.notify(`preparing ${task.id}`);
-    const job = await prepareJob(opts, dispatchRequest(opts, opts.task), projectDir, deps, ctx, undefined, { id: record.id, task: task.id });
-    const workspace = job.job.workspace;
-    const shown = relative(join(ctx.home, 'workspace'), workspace);
-    const other = taskIn.get(workspace);
-    if (other !== undefined) {
-      throw usageError('chain_shared_workspace', `chain tasks ${other} and ${task.id} would both work in ${shown}`, 'give each task its own issue, pr or branch; nothing was started');
+  try {
+    await prepareAll();
+  } catch (error) {
+    // A refused chain leaves nothing behind: the workspaces it made just now go (a reused one stays as it was).
+    for (const job of ready) if (job.head !== undefined) rmSync(job.job.workspace, { recursive: true, force: true });
+    throw error;
+  }
+  async function prepareAll(): Promise<void> {
+    for (const { task, options } of tasks) {
+      const opts = { ...options, after: task.depends_on.map((dep) => workspaceOf.get(dep) as string) };
+      ctx.notify(`preparing ${task.id}`);
+      const job = await prepareJob(opts, dispatchRequest(opts, opts.task), projectDir, deps, ctx, undefined, { id: record.id, task: task.id });
+      const workspace = job.job.workspace;
+      const shown = relative(join(ctx.home, 'workspace'), workspace);
+      const other = taskIn.get(workspace);
+      if (other !== undefined) {
+        throw usageError('chain_shared_workspace', `chain tasks ${other} and ${task.id} would both work in ${shown}`, 'give each task its own issue, pr or branch; nothing was started');
+      }
+      const state = readStatus(workspace)?.state;
+      if (state === 'queued' || state === 'running') {
+        throw usageError('chain_workspace_busy', `chain task ${task.id} would work in ${shown}, where a run is ${state}`, `wait for it or cancel it ("agentctl cancel ${shown}"); nothing was started`);
+      }
+      taskIn.set(workspace, task.id);
+      workspaceOf.set(task.id, workspace);
+      ready.push(job);
     }
-    const state = readStatus(workspace)?.state;
-    if (state === 'queued' || state === 'running') {
-      throw usageError('chain_workspace_busy', `chain task ${task.id} would work in ${shown}, where a run is ${state}`, `wait for it or cancel it ("agentctl cancel ${shown}"); nothing was started`);
-    }
-    taskIn.set(workspace, task.id);
-    workspaceOf.set(task.id, workspace);
-    ready.push(job);
   }
   const submitted: ChainRecord = { ...record, tasks: tasks.map(({ task }) => ({ id: task.id, workspace: workspaceOf.get(task.id) as string, dependsOn: task.depends_on })) };
   await queueChain(ready, ctx, () => writeChain(ctx.home, submitted));

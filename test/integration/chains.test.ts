@@ -236,6 +236,16 @@ tasks:
     expect(existsSync(state) ? readdirSync(state) : []).toEqual([]);
   });
 
+  it('refuses tasks that would share a workspace, and removes the workspaces it had just prepared', () => {
+    const { text, slots } = chain();
+    const { env, state, file } = setup(text.replace(/issue: \d+, agent: nap, depends_on: \[build\]/, `issue: ${slots[0]?.slice('task-'.length)}, agent: nap, depends_on: [build]`));
+    const result = runCli(['chain', file], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`chain tasks design and docs would both work in acme/c/${slots[0]}`);
+    expect(readdirSync(join(state, 'workspace', 'acme', 'c'))).toEqual([]);
+    expect(existsSync(join(state, 'state', 'chains'))).toBe(false);
+  });
+
   it('survives SIGKILL of agentctl chain right after queueing, before anything started: the next status starts and finishes it', async () => {
     const { text, slots } = chain();
     const { env, state, file } = setup(text);
