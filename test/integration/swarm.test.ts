@@ -1,0 +1,198 @@
+/**
+ * Docker Swarm as the engine: a real single-node swarm on the test Docker
+ * engine (`bash test/support/engines.sh swarm`). Each dispatch is a
+ * replicated job; nothing of this machine is mounted, the workspace goes to
+ * the task and back through the run's courier, and every fact asserted about
+ * the swarm is read from the engine itself, not from agentctl's state.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workspaceLayout } from '../../src/core/workspace/layout.js';
+import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
+import { BIN, runCli } from '../support/run-cli.js';
+import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
+
+const docker = (await testEngines()).find((engine) => engine.name === 'docker');
+
+const AGENTS = {
+  // A commit of its own, and a file left uncommitted; its key is seen by name only.
+  done: "echo work > result.txt && git add result.txt && git commit -qm 'agent work' && echo loose > loose.txt && echo key=${SWARM_TEST_KEY:-unset} && echo finished",
+  blocked: "printf 'Which colour?\\n' > BLOCKED.md",
+  broken: 'echo about to fail; exit 3',
+  hang: 'echo waiting; sleep 300',
+  nap: 'echo napping; sleep 6',
+  slow: "sleep 5 && echo late > late.txt && git add late.txt && git commit -qm 'late work'",
+};
+
+function swarmCli(args: string[]): string {
+  return execFileSync('docker', ['-H', docker!.url, ...args], { encoding: 'utf8' });
+}
+
+/** The manager's own view: services and running tasks of a workspace (or of every agentctl run). */
+function servicesOf(workspace?: string): string[] {
+  const filter = workspace === undefined ? 'dev.agentctl.run' : `dev.agentctl.workspace=${workspace}`;
+  return swarmCli(['service', 'ls', '-q', '--filter', `label=${filter}`]).split('\n').filter(Boolean);
+}
+
+describe('Docker Swarm as the engine', () => {
+  if (docker === undefined || !requireEngine(docker)) return;
+  let forge: Forge;
+  beforeAll(() => {
+    execFileSync('bash', ['test/support/engines.sh', 'swarm'], { stdio: 'ignore' });
+    forge = makeForge();
+    forge.createRepo('acme', 'wide', { 'README.md': '# wide\n' });
+  });
+  afterAll(() => forge.cleanup());
+
+  function setup(extra = ''): { env: Record<string, string>; state: string } {
+    const home = makeTempDir('swarm');
+    mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
+    const agents = Object.entries(AGENTS)
+      .map(([name, script]) => `  ${name}:\n    command: [sh, -c, ${JSON.stringify(script)}]\n    env: [SWARM_TEST_KEY]\n`)
+      .join('');
+    writeFileSync(
+      join(home, 'config', 'agentctl', 'config.yaml'),
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\n` +
+        `runtime:\n  prefer: swarm\n  image: ${TEST_IMAGE}\n  swarm:\n    host: ${docker!.url}\n` +
+        `timeouts:\n  grace: 1\nagents:\n${agents}${extra}`,
+    );
+    const state = join(home, 'state');
+    return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, CI: 'true', SWARM_TEST_KEY: 'sk-swarm-secret-value' }, state };
+  }
+
+  const wsOf = (state: string, issue: string) => join(state, 'workspace', 'acme', 'wide', `task-${issue}`);
+
+  function dispatchWait(env: Record<string, string>, agent: string, issue: string, extra: string[] = []) {
+    const result = runCli(['dispatch', '--repo', 'acme/wide', '--issue', issue, '--agent', agent, '--wait', '--json', ...extra], env);
+    return { ...result, status: result.stdout === '' ? undefined : (JSON.parse(result.stdout) as Record<string, any>) };
+  }
+
+  it('runs an agent as a swarm job to completed: its commit, its loose file and its log come back, its key by name only', () => {
+    const { env, state } = setup();
+    const result = dispatchWait(env, 'done', '1');
+    expect(result.status?.state, result.stderr).toBe('completed');
+    expect(result.status?.runtime).toBe('swarm');
+    const ws = wsOf(state, '1');
+    expect(readFileSync(join(ws, 'repo', 'result.txt'), 'utf8')).toBe('work\n');
+    const hostGit = workspaceLayout(ws).hostGit;
+    expect(git(hostGit, '--git-dir', hostGit, 'log', '--format=%s', 'refs/agentctl/collected')).toContain('agent work');
+    expect(git(hostGit, '--git-dir', hostGit, 'ls-tree', '-r', '--name-only', 'refs/agentctl/collected')).toContain('loose.txt');
+    const log = readFileSync(join(ws, 'outbox', 'agent-done.log'), 'utf8');
+    expect(log).toContain('finished');
+    // The key reached the agent (through the secret)...
+    expect(log).toContain('key=sk-swarm-secret-value');
+    // ...and the service and secret are gone with the run.
+    expect(servicesOf(ws)).toEqual([]);
+    expect(swarmCli(['secret', 'ls', '-q', '--filter', `label=dev.agentctl.workspace=${ws}`]).trim()).toBe('');
+  });
+
+  it('a question ends the run blocked, a non-zero exit ends it failed with the task exit code', () => {
+    const { env } = setup();
+    const blocked = dispatchWait(env, 'blocked', '2');
+    expect(blocked.status, blocked.stderr).toMatchObject({ state: 'blocked' });
+    expect(JSON.stringify(blocked.status)).toContain('Which colour?');
+    const failed = dispatchWait(env, 'broken', '3');
+    expect(failed.status, failed.stderr).toMatchObject({ state: 'failed' });
+    expect(failed.status?.reason).toContain('code 3');
+  });
+
+  it('the service spec mounts nothing of this machine and shows no key; cancel removes the service and its secret', () => {
+    const { env, state } = setup();
+    expect(runCli(['dispatch', '--repo', 'acme/wide', '--issue', '4', '--agent', 'hang'], env).code).toBe(0);
+    const ws = wsOf(state, '4');
+    try {
+      const [id] = servicesOf(ws);
+      expect(id).toBeDefined();
+      const spec = JSON.parse(swarmCli(['service', 'inspect', id!]))[0].Spec as {
+        Mode: Record<string, unknown>;
+        TaskTemplate: { RestartPolicy: { Condition: string }; ContainerSpec: { Mounts?: Array<{ Type: string; Source?: string }>; Env?: string[]; ReadOnly: boolean; Labels: Record<string, string> } };
+        Labels: Record<string, string>;
+      };
+      expect(Object.keys(spec.Mode)).toEqual(['ReplicatedJob']);
+      expect(spec.TaskTemplate.RestartPolicy.Condition).toBe('none');
+      expect(spec.TaskTemplate.ContainerSpec.ReadOnly).toBe(true);
+      expect((spec.TaskTemplate.ContainerSpec.Mounts ?? []).filter((mount) => mount.Type === 'bind' || (mount.Source ?? '').startsWith('/'))).toEqual([]);
+      expect(spec.Labels['dev.agentctl.workspace']).toBe(ws);
+      expect(spec.TaskTemplate.ContainerSpec.Labels['dev.agentctl.workspace']).toBe(ws);
+      expect(JSON.stringify(spec)).not.toContain('sk-swarm-secret-value');
+    } finally {
+      const cancelled = runCli(['cancel', ws, '--json'], env);
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+    }
+    expect(JSON.parse(runCli(['status', ws, '--json'], env).stdout).runs[0]).toMatchObject({ state: 'cancelled' });
+    expect(servicesOf(ws)).toEqual([]);
+    expect(swarmCli(['secret', 'ls', '-q', '--filter', `label=dev.agentctl.workspace=${ws}`]).trim()).toBe('');
+  });
+
+  it('kill -9 of agentctl mid-run, then status: the run is found by its labels and finishes with its work', async () => {
+    const { env, state } = setup();
+    const ws = wsOf(state, '5');
+    const child = spawn(process.execPath, [BIN, 'dispatch', '--repo', 'acme/wide', '--issue', '5', '--agent', 'slow', '--wait'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: 'ignore',
+    });
+    const deadline = Date.now() + 30_000;
+    while (servicesOf(ws).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGKILL');
+    let run: Record<string, any> = {};
+    while (Date.now() < deadline + 40_000) {
+      run = JSON.parse(runCli(['status', ws, '--json'], env).stdout).runs[0];
+      if (run.state !== 'running') break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(run.state, JSON.stringify(run)).toBe('completed');
+    const hostGit = workspaceLayout(ws).hostGit;
+    expect(git(hostGit, '--git-dir', hostGit, 'log', '--format=%s', 'refs/agentctl/collected')).toContain('late work');
+    expect(servicesOf(ws)).toEqual([]);
+  }, 120_000);
+
+  it('a task its node cannot run (the image is missing there) ends failed, with the manager\'s reason', () => {
+    const { env } = setup('  ghost:\n    command: [sh, -c, "echo never"]\n    image: localhost/agentctl-no-such-image:latest\n');
+    const result = runCli(['dispatch', '--repo', 'acme/wide', '--issue', '6', '--agent', 'ghost', '--wait', '--json'], env);
+    // Refused before a job is made (the manager has no such image), or failed on the node: never running, never completed.
+    expect(result.code).not.toBe(0);
+    expect(`${result.stdout}${result.stderr}`).toMatch(/no such image|not present|image .* is not present/i);
+  });
+
+  it('a placement no node meets, then the node lost: the run ends failed with node-lost or the reason, never running for ever', () => {
+    const { env } = setup('  placed:\n    command: [sh, -c, "echo placed"]\n    swarm:\n      constraints: ["node.labels.agentctl-test-absent==yes"]\n');
+    const result = dispatchWait(env, 'placed', '7', ['--timeout', '4']);
+    // Pending for ever on every node: the run's timeout ends it, honestly failed.
+    expect(result.status, result.stderr).toMatchObject({ state: 'failed', stopReason: 'timeout' });
+  });
+
+  it('a pool limit of 2 holds across the swarm: 6 dispatches never have 3 tasks running (sampled from the engine)', async () => {
+    const { env, state } = setup('pools:\n  nap:\n    limit: 2\n');
+    for (let issue = 20; issue < 26; issue += 1) {
+      const queued = runCli(['dispatch', '--repo', 'acme/wide', '--issue', String(issue), '--agent', 'nap'], env);
+      expect(queued.code, queued.stderr).toBe(0);
+    }
+    let most = 0;
+    const until = Date.now() + 150_000;
+    for (;;) {
+      const running = swarmCli(['node', 'ps', 'self', '--filter', 'desired-state=running', '--format', '{{.Name}} {{.CurrentState}}'])
+        .split('\n')
+        .filter((line) => line.includes(' Running') && line.startsWith('agentctl-'));
+      most = Math.max(most, running.length);
+      const runs = [20, 21, 22, 23, 24, 25].map((issue) => JSON.parse(runCli(['status', wsOf(state, String(issue)), '--json'], env).stdout).runs[0]?.state);
+      if (runs.every((s) => s === 'completed') || Date.now() > until) {
+        expect(runs).toEqual(Array(6).fill('completed'));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+  }, 200_000);
+
+  it('nothing of a run is left on the manager or in the workspace state once it is done', () => {
+    const { env, state } = setup();
+    const result = dispatchWait(env, 'done', '8');
+    expect(result.status?.state, result.stderr).toBe('completed');
+    const swarmDir = workspaceLayout(wsOf(state, '8')).swarm;
+    const left = existsSync(swarmDir) ? (execFileSync('ls', [swarmDir], { encoding: 'utf8' }).split('\n').filter((name) => name.endsWith('.json'))) : [];
+    expect(left).toEqual([]);
+  });
+});
