@@ -32,13 +32,13 @@ export interface SwarmManager {
   createSecret(name: string, labels: Record<string, string>, data: string): Promise<{ id: string }>;
   removeSecret(name: string): Promise<void>;
   createService(spec: SwarmServiceSpec): Promise<{ id: string }>;
-  /** The service's labels and secret names; undefined once it is gone. */
-  service(id: string): Promise<(SwarmService & { secrets: string[] }) | undefined>;
+  /** The service and its labels; undefined once it is gone. */
+  service(id: string): Promise<SwarmService | undefined>;
   services(labels: Record<string, string | true>): Promise<SwarmService[]>;
   /** The job's one task (the newest), with its node's state. */
   task(serviceId: string): Promise<SwarmTaskView | undefined>;
-  /** Tasks of agentctl's services that are running now, as the manager counts them. */
-  runningTasks(labels: Record<string, string | true>): Promise<number>;
+  /** Remove the secrets carrying all of these labels (a run's, once its service is gone). */
+  removeSecrets(labels: Record<string, string>): Promise<void>;
   removeService(id: string): Promise<void>;
   nodes(): Promise<SwarmNode[]>;
   /** Whether the engine is an active swarm manager, and its node count. */
@@ -145,12 +145,8 @@ export class SwarmRuntime implements ContainerRuntime {
         }),
       service: async (id) => {
         try {
-          const found = (await (await this.docker()).getService(id).inspect()) as {
-            ID: string;
-            Spec?: { Labels?: Record<string, string>; TaskTemplate?: { ContainerSpec?: { Secrets?: Array<{ SecretName?: string }> } } };
-          };
-          const secrets = (found.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).flatMap((secret) => (secret.SecretName === undefined ? [] : [secret.SecretName]));
-          return { id: found.ID, labels: found.Spec?.Labels ?? {}, secrets };
+          const found = (await (await this.docker()).getService(id).inspect()) as { ID: string; Spec?: { Labels?: Record<string, string> } };
+          return { id: found.ID, labels: found.Spec?.Labels ?? {} };
         } catch (error) {
           if (statusOf(error) === 404) return undefined;
           throw this.fail(`service inspect ${id}`, error);
@@ -175,16 +171,16 @@ export class SwarmRuntime implements ContainerRuntime {
             nodeState,
           };
         }),
-      runningTasks: (labels) =>
-        call('task list', async (docker) => {
-          const tasks = (await docker.listTasks({ filters: { label: labelFilters(labels), 'desired-state': ['running'] } })) as RawTask[];
-          return tasks.filter((task) => task.Status?.State === 'running').length;
-        }),
+      removeSecrets: async (labels) => {
+        const found = await call('secret list', async (docker) => (await docker.listSecrets({ filters: { label: labelFilters(labels) } } as object)) as Array<{ ID: string }>);
+        for (const secret of found) await gone(`secret remove ${secret.ID}`, (docker) => docker.getSecret(secret.ID).remove());
+      },
       removeService: (id) => gone(`service remove ${id}`, (docker) => docker.getService(id).remove()),
       nodes: () =>
         call('node list', async (docker) => {
           const nodes = (await docker.listNodes()) as RawNode[];
-          const tasks = (await docker.listTasks({ filters: { 'desired-state': ['running'] } })) as RawTask[];
+          // A job's running task wants "complete", not "running": its own state says whether it holds its reservation.
+          const tasks = ((await docker.listTasks()) as RawTask[]).filter((task) => task.Status?.State === 'running');
           return nodes.map((node) => {
             const mine = tasks.filter((task) => task.NodeID === node.ID);
             return {

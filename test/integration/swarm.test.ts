@@ -148,15 +148,34 @@ describe('Docker Swarm as the engine', () => {
     expect(servicesOf(ws)).toEqual([]);
   }, 120_000);
 
-  it('a task its node cannot run (the image is missing there) ends failed, with the manager\'s reason', () => {
-    const { env } = setup('  ghost:\n    command: [sh, -c, "echo never"]\n    image: localhost/agentctl-no-such-image:latest\n');
-    const result = runCli(['dispatch', '--repo', 'acme/wide', '--issue', '6', '--agent', 'ghost', '--wait', '--json'], env);
-    // Refused before a job is made (the manager has no such image), or failed on the node: never running, never completed.
-    expect(result.code).not.toBe(0);
-    expect(`${result.stdout}${result.stderr}`).toMatch(/no such image|not present|image .* is not present/i);
-  });
+  it('a task killed on its node ends failed with the reason, and the service goes', async () => {
+    const { env, state } = setup();
+    const ws = wsOf(state, '6');
+    const child = spawn(process.execPath, [BIN, 'dispatch', '--repo', 'acme/wide', '--issue', '6', '--agent', 'hang', '--wait', '--json'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    const ended = new Promise((resolve) => child.on('exit', resolve));
+    // The node's engine kills the task's container (as an OOM kill or a crash of the node's runtime would).
+    const deadline = Date.now() + 30_000;
+    let container = '';
+    while (container === '' && Date.now() < deadline) {
+      const [id] = servicesOf(ws);
+      if (id !== undefined) container = swarmCli(['ps', '-q', '--filter', `label=com.docker.swarm.service.id`, '--filter', `label=dev.agentctl.workspace=${ws}`]).trim();
+      if (container === '') await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    swarmCli(['kill', container]);
+    await ended;
+    const status = JSON.parse(out) as Record<string, any>;
+    expect(status).toMatchObject({ state: 'failed' });
+    expect(status.reason).toMatch(/code 137/);
+    expect(servicesOf(ws)).toEqual([]);
+  }, 90_000);
 
-  it('a placement no node meets, then the node lost: the run ends failed with node-lost or the reason, never running for ever', () => {
+  it('a placement no node meets leaves the task pending: the run\'s timeout ends it failed, never running for ever', () => {
     const { env } = setup('  placed:\n    command: [sh, -c, "echo placed"]\n    swarm:\n      constraints: ["node.labels.agentctl-test-absent==yes"]\n');
     const result = dispatchWait(env, 'placed', '7', ['--timeout', '4']);
     // Pending for ever on every node: the run's timeout ends it, honestly failed.
@@ -172,9 +191,8 @@ describe('Docker Swarm as the engine', () => {
     let most = 0;
     const until = Date.now() + 150_000;
     for (;;) {
-      const running = swarmCli(['node', 'ps', 'self', '--filter', 'desired-state=running', '--format', '{{.Name}} {{.CurrentState}}'])
-        .split('\n')
-        .filter((line) => line.includes(' Running') && line.startsWith('agentctl-'));
+      // Each job's task as the manager reports it: its current state says whether it runs.
+      const running = servicesOf().filter((id) => swarmCli(['service', 'ps', id, '--format', '{{.CurrentState}}']).startsWith('Running'));
       most = Math.max(most, running.length);
       const runs = [20, 21, 22, 23, 24, 25].map((issue) => JSON.parse(runCli(['status', wsOf(state, String(issue)), '--json'], env).stdout).runs[0]?.state);
       if (runs.every((s) => s === 'completed') || Date.now() > until) {

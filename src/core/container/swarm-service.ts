@@ -13,6 +13,10 @@ import { memoryBytes } from './hardening.js';
 export const SWARM_SECRET_FILE = 'agentctl-run';
 /** The one fixed variable the task gets: where this machine's courier for the run listens (no secret in it). */
 export const CALLBACK_ENV = 'AGENTCTL_CALLBACK';
+/** Seconds the agent gets between SIGTERM and SIGKILL when the run is stopped. */
+const GRACE_ENV = 'AGENTCTL_GRACE';
+/** What the task has after the agent's grace to send its trees back before the engine kills it. */
+const UPLOAD_GRACE_SECONDS = 10;
 
 /** Reservations and placement, as runtime.swarm, pools.<p>.swarm and agents.<a>.swarm set them. */
 export interface SwarmPlacement {
@@ -88,6 +92,14 @@ function tar(args, input) {
     else resolve(t);
   });
 }
+// The task's PID 1 ignores a signal it has no handler for: a stop before the agent runs ends the task at once.
+let child;
+const grace = Number(process.env.${GRACE_ENV}) * 1000;
+for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, () => {
+  if (child === undefined) process.exit(143);
+  child.kill('SIGTERM');
+  setTimeout(() => child.kill('SIGKILL'), grace).unref();
+});
 let sent = 0, sending = false;
 async function pushLog() {
   if (sending || log === undefined) return;
@@ -109,8 +121,9 @@ async function pushLog() {
   await retry('fetching the workspace', async () => tar(['-x', '-f', '-', '-C', W], await call('GET', '/in')), 60000);
   const env = { ...process.env, ...S.env };
   delete env.${CALLBACK_ENV};
-  const child = cp.spawn(argv[0], argv.slice(1), { cwd: W + '/repo', env, stdio: 'inherit' });
-  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, () => child.kill('SIGTERM'));
+  delete env.${GRACE_ENV};
+  // A stop: the agent gets the grace, then SIGKILL, and the trees still go back before the engine's own kill.
+  child = cp.spawn(argv[0], argv.slice(1), { cwd: W + '/repo', env, stdio: 'inherit' });
   const timer = setInterval(pushLog, 1000);
   const code = await new Promise((r) => {
     child.on('exit', (c, sig) => r(c ?? 128 + (os.constants.signals[sig] || 15)));
@@ -205,7 +218,7 @@ export function swarmServiceSpec(input: SwarmServiceInput): SwarmServiceSpec {
         Labels: spec.labels,
         Command: ['node', '-e', SWARM_BOOTSTRAP],
         Args: spec.argv,
-        Env: [...fixedEnv, `${CALLBACK_ENV}=${input.callbackUrl}`],
+        Env: [...fixedEnv, `${CALLBACK_ENV}=${input.callbackUrl}`, `${GRACE_ENV}=${input.graceSeconds}`],
         Dir: CONTAINER_PATHS.root,
         User: spec.user,
         ReadOnly: true,
@@ -217,7 +230,7 @@ export function swarmServiceSpec(input: SwarmServiceInput): SwarmServiceSpec {
           VolumeOptions: { NoCopy: true, Labels: spec.labels, DriverConfig: { Name: 'local', Options: { type: 'tmpfs', device: 'tmpfs', o } } },
         })),
         Secrets: [{ SecretID: input.secret.id, SecretName: input.secret.name, File: { Name: SWARM_SECRET_FILE, UID: uid ?? '0', GID: gid ?? uid ?? '0', Mode: 0o400 } }],
-        StopGracePeriod: input.graceSeconds * 1e9,
+        StopGracePeriod: (input.graceSeconds + UPLOAD_GRACE_SECONDS) * 1e9,
       },
       Resources: {
         Limits: { NanoCPUs: Math.round(hardening.limits.cpus * 1e9), MemoryBytes: memoryBytes(hardening.limits.memory), Pids: hardening.limits.pids },

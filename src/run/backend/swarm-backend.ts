@@ -53,17 +53,18 @@ function sleep(ms: number): Promise<void> {
 export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx: RunContext): AgentBackend {
   const base = engineBackend(engine, ctx);
 
-  /** The service, its secret and the courier's record go; a failure is a warning. */
-  async function removeRun(id: string): Promise<string[]> {
+  /** The service and the run's secret (found by the run's labels: the service may be gone already) go; a failure is a warning. */
+  async function removeRun(id: string, run: { workspace: string; runCount: number } | undefined): Promise<string[]> {
     const warnings: string[] = [];
-    const service = await swarm.service(id).catch(() => undefined);
     try {
       await swarm.removeService(id);
     } catch (error) {
       warnings.push(`could not remove swarm service ${id}: ${(error as Error).message}`);
     }
-    for (const secret of service?.secrets ?? []) {
-      await swarm.removeSecret(secret).catch((error: unknown) => warnings.push(`could not remove swarm secret ${secret}: ${(error as Error).message}`));
+    if (run !== undefined) {
+      await swarm
+        .removeSecrets({ [WORKSPACE_LABEL]: run.workspace, [RUN_LABEL]: String(run.runCount) })
+        .catch((error: unknown) => warnings.push(`could not remove the swarm secret of ${id}: ${(error as Error).message}`));
     }
     return warnings;
   }
@@ -152,11 +153,12 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
       if (ref.containerId === undefined) return;
       const service = await swarm.service(ref.containerId);
       if (service === undefined) return;
+      const wasRunning = (await swarm.task(ref.containerId))?.state === 'running';
       // Removing a job's service is how Swarm stops its task: SIGTERM, then SIGKILL after the spec's grace.
       await swarm.removeService(ref.containerId);
-      // The task sends its trees back when the agent has stopped: give it the grace and a little more.
+      // A running agent's task sends its trees back once the agent has stopped: give it the grace and a little more.
       const run = runOf(service.labels);
-      if (run === undefined) return;
+      if (run === undefined || !wasRunning) return;
       const until = performance.now() + graceSeconds * 1000 + STOP_UPLOAD_MS;
       while (performance.now() < until) {
         if (readReceived(receivedFile(run.workspace, run.runCount, 'repo')) !== undefined) return;
@@ -165,7 +167,9 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
     },
 
     async remove(ref) {
-      if (ref.containerId !== undefined) await removeRun(ref.containerId);
+      if (ref.containerId === undefined) return;
+      const service = await swarm.service(ref.containerId);
+      await removeRun(ref.containerId, service === undefined ? undefined : runOf(service.labels));
     },
 
     async agents() {
@@ -202,7 +206,7 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
     },
 
     async release(status) {
-      const warnings = status.containerId === undefined ? [] : await removeRun(status.containerId);
+      const warnings = status.containerId === undefined ? [] : await removeRun(status.containerId, status);
       rmSync(courierRecord(status.workspace, status.runCount), { force: true });
       for (const part of ['outbox', 'repo'] as const) rmSync(receivedFile(status.workspace, status.runCount, part), { force: true });
       return warnings;
