@@ -132,9 +132,7 @@ async function pushLog() {
   clearInterval(timer);
   while (sending) await sleep(50);
   await pushLog();
-  for (const part of ['outbox', 'repo']) {
-    await retry('sending ' + part + '/ back', async () => (await call('PUT', '/out/' + part, (await tar(['-c', '-f', '-', '-C', W, part])).stdout)).resume(), 600000);
-  }
+  await Promise.all(['outbox', 'repo'].map((part) => retry('sending ' + part + '/ back', async () => (await call('PUT', '/out/' + part, (await tar(['-c', '-f', '-', '-C', W, part])).stdout)).resume(), 600000)));
   process.exit(code);
 })().catch((e) => { say(e.message); process.exit(125); });
 `;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { LABEL_PREFIX, DEFAULT_IMAGE } from '../../core/container/container-spec.js';
 import { mergePlacement, observeTask, secretPayload, swarmServiceSpec } from '../../core/container/swarm-service.js';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
@@ -105,23 +105,29 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
       const host = callbackHost(ctx.config.runtime.swarm.callback_address);
       // No timeout (0): a week, after which nobody still waits for the task's trees.
       const timeoutMs = (job.timeoutSeconds > 0 ? job.timeoutSeconds : 7 * 86_400) * 1000;
-      const port = await startCourier({
-        workspace: job.workspace,
-        runCount,
-        logFile: outboxFiles(workspaceLayout(job.workspace).outbox, job.agentBase).log,
-        token,
-        bind: host,
-        owner: containerOwner(spec.user),
-        deadline: Date.now() + timeoutMs + COURIER_SLACK_MS,
-      });
       // The agent's keys by name: their values go only into the secret.
       const values = Object.fromEntries(spec.env.flatMap((entry) => (entry.value === undefined && ctx.env[entry.name] !== undefined ? [[entry.name, ctx.env[entry.name]!]] : [])));
-      let secret: { id: string; name: string } | undefined;
+      const secretName = `${name}-run`;
+      // The courier's start (a Node process) and the secret's creation overlap: only the service needs both.
+      const [courier, made] = await Promise.allSettled([
+        startCourier({
+          workspace: job.workspace,
+          runCount,
+          logFile: outboxFiles(workspaceLayout(job.workspace).outbox, job.agentBase).log,
+          token,
+          bind: host,
+          owner: containerOwner(spec.user),
+          deadline: Date.now() + timeoutMs + COURIER_SLACK_MS,
+        }),
+        swarm.createSecret(secretName, labels, secretPayload(token, values)),
+      ]);
+      const secret = made.status === 'fulfilled' ? { id: made.value.id, name: secretName } : undefined;
       try {
-        const secretName = `${name}-run`;
-        secret = { id: (await swarm.createSecret(secretName, labels, secretPayload(token, values))).id, name: secretName };
+        if (courier.status === 'rejected') throw courier.reason;
+        if (made.status === 'rejected') throw made.reason;
+        const port = courier.value;
         const placement = mergePlacement(ctx.config.runtime.swarm, ctx.config.pools[job.pool]?.swarm, ctx.config.agents[job.agentBase]?.swarm);
-        const { id } = await swarm.createService(swarmServiceSpec({ spec, callbackUrl: callbackUrl(host, port), secret, placement, graceSeconds: ctx.config.timeouts.grace }));
+        const { id } = await swarm.createService(swarmServiceSpec({ spec, callbackUrl: callbackUrl(host, port), secret: { id: made.value.id, name: secretName }, placement, graceSeconds: ctx.config.timeouts.grace }));
         const warnings =
           run.configMounts.length > 0 ? [`the agent's credential files stay on this machine: a swarm task gets only the environment variables named for the agent`] : [];
         return { ref: { containerId: id }, warnings };
@@ -143,6 +149,11 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
       const id = status.containerId;
       const service = id === undefined ? undefined : await swarm.service(id);
       if (id === undefined || service === undefined) return { phase: 'ended', exitCode: exitCodeIn(base.outbox(status.workspace, '')), killed: false };
+      // The task sends its trees back only once its agent has ended, with the exit code in outbox/: no need to
+      // wait for the manager to mark it complete (whatever of the task is left goes with the service at release).
+      const back = ['outbox', 'repo'].every((part) => existsSync(receivedFile(status.workspace, status.runCount, part as 'outbox' | 'repo')));
+      const exitCode = back ? exitCodeIn(base.outbox(status.workspace, '')) : undefined;
+      if (exitCode !== undefined) return { phase: 'ended', exitCode, killed: false };
       const seen = observeTask(await swarm.task(id));
       if (seen.phase === 'running') return seen;
       // The task's own exit code first (the engine's), then what came back in outbox/exit-code.
