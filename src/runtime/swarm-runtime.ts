@@ -37,6 +37,8 @@ export interface SwarmManager {
   services(labels: Record<string, string | true>): Promise<SwarmService[]>;
   /** The job's one task (the newest), with its node's state. */
   task(serviceId: string): Promise<SwarmTaskView | undefined>;
+  /** Remove the manager engine's unused volumes carrying all of these labels (a task's scratch, once its container is gone). */
+  removeVolumes(labels: Record<string, string>): Promise<void>;
   /** Remove the secrets carrying all of these labels (a run's, once its service is gone). */
   removeSecrets(labels: Record<string, string>): Promise<void>;
   removeService(id: string): Promise<void>;
@@ -171,6 +173,10 @@ export class SwarmRuntime implements ContainerRuntime {
             nodeState,
           };
         }),
+      removeVolumes: async (labels) => {
+        const found = await call('volume list', async (docker) => ((await docker.listVolumes({ filters: { label: labelFilters(labels) } } as object)) as { Volumes?: Array<{ Name: string }> | null }).Volumes ?? []);
+        for (const volume of found) await gone(`volume remove ${volume.Name}`, (docker) => docker.getVolume(volume.Name).remove());
+      },
       removeSecrets: async (labels) => {
         const found = await call('secret list', async (docker) => (await docker.listSecrets({ filters: { label: labelFilters(labels) } } as object)) as Array<{ ID: string }>);
         for (const secret of found) await gone(`secret remove ${secret.ID}`, (docker) => docker.getSecret(secret.ID).remove());

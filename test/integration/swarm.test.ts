@@ -86,6 +86,9 @@ describe('Docker Swarm as the engine', () => {
     // ...and the service and secret are gone with the run.
     expect(servicesOf(ws)).toEqual([]);
     expect(swarmCli(['secret', 'ls', '-q', '--filter', `label=dev.agentctl.workspace=${ws}`]).trim()).toBe('');
+    // Nor the task's container or scratch volumes on the node (Swarm 20.10 leaves a removed job's).
+    expect(swarmCli(['ps', '-aq', '--filter', `label=dev.agentctl.workspace=${ws}`]).trim()).toBe('');
+    expect(swarmCli(['volume', 'ls', '-q', '--filter', `label=dev.agentctl.workspace=${ws}`]).trim()).toBe('');
   });
 
   it('a question ends the run blocked, a non-zero exit ends it failed with the task exit code', () => {
@@ -124,6 +127,8 @@ describe('Docker Swarm as the engine', () => {
     expect(JSON.parse(runCli(['status', ws, '--json'], env).stdout).runs[0]).toMatchObject({ state: 'cancelled' });
     expect(servicesOf(ws)).toEqual([]);
     expect(swarmCli(['secret', 'ls', '-q', '--filter', `label=dev.agentctl.workspace=${ws}`]).trim()).toBe('');
+    // The cancelled task really stopped: Swarm does not stop a removed job's task by itself.
+    expect(swarmCli(['ps', '-aq', '--filter', `label=dev.agentctl.workspace=${ws}`]).trim()).toBe('');
   });
 
   it('kill -9 of agentctl mid-run, then status: the run is found by its labels and finishes with its work', async () => {

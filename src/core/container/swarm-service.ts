@@ -95,11 +95,24 @@ function tar(args, input) {
 // The task's PID 1 ignores a signal it has no handler for: a stop before the agent runs ends the task at once.
 let child;
 const grace = Number(process.env.${GRACE_ENV}) * 1000;
-for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, () => {
+let stopping = false;
+function stop() {
   if (child === undefined) process.exit(143);
+  if (stopping) return;
+  stopping = true;
   child.kill('SIGTERM');
   setTimeout(() => child.kill('SIGKILL'), grace).unref();
-});
+}
+for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, stop);
+// agentctl's stop (cancel, timeout) reaches the task through the courier: Swarm does not stop a removed job's task.
+async function heed() {
+  try {
+    const m = await call('GET', '/state');
+    let text = '';
+    for await (const chunk of m) text += chunk;
+    if (text === 'stop') stop();
+  } catch (e) {}
+}
 let sent = 0, sending = false;
 async function pushLog() {
   if (sending || log === undefined) return;
@@ -119,12 +132,14 @@ async function pushLog() {
 }
 (async () => {
   await retry('fetching the workspace', async () => tar(['-x', '-f', '-', '-C', W], await call('GET', '/in')), 60000);
+  // Stopped while it was being placed: the agent never starts.
+  await heed();
   const env = { ...process.env, ...S.env };
   delete env.${CALLBACK_ENV};
   delete env.${GRACE_ENV};
   // A stop: the agent gets the grace, then SIGKILL, and the trees still go back before the engine's own kill.
   child = cp.spawn(argv[0], argv.slice(1), { cwd: W + '/repo', env, stdio: 'inherit' });
-  const timer = setInterval(pushLog, 1000);
+  const timer = setInterval(() => { void pushLog(); void heed(); }, 1000);
   const code = await new Promise((r) => {
     child.on('exit', (c, sig) => r(c ?? 128 + (os.constants.signals[sig] || 15)));
     child.on('error', (e) => { say(e.message); r(127); });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { LABEL_PREFIX, DEFAULT_IMAGE } from '../../core/container/container-spec.js';
 import { mergePlacement, observeTask, secretPayload, swarmServiceSpec } from '../../core/container/swarm-service.js';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
@@ -13,7 +13,7 @@ import type { AgentBackend, AgentObservation } from './agent-backend.js';
 import { containerOwner, qaSandboxOn } from './container-start.js';
 import { engineBackend, RUN_LABEL } from './engine-backend.js';
 import { exitCodeIn } from './exit-code.js';
-import { courierRecord, receivedFile, type Received } from './swarm-courier.js';
+import { courierRecord, receivedFile, stopFile, type Received } from './swarm-courier.js';
 import { callbackHost, callbackUrl, startCourier } from './swarm-launch.js';
 
 const WORKSPACE_LABEL = `${LABEL_PREFIX}.workspace`;
@@ -61,10 +61,33 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
     } catch (error) {
       warnings.push(`could not remove swarm service ${id}: ${(error as Error).message}`);
     }
+    warnings.push(...(await removeTaskContainers(id, ctx.config.timeouts.grace)));
     if (run !== undefined) {
+      // The task's tmpfs volumes carry the run's labels; on the manager's own node they go with it.
+      await swarm
+        .removeVolumes({ [WORKSPACE_LABEL]: run.workspace, [RUN_LABEL]: String(run.runCount) })
+        .catch((error: unknown) => warnings.push(`could not remove the scratch volumes of ${id}: ${(error as Error).message}`));
       await swarm
         .removeSecrets({ [WORKSPACE_LABEL]: run.workspace, [RUN_LABEL]: String(run.runCount) })
         .catch((error: unknown) => warnings.push(`could not remove the swarm secret of ${id}: ${(error as Error).message}`));
+    }
+    return warnings;
+  }
+
+  /**
+   * Swarm (20.10) never reaps the containers of a removed job's task. Where the
+   * task ran on the manager's own engine, they go here; on other nodes they stay
+   * (see the README's Swarm limits).
+   */
+  async function removeTaskContainers(serviceId: string, graceSeconds: number): Promise<string[]> {
+    const warnings: string[] = [];
+    try {
+      for (const container of await engine.list({ 'com.docker.swarm.service.id': serviceId })) {
+        if (container.running) await engine.stop(container.id, graceSeconds);
+        await engine.remove(container.id);
+      }
+    } catch (error) {
+      warnings.push(`could not remove the task container of swarm service ${serviceId}: ${(error as Error).message}`);
     }
     return warnings;
   }
@@ -164,17 +187,17 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
       if (ref.containerId === undefined) return;
       const service = await swarm.service(ref.containerId);
       if (service === undefined) return;
-      const wasRunning = (await swarm.task(ref.containerId))?.state === 'running';
-      // Removing a job's service is how Swarm stops its task: SIGTERM, then SIGKILL after the spec's grace.
-      await swarm.removeService(ref.containerId);
-      // A running agent's task sends its trees back once the agent has stopped: give it the grace and a little more.
       const run = runOf(service.labels);
-      if (run === undefined || !wasRunning) return;
-      const until = performance.now() + graceSeconds * 1000 + STOP_UPLOAD_MS;
-      while (performance.now() < until) {
-        if (readReceived(receivedFile(run.workspace, run.runCount, 'repo')) !== undefined) return;
-        await sleep(200);
+      const running = (await swarm.task(ref.containerId))?.state === 'running';
+      // Swarm (20.10) leaves a removed job's task running: the task hears the stop from its courier, gives
+      // the agent its grace, and sends its trees back; then the service goes (the engine's stop is the backstop).
+      if (run !== undefined) writeFileSync(stopFile(run.workspace, run.runCount), '', { mode: 0o600 });
+      if (run !== undefined && running) {
+        const until = performance.now() + graceSeconds * 1000 + STOP_UPLOAD_MS;
+        while (performance.now() < until && readReceived(receivedFile(run.workspace, run.runCount, 'repo')) === undefined) await sleep(200);
       }
+      await swarm.removeService(ref.containerId);
+      await removeTaskContainers(ref.containerId, graceSeconds);
     },
 
     async remove(ref) {
@@ -219,6 +242,7 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
     async release(status) {
       const warnings = status.containerId === undefined ? [] : await removeRun(status.containerId, status);
       rmSync(courierRecord(status.workspace, status.runCount), { force: true });
+      rmSync(stopFile(status.workspace, status.runCount), { force: true });
       for (const part of ['outbox', 'repo'] as const) rmSync(receivedFile(status.workspace, status.runCount, part), { force: true });
       return warnings;
     },

@@ -12,6 +12,8 @@ import { replaceFromArchive } from './remote-sync.js';
  * (detached, so it outlives the agentctl that started the run, and a kill -9
  * of that agentctl loses nothing). It is the run's only way in and out:
  * - GET /in: repo/, outbox/ and inbox/ as a tar archive, packed here;
+ * - GET /state: "stop" once agentctl has stopped the run (cancel, timeout),
+ *   since Swarm (20.10) does not stop the task of a removed job;
  * - POST /log?offset=N: the agent log's next bytes, appended to the local
  *   outbox log when N is where that log ends (the live log, idle timeout
  *   and budget read it as for any run);
@@ -52,6 +54,11 @@ const CHECK_MS = 2000;
 /** The courier's record (port, pid) for a run: the courier lives while it exists. */
 export function courierRecord(workspace: string, runCount: number): string {
   return join(workspaceLayout(workspace).swarm, `run-${runCount}.json`);
+}
+
+/** Present once agentctl has stopped the run: the courier tells the task to stop its agent. */
+export function stopFile(workspace: string, runCount: number): string {
+  return join(workspaceLayout(workspace).swarm, `run-${runCount}.stop`);
 }
 
 /** What came back of `part` in that run, once the courier has it. */
@@ -122,6 +129,9 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
       response.writeHead(200, { 'content-type': 'application/x-tar' });
       archive.pipe(response);
       return;
+    }
+    if (request.method === 'GET' && url.pathname === '/state') {
+      return answer(response, 200, existsSync(stopFile(config.workspace, config.runCount)) ? 'stop' : 'run');
     }
     if (request.method === 'POST' && url.pathname === '/log') {
       const offset = Number(url.searchParams.get('offset'));
