@@ -6,7 +6,7 @@
  * the swarm is read from the engine itself, not from agentctl's state.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceLayout } from '../../src/core/workspace/layout.js';
@@ -15,6 +15,8 @@ import { BIN, runCli } from '../support/run-cli.js';
 import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
 
 const docker = (await testEngines()).find((engine) => engine.name === 'docker');
+/** A host directory the planted links name: it must stay as it is. */
+const VICTIM = `/tmp/agentctl-swarm-victim-${process.pid}`;
 
 const AGENTS = {
   // A commit of its own, and a file left uncommitted; its key is seen by name only.
@@ -24,6 +26,8 @@ const AGENTS = {
   hang: 'echo waiting; sleep 300',
   nap: 'echo napping; sleep 6',
   slow: "sleep 5 && echo late > late.txt && git add late.txt && git commit -qm 'late work'",
+  // Links where the host reads (the question, the review) and into a host directory, each named by its host path.
+  planter: `ln -s ${VICTIM}/secret BLOCKED.md && ln -s ${VICTIM} escape && ln -s ${VICTIM}/secret ../outbox/review.md && echo planted`,
 };
 
 function swarmCli(args: string[]): string {
@@ -44,7 +48,10 @@ describe('Docker Swarm as the engine', () => {
     forge = makeForge();
     forge.createRepo('acme', 'wide', { 'README.md': '# wide\n' });
   });
-  afterAll(() => forge.cleanup());
+  afterAll(() => {
+    forge.cleanup();
+    rmSync(VICTIM, { recursive: true, force: true });
+  });
 
   function setup(extra = ''): { env: Record<string, string>; state: string } {
     const home = makeTempDir('swarm');
@@ -101,7 +108,7 @@ describe('Docker Swarm as the engine', () => {
     expect(failed.status?.reason).toContain('code 3');
   });
 
-  it('the service spec mounts nothing of this machine and shows no key; cancel removes the service and its secret', () => {
+  it('the service spec mounts nothing of this machine and shows no key; the log is live; cancel removes the service and its secret', async () => {
     const { env, state } = setup();
     expect(runCli(['dispatch', '--repo', 'acme/wide', '--issue', '4', '--agent', 'hang'], env).code).toBe(0);
     const ws = wsOf(state, '4');
@@ -120,6 +127,11 @@ describe('Docker Swarm as the engine', () => {
       expect(spec.Labels['dev.agentctl.workspace']).toBe(ws);
       expect(spec.TaskTemplate.ContainerSpec.Labels['dev.agentctl.workspace']).toBe(ws);
       expect(JSON.stringify(spec)).not.toContain('sk-swarm-secret-value');
+      // The log is live while the agent runs: its line reaches this machine's outbox through the courier.
+      const log = join(ws, 'outbox', 'agent-hang.log');
+      const until = Date.now() + 20_000;
+      while (!(existsSync(log) && readFileSync(log, 'utf8').includes('waiting')) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      expect(readFileSync(log, 'utf8')).toContain('waiting');
     } finally {
       const cancelled = runCli(['cancel', ws, '--json'], env);
       expect(cancelled.code, cancelled.stderr).toBe(0);
@@ -209,6 +221,20 @@ describe('Docker Swarm as the engine', () => {
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(2);
   }, 200_000);
+
+  it('brings no link back from the task: the planted ones are left out, the host file is untouched, the run ends honestly', () => {
+    mkdirSync(VICTIM, { recursive: true });
+    writeFileSync(join(VICTIM, 'secret'), 'host secret\n');
+    const { env, state } = setup();
+    const result = dispatchWait(env, 'planter', '9');
+    expect(result.status, result.stderr).toMatchObject({ state: 'completed' });
+    expect(result.status?.warnings.join('\n')).toMatch(/entries of repo\/ were not brought back/);
+    expect(JSON.stringify(result.status)).not.toContain('host secret');
+    const ws = wsOf(state, '9');
+    const links = (readdirSync(ws, { recursive: true }) as string[]).filter((name) => lstatSync(join(ws, name)).isSymbolicLink());
+    expect(links).toEqual([]);
+    expect(readFileSync(join(VICTIM, 'secret'), 'utf8')).toBe('host secret\n');
+  });
 
   it('nothing of a run is left on the manager or in the workspace state once it is done', () => {
     const { env, state } = setup();
