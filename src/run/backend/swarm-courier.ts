@@ -15,8 +15,8 @@ import { replaceFromArchive } from './remote-sync.js';
  * - GET /state: "stop" once agentctl has stopped the run (cancel, timeout),
  *   since Swarm (20.10) does not stop the task of a removed job;
  * - POST /log?offset=N: the agent log's next bytes, appended to the local
- *   outbox log when N is where that log ends (the live log, idle timeout
- *   and budget read it as for any run);
+ *   outbox log when N is where the task's last chunk ended (the live log,
+ *   idle timeout and budget read it as for any run);
  * - PUT /out/outbox, /out/repo: the trees at the end, extracted by the
  *   hostile-archive code (bounded, regular files and directories only) and
  *   swapped in whole; what came back is recorded for the adapter.
@@ -85,12 +85,12 @@ async function readBody(request: IncomingMessage, max: number): Promise<Buffer |
   return Buffer.concat(chunks);
 }
 
-/** Append to the local log when `offset` is where it ends; never through a link, never past the bound. */
-function appendLog(file: string, offset: number, bytes: Buffer): void {
+/** Append to the local log; never through a link, never past the bound. */
+function appendLog(file: string, bytes: Buffer): void {
   const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile() || stat.size !== offset || stat.size + bytes.length > MAX_LIVE_LOG) return;
+    if (!stat.isFile() || stat.size + bytes.length > MAX_LIVE_LOG) return;
     writeSync(fd, bytes);
   } finally {
     closeSync(fd);
@@ -102,6 +102,8 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
   const layout = workspaceLayout(config.workspace);
   const expected = digest(`Bearer ${config.token}`);
   const back = new Set<string>();
+  /** Where the task's log ended at its last chunk taken: a chunk is taken only from there (a retry is not appended twice). */
+  let taskLogEnd: number | undefined;
   mkdirSync(layout.swarm, { recursive: true, mode: 0o700 });
 
   const server = createServer((request, response) => {
@@ -137,7 +139,10 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
       const offset = Number(url.searchParams.get('offset'));
       const body = await readBody(request, MAX_LOG_CHUNK);
       if (body === undefined || !Number.isSafeInteger(offset) || offset < 0) return answer(response, 413);
-      appendLog(config.logFile, offset, body);
+      if (taskLogEnd === undefined || offset === taskLogEnd) {
+        appendLog(config.logFile, body);
+        taskLogEnd = offset + body.length;
+      }
       return answer(response, 200);
     }
     const part = url.pathname === '/out/outbox' ? 'outbox' : url.pathname === '/out/repo' ? 'repo' : undefined;

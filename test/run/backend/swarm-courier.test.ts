@@ -44,12 +44,13 @@ describe('the swarm courier', () => {
     rmSync(courierRecord(ws, 1));
   });
 
-  it('appends the live log only where it ends, and takes no path from the task', async () => {
+  it("appends the live log where the task's last chunk ended (a replay is not doubled), and takes no path from the task", async () => {
     const { url, log, ws } = await courier();
-    await fetch(`${url}/log?offset=0`, { method: 'POST', headers: auth(), body: 'one\n' });
-    await fetch(`${url}/log?offset=0`, { method: 'POST', headers: auth(), body: 'replayed\n' });
-    await fetch(`${url}/log?offset=4`, { method: 'POST', headers: auth(), body: 'two\n' });
-    expect(readFileSync(log, 'utf8')).toBe('one\ntwo\n');
+    writeFileSync(log, '=== header ===\n');
+    await fetch(`${url}/log?offset=15`, { method: 'POST', headers: auth(), body: 'one\n' });
+    await fetch(`${url}/log?offset=15`, { method: 'POST', headers: auth(), body: 'replayed\n' });
+    await fetch(`${url}/log?offset=19`, { method: 'POST', headers: auth(), body: 'two\n' });
+    expect(readFileSync(log, 'utf8')).toBe('=== header ===\none\ntwo\n');
     expect((await fetch(`${url}/out/../../etc`, { method: 'PUT', headers: auth(), body: 'x' })).status).toBe(404);
     rmSync(courierRecord(ws, 1));
   });
