@@ -143,6 +143,14 @@ describe('Docker Swarm as the engine', () => {
     expect(swarmCli(['ps', '-aq', '--filter', `label=dev.agentctl.workspace=${ws}`]).trim()).toBe('');
   });
 
+  it('stops an agent that prints nothing for --idle-timeout, from the live log the courier keeps', () => {
+    const { env, state } = setup();
+    const result = dispatchWait(env, 'hang', '10', ['--idle-timeout', '3']);
+    expect(result.status, result.stderr).toMatchObject({ state: 'failed', reason: 'idle' });
+    expect(servicesOf(wsOf(state, '10'))).toEqual([]);
+    expect(swarmCli(['ps', '-aq', '--filter', `label=dev.agentctl.workspace=${wsOf(state, '10')}`]).trim()).toBe('');
+  });
+
   it('kill -9 of agentctl mid-run, then status: the run is found by its labels and finishes with its work', async () => {
     const { env, state } = setup();
     const ws = wsOf(state, '5');
