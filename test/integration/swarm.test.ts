@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceLayout } from '../../src/core/workspace/layout.js';
@@ -53,7 +54,7 @@ describe('Docker Swarm as the engine', () => {
     rmSync(VICTIM, { recursive: true, force: true });
   });
 
-  function setup(extra = ''): { env: Record<string, string>; state: string } {
+  function setup(extra = '', manager = `host: ${docker!.url}`): { env: Record<string, string>; state: string } {
     const home = makeTempDir('swarm');
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     const agents = Object.entries(AGENTS)
@@ -62,7 +63,7 @@ describe('Docker Swarm as the engine', () => {
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
       `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\n` +
-        `runtime:\n  prefer: swarm\n  image: ${TEST_IMAGE}\n  swarm:\n    host: ${docker!.url}\n` +
+        `runtime:\n  prefer: swarm\n  image: ${TEST_IMAGE}\n  swarm:\n    ${manager}\n` +
         `timeouts:\n  grace: 1\nagents:\n${agents}${extra}`,
     );
     const state = join(home, 'state');
@@ -243,6 +244,30 @@ describe('Docker Swarm as the engine', () => {
     expect(links).toEqual([]);
     expect(readFileSync(join(VICTIM, 'secret'), 'utf8')).toBe('host secret\n');
   });
+
+  it('reaches the manager over SSH (host key checked) and runs the job there to completed', async () => {
+    if (!existsSync('/usr/sbin/sshd')) {
+      if (process.env.CI === 'true') expect.fail('run `bash test/support/sshd.sh install`');
+      return;
+    }
+    const sshDir = makeTempDir('swarm-sshd');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    execFileSync('bash', ['test/support/sshd.sh', 'start', sshDir, String(port)], { env: { ...process.env, AGENTCTL_SSH_DOCKER_SOCK: docker!.url.replace(/^unix:\/\//, '') } });
+    try {
+      const { env } = setup('', `host: ssh://root@127.0.0.1:${port}`);
+      const config = join(env.XDG_CONFIG_HOME!, 'agentctl', 'config.yaml');
+      writeFileSync(config, readFileSync(config, 'utf8').replace('  swarm:\n', `  ssh:\n    identity: ${join(sshDir, 'id')}\n    known_hosts: ${join(sshDir, 'known_hosts')}\n  swarm:\n`));
+      const result = dispatchWait(env, 'done', '11');
+      expect(result.status?.state, result.stderr).toBe('completed');
+      expect(readFileSync(join(result.status?.workspace, 'outbox', 'agent-done.log'), 'utf8')).toContain('finished');
+    } finally {
+      execFileSync('bash', ['test/support/sshd.sh', 'stop', sshDir]);
+      rmSync(sshDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('nothing of a run is left on the manager or in the workspace state once it is done', () => {
     const { env, state } = setup();
