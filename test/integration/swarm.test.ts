@@ -206,6 +206,8 @@ describe('Docker Swarm as the engine', () => {
     const result = dispatchWait(env, 'placed', '7', ['--timeout', '4']);
     // Pending for ever on every node: the run's timeout ends it, honestly failed.
     expect(result.status, result.stderr).toMatchObject({ state: 'failed', stopReason: 'timeout' });
+    expect(result.status?.warnings ?? []).toEqual([]);
+    expect(swarmCli(['secret', 'ls', '-q', '--filter', `label=dev.agentctl.workspace=${result.status?.workspace}`]).trim()).toBe('');
   });
 
   it('a pool limit of 2 holds across the swarm: 6 dispatches never have 3 tasks running (sampled from the engine)', async () => {
