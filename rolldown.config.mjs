@@ -59,6 +59,8 @@ export default defineConfig({
     'config-reference': 'src/core/config/reference.ts',
     // docs/gen-commands-reference.mjs renders docs/reference/commands.md from the operations.
     'commands-reference': 'src/cli/operations/reference.ts',
+    // A Swarm run's courier: its own small process, spawned detached by src/run/backend/swarm-launch.ts.
+    'swarm-courier': 'src/run/backend/swarm-courier-main.ts',
   },
   platform: 'node',
   external: [/^node:/, 'ssh2', /^@grpc\//, 'protobufjs', 'execa', 'react', 'ink', '@octokit/rest'],

@@ -48,6 +48,14 @@ export function selectRuntime(prefer: 'auto' | RuntimeName, probes: readonly Pro
   const order = candidateOrder(platform);
   const byName = new Map(probes.map((probe) => [probe.runtime, probe]));
   if (prefer !== 'auto' && byName.get(prefer)?.ok === true) return { runtime: prefer, warning: undefined };
+  // A swarm is chosen on purpose (a cluster, placement, no shared filesystem): never swapped for this machine's engine.
+  if (prefer === 'swarm') {
+    const why = byName.get('swarm');
+    throw new AgentctlError('no_runtime', `runtime swarm is not available (${why === undefined ? 'not probed' : `${why.endpoint}: ${why.detail}`})`, {
+      exitCode: ExitCode.environment,
+      hint: 'point runtime.swarm.host (or DOCKER_HOST) at a swarm manager, or make this engine one ("docker swarm init")',
+    });
+  }
   const found = order.find((name) => byName.get(name)?.ok === true);
   if (found === undefined) {
     const tried = probes.map((probe) => `${probe.runtime} at ${probe.endpoint}: ${probe.detail}`).join('; ');

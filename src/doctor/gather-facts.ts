@@ -8,6 +8,7 @@ import { selectRuntime, type ProbeResult } from '../core/runtime-selection.js';
 import type { RuntimeRegistry } from '../runtime/registry.js';
 import type { CliProbe } from '../core/doctor/agent-cli-checks.js';
 import { gatherAgentClis } from './agent-clis.js';
+import { gatherSwarmFacts } from './swarm-facts.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -109,7 +110,12 @@ export interface GatherInput {
 /** Look at the machine: engines, image, GPU, variables (set or not, never their values), dirs, git, state dir, Node. */
 export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
   const { config, env, system } = input;
-  const [probes, git] = await Promise.all([input.registry.probeAll(), system.gitVersion()]);
+  const [engines, git] = await Promise.all([input.registry.probeAll(), system.gitVersion()]);
+  // A swarm is never among the engines auto would pick: it is looked at when configured.
+  const wantSwarm = config.runtime.prefer === 'swarm' || config.runtime.swarm.host !== undefined;
+  const swarmProbe = wantSwarm ? await (await input.registry.get('swarm')).probe().catch((error: unknown) => ({ runtime: 'swarm' as const, ok: false, detail: (error as Error).message, endpoint: 'swarm' })) : undefined;
+  const probes = swarmProbe === undefined ? engines : [...engines, swarmProbe];
+  const swarm = swarmProbe?.ok === true ? await gatherSwarmFacts(config, input.registry, swarmProbe.endpoint) : undefined;
 
   const image = configuredImage(config, env);
   const imageFacts: DoctorFacts['image'] = { name: image.image, source: describeSource(image), runtime: undefined, present: undefined };
@@ -157,6 +163,7 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
     home: { path: input.stateHome, ...system.writable(input.stateHome) },
     node: { version: system.nodeVersion() },
     agentClis,
+    swarm,
   };
 }
 

@@ -60,7 +60,7 @@ async function observeEnd(status: RunStatus, backend: AgentBackend, ctx: RunCont
     if (withinClaimGrace(status, ctx)) return undefined;
     return { exitCode: undefined, killed: false, ...readBlocked(backend.outbox(status.workspace, agentBaseOf(status))), stopReason: status.stopReason };
   }
-  return { exitCode: seen.exitCode, killed: seen.killed, ...readBlocked(backend.outbox(status.workspace, agentBaseOf(status))), stopReason: status.stopReason };
+  return { exitCode: seen.exitCode, killed: seen.killed, lost: seen.lost, ...readBlocked(backend.outbox(status.workspace, agentBaseOf(status))), stopReason: status.stopReason };
 }
 
 /** Stop a run's agent, if it was started yet (a claimed run's agent is stopped by its starter, who finds the claim gone). */

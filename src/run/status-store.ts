@@ -22,7 +22,7 @@ const statusSchema = z.object({
   repo: z.string(),
   agent: z.string(),
   pool: z.string(),
-  runtime: z.enum(['docker', 'podman', 'apple', 'host']),
+  runtime: z.enum(['docker', 'podman', 'apple', 'swarm', 'host']),
   image: z.string().optional(),
   containerId: z.string().optional(),
   pid: z.number().int().optional(),

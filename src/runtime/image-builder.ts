@@ -335,5 +335,7 @@ export function parseAppleImage(output: string): ImageInfo | undefined {
 export async function imageBuilderFor(name: RuntimeName, config: Config, env: Env, uid: number): Promise<ImageBuilder> {
   if (name === 'apple') return new AppleImageBuilder();
   const ssh = { identity: config.runtime.ssh.identity, knownHosts: config.runtime.ssh.known_hosts };
+  // A swarm's images are built on its manager's engine (each node needs them too: see the README).
+  if (name === 'swarm') return DockerodeImageBuilder.create('docker', (await import('./swarm-runtime.js')).swarmEndpoint(config, env, uid), ssh, env);
   return DockerodeImageBuilder.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid }), ssh, env);
 }

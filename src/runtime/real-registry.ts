@@ -14,8 +14,12 @@ export function realRegistry(config: Config, env: Env, platform: NodeJS.Platform
       const { AppleRuntime } = await import('./apple-runtime.js');
       return new AppleRuntime({ platform });
     }
-    const { DockerodeRuntime } = await import('./dockerode-runtime.js');
     const ssh = { identity: config.runtime.ssh.identity, knownHosts: config.runtime.ssh.known_hosts };
+    if (name === 'swarm') {
+      const { SwarmRuntime, swarmEndpoint } = await import('./swarm-runtime.js');
+      return SwarmRuntime.create(swarmEndpoint(config, env, user.uid), ssh, env);
+    }
+    const { DockerodeRuntime } = await import('./dockerode-runtime.js');
     return DockerodeRuntime.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid: user.uid }), ssh, env);
   };
   const get = (name: RuntimeName): Promise<ContainerRuntime> => {

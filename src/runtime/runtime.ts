@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ContainerSpec, RuntimeName } from '../core/container/container-spec.js';
 import type { EngineLocation } from './engine-endpoint.js';
+import type { SwarmManager } from './swarm-runtime.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -59,6 +60,8 @@ export interface ContainerRuntime {
   remove(id: string): Promise<void>;
   /** Set when the engine does not share this machine's filesystem: what a run needs to work without bind mounts. */
   readonly remote?: RemoteEngine | undefined;
+  /** Set for runtime swarm: the manager's job, secret and node calls (the container calls are the manager engine's own). */
+  readonly swarm?: SwarmManager | undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ const ENDPOINT: Record<RuntimeName, string> = {
   docker: 'unix:///var/run/docker.sock',
   podman: 'unix:///run/podman/podman.sock',
   apple: 'container',
+  swarm: 'unix:///var/run/docker.sock',
 };
 
 function up(runtime: RuntimeName): ProbeResult {

@@ -5,6 +5,7 @@
 #   bash test/support/engines.sh start     # Podman API socket + a private dockerd
 #   bash test/support/engines.sh image     # localhost/agentctl-test:latest in both engines
 #   bash test/support/engines.sh all       # install, start, image
+#   bash test/support/engines.sh swarm     # make the test dockerd a single-node swarm manager
 #   eval "$(bash test/support/engines.sh env)"
 #
 # Idempotent: every step checks first and does nothing when already done.
@@ -383,6 +384,19 @@ cmd_image() {
   log "done"
 }
 
+# ---------------------------------------------------------------- swarm
+# A single-node swarm on the test dockerd, for the Swarm adapter's tests.
+# Nothing else changes: the engine still runs plain containers.
+cmd_swarm() {
+  docker_answers || die "dockerd not answering: run '$0 start' first"
+  local state
+  state=$(docker_cli info --format '{{.Swarm.LocalNodeState}}/{{.Swarm.ControlAvailable}}')
+  if [[ $state == active/true ]]; then log "swarm manager already"; return 0; fi
+  [[ $state == inactive/false ]] || die "the test dockerd is in swarm state $state, not a manager: fix it by hand"
+  docker_cli swarm init --advertise-addr 127.0.0.1 >/dev/null
+  log "swarm initialised on $DOCKER_HOST_URL"
+}
+
 cmd_env() {
   cat <<EOF
 export AGENTCTL_TEST_DOCKER_HOST=$DOCKER_HOST_URL
@@ -397,9 +411,10 @@ main() {
     install) take_lock; cmd_install ;;
     start) take_lock; cmd_start ;;
     image) take_lock; cmd_image ;;
+    swarm) take_lock; cmd_swarm ;;
     all) take_lock; cmd_install; cmd_start; cmd_image ;;
     env) cmd_env ;;
-    *) echo "usage: $0 install|start|image|all|env" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|image|swarm|all|env" >&2; exit 2 ;;
   esac
 }
 

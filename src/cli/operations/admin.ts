@@ -5,7 +5,7 @@ import { once, type Operation } from './operation.js';
 
 const json = z.boolean().default(false).describe('print JSON');
 const config = z.string().optional();
-const runtime = z.enum(['auto', 'docker', 'podman', 'apple']).optional().describe('auto, docker, podman or apple');
+const runtime = z.enum(['auto', 'docker', 'podman', 'apple', 'swarm']).optional().describe('auto, docker, podman, apple or swarm');
 
 const runQueueInput = once(() =>
   z.object({

@@ -26,7 +26,7 @@ const dispatchInput = once(() =>
     persona: z.string().optional().describe('persona to include'),
     planTemplate: z.string().optional().describe('plan to include'),
     var: z.array(z.string()).default([]).describe('template variable (repeatable)'),
-    runtime: z.enum(['auto', 'docker', 'podman', 'apple']).optional().describe('auto, docker, podman or apple'),
+    runtime: z.enum(['auto', 'docker', 'podman', 'apple', 'swarm']).optional().describe('auto, docker, podman, apple or swarm'),
     gpu: z.boolean().optional().describe('pass GPUs to the agent container'),
     dryRun: z.boolean().default(false).describe('prepare everything and show the prompt and command, without starting the agent'),
     wait: z.boolean().default(false).describe('follow the run to its end, showing its progress; the exit code tells the outcome'),

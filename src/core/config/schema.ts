@@ -44,6 +44,19 @@ const agentLimitsSchema = z.object({ pids: pidsLimit.optional(), memory: memoryL
 
 const networkMode = z.enum(['bridge', 'none']);
 
+/** Where and with what a Swarm task runs (runtime.swarm, pools.<name>.swarm, agents.<name>.swarm; the most specific wins per field). */
+const swarmPlacementSchema = z
+  .object({
+    reserve_cpus: z.number().positive().optional().describe('CPUs the scheduler reserves on a node for each task (fractions allowed).'),
+    reserve_memory: memorySize.optional().describe('Memory the scheduler reserves on a node for each task, e.g. "2g".'),
+    generic_resources: z
+      .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a resource kind such as "gpu"'), z.number().int().positive())
+      .optional()
+      .describe('Node generic resources each task needs, e.g. { gpu: 1 } (nodes advertise them in their dockerd config).'),
+    constraints: z.array(z.string().min(1)).optional().describe('Placement constraints, e.g. ["node.labels.gpu==true", "node.role==worker"].'),
+  })
+  .strict();
+
 export const forgeSchema = z
   .object({
     kind: z.enum(['github', 'forgejo', 'gitea']).describe('Which API the forge speaks.'),
@@ -77,6 +90,7 @@ export const agentSchema = z
     pool: z.string().optional().describe('Pool the agent counts against; defaults to its base name.'),
     timeout: duration.optional().describe('Seconds before the run is stopped.'),
     image: z.string().optional().describe('Container image for this agent.'),
+    swarm: swarmPlacementSchema.optional().describe('Swarm reservations and placement for this agent (runtime swarm).'),
   })
   .strict();
 
@@ -164,6 +178,7 @@ export const configSchema = z
           .object({
             limit: z.number().int().positive().describe('Agents of this pool running at once.'),
             agents: z.array(z.string()).optional().describe('Agents that count against this pool (default: the agent of the same name).'),
+            swarm: swarmPlacementSchema.optional().describe("Swarm reservations and placement for this pool's agents (runtime swarm)."),
           })
           .strict(),
       )
@@ -178,7 +193,7 @@ export const configSchema = z
       .prefault({}),
     runtime: z
       .object({
-        prefer: z.enum(['auto', 'docker', 'podman', 'apple']).default('auto').describe('Container runtime.'),
+        prefer: z.enum(['auto', 'docker', 'podman', 'apple', 'swarm']).default('auto').describe('Container runtime; "swarm" runs each dispatch as a Docker Swarm job (never chosen by auto).'),
         docker_host: z.string().optional().describe('Docker engine API, e.g. unix:///var/run/docker.sock; DOCKER_HOST overrides.'),
         podman_host: z.string().optional().describe('Podman API socket, e.g. unix:///run/podman/podman.sock; CONTAINER_HOST overrides.'),
         ssh: z
@@ -188,6 +203,18 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        swarm: swarmPlacementSchema
+          .extend({
+            host: z.string().optional().describe('Swarm manager API (unix://, ssh://user@host, tcp:// with TLS); the Docker endpoint when unset.'),
+            callback_address: z
+              .string()
+              .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host or host:port, e.g. "10.0.0.5" or "10.0.0.5:7450"')
+              .optional()
+              .describe("Address the swarm's nodes reach this machine at, host or host:port, for the workspace transfer; this machine's first non-loopback IPv4 when unset."),
+          })
+          .strict()
+          .prefault({})
+          .describe('Docker Swarm (runtime.prefer: swarm): the manager, the transfer address, and reservations and placement for every task.'),
         image: z.string().optional().describe('Agent image; AGENTCTL_IMAGE overrides.'),
         gpu: z.boolean().default(false).describe('Pass GPUs to agents.'),
         limits: z

@@ -3,7 +3,8 @@ import { gpuArgs } from './gpu-request.js';
 import { buildHardening, tmpfsOptions, type Hardening, type NetworkMode, type ResourceLimits } from './hardening.js';
 import { HOST_GATEWAY_ENV, hostGateway } from './host-gateway.js';
 
-export type RuntimeName = 'docker' | 'podman' | 'apple';
+/** `swarm`: a Docker Swarm manager; each run is a replicated-job service (see src/run/backend/swarm-backend.ts). */
+export type RuntimeName = 'docker' | 'podman' | 'apple' | 'swarm';
 
 export const AGENT_WORKDIR = CONTAINER_PATHS.repo;
 export const AGENT_HOME = '/home/agent';
@@ -172,7 +173,7 @@ function hardeningArgs(runtime: RuntimeName, spec: ContainerSpec): string[] {
     return args;
   }
   args.push('--security-opt', 'no-new-privileges', '--read-only');
-  for (const mount of hardening.tmpfs) args.push('--tmpfs', `${mount.path}:${tmpfsOptions(runtime, mount, spec.user)}`);
+  for (const mount of hardening.tmpfs) args.push('--tmpfs', `${mount.path}:${tmpfsOptions(runtime === 'swarm' ? 'docker' : runtime, mount, spec.user)}`);
   args.push(
     '--pids-limit', String(hardening.limits.pids),
     '--memory', hardening.limits.memory,
@@ -182,8 +183,27 @@ function hardeningArgs(runtime: RuntimeName, spec: ContainerSpec): string[] {
   return args;
 }
 
+/**
+ * A Swarm run as the docker CLI would create it, for a dry run: a job
+ * service with no mount of this machine (its workspace comes from the
+ * courier), the secret by name, and what the API applies beyond the CLI
+ * (the pids limit) left out.
+ */
+function renderServiceArgv(spec: ContainerSpec): string[] {
+  const { hardening } = spec;
+  const args = ['docker', 'service', 'create', '--detach', '--mode', 'replicated-job', '--restart-condition', 'none', '--name', spec.name];
+  for (const [key, value] of Object.entries(spec.labels)) args.push('--label', `${key}=${value}`, '--container-label', `${key}=${value}`);
+  args.push('--user', spec.user, '--read-only', '--cap-drop', 'ALL', ...hardening.capAdd.flatMap((cap) => ['--cap-add', cap]));
+  for (const path of [...hardening.tmpfs.map((mount) => mount.path), CONTAINER_PATHS.root]) args.push('--mount', `type=volume,dst=${path},volume-nocopy=true,volume-opt=type=tmpfs,volume-opt=device=tmpfs`);
+  args.push('--limit-cpu', String(hardening.limits.cpus), '--limit-memory', hardening.limits.memory);
+  for (const entry of spec.env) if (entry.value !== undefined) args.push('--env', `${entry.name}=${entry.value}`);
+  args.push('--secret', `source=${spec.name}-<run>,target=agentctl-run`, spec.image, 'node', '-e', '<agentctl task bootstrap>', ...spec.argv);
+  return args;
+}
+
 /** The equivalent engine CLI command, for dry-run output and the Apple `container` adapter. */
 export function renderRunArgv(runtime: RuntimeName, spec: ContainerSpec): string[] {
+  if (runtime === 'swarm') return renderServiceArgv(spec);
   const program = runtime === 'apple' ? 'container' : runtime;
   const args = [program, 'run', '--detach', ...(spec.autoRemove ? ['--rm'] : []), '--name', spec.name];
   if (spec.stdin) args.push('--interactive');

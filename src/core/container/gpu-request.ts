@@ -13,6 +13,8 @@ export function gpuArgs(runtime: RuntimeName): string[] {
   switch (runtime) {
     case 'docker':
       return ['--gpus=all'];
+    case 'swarm':
+      return ['--generic-resource', 'gpu=1'];
     case 'podman':
       return ['--device', NVIDIA_CDI_DEVICE];
     case 'apple':

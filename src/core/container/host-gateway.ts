@@ -21,6 +21,8 @@ const GATEWAYS: Record<RuntimeName, HostGateway> = {
   docker: { name: 'host.docker.internal', extraHosts: ['host.docker.internal:host-gateway'] },
   podman: { name: 'host.containers.internal', extraHosts: [] },
   apple: { name: '192.168.64.1', extraHosts: [] },
+  // A task can land on any node: there is no one host to name.
+  swarm: { name: 'host.docker.internal', extraHosts: [] },
 };
 
 /** The variable that tells every agent the host's name, e.g. for a custom agent that talks to a model server on the host. */

@@ -3,6 +3,7 @@ import type { RuntimeName } from '../container/container-spec.js';
 import { isAgentctlError } from '../errors.js';
 import { selectRuntime, type ProbeResult } from '../runtime-selection.js';
 import { agentCliChecks, type AgentCliFact } from './agent-cli-checks.js';
+import { swarmChecks, type SwarmFacts } from './swarm-checks.js';
 import { compareVersions } from './versions.js';
 
 export { compareVersions } from './versions.js';
@@ -73,6 +74,8 @@ export interface DoctorFacts {
   node: { version: string };
   /** The default agent's CLI and each configured agent's, where a dispatch would run them. */
   agentClis: AgentCliFact[];
+  /** The swarm's nodes and transfer address, when runtime swarm is configured. */
+  swarm?: SwarmFacts | undefined;
 }
 
 const check = (id: string, status: CheckStatus, message: string, fix: string | null = null): Check => ({ id, status, message, fix });
@@ -81,12 +84,12 @@ const START_ENGINE =
   'start Docker (dockerd, or Docker Desktop) or Podman (podman system service --time=0 unix:///run/podman/podman.sock &), or point DOCKER_HOST / CONTAINER_HOST at a running engine';
 
 /** Whether a run's workspace is bind-mounted (local) or copied across (remote): doctor says which. */
-const LOCATION = { local: ' (local)', ssh: ' (remote over SSH: workspaces are copied in and out)', tcp: ' (remote over TLS: workspaces are copied in and out)', unknown: '' } as const;
+const LOCATION = { swarm: ' (swarm: each run a job on a node; workspaces travel over HTTP from agentctl)', local: ' (local)', ssh: ' (remote over SSH: workspaces are copied in and out)', tcp: ' (remote over TLS: workspaces are copied in and out)', unknown: '' } as const;
 
 function runtimeChecks(facts: DoctorFacts): { checks: Check[]; selected: RuntimeName | undefined } {
   const checks: Check[] = facts.runtime.probes.map((probe) =>
     probe.ok
-      ? check(`runtime.${probe.runtime}`, 'ok', `${probe.runtime}: ${probe.detail} at ${probe.endpoint}${LOCATION[probe.location ?? 'unknown']}`)
+      ? check(`runtime.${probe.runtime}`, 'ok', `${probe.runtime}: ${probe.detail} at ${probe.endpoint}${LOCATION[probe.runtime === 'swarm' ? 'swarm' : (probe.location ?? 'unknown')]}`)
       : check(
           `runtime.${probe.runtime}`,
           'warn',
@@ -199,6 +202,7 @@ export function doctorChecks(facts: DoctorFacts): Check[] {
   const runtime = runtimeChecks(facts);
   return [
     ...runtime.checks,
+    ...swarmChecks(facts.swarm),
     imageCheck(facts),
     ...agentCliChecks(facts.agentClis),
     gpuCheck(facts),

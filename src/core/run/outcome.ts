@@ -13,6 +13,8 @@ export interface RunEnd {
   /** BLOCKED.md's full size in bytes when it held more than was read. */
   blockedBytes?: number | undefined;
   stopReason?: StopReason | undefined;
+  /** Why the agent ended with no exit code, when its backend knows (its node was lost). */
+  lost?: string | undefined;
   /** The agent never got going (see classifyStartFailure). */
   startFailure?: StartFailure | undefined;
 }
@@ -46,6 +48,7 @@ export function decideOutcome(end: RunEnd): Outcome {
     const text = end.blockedBytes === undefined ? short : `${short}\n\n[truncated: BLOCKED.md is ${end.blockedBytes} bytes; only its start was read]`;
     return { state: 'blocked', reason: 'agent wrote BLOCKED.md', question: text };
   }
+  if (end.exitCode === undefined && end.lost !== undefined) return { state: 'failed', reason: end.lost, question: undefined };
   if (end.exitCode === undefined) {
     return { state: 'failed', reason: 'abandoned: the agent process is gone and left no exit code', question: undefined };
   }

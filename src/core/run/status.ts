@@ -23,7 +23,7 @@ export interface RunStatus {
   repo: string;
   agent: string;
   pool: string;
-  runtime: 'docker' | 'podman' | 'apple' | 'host';
+  runtime: 'docker' | 'podman' | 'apple' | 'swarm' | 'host';
   image?: string | undefined;
   containerId?: string | undefined;
   pid?: number | undefined;

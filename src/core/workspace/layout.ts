@@ -35,6 +35,8 @@ export interface WorkspaceLayout {
   /** A host agent's wrapper pid (host agents only, an explicit opt-in). */
   pid: string;
   cliVersion: string;
+  /** A Swarm run's transfer: its courier's record and what came back (runtime swarm only). */
+  swarm: string;
 }
 
 export const META_DIR = '.meta';
@@ -60,6 +62,7 @@ export function workspaceLayout(root: string): WorkspaceLayout {
     qaLog: join(meta, 'qa.log'),
     pid: join(meta, 'pid'),
     cliVersion: join(meta, 'cli-version.txt'),
+    swarm: join(meta, 'swarm'),
   };
 }
 

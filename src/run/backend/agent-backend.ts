@@ -28,7 +28,13 @@ export type AgentObservation =
   /** Created but not started yet: whoever created it may still be starting it. */
   | { phase: 'created' }
   /** Ended: the exit code from the engine while it still knows it, else from the outbox (0-255 only). */
-  | { phase: 'ended'; exitCode: number | undefined; killed: boolean };
+  | {
+      phase: 'ended';
+      exitCode: number | undefined;
+      killed: boolean;
+      /** Why the agent ended without an exit code, when the backend knows (a cluster's node died: "node-lost: ..."). */
+      lost?: string | undefined;
+    };
 
 /** The files an agent leaves for agentctl: its log, exit code and review in the outbox, its question in repo/. */
 export type OutboxEntry = 'log' | 'exit-code' | 'review' | 'qa-log' | 'qa-failed' | 'question';

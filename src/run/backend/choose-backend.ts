@@ -14,5 +14,6 @@ import { remoteEngineBackend } from './remote-engine-backend.js';
 export async function chooseBackend(runtime: RunStatus['runtime'], ctx: RunContext): Promise<AgentBackend> {
   if (runtime === 'host') return hostBackend(ctx.runtimes.host, ctx);
   const engine = await ctx.runtimes.get(runtime);
+  if (engine.swarm !== undefined) return (await import('./swarm-backend.js')).swarmBackend(engine, engine.swarm, ctx);
   return engine.remote === undefined ? engineBackend(engine, ctx) : remoteEngineBackend(engine, engine.remote, ctx);
 }

@@ -111,7 +111,7 @@ describe('parseConfigText: errors', () => {
     ['timeouts:\n  qa: 9999999\n', 'line 2: timeouts.qa: Too big: expected number to be <=86400', 'a valid example:\n  timeouts:\n    agent: 3600\n    grace: 5'],
     [
       'runtime:\n  prefer: kubernetes\n',
-      'line 2: runtime.prefer: Invalid option: expected one of "auto"|"docker"|"podman"|"apple"',
+      'line 2: runtime.prefer: Invalid option: expected one of "auto"|"docker"|"podman"|"apple"|"swarm"',
       RUNTIME_HINT,
     ],
     [
@@ -284,7 +284,7 @@ describe('finalizeConfig', () => {
       agents: {},
       pools: {},
       concurrency: { default_limit: 1 },
-      runtime: { prefer: 'auto', gpu: false, limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge', ssh: {} },
+      runtime: { prefer: 'auto', gpu: false, limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge', ssh: {}, swarm: {} },
       timeouts: { agent: 3600, grace: 5, idle: 0, qa: 1800 },
       qa: { enabled: true },
       backoff: { fast_fail_seconds: 60, threshold: 3, pause_minutes: 30 },

@@ -10,6 +10,12 @@ describe('decideOutcome', () => {
 
   it.each<[string, RunEnd, Outcome]>([
     ['exit 0, no BLOCKED.md: completed', end({}), { state: 'completed', reason: undefined, question: undefined }],
+    [
+      'no exit code and a node lost: failed, named as such',
+      end({ exitCode: undefined, lost: 'node-lost: the node running the task went down' }),
+      { state: 'failed', reason: 'node-lost: the node running the task went down', question: undefined },
+    ],
+    ['an exit code wins over a backend note', end({ exitCode: 3, lost: 'node-lost: x' }), { state: 'failed', reason: 'agent exited with code 3', question: undefined }],
     ['exit 0 with an empty BLOCKED.md: completed', end({ blockedText: '' }), { state: 'completed', reason: undefined, question: undefined }],
     [
       'exit 0 with a whitespace-only BLOCKED.md: ignored',

@@ -1,0 +1,60 @@
+import type { Check } from './checks.js';
+
+/** A swarm node as doctor shows it. */
+export interface SwarmNodeFact {
+  hostname: string;
+  role: string;
+  state: string;
+  availability: string;
+  cpus: number;
+  memoryBytes: number;
+  reservedCpus: number;
+  reservedMemoryBytes: number;
+}
+
+/** What doctor learnt of the swarm, when runtime swarm is configured. */
+export interface SwarmFacts {
+  endpoint: string;
+  /** The nodes, or why they could not be listed. */
+  nodes: SwarmNodeFact[] | { error: string };
+  /** The callback address the tasks fetch their workspace from, and whether agentctl can listen there. */
+  callback: { address: string; listens: boolean; error?: string | undefined };
+}
+
+const GIB = 1024 ** 3;
+
+function round(value: number): string {
+  return String(Math.round(value * 10) / 10);
+}
+
+/** One line per node with what is free to reserve, and whether the transfer's address can be served. */
+export function swarmChecks(swarm: SwarmFacts | undefined): Check[] {
+  if (swarm === undefined) return [];
+  const checks: Check[] = [];
+  if ('error' in swarm.nodes) {
+    checks.push({ id: 'swarm.nodes', status: 'fail', message: `swarm at ${swarm.endpoint}: nodes not listed: ${swarm.nodes.error}`, fix: 'point runtime.swarm.host at a swarm manager (docker swarm init, or docker swarm join as a manager)' });
+  } else {
+    for (const node of swarm.nodes) {
+      const usable = node.state === 'ready' && node.availability === 'active';
+      const free = `${round(node.cpus - node.reservedCpus)} of ${round(node.cpus)} CPUs, ${round((node.memoryBytes - node.reservedMemoryBytes) / GIB)} of ${round(node.memoryBytes / GIB)} GiB free to reserve`;
+      checks.push({
+        id: `swarm.node.${node.hostname}`,
+        status: usable ? 'ok' : 'warn',
+        message: `swarm node ${node.hostname} (${node.role}, ${node.state}, ${node.availability}): ${free}`,
+        fix: usable ? null : `tasks are not placed on ${node.hostname} until it is ready and active (docker node update --availability active ${node.hostname})`,
+      });
+    }
+  }
+  const { callback } = swarm;
+  checks.push(
+    callback.listens
+      ? { id: 'swarm.callback', status: 'ok', message: `swarm tasks fetch their workspace from ${callback.address} (agentctl can listen there; the nodes must reach it, on any port)`, fix: null }
+      : {
+          id: 'swarm.callback',
+          status: 'fail',
+          message: `swarm tasks could not fetch their workspace: agentctl cannot listen on ${callback.address}: ${callback.error ?? 'unknown error'}`,
+          fix: 'set runtime.swarm.callback_address to an address of this machine that the swarm nodes reach',
+        },
+  );
+  return checks;
+}

@@ -1,0 +1,284 @@
+import type Dockerode from 'dockerode';
+import type { Config } from '../core/config/schema.js';
+import type { ContainerSpec } from '../core/container/container-spec.js';
+import type { SwarmServiceSpec, SwarmTaskView } from '../core/container/swarm-service.js';
+import { AgentctlError, ExitCode } from '../core/errors.js';
+import { DockerodeRuntime, dockerodeOptions } from './dockerode-runtime.js';
+import { resolveEndpoint, type EngineEndpoint } from './engine-endpoint.js';
+import type { Availability, ContainerRuntime, ContainerState, Env, RemoteEngine } from './runtime.js';
+import type { SshSettings } from './ssh-transport.js';
+
+/** A job service of agentctl's, as listed: its id and labels. */
+export interface SwarmService {
+  id: string;
+  labels: Record<string, string>;
+}
+
+/** A node and what the scheduler can still place on it. */
+export interface SwarmNode {
+  hostname: string;
+  role: string;
+  state: string;
+  availability: string;
+  cpus: number;
+  memoryBytes: number;
+  /** Reserved by running tasks' reservations. */
+  reservedCpus: number;
+  reservedMemoryBytes: number;
+}
+
+/** The manager's calls for jobs, secrets and nodes. */
+export interface SwarmManager {
+  createSecret(name: string, labels: Record<string, string>, data: string): Promise<{ id: string }>;
+  removeSecret(name: string): Promise<void>;
+  createService(spec: SwarmServiceSpec): Promise<{ id: string }>;
+  /** The service and its labels; undefined once it is gone. */
+  service(id: string): Promise<SwarmService | undefined>;
+  services(labels: Record<string, string | true>): Promise<SwarmService[]>;
+  /** The job's one task (the newest), with its node's state. */
+  task(serviceId: string): Promise<SwarmTaskView | undefined>;
+  /** Remove the manager engine's unused volumes carrying all of these labels (a task's scratch, once its container is gone). */
+  removeVolumes(labels: Record<string, string>): Promise<void>;
+  /** Remove the secrets carrying all of these labels (a run's, once its service is gone). */
+  removeSecrets(labels: Record<string, string>): Promise<void>;
+  removeService(id: string): Promise<void>;
+  nodes(): Promise<SwarmNode[]>;
+  /** Whether the engine is an active swarm manager, and its node count. */
+  state(): Promise<{ manager: boolean; detail: string }>;
+}
+
+interface EngineHttpError {
+  statusCode?: number;
+  json?: { message?: string } | null;
+  message?: string;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as EngineHttpError | null)?.statusCode;
+}
+
+function reasonOf(error: unknown): string {
+  const engineError = error as EngineHttpError | null;
+  return engineError?.json?.message ?? engineError?.message ?? String(error);
+}
+
+function labelFilters(labels: Record<string, string | true>): string[] {
+  return Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`));
+}
+
+/** The manager's endpoint: runtime.swarm.host, else the Docker endpoint (DOCKER_HOST, runtime.docker_host, the socket). */
+export function swarmEndpoint(config: Config, env: Env, uid: number): EngineEndpoint {
+  const host = config.runtime.swarm.host;
+  if (host === undefined) return resolveEndpoint('docker', { env, runtime: config.runtime, uid });
+  return resolveEndpoint('docker', { env: { ...env, DOCKER_HOST: undefined }, runtime: { docker_host: host, podman_host: undefined }, uid });
+}
+
+/**
+ * Docker Swarm as an engine: the manager's own Docker engine answers the
+ * image and container calls (QA's container, the image check), and
+ * `swarm` makes the job services. Reached as any Docker engine is (a
+ * socket, SSH, TLS).
+ */
+export class SwarmRuntime implements ContainerRuntime {
+  readonly name = 'swarm' as const;
+  readonly swarm: SwarmManager;
+  private client: Promise<Dockerode> | undefined;
+
+  private constructor(
+    readonly engine: DockerodeRuntime,
+    private readonly endpoint: EngineEndpoint,
+    private readonly options: () => Dockerode.DockerOptions,
+  ) {
+    this.swarm = this.manager();
+  }
+
+  static async create(endpoint: EngineEndpoint, ssh: SshSettings, env: Env): Promise<SwarmRuntime> {
+    const engine = await DockerodeRuntime.create('docker', endpoint, ssh, env);
+    let options: Dockerode.DockerOptions | undefined;
+    return new SwarmRuntime(engine, endpoint, () => (options ??= dockerodeOptions(endpoint.connection, ssh, env)));
+  }
+
+  get remote(): RemoteEngine | undefined {
+    return this.engine.remote;
+  }
+
+  private docker(): Promise<Dockerode> {
+    this.client ??= import('dockerode').then(({ default: Docker }) => new Docker(this.options()));
+    return this.client;
+  }
+
+  private fail(call: string, error: unknown): AgentctlError {
+    if (error instanceof AgentctlError) return error;
+    const reason = reasonOf(error);
+    const notManager = /not a swarm manager|swarm mode/i.test(reason);
+    return new AgentctlError('engine_error', `Swarm ${call} failed at ${this.endpoint.url}: ${reason}`, {
+      exitCode: ExitCode.environment,
+      hint: notManager
+        ? `Point runtime.swarm.host at a swarm manager, or make this engine one ("docker swarm init").`
+        : `Check that the swarm manager is answering at ${this.endpoint.url}.`,
+      cause: error,
+    });
+  }
+
+  private manager(): SwarmManager {
+    const call = async <T>(what: string, run: (docker: Dockerode) => Promise<T>): Promise<T> => {
+      try {
+        return await run(await this.docker());
+      } catch (error) {
+        throw this.fail(what, error);
+      }
+    };
+    const gone = async (what: string, run: (docker: Dockerode) => Promise<unknown>): Promise<void> => {
+      try {
+        await run(await this.docker());
+      } catch (error) {
+        if (statusOf(error) === 404) return;
+        throw this.fail(what, error);
+      }
+    };
+    return {
+      createSecret: (name, labels, data) =>
+        call(`secret create ${name}`, async (docker) => ({ id: ((await docker.createSecret({ Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') })) as { id: string }).id })),
+      removeSecret: (name) => gone(`secret remove ${name}`, (docker) => docker.getSecret(name).remove()),
+      createService: (spec) =>
+        call(`service create ${spec.Name}`, async (docker) => {
+          const created = (await docker.createService(spec as unknown as Dockerode.CreateServiceOptions)) as unknown as { id?: string; ID?: string };
+          return { id: (created.id ?? created.ID)! };
+        }),
+      service: async (id) => {
+        try {
+          const found = (await (await this.docker()).getService(id).inspect()) as { ID: string; Spec?: { Labels?: Record<string, string> } };
+          return { id: found.ID, labels: found.Spec?.Labels ?? {} };
+        } catch (error) {
+          if (statusOf(error) === 404) return undefined;
+          throw this.fail(`service inspect ${id}`, error);
+        }
+      },
+      services: (labels) =>
+        call('service list', async (docker) => {
+          const found = (await docker.listServices({ filters: { label: labelFilters(labels) } } as Dockerode.ServiceListOptions)) as unknown as Array<{ ID: string; Spec?: { Labels?: Record<string, string> } }>;
+          return found.map((service) => ({ id: service.ID, labels: service.Spec?.Labels ?? {} }));
+        }),
+      task: (serviceId) =>
+        call(`task list of ${serviceId}`, async (docker) => {
+          const tasks = (await docker.listTasks({ filters: { service: [serviceId] } })) as RawTask[];
+          const newest = tasks.sort((a, b) => (a.CreatedAt ?? '').localeCompare(b.CreatedAt ?? '')).at(-1);
+          if (newest === undefined) return undefined;
+          const nodeState = newest.NodeID === undefined || newest.NodeID === '' ? undefined : await nodeStateOf(docker, newest.NodeID);
+          return {
+            state: newest.Status?.State ?? 'unknown',
+            exitCode: newest.Status?.ContainerStatus?.ExitCode ?? undefined,
+            message: newest.Status?.Message,
+            error: newest.Status?.Err,
+            nodeState,
+          };
+        }),
+      removeVolumes: async (labels) => {
+        const found = await call('volume list', async (docker) => ((await docker.listVolumes({ filters: { label: labelFilters(labels) } } as object)) as { Volumes?: Array<{ Name: string }> | null }).Volumes ?? []);
+        for (const volume of found) await gone(`volume remove ${volume.Name}`, (docker) => docker.getVolume(volume.Name).remove());
+      },
+      removeSecrets: async (labels) => {
+        const found = await call('secret list', async (docker) => (await docker.listSecrets({ filters: { label: labelFilters(labels) } } as object)) as Array<{ ID: string }>);
+        for (const secret of found) await gone(`secret remove ${secret.ID}`, (docker) => docker.getSecret(secret.ID).remove());
+      },
+      removeService: (id) => gone(`service remove ${id}`, (docker) => docker.getService(id).remove()),
+      nodes: () =>
+        call('node list', async (docker) => {
+          const nodes = (await docker.listNodes()) as RawNode[];
+          // A job's running task wants "complete", not "running": its own state says whether it holds its reservation.
+          const tasks = ((await docker.listTasks()) as RawTask[]).filter((task) => task.Status?.State === 'running');
+          return nodes.map((node) => {
+            const mine = tasks.filter((task) => task.NodeID === node.ID);
+            return {
+              hostname: node.Description?.Hostname ?? node.ID,
+              role: node.Spec?.Role ?? 'unknown',
+              state: node.Status?.State ?? 'unknown',
+              availability: node.Spec?.Availability ?? 'unknown',
+              cpus: (node.Description?.Resources?.NanoCPUs ?? 0) / 1e9,
+              memoryBytes: node.Description?.Resources?.MemoryBytes ?? 0,
+              reservedCpus: mine.reduce((sum, task) => sum + (task.Spec?.Resources?.Reservations?.NanoCPUs ?? 0), 0) / 1e9,
+              reservedMemoryBytes: mine.reduce((sum, task) => sum + (task.Spec?.Resources?.Reservations?.MemoryBytes ?? 0), 0),
+            };
+          });
+        }),
+      state: () =>
+        call('info', async (docker) => {
+          const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; Nodes?: number } };
+          const manager = info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true;
+          return {
+            manager,
+            detail: manager ? `swarm manager of ${info.Swarm?.Nodes ?? '?'} node(s)` : `not a swarm manager (swarm state ${info.Swarm?.LocalNodeState ?? 'unknown'})`,
+          };
+        }),
+    };
+  }
+
+  async probe(options: { version?: boolean } = {}): Promise<Availability> {
+    const probed = await this.engine.probe(options);
+    if (!probed.ok || options.version === false) return { ...probed, runtime: this.name };
+    try {
+      const state = await this.swarm.state();
+      return { ...probed, runtime: this.name, ok: state.manager, detail: `${probed.detail}, ${state.detail}` };
+    } catch (error) {
+      return { ...probed, runtime: this.name, ok: false, detail: (error as Error).message };
+    }
+  }
+
+  hasImage(image: string): Promise<boolean> {
+    return this.engine.hasImage(image);
+  }
+
+  imageId(image: string): Promise<string | undefined> {
+    return this.engine.imageId(image);
+  }
+
+  // Containers on the manager's own engine: QA's, never an agent's.
+  start(spec: ContainerSpec, env: Env): Promise<{ id: string }> {
+    return this.engine.start(spec, env);
+  }
+
+  inspect(id: string): Promise<ContainerState | undefined> {
+    return this.engine.inspect(id);
+  }
+
+  wait(id: string): Promise<{ exitCode: number }> {
+    return this.engine.wait(id);
+  }
+
+  list(labels: Record<string, string | true>): Promise<ContainerState[]> {
+    return this.engine.list(labels);
+  }
+
+  stop(id: string, graceSeconds: number): Promise<void> {
+    return this.engine.stop(id, graceSeconds);
+  }
+
+  remove(id: string): Promise<void> {
+    return this.engine.remove(id);
+  }
+}
+
+interface RawTask {
+  ID: string;
+  NodeID?: string;
+  CreatedAt?: string;
+  Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ExitCode?: number } };
+  Spec?: { Resources?: { Reservations?: { NanoCPUs?: number; MemoryBytes?: number } } };
+}
+
+interface RawNode {
+  ID: string;
+  Description?: { Hostname?: string; Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
+  Spec?: { Role?: string; Availability?: string };
+  Status?: { State?: string };
+}
+
+async function nodeStateOf(docker: Dockerode, nodeId: string): Promise<string | undefined> {
+  try {
+    return ((await docker.getNode(nodeId).inspect()) as RawNode).Status?.State;
+  } catch (error) {
+    // A node removed from the swarm is as lost as a down one.
+    if (statusOf(error) === 404) return 'down';
+    throw error;
+  }
+}
