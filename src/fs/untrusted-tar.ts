@@ -76,8 +76,8 @@ interface Pending {
 }
 
 function describe(error: unknown): string {
-  const { code, message } = error as NodeJS.ErrnoException;
-  return code ?? message ?? String(error);
+  // Node's own messages start with their code ("ENAMETOOLONG: name too long, …").
+  return (error as Error | null)?.message ?? String(error);
 }
 
 /**

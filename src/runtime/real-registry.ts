@@ -16,7 +16,7 @@ export function realRegistry(config: Config, env: Env, platform: NodeJS.Platform
     }
     const { DockerodeRuntime } = await import('./dockerode-runtime.js');
     const ssh = { identity: config.runtime.ssh.identity, knownHosts: config.runtime.ssh.known_hosts };
-    return DockerodeRuntime.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid: user.uid }), ssh, env);
+    return DockerodeRuntime.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid: user.uid }), ssh, env, { timeoutSeconds: config.timeouts.transfer });
   };
   const get = (name: RuntimeName): Promise<ContainerRuntime> => {
     let runtime = cache.get(name);

@@ -22,7 +22,15 @@ const broughtBack = new Map<string, BroughtBack>();
 interface BroughtBack {
   failure?: string;
   skipped?: string;
+  /** The failure went into a warning already (collectWork's). */
+  reported?: boolean;
 }
+
+/**
+ * The first failure to bring a running agent's outbox back, by container:
+ * said once as it happens, and again among the run's warnings.
+ */
+const liveFailures = new Map<string, string>();
 
 /**
  * Agents in containers of an engine across a connection (SSH, TLS), which
@@ -54,8 +62,9 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
           log.note(`[agentctl: ${said.skipped}]\n`);
         }
       } catch (error) {
-        if (!(error instanceof TarRefused) && !(error instanceof AgentctlError)) throw error;
-        return { failure: `${part}/ could not be brought back from the ${engine.name} engine: ${error.message}` };
+        // Whatever it was (a refused archive, a deadline, the connection), the run goes on being watched and stopped.
+        const why = error instanceof TarRefused || error instanceof AgentctlError ? error.message : `unexpected error: ${(error as Error).message}`;
+        return { failure: `${part}/ could not be brought back from the ${engine.name} engine: ${why}` };
       }
     }
     return said;
@@ -95,7 +104,11 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
         return { phase: 'ended', exitCode: exitCodeIn(base.outbox(status.workspace, '')), killed: false };
       }
       if (container.running) {
-        await bringBack(status, id, ['outbox']);
+        const said = await bringBack(status, id, ['outbox']);
+        if (said.failure !== undefined && !liveFailures.has(id)) {
+          liveFailures.set(id, said.failure);
+          ctx.notify(`warning: ${said.failure}; the run is still watched (timeout, cancel), from the outbox as it last came back`);
+        }
         return { phase: 'running' };
       }
       if (container.startedAt === undefined && container.exitCode === undefined) return { phase: 'created' };
@@ -105,21 +118,32 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
 
     async collectWork(job, status) {
       const said = status.containerId === undefined ? undefined : broughtBack.get(status.containerId);
-      if (said?.failure !== undefined) return { warning: `could not collect the agent's work: ${said.failure}` };
+      if (said?.failure !== undefined) {
+        said.reported = true;
+        return { warning: `could not collect the agent's work: ${said.failure}` };
+      }
       const collected = await collectAgentWork(job, status, ctx);
       if (said?.skipped === undefined) return collected;
       return { ...collected, warning: [collected.warning, said.skipped].filter((text) => text !== undefined).join('; ') };
     },
 
     async release(status) {
-      if (status.containerId === undefined) return [];
-      broughtBack.delete(status.containerId);
+      const id = status.containerId;
+      if (id === undefined) return [];
+      const said = broughtBack.get(id);
+      const live = liveFailures.get(id);
+      const warnings = [
+        ...(live === undefined || live === said?.failure ? [] : [`while the agent ran, ${live}`]),
+        ...(said?.failure === undefined || said.reported === true ? [] : [said.failure]),
+      ];
+      broughtBack.delete(id);
+      liveFailures.delete(id);
       try {
-        await engine.remove(status.containerId);
-        return [];
+        await engine.remove(id);
       } catch (error) {
-        return [`could not remove container ${status.containerId}: ${(error as Error).message}`];
+        warnings.push(`could not remove container ${id}: ${(error as Error).message}`);
       }
+      return warnings;
     },
   };
 }
