@@ -37,6 +37,11 @@ afterAll(() => forge.cleanup());
 describe.each(engines)('a hostile agent against the copy back from $label', (engine: TestEngine) => {
   if (!requireEngine(engine)) return;
   const runtime = engine.runtime;
+  const workspaces: string[] = [];
+  // A test that failed can leave its agent sleeping: it goes, whatever the assertions said.
+  afterAll(async () => {
+    for (const ws of workspaces) for (const c of await runtime.list({ 'dev.agentctl.workspace': ws })) await runtime.stop(c.id, 0).then(() => runtime.remove(c.id)).catch(() => undefined);
+  });
 
   /** A state home with a long path (as a user's can be): this machine's names run out before the engine's. */
   function setup(agents: (state: string) => Record<string, string>, timeouts = ''): { env: Record<string, string>; home: string; state: string } {
@@ -54,7 +59,11 @@ describe.each(engines)('a hostile agent against the copy back from $label', (eng
     return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, [engine.hostVar]: engine.url, CI: 'true' }, home, state };
   }
 
-  const wsOf = (state: string, issue: string) => join(state, 'workspace', 'acme', 'far', `task-${issue}`);
+  const wsOf = (state: string, issue: string) => {
+    const ws = join(state, 'workspace', 'acme', 'far', `task-${issue}`);
+    if (!workspaces.includes(ws)) workspaces.push(ws);
+    return ws;
+  };
 
   function deepAgent(state: string, issue: string): string {
     const { dirs, file } = deepPath(incomingPrefix(wsOf(state, issue)));
@@ -62,10 +71,7 @@ describe.each(engines)('a hostile agent against the copy back from $label', (eng
   }
 
   async function leftRunning(ws: string): Promise<string[]> {
-    const containers = await runtime.list({ 'dev.agentctl.workspace': ws });
-    // A test that failed leaves its agent sleeping: it goes, whatever the assertions said.
-    await Promise.all(containers.map((c) => runtime.stop(c.id, 0).then(() => runtime.remove(c.id))));
-    return containers.filter((c) => c.running).map((c) => c.id);
+    return (await runtime.list({ 'dev.agentctl.workspace': ws })).filter((c) => c.running).map((c) => c.id);
   }
 
   /** Nothing but the workspace tree (and agentctl's own files) under the state home; no copy left half-extracted. */
