@@ -86,7 +86,14 @@ function describe(error: unknown): string {
  * ours. Throws TarRefused past a bound, on a malformed archive, or on any
  * failure while reading or writing; the caller then throws `dest` away.
  */
-export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: string, top: string, bounds: TarBounds): Promise<Extracted> {
+export async function extractUntrustedTar(
+  archive: AsyncIterable<Buffer>,
+  dest: string,
+  top: string,
+  bounds: TarBounds,
+  /** Told each entry left out, by its name in the archive (the caller may need to know one was there). */
+  onSkip?: (name: string) => void,
+): Promise<Extracted> {
   const result: Extracted = { files: 0, bytes: 0, skipped: [], skippedCount: 0 };
   const maxArchiveBytes = bounds.maxArchiveBytes ?? bounds.maxBytes + bounds.maxEntries * PER_ENTRY_OVERHEAD;
   const dirs = new Set<string>(['']);
@@ -98,6 +105,7 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
   let ended = false;
 
   const skip = (name: string) => {
+    onSkip?.(name);
     result.skippedCount += 1;
     if (result.skipped.length < SKIPPED_NAMED) result.skipped.push(name.slice(0, 200));
   };

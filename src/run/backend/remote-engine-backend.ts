@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { CONTAINER_PATHS } from '../../core/workspace/layout.js';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
 import { TarRefused } from '../../fs/untrusted-tar.js';
@@ -5,7 +6,8 @@ import type { ContainerRuntime, RemoteEngine } from '../../runtime/runtime.js';
 import { collectAgentWork } from '../collect-work.js';
 import type { RunContext } from '../run-context.js';
 import type { RunStatus } from '../../core/run/status.js';
-import type { AgentBackend, AgentObservation } from './agent-backend.js';
+import { RUN_LEFTOVERS, type AgentBackend, type AgentObservation, type Outbox, type OutboxEntry } from './agent-backend.js';
+import { entryPath } from './local-outbox.js';
 import { engineBackend, RUN_LABEL } from './engine-backend.js';
 import { startWithCopies } from './container-start.js';
 import { exitCodeIn } from './exit-code.js';
@@ -33,6 +35,14 @@ interface BroughtBack {
 const liveFailures = new Map<string, string>();
 
 /**
+ * Outbox entries the agent left as something other than a regular file (a
+ * link), by workspace and part: the copy back leaves them out, but a
+ * question asked through a link still blocks the run, as it does locally.
+ */
+const notRegular = new Map<string, Set<OutboxEntry>>();
+const ENTRIES: readonly OutboxEntry[] = ['log', 'exit-code', 'review', 'qa-log', 'qa-failed', 'question'];
+
+/**
  * Agents in containers of an engine across a connection (SSH, TLS), which
  * shares no filesystem with this machine. Nothing here is bind-mounted:
  * - in: the container is created with /workspace on a volume of the
@@ -54,9 +64,16 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
     const workspace = status.workspace;
     // The agent's own log (agent-<base>.log, the base being the agent's name before any ":model").
     const log = base.outbox(workspace, status.agent.split(':')[0] ?? status.agent);
+    const agentBase = status.agent.split(':')[0] ?? status.agent;
     for (const part of parts) {
+      const left = new Set<OutboxEntry>();
+      const onSkip = (name: string) => {
+        const entry = ENTRIES.find((candidate) => entryPath(workspace, agentBase, candidate) === join(workspace, name));
+        if (entry !== undefined) left.add(entry);
+      };
       try {
-        const extracted = await replaceFromArchive(workspace, part, await remote.getArchive(id, CONTAINER_PATHS[part]));
+        const extracted = await replaceFromArchive(workspace, part, await remote.getArchive(id, CONTAINER_PATHS[part]), onSkip);
+        notRegular.set(`${workspace}\0${part}`, left);
         if (extracted.skippedCount > 0) {
           said.skipped = `${extracted.skippedCount} entries of ${part}/ were not brought back (links, devices or bad names), e.g. ${extracted.skipped.slice(0, 3).join(', ')}`;
           log.note(`[agentctl: ${said.skipped}]\n`);
@@ -70,8 +87,24 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
     return said;
   };
 
+  const outbox = (workspace: string, agentBase: string): Outbox => {
+    const local = base.outbox(workspace, agentBase);
+    const leftOut = (entry: OutboxEntry) => ['repo', 'outbox'].some((part) => notRegular.get(`${workspace}\0${part}`)?.has(entry) === true);
+    return {
+      ...local,
+      present: (entry) => local.present(entry) || leftOut(entry),
+      clear(entries) {
+        local.clear(entries);
+        for (const part of ['repo', 'outbox']) for (const entry of entries) notRegular.get(`${workspace}\0${part}`)?.delete(entry);
+      },
+    };
+  };
+
   return {
     ...base,
+
+    outbox,
+    clearLeftovers: (workspace) => outbox(workspace, '').clear(RUN_LEFTOVERS),
 
     // The version probe would need a throwaway container and a copy round trip: the manifest goes without it.
     cliVersion: async () => undefined,

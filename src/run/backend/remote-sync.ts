@@ -20,14 +20,14 @@ export const REMOTE_BOUNDS: Record<'repo' | 'outbox', TarBounds> = {
  * bounded: see untrusted-tar.ts), and only a complete extraction replaces
  * the old tree, by rename: nothing is ever written through what was there.
  */
-export async function replaceFromArchive(workspace: string, part: 'repo' | 'outbox', archive: Readable): Promise<Extracted> {
+export async function replaceFromArchive(workspace: string, part: 'repo' | 'outbox', archive: Readable, onSkip?: (name: string) => void): Promise<Extracted> {
   const layout = workspaceLayout(workspace);
   const tag = randomBytes(6).toString('hex');
   const incoming = join(layout.meta, `incoming-${part}-${tag}`);
   const old = join(layout.meta, `replaced-${part}-${tag}`);
   mkdirSync(incoming, { mode: 0o755 });
   try {
-    const extracted = await extractUntrustedTar(archive, incoming, part, REMOTE_BOUNDS[part]);
+    const extracted = await extractUntrustedTar(archive, incoming, part, REMOTE_BOUNDS[part], onSkip);
     const target = layout[part];
     try {
       renameSync(target, old);
