@@ -24,7 +24,7 @@ const broughtBack = new Map<string, BroughtBack>();
 interface BroughtBack {
   failure?: string;
   skipped?: string;
-  /** The failure went into a warning already (collectWork's). */
+  /** The failure, or what was left out, went into a warning already (collectWork's). */
   reported?: boolean;
 }
 
@@ -157,6 +157,7 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
       }
       const collected = await collectAgentWork(job, status, ctx);
       if (said?.skipped === undefined) return collected;
+      said.reported = true;
       return { ...collected, warning: [collected.warning, said.skipped].filter((text) => text !== undefined).join('; ') };
     },
 
@@ -167,7 +168,8 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
       const live = liveFailures.get(id);
       const warnings = [
         ...(live === undefined || live === said?.failure ? [] : [`while the agent ran, ${live}`]),
-        ...(said?.failure === undefined || said.reported === true ? [] : [said.failure]),
+        // What collectWork did not get to say (a run that failed or blocked collects nothing).
+        ...(said === undefined || said.reported === true ? [] : [said.failure ?? said.skipped].filter((text) => text !== undefined)),
       ];
       broughtBack.delete(id);
       liveFailures.delete(id);
