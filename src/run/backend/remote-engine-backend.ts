@@ -63,8 +63,8 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
     const said: BroughtBack = {};
     const workspace = status.workspace;
     // The agent's own log (agent-<base>.log, the base being the agent's name before any ":model").
-    const log = base.outbox(workspace, status.agent.split(':')[0] ?? status.agent);
     const agentBase = status.agent.split(':')[0] ?? status.agent;
+    const log = base.outbox(workspace, agentBase);
     for (const part of parts) {
       const left = new Set<OutboxEntry>();
       const onSkip = (name: string) => {
