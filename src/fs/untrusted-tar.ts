@@ -1,5 +1,6 @@
 import { closeSync, constants, futimesSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { addExtended, applyExtended, BLOCK, parseHeader, TarRefused, type Extended, type TarHeader } from './tar-header.js';
 
 /**
  * Reading a tar archive that came out of a container. The archive is
@@ -8,7 +9,12 @@ import { join } from 'node:path';
  * that fill the disk. So the extraction goes into a fresh directory of
  * ours, keeps only regular files and directories under safe relative
  * names, never creates or follows a link, opens every file with
- * O_EXCL|O_NOFOLLOW, and stops at a bound on bytes and entries.
+ * O_EXCL|O_NOFOLLOW, and stops at a bound on bytes and entries, and on
+ * what it reads from the stream in all. Headers are read as tar tools
+ * read them, or refused (tar-header.ts). Whatever else goes wrong (a name
+ * this file system cannot hold is left out; a failing write or stream)
+ * ends as TarRefused, never as another error: the caller's watch over a
+ * running agent must not stop on it.
  */
 export interface TarBounds {
   /** Total bytes of file content. */
@@ -20,62 +26,28 @@ export interface TarBounds {
    * files only.
    */
   keepTailOf?: number;
+  /**
+   * Bytes read from the archive stream in all (headers, padding, and the
+   * content `keepTailOf` drops): past it the archive is refused and the
+   * caller's stream destroyed. Unset: `maxBytes` plus room for each entry's
+   * headers, which only a bound without `keepTailOf` can rely on.
+   */
+  maxArchiveBytes?: number;
 }
 
 export interface Extracted {
   files: number;
   bytes: number;
-  /** Entries left out (links, devices, bad names), the first few by name. */
+  /** Entries left out (links, devices, bad names, names this file system cannot hold), the first few by name. */
   skipped: string[];
   skippedCount: number;
 }
 
-export class TarRefused extends Error {}
+export { TarRefused };
 
-const BLOCK = 512;
 const SKIPPED_NAMED = 10;
-
-function text(block: Buffer, start: number, length: number): string {
-  const field = block.subarray(start, start + length);
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? length : end).toString('utf8');
-}
-
-/** A numeric field: octal text, or GNU base-256 (high bit set) for big values. */
-function number(block: Buffer, start: number, length: number): number {
-  const field = block.subarray(start, start + length);
-  if ((field[0]! & 0x80) !== 0) {
-    let value = field[0]! & 0x7f;
-    for (const byte of field.subarray(1)) value = value * 256 + byte;
-    return value;
-  }
-  const digits = text(block, start, length).trim();
-  if (digits === '') return 0;
-  if (!/^[0-7]+$/.test(digits)) throw new TarRefused(`a malformed number "${digits.slice(0, 20)}" in a header`);
-  return parseInt(digits, 8);
-}
-
-function checksumOk(block: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i += 1) sum += i >= 148 && i < 156 ? 32 : block[i]!;
-  return sum === number(block, 148, 8);
-}
-
-function paxPath(data: Buffer): string | undefined {
-  let path: string | undefined;
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    if (space === -1) break;
-    const length = Number(data.subarray(at, space).toString('ascii'));
-    if (!Number.isSafeInteger(length) || length <= 0 || at + length > data.length) break;
-    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
-    const equals = record.indexOf('=');
-    if (record.slice(0, equals) === 'path') path = record.slice(equals + 1);
-    at += length;
-  }
-  return path;
-}
+/** A header block, a PAX header and its records (a name is at most a few KiB), and padding: per entry. */
+const PER_ENTRY_OVERHEAD = 16 * BLOCK;
 
 /**
  * The entry's name below `top` as safe components, or undefined to skip it:
@@ -90,7 +62,7 @@ export function safeRelative(name: string, top: string): string[] | undefined {
 }
 
 interface Pending {
-  kind: 'file' | 'pax' | 'longname' | 'skip';
+  kind: 'file' | 'extended' | 'skip';
   left: number;
   pad: number;
   /** Leading bytes of a file past `keepTailOf` that are read and dropped. */
@@ -98,25 +70,42 @@ interface Pending {
   fd?: number;
   /** The entry's own modification time (seconds): the idle timeout reads the log's. */
   mtime?: number;
+  /** An extended header's data, until it is whole. */
   chunks?: Buffer[];
+  header?: TarHeader;
+}
+
+function describe(error: unknown): string {
+  // Node's own messages start with their code ("ENAMETOOLONG: name too long, …").
+  return (error as Error | null)?.message ?? String(error);
 }
 
 /**
  * Extract the archive's tree `top` (getArchive names it after the path's
  * last component) into `dest`, which must be a new, empty directory of
- * ours. Throws TarRefused past a bound or on a malformed archive; the
- * caller then throws `dest` away.
+ * ours. Throws TarRefused past a bound, on a malformed archive, or on any
+ * failure while reading or writing; the caller then throws `dest` away.
  */
-export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: string, top: string, bounds: TarBounds): Promise<Extracted> {
+export async function extractUntrustedTar(
+  archive: AsyncIterable<Buffer>,
+  dest: string,
+  top: string,
+  bounds: TarBounds,
+  /** Told each entry left out, by its name in the archive (the caller may need to know one was there). */
+  onSkip?: (name: string) => void,
+): Promise<Extracted> {
   const result: Extracted = { files: 0, bytes: 0, skipped: [], skippedCount: 0 };
+  const maxArchiveBytes = bounds.maxArchiveBytes ?? bounds.maxBytes + bounds.maxEntries * PER_ENTRY_OVERHEAD;
   const dirs = new Set<string>(['']);
   let entries = 0;
+  let read = 0;
   let buffered: Buffer = Buffer.alloc(0);
   let pending: Pending | undefined;
-  let nextName: string | undefined;
+  let extended: Extended = {};
   let ended = false;
 
   const skip = (name: string) => {
+    onSkip?.(name);
     result.skippedCount += 1;
     if (result.skipped.length < SKIPPED_NAMED) result.skipped.push(name.slice(0, 200));
   };
@@ -128,7 +117,7 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
       try {
         mkdirSync(join(dest, rel), { mode: 0o755 });
       } catch {
-        // A file of this archive is already there: the entry would go through it.
+        // A file of this archive is already there (the entry would go through it), or a name too long here.
         return false;
       }
       dirs.add(rel);
@@ -145,55 +134,53 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
     const fileMode = mode & 0o111 ? 0o755 : 0o644;
     try {
       return openSync(path, flags, fileMode);
-    } catch {
-      // A repeated name: the later entry wins, as in tar, by replacing the file (rm never follows anything).
+    } catch (error) {
+      // A name this file system cannot hold (too long, a component that is a file): the entry is left out.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+    }
+    // A repeated name: the later entry wins, as in tar, by replacing the file (rm never follows anything).
+    try {
       rmSync(path, { force: true });
-      try {
-        return openSync(path, flags, fileMode);
-      } catch {
-        return undefined;
-      }
+      return openSync(path, flags, fileMode);
+    } catch {
+      return undefined;
     }
   };
 
   const header = (block: Buffer) => {
-    if (block.every((byte) => byte === 0)) {
+    const parsed = parseHeader(block);
+    if (parsed === undefined) {
       ended = true;
       return;
     }
-    if (!checksumOk(block)) throw new TarRefused('a header with a bad checksum');
     entries += 1;
     if (entries > bounds.maxEntries) throw new TarRefused(`more than ${bounds.maxEntries} entries`);
-    const type = String.fromCharCode(block[156]!) || '0';
-    const size = number(block, 124, 12);
-    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
-    const prefix = text(block, 345, 155);
-    const ustarName = block.subarray(257, 262).toString('ascii') === 'ustar' && prefix !== '' ? `${prefix}/${text(block, 0, 100)}` : text(block, 0, 100);
-    if (type === 'x' || type === 'L') {
-      if (size > 64 * 1024) throw new TarRefused(`an extended header of ${size} bytes`);
-      pending = { kind: type === 'x' ? 'pax' : 'longname', left: size, pad, chunks: [] };
+    const pad = (BLOCK - (parsed.size % BLOCK)) % BLOCK;
+    if (parsed.type === 'x' || parsed.type === 'g' || parsed.type === 'L' || parsed.type === 'K') {
+      pending = { kind: 'extended', left: parsed.size, pad, chunks: [], header: parsed };
       return;
     }
-    const name = nextName ?? ustarName;
-    nextName = undefined;
+    const entry = applyExtended(parsed, extended);
+    extended = {};
+    const { name, size, type } = entry;
+    const entryPad = (BLOCK - (size % BLOCK)) % BLOCK;
     const parts = safeRelative(name, top);
-    const isFile = type === '0' || type === '\0' || type === '7';
-    if (parts !== undefined && isFile) {
+    if (parts !== undefined && type === '0') {
       const drop = bounds.keepTailOf !== undefined && size > bounds.keepTailOf ? size - bounds.keepTailOf : 0;
       if (result.bytes + size - drop > bounds.maxBytes) throw new TarRefused(`more than ${bounds.maxBytes} bytes (at "${name.slice(0, 200)}", ${size} bytes)`);
-      const fd = openFile(parts, number(block, 100, 8));
+      const fd = openFile(parts, entry.mode);
       if (fd === undefined) skip(name);
       else result.files += 1;
-      pending = { kind: fd === undefined ? 'skip' : 'file', left: size, pad, ...(fd === undefined ? {} : { fd, drop, mtime: number(block, 136, 12) }) };
+      pending = { kind: fd === undefined ? 'skip' : 'file', left: size, pad: entryPad, ...(fd === undefined ? {} : { fd, drop, mtime: entry.mtime }) };
       return;
     }
     if (parts !== undefined && type === '5') {
       if (!ensureDir(parts)) skip(name);
-    } else if (type !== 'g') {
+    } else {
       // Links (symbolic or hard), devices, fifos, and names outside the tree.
       skip(name);
     }
-    pending = { kind: 'skip', left: size, pad };
+    pending = { kind: 'skip', left: size, pad: entryPad };
   };
 
   const body = (data: Buffer): number => {
@@ -205,15 +192,15 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
       entry.drop = (entry.drop ?? 0) - dropped;
       if (dropped < take) writeSync(entry.fd!, chunk.subarray(dropped));
       result.bytes += take - dropped;
-    } else if (entry.kind === 'pax' || entry.kind === 'longname') entry.chunks!.push(Buffer.from(chunk));
+    } else if (entry.kind === 'extended') entry.chunks!.push(Buffer.from(chunk));
     entry.left -= take;
     if (entry.left === 0) {
       if (entry.fd !== undefined) {
         if (entry.mtime !== undefined) futimesSync(entry.fd, entry.mtime, entry.mtime);
         closeSync(entry.fd);
+        entry.fd = undefined;
       }
-      if (entry.kind === 'pax') nextName = paxPath(Buffer.concat(entry.chunks!)) ?? nextName;
-      if (entry.kind === 'longname') nextName = text(Buffer.concat(entry.chunks!), 0, entry.chunks!.reduce((n, c) => n + c.length, 0));
+      if (entry.kind === 'extended') extended = addExtended(extended, entry.header!, Buffer.concat(entry.chunks!));
       pending = entry.pad === 0 ? undefined : { kind: 'skip', left: entry.pad, pad: 0 };
     }
     return take;
@@ -221,6 +208,8 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
 
   try {
     for await (const chunk of archive) {
+      read += chunk.length;
+      if (read > maxArchiveBytes) throw new TarRefused(`an archive larger than ${maxArchiveBytes} bytes`);
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       let at = 0;
       while (!ended) {
@@ -236,8 +225,17 @@ export async function extractUntrustedTar(archive: AsyncIterable<Buffer>, dest: 
       buffered = buffered.subarray(at);
       if (ended) break;
     }
+  } catch (error) {
+    if (error instanceof TarRefused) throw error;
+    throw new TarRefused(`the archive could not be read: ${describe(error)}`, { cause: error });
   } finally {
-    if (pending?.fd !== undefined) closeSync(pending.fd);
+    if (pending?.fd !== undefined) {
+      try {
+        closeSync(pending.fd);
+      } catch {
+        // Already failing: the caller throws the tree away.
+      }
+    }
   }
   if (!ended && (pending !== undefined || buffered.length > 0)) throw new TarRefused('the archive ends inside an entry');
   return result;

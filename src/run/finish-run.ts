@@ -63,6 +63,11 @@ async function observeEnd(status: RunStatus, backend: AgentBackend, ctx: RunCont
   return { exitCode: seen.exitCode, killed: seen.killed, lost: seen.lost, ...readBlocked(backend.outbox(status.workspace, agentBaseOf(status))), stopReason: status.stopReason };
 }
 
+/** How a run ended that agentctl stopped, when the agent cannot be looked at afterwards. */
+function stoppedEnd(reason: StopReason): RunEnd {
+  return { exitCode: undefined, killed: true, blockedText: undefined, stopReason: reason };
+}
+
 /** Stop a run's agent, if it was started yet (a claimed run's agent is stopped by its starter, who finds the claim gone). */
 async function stopAgent(status: RunStatus, backend: AgentBackend, ctx: RunContext): Promise<void> {
   const ref = agentRef(status);
@@ -274,14 +279,19 @@ export async function reconcileRun(workspace: string, ctx: RunContext, wait = fa
     const ingested = ingestOutput(status, outbox, agentBaseOf(status), ctx.clock.now());
     if (ingested !== status) writeStatus(ingested);
     status = ingested;
-    let end = await observeEnd(status, backend, ctx);
+    // A look that fails (a copy back from a remote engine) must not keep a run that is due to stop from stopping.
+    let unseen: { error: unknown } | undefined;
+    let end = await observeEnd(status, backend, ctx).catch((error: unknown) => {
+      unseen = { error };
+      return undefined;
+    });
     const stop = end === undefined ? stopDue(status, outbox, ctx.clock.now()) : undefined;
     if (stop !== undefined) {
       status = { ...status, stopReason: stop };
       writeStatus(status);
       await stopAgent(status, backend, ctx);
-      end = await observeEnd(status, backend, ctx);
-    }
+      end = await observeEnd(status, backend, ctx).catch(() => stoppedEnd(stop));
+    } else if (unseen !== undefined) throw unseen.error;
     if (end === undefined) return status;
     return complete(status, end, backend, ctx);
   });
@@ -302,13 +312,13 @@ export async function stopRun(workspace: string, reason: StopReason, ctx: RunCon
       }
       if (found !== undefined) status = { ...status, ...found, claimedBy: undefined };
     }
-    // An agent that already ended keeps its own outcome (a question, an exit code).
-    const ended = agentRef(status) === undefined ? undefined : await observeEnd(status, backend, ctx);
+    // An agent that already ended keeps its own outcome (a question, an exit code); one that cannot be looked at is stopped all the same.
+    const ended = agentRef(status) === undefined ? undefined : await observeEnd(status, backend, ctx).catch(() => undefined);
     if (ended !== undefined) return complete(status, ended, backend, ctx);
     status = { ...status, stopReason: reason };
     writeStatus(status);
     await stopAgent(status, backend, ctx);
-    const end = (await observeEnd(status, backend, ctx)) ?? { exitCode: undefined, killed: true, blockedText: undefined, stopReason: reason };
+    const end = (await observeEnd(status, backend, ctx).catch(() => undefined)) ?? stoppedEnd(reason);
     return complete(status, end, backend, ctx);
   });
 }

@@ -12,6 +12,13 @@ import { engineGet, imagePath, type EngineReply } from './engine-http.js';
 import { LIBPOD_CREATE_PATH, libpodCreateBody } from './libpod-create.js';
 import type { Availability, ContainerRuntime, ContainerState, Env, RemoteEngine } from './runtime.js';
 import { sshAgent, type SshSettings } from './ssh-transport.js';
+import { DEFAULT_TRANSFER_SECONDS, TransferDeadline } from './transfer-deadline.js';
+
+/** How copies to and from a remote engine are bounded. */
+export interface TransferSettings {
+  /** Seconds one getArchive or putArchive may take, its stream included (timeouts.transfer). */
+  timeoutSeconds?: number | undefined;
+}
 
 /** Generous: a busy engine (many agents starting at once) can take seconds to answer. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -84,14 +91,19 @@ export class DockerodeRuntime implements ContainerRuntime {
     readonly name: EngineName,
     private readonly endpoint: Endpoint,
     private readonly options: () => Dockerode.DockerOptions,
+    private readonly transfer: TransferSettings = {},
   ) {
     const location = engineLocation(endpoint.connection);
     this.remote = location === 'local' ? undefined : this.remoteEngine(location);
   }
 
-  static async create(name: EngineName, endpoint: Endpoint, ssh: SshSettings = {}, env: Env = {}): Promise<DockerodeRuntime> {
+  static async create(name: EngineName, endpoint: Endpoint, ssh: SshSettings = {}, env: Env = {}, transfer: TransferSettings = {}): Promise<DockerodeRuntime> {
     let options: Dockerode.DockerOptions | undefined;
-    return new DockerodeRuntime(name, endpoint, () => (options ??= dockerodeOptions(endpoint.connection, ssh, env)));
+    return new DockerodeRuntime(name, endpoint, () => (options ??= dockerodeOptions(endpoint.connection, ssh, env)), transfer);
+  }
+
+  private deadline(call: string): TransferDeadline {
+    return new TransferDeadline(`${this.title} ${call} at ${this.endpoint.url}`, this.transfer.timeoutSeconds ?? DEFAULT_TRANSFER_SECONDS);
   }
 
   /**
@@ -135,17 +147,24 @@ export class DockerodeRuntime implements ContainerRuntime {
         }
       },
       putArchive: async (id, path, archive) => {
+        const deadline = this.deadline(`copy into ${id}:${path}`);
+        deadline.watch(archive);
         try {
-          await (await this.docker()).getContainer(id).putArchive(archive, { path });
+          await (await this.docker()).getContainer(id).putArchive(archive, { path, abortSignal: deadline.signal });
         } catch (error) {
-          throw this.fail(`copy into ${id}:${path}`, error);
+          throw deadline.expired ?? this.fail(`copy into ${id}:${path}`, error);
+        } finally {
+          deadline.clear();
         }
       },
       getArchive: async (id, path) => {
+        // The deadline runs on while the caller reads the stream: the copy is done only at its end.
+        const deadline = this.deadline(`copy from ${id}:${path}`);
         try {
-          return (await (await this.docker()).getContainer(id).getArchive({ path })) as unknown as Readable;
+          return deadline.watch((await (await this.docker()).getContainer(id).getArchive({ path, abortSignal: deadline.signal })) as unknown as Readable);
         } catch (error) {
-          throw this.fail(`copy from ${id}:${path}`, error);
+          deadline.clear();
+          throw deadline.expired ?? this.fail(`copy from ${id}:${path}`, error);
         }
       },
     };

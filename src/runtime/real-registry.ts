@@ -20,7 +20,7 @@ export function realRegistry(config: Config, env: Env, platform: NodeJS.Platform
       return SwarmRuntime.create(swarmEndpoint(config, env, user.uid), ssh, env);
     }
     const { DockerodeRuntime } = await import('./dockerode-runtime.js');
-    return DockerodeRuntime.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid: user.uid }), ssh, env);
+    return DockerodeRuntime.create(name, resolveEndpoint(name, { env, runtime: config.runtime, uid: user.uid }), ssh, env, { timeoutSeconds: config.timeouts.transfer });
   };
   const get = (name: RuntimeName): Promise<ContainerRuntime> => {
     let runtime = cache.get(name);

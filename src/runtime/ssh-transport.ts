@@ -43,7 +43,8 @@ function readKnownHosts(path: string): string {
  * shared SSH connection. The host key is checked against known_hosts and a
  * wrong or unknown one refuses the connection: nothing ever prompts. The
  * TCP socket keeps the process alive only while a request is open, so a
- * command ends as soon as its work does.
+ * command ends as soon as its work does; channels are kept alive between
+ * requests and reused.
  */
 /**
  * Node's HTTP client treats its connection as a net.Socket: it sets an idle
@@ -51,7 +52,7 @@ function readKnownHosts(path: string): string {
  * none of these, so they are added: the timeout as a timer that any data
  * resets, the flags as no-ops, and the end of a finished request as a close.
  */
-function asSocket(stream: ClientChannel): Duplex {
+function asSocket(stream: ClientChannel, use: { busy(): void; idle(): void }): Duplex {
   let timer: NodeJS.Timeout | undefined;
   let idleMs = 0;
   const arm = () => {
@@ -77,8 +78,15 @@ function asSocket(stream: ClientChannel): Duplex {
     },
     setKeepAlive: () => stream,
     setNoDelay: () => stream,
-    ref: () => stream,
-    unref: () => stream,
+    // The keep-alive agent unrefs a channel it parks between requests and refs it again for the next one.
+    ref: () => {
+      use.busy();
+      return stream;
+    },
+    unref: () => {
+      use.idle();
+      return stream;
+    },
   });
   return stream as unknown as Duplex;
 }
@@ -88,10 +96,12 @@ export function sshAgent(target: SshTarget, settings: SshSettings, env: Env): Ag
   let client: Promise<Client> | undefined;
   let socket: Socket | undefined;
   let open = 0;
+  /** Channels carrying a request now; parked ones (kept alive for the next request) do not keep the process alive. */
+  let busy = 0;
   const waiting: Array<() => void> = [];
 
   const setRef = () => {
-    if (open > 0) socket?.ref();
+    if (busy > 0) socket?.ref();
     else socket?.unref();
   };
 
@@ -145,6 +155,7 @@ export function sshAgent(target: SshTarget, settings: SshSettings, env: Env): Ag
   const channel = async (): Promise<ClientChannel> => {
     while (open >= MAX_CHANNELS) await new Promise<void>((resolve) => waiting.push(resolve));
     open += 1;
+    busy += 1;
     setRef();
     try {
       client ??= connectClient();
@@ -160,11 +171,14 @@ export function sshAgent(target: SshTarget, settings: SshSettings, env: Env): Ag
 
   const done = () => {
     open -= 1;
+    busy -= 1;
     waiting.shift()?.();
     setRef();
   };
 
-  const agent = new Agent();
+  // Keep-alive: every channel is a `docker system dial-stdio` process on the far side (a docker CLI
+  // start, ~0.1 s); a dispatch makes ten or more requests, so they share parked channels instead.
+  const agent = new Agent({ keepAlive: true, maxSockets: MAX_CHANNELS });
   (agent as unknown as { createConnection: (options: unknown, callback: (error: Error | null, stream?: Duplex) => void) => void }).createConnection = (
     _options,
     callback,
@@ -172,12 +186,30 @@ export function sshAgent(target: SshTarget, settings: SshSettings, env: Env): Ag
     channel().then(
       (stream) => {
         let closed = false;
+        let inUse = true;
+        const use = {
+          busy: () => {
+            if (closed || inUse) return;
+            inUse = true;
+            busy += 1;
+            setRef();
+          },
+          idle: () => {
+            if (closed || !inUse) return;
+            inUse = false;
+            busy -= 1;
+            setRef();
+          },
+        };
         stream.once('close', () => {
-          if (!closed) done();
+          if (closed) return;
           closed = true;
+          // A parked channel was counted out of `busy` already.
+          if (!inUse) busy += 1;
+          done();
         });
         stream.stderr.resume();
-        callback(null, asSocket(stream));
+        callback(null, asSocket(stream, use));
       },
       (error: Error) => callback(error),
     );

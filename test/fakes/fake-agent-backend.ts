@@ -40,6 +40,8 @@ export class FakeAgentBackend implements AgentBackend {
   startError: Error | undefined;
   /** What `collectWork` hands back. */
   work: { work?: CollectedWork; warning?: string } = { work: { commit: 'c0ffee', changed: true } };
+  /** When set, `observe` throws it while the agent has not ended (a remote copy-back that keeps failing). */
+  observeError: Error | undefined;
   /** Agents `find` reports for a workspace whose start was never recorded. */
   readonly orphans = new Map<string, AgentRef | { exitCode: number }>();
   private readonly byId = new Map<string, FakeAgent>();
@@ -98,6 +100,7 @@ export class FakeAgentBackend implements AgentBackend {
 
   async observe(status: RunStatus): Promise<AgentObservation> {
     const agent = status.containerId === undefined ? undefined : this.byId.get(status.containerId);
+    if (this.observeError !== undefined && agent?.observation.phase !== 'ended') throw this.observeError;
     return agent?.observation ?? { phase: 'ended', exitCode: undefined, killed: false };
   }
 

@@ -8,12 +8,12 @@ import { replaceFromArchive } from '../../src/run/backend/remote-sync.js';
 import { workspaceLayout } from '../../src/core/workspace/layout.js';
 import { makeTempDir } from '../support/git-fixtures.js';
 
-/** A hand-made tar entry, as a hostile container could send it. */
-function entry(name: string, type: string, data = '', link = '', sizeOverride?: number): Buffer {
+/** A hand-made tar entry, as a hostile container could send it. `edit` changes the header before its checksum. */
+function entry(name: string, type: string, data: string | Buffer = '', link = '', sizeOverride?: number, edit?: (block: Buffer) => void): Buffer {
   const body = Buffer.from(data);
   const size = sizeOverride ?? body.length;
   const block = Buffer.alloc(512);
-  block.write(name, 0);
+  block.write(name.slice(0, 100), 0);
   block.write('0000644\0', 100);
   block.write('0000000\0', 108);
   block.write('0000000\0', 116);
@@ -23,12 +23,30 @@ function entry(name: string, type: string, data = '', link = '', sizeOverride?: 
   block.write(type, 156);
   block.write(link, 157);
   block.write('ustar\u000000', 257, 'binary');
+  edit?.(block);
+  block.write('        ', 148);
   let sum = 0;
   for (const byte of block) sum += byte;
   block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
   const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
   return Buffer.concat([block, body, pad]);
 }
+
+/** A PAX extended header ('x', or 'g' for global) with these records. */
+function pax(records: Record<string, string>, type = 'x'): Buffer {
+  const body = Object.entries(records)
+    .map(([key, value]) => {
+      const rest = ` ${key}=${value}\n`;
+      let length = Buffer.byteLength(rest) + 1;
+      while (String(length).length + Buffer.byteLength(rest) !== length) length += 1;
+      return `${length}${rest}`;
+    })
+    .join('');
+  return entry('././@PaxHeader', type, body);
+}
+
+/** A GNU long name ('L') entry naming the next one. */
+const longName = (name: string) => entry('././@LongLink', 'L', `${name}\0`);
 
 const END = Buffer.alloc(1024);
 const BOUNDS = { maxBytes: 1024 * 1024, maxEntries: 100 };
@@ -127,6 +145,101 @@ describe('extracting an archive from a container', () => {
     const forged = entry('repo/b', '0', 'x');
     forged.write('9', 0);
     await expect(extract([forged, END], join(dir, 'dest'))).rejects.toThrow(/checksum/);
+  });
+});
+
+describe('names the host cannot create, and archives without end', () => {
+  it('leaves out an entry whose name the host cannot create (300 bytes, past PATH_MAX, a file where a directory is), not a crash', async () => {
+    const deep = `repo/${Array.from({ length: 25 }, () => 'd'.repeat(200)).join('/')}/f`;
+    const result = await extract(
+      [
+        longName(`repo/${'n'.repeat(300)}`),
+        entry('repo/x', '0', 'long'),
+        longName(deep),
+        entry('repo/x', '0', 'deep'),
+        entry('repo/f', '0', 'file'),
+        entry('repo/f/', '5'),
+        entry('repo/f/under', '0', 'under'),
+        entry('repo/ok.txt', '0', 'ok'),
+        END,
+      ],
+      dest,
+    );
+    expect(readdirSync(dest).sort()).toEqual(['d'.repeat(200), 'f', 'ok.txt'].sort());
+    expect(readFileSync(join(dest, 'ok.txt'), 'utf8')).toBe('ok');
+    expect(readFileSync(join(dest, 'f'), 'utf8')).toBe('file');
+    expect(result.skippedCount).toBe(4);
+  });
+
+  it('turns any other failure of the extraction (a time the file system cannot hold, a failing stream) into a refusal', async () => {
+    const farFuture = entry('repo/t', '0', 'x', '', undefined, (block) => block.write('77777777777\0', 136));
+    await expect(extract([farFuture, END], dest)).resolves.toMatchObject({ files: 1 });
+    async function* broken() {
+      yield entry('repo/a', '0', 'x'.repeat(600)).subarray(0, 600);
+      throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    }
+    await expect(extractUntrustedTar(broken(), join(dir, 'dest'), 'repo', BOUNDS)).rejects.toThrow(TarRefused);
+  });
+
+  it('stops reading an archive past maxArchiveBytes, even content it would drop (a log kept by its tail)', async () => {
+    let pulled = 0;
+    async function* endless() {
+      yield entry('repo/agent.log', '0', '', '', 0o77777777777).subarray(0, 512);
+      const chunk = Buffer.alloc(1024 * 1024, 0x78);
+      for (let i = 0; i < 200; i += 1) {
+        pulled += chunk.length;
+        yield chunk;
+      }
+    }
+    await expect(extractUntrustedTar(endless(), dest, 'repo', { maxBytes: 1024 ** 2, maxEntries: 10, keepTailOf: 1024, maxArchiveBytes: 4 * 1024 ** 2 })).rejects.toThrow(
+      /larger than 4194304 bytes/,
+    );
+    expect(pulled).toBeLessThanOrEqual(6 * 1024 ** 2);
+  });
+});
+
+describe('headers read as tar tools read them (no smuggling)', () => {
+  it('applies a PAX size, path and mtime: the ustar fields they replace say 0 (as Go writes them)', async () => {
+    const content = 'x'.repeat(700);
+    const header = entry('repo/short', '0', '', '', 0);
+    const result = await extract([pax({ size: '700', path: `repo/${'p'.repeat(150)}`, mtime: '1700000000.5' }), header, Buffer.from(content), Buffer.alloc(1024 - 700), entry('repo/next', '0', 'n'), END], dest);
+    expect(readFileSync(join(dest, 'p'.repeat(150)), 'utf8')).toBe(content);
+    expect(statSync(join(dest, 'p'.repeat(150))).mtimeMs).toBe(1700000000 * 1000);
+    expect(readFileSync(join(dest, 'next'), 'utf8')).toBe('n');
+    expect(result.files).toBe(2);
+  });
+
+  it('refuses a PAX size that disagrees with a non-zero ustar size', async () => {
+    await expect(extract([pax({ size: '0' }), entry('repo/a', '0', 'x'.repeat(600)), END], dest)).rejects.toThrow(/PAX size/);
+  });
+
+  it('refuses base-256 numbers, a data size on a link or directory, and entry types whose layout it does not read', async () => {
+    const base256 = entry('repo/a', '0', 'hello', '', undefined, (block) => {
+      block.fill(0, 124, 136);
+      block[124] = 0x80;
+      block[135] = 5;
+    });
+    await expect(extract([base256, END], dest)).rejects.toThrow(/base-256/);
+    // Go and GNU tar read no data after a link header: a size here would hide a header from them, or from us.
+    const smuggled = entry('repo/smuggled', '0', 'from the agent');
+    await expect(extract([entry('repo/l', '2', smuggled, 'target'), END], join(dir, 'dest'))).rejects.toThrow(/link or directory with a size/);
+    await expect(extract([entry('repo/s', 'S', 'x'), END], join(dir, 'dest'))).rejects.toThrow(/type "S"/);
+    await expect(extract([pax({ 'GNU.sparse.name': 'repo/other' }), entry('repo/a', '0', 'x'), END], join(dir, 'dest'))).rejects.toThrow(/GNU.sparse/);
+  });
+
+  it('refuses a GNU long name that disagrees with a PAX path, a global header that renames, and malformed PAX records', async () => {
+    await expect(extract([longName('repo/one'), pax({ path: 'repo/two' }), entry('repo/x', '0', 'x'), END], dest)).rejects.toThrow(/disagree/);
+    await expect(extract([pax({ path: 'repo/all' }, 'g'), entry('repo/x', '0', 'x'), END], join(dir, 'dest'))).rejects.toThrow(/global/);
+    await expect(extract([entry('././@PaxHeader', 'x', '99 path=repo/a\n'), entry('repo/x', '0', 'x'), END], join(dir, 'dest'))).rejects.toThrow(/PAX record/);
+  });
+
+  it('reads no prefix from a GNU header (those bytes are its access time there)', async () => {
+    const gnu = entry('repo/a', '0', 'gnu', '', undefined, (block) => {
+      block.write('ustar  \0', 257, 'binary');
+      block.write('15000000000\0', 345);
+    });
+    await extract([gnu, END], dest);
+    expect(readFileSync(join(dest, 'a'), 'utf8')).toBe('gnu');
   });
 });
 

@@ -40,7 +40,7 @@ const TRANSCRIPT = (dir: string) => `transcript-${dir.slice(1)}-${process.pid}`;
 const CANARY = (dir: string) => `canary-${dir.slice(1)}-${process.pid}`;
 
 let forge: Forge;
-const engines = await testEngines();
+const engines = await testEngines({ ssh: true });
 
 beforeAll(() => {
   forge = makeForge();
@@ -57,7 +57,7 @@ function report(path: string): Record<string, string> {
   );
 }
 
-describe.each(engines)('a hostile agent in a $name container', (engine) => {
+describe.each(engines)('a hostile agent in a $label container', (engine) => {
   if (!requireEngine(engine)) return;
 
   function setup(extra = ''): { env: Record<string, string>; state: string; home: string } {
@@ -65,7 +65,7 @@ describe.each(engines)('a hostile agent in a $name container', (engine) => {
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
-      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  image: ${TEST_IMAGE}\n` +
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n${engine.runtimeYaml}  image: ${TEST_IMAGE}\n` +
         `agents:\n  probe:\n    command: [sh, probe.sh]\n  offline:\n    command: [sh, probe.sh]\n    network: none\n${extra}`,
     );
     const state = join(home, 'state');
@@ -122,7 +122,9 @@ describe.each(engines)('a hostile agent in a $name container', (engine) => {
     // The setup exits 1, so the agent never starts: an honest failure, not a crash.
     expect(result.status?.state, result.stderr).toBe('failed');
     const seen = readFileSync(join(repoOf(state, '3'), 'seen.txt'), 'utf8');
-    expect(seen).toContain(`/home/agent/${own}/canary=${CANARY(own)}`);
+    // A remote engine gets no credential files at all (only the variables named for the agent), so none of them.
+    if (engine.runtimeYaml === '') expect(seen).toContain(`/home/agent/${own}/canary=${CANARY(own)}`);
+    else expect(seen).not.toContain(CANARY(own));
     for (const other of ['.claude', '.codex', '.gemini'].filter((dir) => dir !== own)) expect(seen).not.toContain(CANARY(other));
     for (const dir of ['.claude', '.codex', '.gemini']) expect(seen).not.toContain(TRANSCRIPT(dir));
     expect(readFileSync(join(home, own, 'canary'), 'utf8')).toBe(CANARY(own));

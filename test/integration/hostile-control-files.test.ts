@@ -32,7 +32,7 @@ const AGENTS = `agents:
 `;
 
 let forge: Forge;
-const engines = await testEngines();
+const engines = await testEngines({ ssh: true });
 
 beforeAll(() => {
   forge = makeForge();
@@ -48,7 +48,7 @@ afterAll(() => {
 });
 
 function engineCli(engine: TestEngine, ...args: string[]): string {
-  const argv = engine.name === 'docker' ? ['-H', engine.url, ...args] : ['--url', engine.url, ...args];
+  const argv = engine.name === 'docker' ? ['-H', engine.engineUrl, ...args] : ['--url', engine.engineUrl, ...args];
   return execFileSync(engine.name, argv, { encoding: 'utf8' }).trim();
 }
 
@@ -61,7 +61,7 @@ function metaText(ws: string): string {
     .join('\n');
 }
 
-describe.each(engines)('forged control files on a real $name engine', (engine) => {
+describe.each(engines)('forged control files on a real $label engine', (engine) => {
   if (!requireEngine(engine)) return;
 
   function env(extra: Record<string, string> = {}): { env: Record<string, string>; state: string } {
@@ -69,7 +69,7 @@ describe.each(engines)('forged control files on a real $name engine', (engine) =
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
-      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  image: ${TEST_IMAGE}\n${AGENTS}`,
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n${engine.runtimeYaml}  image: ${TEST_IMAGE}\n${AGENTS}`,
     );
     const state = join(home, 'state');
     return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, [engine.hostVar]: engine.url, CI: 'true', MARKER, ...extra }, state };

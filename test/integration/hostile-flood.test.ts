@@ -23,7 +23,7 @@ const SCRIPTS = {
 };
 
 let forge: Forge;
-const engines = await testEngines();
+const engines = await testEngines({ ssh: true });
 
 beforeAll(() => {
   forge = makeForge();
@@ -73,7 +73,7 @@ function jsonLines(path: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe.each(engines)('a flood of agent output on a real $name engine', (engine) => {
+describe.each(engines)('a flood of agent output on a real $label engine', (engine) => {
   if (!requireEngine(engine)) return;
 
   function env(): { env: Record<string, string>; state: string } {
@@ -84,7 +84,7 @@ describe.each(engines)('a flood of agent output on a real $name engine', (engine
       .join('');
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
-      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  image: ${TEST_IMAGE}\nqa:\n  enabled: false\nagents:\n${agents}`,
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n${engine.runtimeYaml}  image: ${TEST_IMAGE}\nqa:\n  enabled: false\nagents:\n${agents}`,
     );
     const state = join(home, 'state');
     return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, [engine.hostVar]: engine.url, CI: 'true' }, state };

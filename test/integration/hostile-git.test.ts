@@ -33,7 +33,7 @@ let upstreamMain: string;
 let secretRepo: string;
 let secretHead: string;
 /** Issue numbers of this test process: container names follow them, and other runs may have left theirs. */
-const ISSUE = 1000 + (process.pid % 1000) * 8;
+const ISSUE = 1000 + (process.pid % 1000) * 12;
 
 /** The script the planting agent runs inside its container (from the repository it was given). */
 function plantingScript(): string {
@@ -92,7 +92,7 @@ beforeAll(async () => {
   fj = await fakeForgejo.start();
   fj.state.token = TOKEN;
   for (const repo of ['acme/hostile', 'acme/objects']) {
-    for (let number = ISSUE; number < ISSUE + 8; number += 1) fj.state.repo(repo).issues.push({ number, title: `Task ${number}`, body: 'Do the task.', labels: [], comments: [] });
+    for (let number = ISSUE; number < ISSUE + 12; number += 1) fj.state.repo(repo).issues.push({ number, title: `Task ${number}`, body: 'Do the task.', labels: [], comments: [] });
   }
 });
 
@@ -143,17 +143,17 @@ function filesHolding(dir: string, text: string): string[] {
   return found;
 }
 
-const engines = await testEngines();
+const engines = await testEngines({ ssh: true });
 
-describe.each(engines)('hostile git on a real $name engine', (engine) => {
+describe.each(engines)('hostile git on a real $label engine', (engine) => {
   if (!requireEngine(engine)) return;
 
   function home(): { env: Record<string, string>; state: string } {
-    const dir = makeTempDir(`hostile-git-${engine.name}`);
+    const dir = makeTempDir(`hostile-git-${engine.slot}`);
     mkdirSync(join(dir, 'config', 'agentctl'), { recursive: true });
     writeFileSync(
       join(dir, 'config', 'agentctl', 'config.yaml'),
-      `defaults:\n  forge: fj\nforges:\n  fj:\n    kind: forgejo\n    url: ${forge.url}\n    api_url: ${fj.url}/api/v1\n    token_env: FJ_TOKEN\nruntime:\n  image: ${TEST_IMAGE}\nqa:\n  enabled: false\n${AGENTS}${linkerAgent()}`,
+      `defaults:\n  forge: fj\nforges:\n  fj:\n    kind: forgejo\n    url: ${forge.url}\n    api_url: ${fj.url}/api/v1\n    token_env: FJ_TOKEN\nruntime:\n${engine.runtimeYaml}  image: ${TEST_IMAGE}\nqa:\n  enabled: false\n${AGENTS}${linkerAgent()}`,
     );
     const state = join(dir, 'state');
     return { env: { HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), AGENTCTL_HOME: state, FJ_TOKEN: TOKEN, [engine.hostVar]: engine.url, CI: 'true' }, state };
@@ -167,7 +167,7 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
 
   it('planted fsmonitor, filters, hooks, pushurl, insteadOf and credential helper never run or redirect; the push lands on the recorded origin', async () => {
     const { env: e, state } = home();
-    const issue = String(ISSUE + (engine.name === 'docker' ? 0 : 1));
+    const issue = String(ISSUE + engine.slot);
     const before = evilRequests.length;
     // simple-git's debug output on: it prints each git process's environment, where the push token travels.
     const result = await dispatch({ ...e, DEBUG: 'simple-git:*' }, 'acme/hostile', issue, 'planter', true);
@@ -208,11 +208,13 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
 
   it('links inside the agent .git to a host repository: the work is not collected, nothing is pushed, the host repository stays off the forge', async () => {
     const { env: e } = home();
-    const issue = String(ISSUE + (engine.name === 'docker' ? 6 : 7));
+    const issue = String(ISSUE + 3 + engine.slot);
     const result = await dispatch(e, 'acme/objects', issue, 'linker', true);
     expect(result.status?.state, result.stderr.slice(-2000)).toBe('completed');
     expect(result.status?.pushed).toBeUndefined();
-    expect(JSON.stringify(result.status?.warnings)).toMatch(/could not collect the agent's work: .*cannot be read safely: .*is a link/);
+    // On a remote engine the links never come back at all (the copy back leaves them out), so git finds no objects to fetch.
+    const why = engine.runtimeYaml === '' ? /could not collect the agent's work: .*cannot be read safely: .*is a link/ : /could not collect the agent's work: .*entries of repo\/ were not brought back \(links/;
+    expect(JSON.stringify(result.status?.warnings)).toMatch(why);
     const bare = join(forge.dir, 'acme', 'objects.git');
     expect(() => git(bare, 'rev-parse', '--verify', `refs/heads/agent/issue-${issue}`)).toThrow();
     expect(() => git(bare, 'cat-file', '-e', `${secretHead}^{commit}`)).toThrow();
@@ -220,7 +222,7 @@ describe.each(engines)('hostile git on a real $name engine', (engine) => {
 
   it('an agent that rewrites object files in place leaves the mirror intact, and a later checkout equals upstream', async () => {
     const { env: e, state } = home();
-    const [one, two] = engine.name === 'docker' ? [ISSUE + 2, ISSUE + 3] : [ISSUE + 4, ISSUE + 5];
+    const [one, two] = [ISSUE + 6 + 2 * engine.slot, ISSUE + 7 + 2 * engine.slot];
     const first = await dispatch(e, 'acme/objects', String(one), 'rewriter', false);
     // Its own repository is broken; the run ends honestly (not a crash).
     expect(['completed', 'failed'], first.stderr).toContain(first.status?.state);

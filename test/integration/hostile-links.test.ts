@@ -33,7 +33,7 @@ const AGENTS = `agents:
 `;
 
 let forge: Forge;
-const engines = await testEngines();
+const engines = await testEngines({ ssh: true });
 
 beforeAll(() => {
   forge = makeForge();
@@ -47,7 +47,7 @@ afterAll(() => {
   rmSync(VICTIMS, { recursive: true, force: true });
 });
 
-describe.each(engines)('planted links on a real $name engine', (engine) => {
+describe.each(engines)('planted links on a real $label engine', (engine) => {
   if (!requireEngine(engine)) return;
 
   function env(): { env: Record<string, string>; state: string } {
@@ -56,7 +56,7 @@ describe.each(engines)('planted links on a real $name engine', (engine) => {
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
-      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n  prefer: ${engine.name}\n  image: ${TEST_IMAGE}\n${AGENTS}`,
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\nruntime:\n${engine.runtimeYaml}  prefer: ${engine.name}\n  image: ${TEST_IMAGE}\n${AGENTS}`,
     );
     const state = join(home, 'state');
     return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, [engine.hostVar]: engine.url, CI: 'true' }, state };

@@ -171,13 +171,14 @@ describe.each(engines)('a $name engine over SSH', (engine) => {
     expect(result.status, result.stderr).toMatchObject({ state: 'failed', reason: 'idle' });
   });
 
-  it('brings no link back: the planted ones are left out, the host file is untouched, the run ends honestly', () => {
+  it('brings no link back: the planted ones are left out, the host file is untouched, the run ends honestly (blocked, unread)', () => {
     const victim = VICTIM;
     mkdirSync(victim, { recursive: true });
     writeFileSync(join(victim, 'secret'), 'host secret\n');
     const { env, state } = setup();
     const result = dispatchWait(env, 'planter', '11');
-    expect(result.status, result.stderr).toMatchObject({ state: 'completed' });
+    // BLOCKED.md was a link: it still blocks the run, as on a local engine, and is not read.
+    expect(result.status, result.stderr).toMatchObject({ state: 'blocked', question: expect.stringMatching(/not a regular file/) });
     expect(result.status?.warnings.join('\n')).toMatch(/entries of repo\/ were not brought back \(links, devices or bad names\)/);
     expect(JSON.stringify(result.status)).not.toContain('host secret');
     const ws = wsOf(state, '11');

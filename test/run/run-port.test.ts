@@ -106,6 +106,23 @@ describe('runs through the run port', () => {
     expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'cancelled' });
   });
 
+  it('an observe that keeps throwing while the agent runs does not stop the timeout or a cancel: the agent is stopped and the run ends', async () => {
+    const { backend, d, ws, clock } = scene();
+    expect(await dispatch({ repo: 'acme/web', issue: '1', json: true, timeout: '60' }, d)).toBe(0);
+    backend.observeError = new Error("ENAMETOOLONG: name too long, open '.../outbox/deep'");
+    clock.advance(61);
+    await status({ args: ['acme/web/task-1'], json: true }, d).catch(() => undefined);
+    expect(backend.stopped).toEqual([{ id: 'agent-1', graceSeconds: 5 }]);
+    expect(readJson(join(ws, '.meta', 'status.json'))).toMatchObject({ state: 'failed', stopReason: 'timeout' });
+
+    const second = scene();
+    expect(await dispatch({ repo: 'acme/web', issue: '1', json: true }, second.d)).toBe(0);
+    second.backend.observeError = new Error('EINVAL: invalid argument, futime');
+    await cancel({ args: ['acme/web/task-1'], json: true }, second.d).catch(() => undefined);
+    expect(second.backend.stopped).toEqual([{ id: 'agent-1', graceSeconds: 5 }]);
+    expect(readJson(join(second.ws, '.meta', 'status.json'))).toMatchObject({ state: 'cancelled' });
+  });
+
   it('a run whose starter died before recording its agent is finished with the exit code the port found', async () => {
     const { backend, d, ws, clock } = scene();
     expect(await dispatch({ repo: 'acme/web', issue: '1', json: true }, d)).toBe(0);

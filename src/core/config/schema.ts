@@ -239,6 +239,13 @@ export const configSchema = z
         idle: duration.default(0).describe('Seconds without output before a run is stopped; 0 is off.'),
         // At least a second, at most a day: 0 would fail every QA, and a timer beyond ~24 days fires at once.
         qa: z.number().int().positive().max(86_400).default(1800).describe('Seconds QA may run before its container is stopped and QA fails (1 to 86400).'),
+        transfer: z
+          .number()
+          .int()
+          .positive()
+          .max(86_400)
+          .default(600)
+          .describe('Seconds one copy of a workspace to or from a remote engine (ssh://, tcp://) may take before it is aborted (1 to 86400).'),
       })
       .strict()
       .prefault({}),

@@ -5,7 +5,7 @@ import { appendUntrusted, openUntrusted, readUntrusted, readUntrustedTail, somet
 import type { Outbox, OutboxEntry } from './agent-backend.js';
 
 /** Where each entry is in a workspace on this machine. */
-function entryPath(workspace: string, agentBase: string, entry: OutboxEntry): string {
+export function entryPath(workspace: string, agentBase: string, entry: OutboxEntry): string {
   const layout = workspaceLayout(workspace);
   const files = outboxFiles(layout.outbox, agentBase);
   switch (entry) {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { CONTAINER_PATHS } from '../../core/workspace/layout.js';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
 import { TarRefused } from '../../fs/untrusted-tar.js';
@@ -5,7 +6,8 @@ import type { ContainerRuntime, RemoteEngine } from '../../runtime/runtime.js';
 import { collectAgentWork } from '../collect-work.js';
 import type { RunContext } from '../run-context.js';
 import type { RunStatus } from '../../core/run/status.js';
-import type { AgentBackend, AgentObservation } from './agent-backend.js';
+import { RUN_LEFTOVERS, type AgentBackend, type AgentObservation, type Outbox, type OutboxEntry } from './agent-backend.js';
+import { entryPath } from './local-outbox.js';
 import { agentName, HOME_LABEL, homeId } from '../home-id.js';
 import { engineBackend, RUN_LABEL } from './engine-backend.js';
 import { startWithCopies } from './container-start.js';
@@ -23,7 +25,23 @@ const broughtBack = new Map<string, BroughtBack>();
 interface BroughtBack {
   failure?: string;
   skipped?: string;
+  /** The failure, or what was left out, went into a warning already (collectWork's). */
+  reported?: boolean;
 }
+
+/**
+ * The first failure to bring a running agent's outbox back, by container:
+ * said once as it happens, and again among the run's warnings.
+ */
+const liveFailures = new Map<string, string>();
+
+/**
+ * Outbox entries the agent left as something other than a regular file (a
+ * link), by workspace and part: the copy back leaves them out, but a
+ * question asked through a link still blocks the run, as it does locally.
+ */
+const notRegular = new Map<string, Set<OutboxEntry>>();
+const ENTRIES: readonly OutboxEntry[] = ['log', 'exit-code', 'review', 'qa-log', 'qa-failed', 'question'];
 
 /**
  * Agents in containers of an engine across a connection (SSH, TLS), which
@@ -46,24 +64,48 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
     const said: BroughtBack = {};
     const workspace = status.workspace;
     // The agent's own log (agent-<base>.log, the base being the agent's name before any ":model").
-    const log = base.outbox(workspace, status.agent.split(':')[0] ?? status.agent);
+    const agentBase = status.agent.split(':')[0] ?? status.agent;
+    const log = base.outbox(workspace, agentBase);
     for (const part of parts) {
+      const left = new Set<OutboxEntry>();
+      const onSkip = (name: string) => {
+        const entry = ENTRIES.find((candidate) => entryPath(workspace, agentBase, candidate) === join(workspace, name));
+        if (entry !== undefined) left.add(entry);
+      };
       try {
-        const extracted = await replaceFromArchive(workspace, part, await remote.getArchive(id, CONTAINER_PATHS[part]));
+        const extracted = await replaceFromArchive(workspace, part, await remote.getArchive(id, CONTAINER_PATHS[part]), onSkip);
+        notRegular.set(`${workspace}\0${part}`, left);
         if (extracted.skippedCount > 0) {
           said.skipped = `${extracted.skippedCount} entries of ${part}/ were not brought back (links, devices or bad names), e.g. ${extracted.skipped.slice(0, 3).join(', ')}`;
           log.note(`[agentctl: ${said.skipped}]\n`);
         }
       } catch (error) {
-        if (!(error instanceof TarRefused) && !(error instanceof AgentctlError)) throw error;
-        return { failure: `${part}/ could not be brought back from the ${engine.name} engine: ${error.message}` };
+        // Whatever it was (a refused archive, a deadline, the connection), the run goes on being watched and stopped.
+        const why = error instanceof TarRefused || error instanceof AgentctlError ? error.message : `unexpected error: ${(error as Error).message}`;
+        return { failure: `${part}/ could not be brought back from the ${engine.name} engine: ${why}` };
       }
     }
     return said;
   };
 
+  const outbox = (workspace: string, agentBase: string): Outbox => {
+    const local = base.outbox(workspace, agentBase);
+    const leftOut = (entry: OutboxEntry) => ['repo', 'outbox'].some((part) => notRegular.get(`${workspace}\0${part}`)?.has(entry) === true);
+    return {
+      ...local,
+      present: (entry) => local.present(entry) || leftOut(entry),
+      clear(entries) {
+        local.clear(entries);
+        for (const part of ['repo', 'outbox']) for (const entry of entries) notRegular.get(`${workspace}\0${part}`)?.delete(entry);
+      },
+    };
+  };
+
   return {
     ...base,
+
+    outbox,
+    clearLeftovers: (workspace) => outbox(workspace, '').clear(RUN_LEFTOVERS),
 
     // The version probe would need a throwaway container and a copy round trip: the manifest goes without it.
     cliVersion: async () => undefined,
@@ -96,7 +138,11 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
         return { phase: 'ended', exitCode: exitCodeIn(base.outbox(status.workspace, '')), killed: false };
       }
       if (container.running) {
-        await bringBack(status, id, ['outbox']);
+        const said = await bringBack(status, id, ['outbox']);
+        if (said.failure !== undefined && !liveFailures.has(id)) {
+          liveFailures.set(id, said.failure);
+          ctx.notify(`warning: ${said.failure}; the run is still watched (timeout, cancel), from the outbox as it last came back`);
+        }
         return { phase: 'running' };
       }
       if (container.startedAt === undefined && container.exitCode === undefined) return { phase: 'created' };
@@ -106,21 +152,34 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
 
     async collectWork(job, status) {
       const said = status.containerId === undefined ? undefined : broughtBack.get(status.containerId);
-      if (said?.failure !== undefined) return { warning: `could not collect the agent's work: ${said.failure}` };
+      if (said?.failure !== undefined) {
+        said.reported = true;
+        return { warning: `could not collect the agent's work: ${said.failure}` };
+      }
       const collected = await collectAgentWork(job, status, ctx);
       if (said?.skipped === undefined) return collected;
+      said.reported = true;
       return { ...collected, warning: [collected.warning, said.skipped].filter((text) => text !== undefined).join('; ') };
     },
 
     async release(status) {
-      if (status.containerId === undefined) return [];
-      broughtBack.delete(status.containerId);
+      const id = status.containerId;
+      if (id === undefined) return [];
+      const said = broughtBack.get(id);
+      const live = liveFailures.get(id);
+      const warnings = [
+        ...(live === undefined || live === said?.failure ? [] : [`while the agent ran, ${live}`]),
+        // What collectWork did not get to say (a run that failed or blocked collects nothing).
+        ...(said === undefined || said.reported === true ? [] : [said.failure ?? said.skipped].filter((text) => text !== undefined)),
+      ];
+      broughtBack.delete(id);
+      liveFailures.delete(id);
       try {
-        await engine.remove(status.containerId);
-        return [];
+        await engine.remove(id);
       } catch (error) {
-        return [`could not remove container ${status.containerId}: ${(error as Error).message}`];
+        warnings.push(`could not remove container ${id}: ${(error as Error).message}`);
       }
+      return warnings;
     },
   };
 }

@@ -285,7 +285,7 @@ describe('finalizeConfig', () => {
       pools: {},
       concurrency: { default_limit: 1 },
       runtime: { prefer: 'auto', gpu: false, limits: { pids: 2048, memory: '4g', cpus: 2 }, network: 'bridge', ssh: {}, swarm: {} },
-      timeouts: { agent: 3600, grace: 5, idle: 0, qa: 1800 },
+      timeouts: { agent: 3600, grace: 5, idle: 0, qa: 1800, transfer: 600 },
       qa: { enabled: true },
       backoff: { fast_fail_seconds: 60, threshold: 3, pause_minutes: 30 },
       usage_limits: { max_wait_minutes: 1440, backoff_seconds: 60, max_backoff_minutes: 60, max_requeues: 10 },
@@ -305,7 +305,7 @@ describe('finalizeConfig', () => {
       mergeRaw([parseConfigText('timeouts:\n  agent: 60\n', 'a'), parseConfigText('backoff:\n  threshold: 5\n', 'b')]),
       'merged',
     );
-    expect(config.timeouts).toStrictEqual({ agent: 60, grace: 5, idle: 0, qa: 1800 });
+    expect(config.timeouts).toStrictEqual({ agent: 60, grace: 5, idle: 0, qa: 1800, transfer: 600 });
     expect(config.backoff).toStrictEqual({ fast_fail_seconds: 60, threshold: 5, pause_minutes: 30 });
     expect(config.defaults.agent).toBe('codex');
   });
