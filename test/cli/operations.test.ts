@@ -18,7 +18,7 @@ async function help(...words: string[]): Promise<string> {
 
 describe('one definition per operation', () => {
   it('every CLI command is an operation, and every operation with a command is on the CLI', async () => {
-    const commands = (await help()).split('Commands:\n')[1] ?? '';
+    const commands = ((await help()).split('Commands:\n')[1] ?? '').split('\n\n')[0] ?? '';
     const listed = [...commands.matchAll(/^ {2}([a-z-]+)\b/gm)].map((m) => m[1]).filter((name) => name !== 'help');
     const defined = [...new Set(operations.filter((op) => op.command !== undefined).map((op) => op.path[0]))];
     expect(listed).toEqual(defined);
@@ -37,6 +37,16 @@ describe('one definition per operation', () => {
       for (const [key, field] of Object.entries(op.input.shape)) {
         if (!NOT_FLAGS.has(key) && op.flags?.[key]?.hidden !== true) expect(text.replace(/\s+/g, ' ')).toContain(fieldShape(field).description.slice(0, 30));
       }
+    }
+  });
+
+  it('every command, group and agentctl itself shows at least one example line in --help, as gh does', async () => {
+    const commands = operations.filter((o) => o.command !== undefined);
+    const groups = [...new Set(commands.filter((op) => op.path.length > 1).map((op) => op.path[0] as string))];
+    for (const words of [[], ...groups.map((group) => [group]), ...commands.map((op) => [...op.path])]) {
+      const text = await help(...words);
+      const examples = text.split(/\nExamples?:\n/)[1] ?? '';
+      expect(examples, `agentctl ${words.join(' ')} --help`).toMatch(/^ {2}\S.*\bagentctl \S+/);
     }
   });
 

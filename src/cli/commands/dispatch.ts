@@ -1,3 +1,4 @@
+import type { DispatchPreviewJson } from '../json-shapes.js';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
@@ -20,7 +21,7 @@ import { previewRuntimeChoice, type RuntimeChoice } from '../../run/choose-runti
 export type DispatchOptions = z.infer<typeof dispatchOp.input>;
 
 /** How a dry run reports the engine: the one a real run would use, and whether a real run would start at all. */
-function engineJson(choice: RuntimeChoice | undefined): Record<string, unknown> | null {
+function engineJson(choice: RuntimeChoice | undefined): DispatchPreviewJson['engine'] {
   if (choice === undefined) return null;
   const { failure } = choice;
   return {
@@ -30,7 +31,7 @@ function engineJson(choice: RuntimeChoice | undefined): Record<string, unknown> 
   };
 }
 
-export function previewJson(p: PreparedDispatch, choice?: RuntimeChoice): Record<string, unknown> {
+export function previewJson(p: PreparedDispatch, choice?: RuntimeChoice): DispatchPreviewJson {
   return {
     dryRun: true,
     workspace: p.workspace,

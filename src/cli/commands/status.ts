@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ExitCode } from '../../core/errors.js';
+import type { StatusJson } from '../json-shapes.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { displayLine } from '../../core/text/display-line.js';
 import { formatWait, limitsFrom, pauseLeft } from '../../core/schedule/scheduler.js';
@@ -73,7 +74,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
 
   if (opts.json) {
     const runs = statuses.map((s) => ({ ...s, waitingFor: note(s), elapsedSeconds: elapsedSeconds(s, now) ?? null, summary: isTerminal(s.state) ? summaryOf(s) : null }));
-    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue }, null, 2)}\n`);
+    const out: StatusJson = { frozen: scheduler.frozen, runs, pools, queue };
+    deps.io.out(`${JSON.stringify(out, null, 2)}\n`);
     return ExitCode.ok;
   }
   if (statuses.length === 0) {
