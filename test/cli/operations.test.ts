@@ -46,7 +46,7 @@ describe('one definition per operation', () => {
     for (const words of [[], ...groups.map((group) => [group]), ...commands.map((op) => [...op.path])]) {
       const text = await help(...words);
       const examples = text.split(/\nExamples?:\n/)[1] ?? '';
-      expect(examples, `agentctl ${words.join(' ')} --help`).toMatch(/^ {2}\S.*\bagentctl \S+/);
+      expect(examples, `agentctl ${words.join(' ')} --help`).toMatch(/^ {2}(\S.* )?agentctl \S+/);
     }
   });
 
