@@ -4,8 +4,18 @@ import { dispatchPreviewJson, doctorJson, eventJson, finalRunJson, runStatusJson
 import { fakeRegistry } from '../fakes/fake-registry.js';
 import { clearOutput, cli, ScriptedRuntime, until, useCommandHarness } from '../fakes/command-harness.js';
 import { withCliVersions } from './commands/cli-versions.js';
+import { FakeGitClient, fakeRepo } from '../fakes/fake-git-client.js';
+import { makeTempDir } from '../support/git-fixtures.js';
 
 const h = withCliVersions(useCommandHarness());
+
+/**
+ * No git here: the repository is the fake client's, and PATH holds no git, so
+ * a command that shelled out to git would fail.
+ */
+function noGit(): { git: FakeGitClient; env: Record<string, string> } {
+  return { git: new FakeGitClient({ [`${h.forge.url}/acme/web.git`]: fakeRepo() }), env: { PATH: makeTempDir('no-git-path') } };
+}
 
 /**
  * What a command printed, taken through its documented shape: it must parse,
@@ -21,7 +31,8 @@ describe('the --json shapes of docs/reference/json.md are what the commands prin
   it('dispatch --dry-run, dispatch --wait, status and events', async () => {
     const runtime = new ScriptedRuntime();
     runtime.steps.push(() => 0);
-    const d = h.setup(fakeRegistry([runtime]));
+    const { git, env } = noGit();
+    const d = h.setup(fakeRegistry([runtime]), { git, env });
 
     expect(await cli(d, 'dispatch', '--repo', 'acme/web', '--issue', '7', '--dry-run', '--json')).toBe(0);
     holds(dispatchPreviewJson, d.io.stdout);
@@ -40,12 +51,14 @@ describe('the --json shapes of docs/reference/json.md are what the commands prin
     const lines = d.io.stdout.trimEnd().split('\n');
     expect(lines.length).toBeGreaterThan(1);
     for (const line of lines) expect(() => eventJson.parse(JSON.parse(line))).not.toThrow();
+    expect(git.calls.map((call) => call.op)).toContain('cloneLocal');
+    expect(git.calls.map((call) => call.op)).toContain('collectWork');
   });
 
   it('dispatch without --wait, and cancel', async () => {
     const runtime = new ScriptedRuntime();
     runtime.steps.push(() => undefined);
-    const d = h.setup(fakeRegistry([runtime]));
+    const d = h.setup(fakeRegistry([runtime]), noGit());
     expect(await cli(d, 'dispatch', '--repo', 'acme/web', '--issue', '8', '--json')).toBe(0);
     holds(runStatusJson, d.io.stdout);
     const { workspace } = JSON.parse(d.io.stdout) as { workspace: string };

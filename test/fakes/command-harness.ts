@@ -1,4 +1,5 @@
 import type { AgentBackend } from '../../src/run/backend/agent-backend.js';
+import type { GitClient } from '../../src/git/git-client.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -92,7 +93,7 @@ export function clearOutput(d: FakeDeps): void {
 export interface CommandHarness {
   readonly forge: Forge;
   /** fakeDeps over `registry`, configured for the harness forge and IMAGE, plus `config` YAML; removed after the file. */
-  setup(registry: FakeRegistry, options?: { env?: Record<string, string>; config?: string; backend?: AgentBackend }): FakeDeps;
+  setup(registry: FakeRegistry, options?: { env?: Record<string, string>; config?: string; backend?: AgentBackend; git?: GitClient }): FakeDeps;
   workspaceOf(d: FakeDeps, slot: string, repo?: string): string;
   statusOf(d: FakeDeps, slot: string): Record<string, unknown>;
 }
@@ -118,7 +119,7 @@ export function useCommandHarness(): CommandHarness {
       return forge;
     },
     setup(registry, options = {}) {
-      const d = fakeDeps({ env: options.env ?? {}, runtimes: registry, ...(options.backend === undefined ? {} : { backend: options.backend }) });
+      const d = fakeDeps({ env: options.env ?? {}, runtimes: registry, ...(options.backend === undefined ? {} : { backend: options.backend }), ...(options.git === undefined ? {} : { git: options.git }) });
       homes.push(d.home);
       d.writeUserConfig(
         `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${harness.forge.url}\nruntime:\n  image: ${IMAGE}\n${options.config ?? ''}`,
