@@ -16,6 +16,7 @@ const timing = readFileSync(timingPath, 'utf8')
 
 const COLOURS = { 31: '#e06c75', 32: '#98c379', 33: '#e5c07b', 34: '#61afef', 36: '#56b6c2', 90: '#7f848e', 2: '#7f848e' };
 const FG = '#dcdfe4';
+const COLUMNS = 100;
 const screen = [[]];
 let row = 0;
 let col = 0;
@@ -51,6 +52,12 @@ function write(text) {
       col = 0;
       screen[row] ??= [];
     } else {
+      // A terminal of COLUMNS wraps a longer line onto the next row.
+      if (col === COLUMNS) {
+        row += 1;
+        col = 0;
+        screen[row] ??= [];
+      }
       screen[row][col] = { ch, colour, bold };
       col += 1;
     }
@@ -99,7 +106,7 @@ for (const [delay, bytes] of timing) {
 }
 const HOLD = 4;
 const total = at + HOLD;
-const width = Math.max(...screen.map((line) => line.length)) * 8.4 + 32;
+const width = COLUMNS * 8.4 + 32;
 const height = 52 + (screen.length + 1) * 18;
 const pct = (t) => ((t / total) * 100).toFixed(2);
 const styles = frames
