@@ -2,20 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { dispatchPreviewJson, doctorJson, eventJson, finalRunJson, runStatusJson, statusJson } from '../../src/cli/json-shapes.js';
 import { fakeRegistry } from '../fakes/fake-registry.js';
-import { clearOutput, cli, ScriptedRuntime, until, useCommandHarness } from '../fakes/command-harness.js';
+import { clearOutput, cli, ScriptedRuntime, until, useCommandHarness, withFakeGit } from '../fakes/command-harness.js';
 import { withCliVersions } from './commands/cli-versions.js';
-import { FakeGitClient, fakeRepo } from '../fakes/fake-git-client.js';
-import { makeTempDir } from '../support/git-fixtures.js';
 
-const h = withCliVersions(useCommandHarness());
-
-/**
- * No git here: the repository is the fake client's, and PATH holds no git, so
- * a command that shelled out to git would fail.
- */
-function noGit(): { git: FakeGitClient; env: Record<string, string> } {
-  return { git: new FakeGitClient({ [`${h.forge.url}/acme/web.git`]: fakeRepo() }), env: { PATH: makeTempDir('no-git-path') } };
-}
+/** No git: the fake client's repository, and no git on PATH, so a command that shelled out to git would fail. */
+const h = withFakeGit(withCliVersions(useCommandHarness()));
 
 /**
  * What a command printed, taken through its documented shape: it must parse,
@@ -31,8 +22,7 @@ describe('the --json shapes of docs/reference/json.md are what the commands prin
   it('dispatch --dry-run, dispatch --wait, status and events', async () => {
     const runtime = new ScriptedRuntime();
     runtime.steps.push(() => 0);
-    const { git, env } = noGit();
-    const d = h.setup(fakeRegistry([runtime]), { git, env });
+    const d = h.setup(fakeRegistry([runtime]));
 
     expect(await cli(d, 'dispatch', '--repo', 'acme/web', '--issue', '7', '--dry-run', '--json')).toBe(0);
     holds(dispatchPreviewJson, d.io.stdout);
@@ -51,14 +41,12 @@ describe('the --json shapes of docs/reference/json.md are what the commands prin
     const lines = d.io.stdout.trimEnd().split('\n');
     expect(lines.length).toBeGreaterThan(1);
     for (const line of lines) expect(() => eventJson.parse(JSON.parse(line))).not.toThrow();
-    expect(git.calls.map((call) => call.op)).toContain('cloneLocal');
-    expect(git.calls.map((call) => call.op)).toContain('collectWork');
   });
 
   it('dispatch without --wait, and cancel', async () => {
     const runtime = new ScriptedRuntime();
     runtime.steps.push(() => undefined);
-    const d = h.setup(fakeRegistry([runtime]), noGit());
+    const d = h.setup(fakeRegistry([runtime]));
     expect(await cli(d, 'dispatch', '--repo', 'acme/web', '--issue', '8', '--json')).toBe(0);
     holds(runStatusJson, d.io.stdout);
     const { workspace } = JSON.parse(d.io.stdout) as { workspace: string };

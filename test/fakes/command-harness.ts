@@ -6,7 +6,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { ContainerSpec, RuntimeName } from '../../src/core/container/container-spec.js';
 import type { Env } from '../../src/runtime/runtime.js';
-import { makeForge, type Forge } from '../support/git-fixtures.js';
+import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
+import { FakeGitClient, fakeRepo } from './fake-git-client.js';
 import { fakeDeps, type FakeDeps } from './fake-deps.js';
 import type { FakeRegistry } from './fake-registry.js';
 import { FakeRuntime } from './fake-runtime.js';
@@ -130,4 +131,23 @@ export function useCommandHarness(): CommandHarness {
     statusOf: (d, slot) => readJson(join(harness.workspaceOf(d, slot), '.meta', 'status.json')),
   };
   return harness;
+}
+
+/**
+ * The harness with no git: each setup gets a FakeGitClient holding acme/web
+ * (one commit, a README) and a PATH with no git on it, so a command that
+ * shelled out to git would fail. For command tests that are not about git.
+ */
+export function withFakeGit(h: CommandHarness): CommandHarness {
+  return {
+    get forge() {
+      return h.forge;
+    },
+    setup(registry, options = {}) {
+      const git = new FakeGitClient({ [`${h.forge.url}/acme/web.git`]: fakeRepo() });
+      return h.setup(registry, { ...options, git, env: { PATH: makeTempDir('no-git-path'), ...options.env } });
+    },
+    workspaceOf: (d, slot, repo) => h.workspaceOf(d, slot, repo),
+    statusOf: (d, slot) => h.statusOf(d, slot),
+  };
 }
