@@ -2,12 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { operations } from '../../src/cli/operations/index.js';
-import { fieldShape, flagOf, NOT_FLAGS, toolName } from '../../src/cli/operations/operation.js';
-import { toolInput } from '../../src/cli/operations/tool-input.js';
-import { fakeIO } from '../fakes/fake-io.js';
-import type { Deps } from '../../src/deps.js';
+import { main } from '../../../src/cli/main.js';
+import { operations } from '../../../src/cli/operations/index.js';
+import { fieldShape, flagOf, NOT_FLAGS, toolName } from '../../../src/cli/operations/operation.js';
+import { toolInput } from '../../../src/cli/operations/tool-input.js';
+import { fakeIO } from '../../fakes/fake-io.js';
+import type { Deps } from '../../../src/deps.js';
 
 async function help(...words: string[]): Promise<string> {
   const io = fakeIO();
@@ -80,7 +80,7 @@ describe('one definition per operation', () => {
 });
 
 describe('what the definitions and the MCP server may load', () => {
-  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const src = fileURLToPath(new URL('../../../src/', import.meta.url));
   const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((file) => /\.tsx?$/.test(file));
   const staticImports = (file: string) => [...readFileSync(join(src, file), 'utf8').matchAll(/^import (?!type)[^;]*? from '([^']+)'/gm)].map((m) => m[1] as string);
 
