@@ -55,10 +55,8 @@ const lazyOptionalTransports = {
 export default defineConfig({
   input: {
     main: 'src/cli/main.ts',
-    // docs/gen-config-reference.mjs renders the README's config reference from the schema.
-    'config-reference': 'src/core/config/reference.ts',
-    // docs/gen-commands-reference.mjs renders docs/reference/commands.md from the operations.
-    'commands-reference': 'src/cli/operations/reference.ts',
+    // docs/gen-reference.mjs renders docs/reference/*.md from the code.
+    'reference-docs': 'src/cli/reference-docs.ts',
     // A Swarm run's courier: its own small process, spawned detached by src/run/backend/swarm-launch.ts.
     'swarm-courier': 'src/run/backend/swarm-courier-main.ts',
   },

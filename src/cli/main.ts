@@ -48,7 +48,9 @@ export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>)
 
   // Only the command being run is set up (when it is named first): building all of them costs every run.
   const { operations, GROUPS } = await import('./operations/index.js');
-  const { addOperation } = await import('./operations/commander.js');
+  const { addOperation, examplesOf: examplesIn } = await import('./operations/commander.js');
+  const examplesOf = (first?: string) => examplesIn(operations.filter((op) => op.command !== undefined && (first === undefined ? op.path.length === 1 : op.path[0] === first)));
+  program.addHelpText('after', examplesOf());
   const only = operations.some((op) => op.path[0] === args[0]) ? args[0] : undefined;
   const groups = new Map<string, InstanceType<typeof Command>>();
   for (const op of operations) {
@@ -56,7 +58,7 @@ export async function main(argv: string[], makeDeps: () => Deps | Promise<Deps>)
     if (op.command === undefined || (only !== undefined && first !== only)) continue;
     let parent = program;
     if (second !== undefined) {
-      parent = groups.get(first) ?? program.command(first).description(GROUPS[first] ?? first);
+      parent = groups.get(first) ?? program.command(first).description(GROUPS[first] ?? first).addHelpText('after', examplesOf(first));
       groups.set(first, parent);
     }
     addOperation(parent, second ?? first, op, Option, invoke(op.command, op.fixed));

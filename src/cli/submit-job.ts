@@ -1,3 +1,4 @@
+import type { FinalRunJson, RunStatusJson } from './json-shapes.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { exitCodeFor } from '../core/run/exit-code.js';
 import type { RunStatus } from '../core/run/status.js';
@@ -83,7 +84,8 @@ async function submitWith(
   if (reporter === undefined) {
     await ctx.ensureSupervisor();
     ctx.notify(`follow: agentctl status ${job.workspace}   log: ${runFiles(job.workspace, job.agentBase, false).log}`);
-    deps.io.out(opts.json ? `${JSON.stringify(current, null, 2)}\n` : `${job.workspace}\n`);
+    const started: RunStatusJson = current;
+    deps.io.out(opts.json ? `${JSON.stringify(started, null, 2)}\n` : `${job.workspace}\n`);
     return ExitCode.ok;
   }
   if (admission.queued) await ctx.ensureSupervisor();
@@ -110,7 +112,8 @@ async function submitWith(
   };
   const final = await followRun(job.workspace, run, drain, onProgress);
   reporter.close();
-  if (opts.json) deps.io.out(`${JSON.stringify({ ...final, summary: summaryOf(final) }, null, 2)}\n`);
+  const ended: FinalRunJson = { ...final, summary: summaryOf(final) };
+  if (opts.json) deps.io.out(`${JSON.stringify(ended, null, 2)}\n`);
   else deps.io.out(renderFinal(final, summaryOf(final), useColor(deps.io, deps.env, false)));
   return exitCodeFor(final);
 }

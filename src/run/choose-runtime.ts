@@ -24,7 +24,7 @@ async function assertImage(registry: RuntimeRegistry, runtime: RuntimeName, imag
   if (await (await registry.get(runtime)).hasImage(image)) return;
   throw new AgentctlError('image_missing', `image ${image} is not present in ${runtime}`, {
     exitCode: ExitCode.environment,
-    hint: `build the agent image (see the README's Containerfile section), or set runtime.image in the config or AGENTCTL_IMAGE to an image you have`,
+    hint: `build the agent image (agentctl image build), or set runtime.image in the config or AGENTCTL_IMAGE to an image you have`,
   });
 }
 

@@ -15,7 +15,7 @@ const qaSchema = z.object({
 });
 
 /** status.json is our own file, but a crash or a hand edit can still make it anything. */
-const statusSchema = z.object({
+export const statusSchema = z.object({
   version: z.literal(1),
   state: z.enum(['prepared', 'queued', 'running', 'completed', 'failed', 'blocked', 'cancelled']),
   workspace: z.string(),

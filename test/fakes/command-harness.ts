@@ -1,11 +1,13 @@
 import type { AgentBackend } from '../../src/run/backend/agent-backend.js';
+import type { GitClient } from '../../src/git/git-client.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { ContainerSpec, RuntimeName } from '../../src/core/container/container-spec.js';
 import type { Env } from '../../src/runtime/runtime.js';
-import { makeForge, type Forge } from '../support/git-fixtures.js';
+import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
+import { FakeGitClient, fakeRepo } from './fake-git-client.js';
 import { fakeDeps, type FakeDeps } from './fake-deps.js';
 import type { FakeRegistry } from './fake-registry.js';
 import { FakeRuntime } from './fake-runtime.js';
@@ -92,7 +94,7 @@ export function clearOutput(d: FakeDeps): void {
 export interface CommandHarness {
   readonly forge: Forge;
   /** fakeDeps over `registry`, configured for the harness forge and IMAGE, plus `config` YAML; removed after the file. */
-  setup(registry: FakeRegistry, options?: { env?: Record<string, string>; config?: string; backend?: AgentBackend }): FakeDeps;
+  setup(registry: FakeRegistry, options?: { env?: Record<string, string>; config?: string; backend?: AgentBackend; git?: GitClient }): FakeDeps;
   workspaceOf(d: FakeDeps, slot: string, repo?: string): string;
   statusOf(d: FakeDeps, slot: string): Record<string, unknown>;
 }
@@ -118,7 +120,7 @@ export function useCommandHarness(): CommandHarness {
       return forge;
     },
     setup(registry, options = {}) {
-      const d = fakeDeps({ env: options.env ?? {}, runtimes: registry, ...(options.backend === undefined ? {} : { backend: options.backend }) });
+      const d = fakeDeps({ env: options.env ?? {}, runtimes: registry, ...(options.backend === undefined ? {} : { backend: options.backend }), ...(options.git === undefined ? {} : { git: options.git }) });
       homes.push(d.home);
       d.writeUserConfig(
         `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${harness.forge.url}\nruntime:\n  image: ${IMAGE}\n${options.config ?? ''}`,
@@ -129,4 +131,23 @@ export function useCommandHarness(): CommandHarness {
     statusOf: (d, slot) => readJson(join(harness.workspaceOf(d, slot), '.meta', 'status.json')),
   };
   return harness;
+}
+
+/**
+ * The harness with no git: each setup gets a FakeGitClient holding acme/web
+ * (one commit, a README) and a PATH with no git on it, so a command that
+ * shelled out to git would fail. For command tests that are not about git.
+ */
+export function withFakeGit(h: CommandHarness): CommandHarness {
+  return {
+    get forge() {
+      return h.forge;
+    },
+    setup(registry, options = {}) {
+      const git = new FakeGitClient({ [`${h.forge.url}/acme/web.git`]: fakeRepo() });
+      return h.setup(registry, { ...options, git, env: { PATH: makeTempDir('no-git-path'), ...options.env } });
+    },
+    workspaceOf: (d, slot, repo) => h.workspaceOf(d, slot, repo),
+    statusOf: (d, slot) => h.statusOf(d, slot),
+  };
 }

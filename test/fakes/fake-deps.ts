@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../src/cli/deps.js';
 import type { ForgeAccess } from '../../src/forge/forge-access.js';
+import type { GitClient } from '../../src/git/git-client.js';
 import { SimpleGitClient } from '../../src/git/simple-git-client.js';
 import type { RuntimeRegistry } from '../../src/runtime/registry.js';
 import type { AgentBackend } from '../../src/run/backend/agent-backend.js';
@@ -21,10 +22,10 @@ export interface FakeDeps extends Deps {
 
 /**
  * Deps for command tests: captured output, a fixed clock and ids, a temp
- * home and state dir, real git, and whatever runtimes the test supplies.
+ * home and state dir, real git (or the test's GitClient), and whatever runtimes the test supplies.
  */
 export function fakeDeps(
-  options: { env?: Record<string, string>; runtimes?: RuntimeRegistry; backend?: AgentBackend; forges?: ForgeAccess; isTTY?: boolean; stderrIsTTY?: boolean; uid?: number } = {},
+  options: { env?: Record<string, string>; runtimes?: RuntimeRegistry; backend?: AgentBackend; forges?: ForgeAccess; git?: GitClient; isTTY?: boolean; stderrIsTTY?: boolean; uid?: number } = {},
 ): FakeDeps {
   const home = makeTempDir('cmd-home');
   const state = join(home, 'state');
@@ -52,7 +53,7 @@ export function fakeDeps(
     random: { uuid: () => `00000000-0000-4000-8000-${String(++uuid).padStart(12, '0')}`, float: () => 0.5 },
     user: { uid: options.uid ?? 1000, gid: options.uid ?? 1000 },
     platform: 'linux',
-    git: async () => new SimpleGitClient(env),
+    git: async () => options.git ?? new SimpleGitClient(env),
     runtimes: async () => runtimes,
     // The real adapters over the test's fake engines, unless the test hands in its own run port.
     agentBackend: async (runtime, ctx) => options.backend ?? chooseBackend(runtime, ctx),

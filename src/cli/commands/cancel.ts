@@ -1,4 +1,5 @@
 import { ExitCode } from '../../core/errors.js';
+import type { RunStatusJson } from '../json-shapes.js';
 import { cancelRun } from '../../service/cancel-run.js';
 import { resolveWorkspace } from '../../service/resolve-workspace.js';
 import type { Deps } from '../deps.js';
@@ -13,6 +14,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   const workspace = resolveWorkspace(opts.args[0] as string, deps);
   const { config } = await loadConfigFor(deps, opts.config);
   const final = await cancelRun(workspace, await runContextFor(deps, config));
-  deps.io.out(opts.json ? `${JSON.stringify(final, null, 2)}\n` : `cancelled ${workspace}\n`);
+  // null, not a bare `undefined` that no JSON parser takes, when the stop found nothing left to record.
+  const out: RunStatusJson | null = final ?? null;
+  deps.io.out(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `cancelled ${workspace}\n`);
   return ExitCode.ok;
 }

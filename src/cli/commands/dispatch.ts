@@ -1,3 +1,4 @@
+import type { DispatchPreviewJson } from '../json-shapes.js';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
@@ -20,7 +21,7 @@ import { previewRuntimeChoice, type RuntimeChoice } from '../../run/choose-runti
 export type DispatchOptions = z.infer<typeof dispatchOp.input>;
 
 /** How a dry run reports the engine: the one a real run would use, and whether a real run would start at all. */
-function engineJson(choice: RuntimeChoice | undefined): Record<string, unknown> | null {
+function engineJson(choice: RuntimeChoice | undefined): DispatchPreviewJson['engine'] {
   if (choice === undefined) return null;
   const { failure } = choice;
   return {
@@ -30,9 +31,10 @@ function engineJson(choice: RuntimeChoice | undefined): Record<string, unknown> 
   };
 }
 
-export function previewJson(p: PreparedDispatch, choice?: RuntimeChoice): Record<string, unknown> {
+export function previewJson(p: PreparedDispatch, choice: RuntimeChoice | undefined, after: string[]): DispatchPreviewJson {
   return {
     dryRun: true,
+    after,
     workspace: p.workspace,
     repo: p.repo.slug,
     cloneUrl: p.repo.cloneUrl,
@@ -125,7 +127,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
       writeFileAtomic(prepared.promptPath, prepared.prompt);
       writeManifest(prepared.workspace, buildManifest(prepared, replayRequest(opts, prepared, request.task), { createdAt: deps.clock.now(), cliVersion: undefined, imageId: undefined }));
     }
-    if (opts.json) deps.io.out(`${JSON.stringify({ ...previewJson(prepared, choice), after: opts.after }, null, 2)}\n`);
+    if (opts.json) deps.io.out(`${JSON.stringify(previewJson(prepared, choice, opts.after), null, 2)}\n`);
     else deps.io.out(renderPreview(prepared, useColor(deps.io, deps.env, opts.json)));
     return ExitCode.ok;
   }

@@ -1,5 +1,6 @@
 import { doctorChecks, doctorOk, type Check } from '../../core/doctor/checks.js';
 import { ExitCode } from '../../core/errors.js';
+import type { DoctorJson } from '../json-shapes.js';
 import { gatherFacts, realSystemProbe, type SystemProbe } from '../../doctor/gather-facts.js';
 import { stateHome, type Deps } from '../deps.js';
 import { paint, useColor } from '../io.js';
@@ -29,7 +30,8 @@ export async function run(raw: unknown, deps: Deps, seams: DoctorSeams = {}): Pr
   const ok = doctorOk(checks);
   const exitCode = ok ? ExitCode.ok : ExitCode.environment;
   if (opts.json) {
-    deps.io.out(`${JSON.stringify({ ok, checks }, null, 2)}\n`);
+    const out: DoctorJson = { ok, checks };
+    deps.io.out(`${JSON.stringify(out, null, 2)}\n`);
     return exitCode;
   }
   const p = paint(useColor(deps.io, deps.env, false));

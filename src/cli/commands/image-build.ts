@@ -65,7 +65,8 @@ export async function run(raw: unknown, deps: Deps, seams: ImageSeams = {}): Pro
     });
   }
   const tag = opts.tag ?? configuredImage(config, deps.env).image;
-  const base = opts.base ?? DEFAULT_BASE;
+  // AGENTCTL_IMAGE_BASE: where no registry is reachable, a local Debian 12 for every build, as --base gives one.
+  const base = opts.base ?? (deps.env.AGENTCTL_IMAGE_BASE || undefined) ?? DEFAULT_BASE;
   const ca = extraCaFile(opts.caFile, deps.env);
   const runtime = await selectImageRuntime(deps, config, opts.runtime);
   const builder = await (seams.builders ?? realBuilderFactory)(runtime, config, deps);
@@ -94,7 +95,7 @@ export async function run(raw: unknown, deps: Deps, seams: ImageSeams = {}): Pro
         files: [CONTAINERFILE, EXTRA_CERTS_DIR],
         containerfile: CONTAINERFILE,
         tag,
-        buildArgs: opts.base === undefined ? {} : { BASE: opts.base },
+        buildArgs: base === DEFAULT_BASE ? {} : { BASE: base },
         labels: { [LABEL_CONTAINERFILE]: buildFingerprint(text, base), [LABEL_BASE]: base, [LABEL_VERSION]: packageVersion(root) },
         hostNetwork: true,
       },

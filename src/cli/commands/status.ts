@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ExitCode } from '../../core/errors.js';
+import type { StatusJson } from '../json-shapes.js';
 import type { RunStatus } from '../../core/run/status.js';
 import { displayLine, displayText } from '../../core/text/display-line.js';
 import { formatWait, limitsFrom, pauseLeft, type PoolBackoff } from '../../core/schedule/scheduler.js';
@@ -99,7 +100,8 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
   const chains = only === undefined ? listChains(home).map((record) => chainView(record, byWorkspace)) : [];
   if (opts.json) {
     const runs = statuses.map((s) => ({ ...s, waitingFor: note(s), elapsedSeconds: elapsedSeconds(s, now) ?? null, summary: isTerminal(s.state) ? summaryOf(s) : null }));
-    deps.io.out(`${JSON.stringify({ frozen: scheduler.frozen, runs, pools, queue, chains, watchers }, null, 2)}\n`);
+    const out: StatusJson = { frozen: scheduler.frozen, runs, pools, queue, chains, watchers };
+    deps.io.out(`${JSON.stringify(out, null, 2)}\n`);
     return ExitCode.ok;
   }
   if (statuses.length === 0) {

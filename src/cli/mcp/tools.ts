@@ -11,6 +11,7 @@ import { runFiles } from '../../run/run-files.js';
 import { resolveWorkspace } from '../../service/resolve-workspace.js';
 import { waitForRun } from '../../service/wait-run.js';
 import { stateHome, type Deps, type IO } from '../../deps.js';
+import type { ListJson, StatusJson, WaitJson } from '../json-shapes.js';
 import { loadConfigFor } from '../load.js';
 import { operations } from '../operations/index.js';
 import { toolName, type Operation } from '../operations/operation.js';
@@ -94,14 +95,15 @@ const HANDLERS: Record<string, Handler> = {
   },
   async list(_op, input, deps, config) {
     const { out, notes } = await runCommand(statusOp, {}, deps, config);
-    const runs = (JSON.parse(out) as { runs: RunStatus[] }).runs.filter(
+    const runs = (JSON.parse(out) as StatusJson).runs.filter(
       (run) =>
         ((input.state as string[] | undefined)?.includes(run.state) ?? true) &&
         (input.repo === undefined || run.repo === input.repo) &&
         (input.agent === undefined || run.agent === input.agent || run.agent.split(':')[0] === input.agent) &&
         (input.pool === undefined || run.pool === input.pool),
     );
-    return toolResult({ runs: runs.slice(0, input.limit as number), total: runs.length }, notes);
+    const result: ListJson = { runs: runs.slice(0, input.limit as number), total: runs.length };
+    return toolResult(result, notes);
   },
   async wait(_op, input, deps, config, extra) {
     const workspace = resolveWorkspace(input.workspace as string, deps);
@@ -111,7 +113,8 @@ const HANDLERS: Record<string, Handler> = {
     const outcome = await waitForRun(workspace, ctx, input.timeout as number, send);
     // The global log has the end; the run's own log may not: the caller hears it either way.
     if (outcome.ended) await send({ type: 'finished', state: outcome.status.state, reason: outcome.status.reason });
-    return toolResult({ ended: outcome.ended, status: outcome.status }, notes);
+    const result: WaitJson = { ended: outcome.ended, status: outcome.status };
+    return toolResult(result, notes);
   },
 };
 

@@ -87,7 +87,7 @@ export const gcOp = {
 const imageBuildInput = once(() =>
   z.object({
     runtime,
-    base: z.string().min(1, 'needs an image name').optional().describe('base image, a Debian 12 (default debian:bookworm-slim)'),
+    base: z.string().min(1, 'needs an image name').optional().describe('base image, a Debian 12 (default $AGENTCTL_IMAGE_BASE, else debian:bookworm-slim)'),
     tag: z.string().min(1, 'needs an image name').optional().describe('name of the image (default: the configured image)'),
     caFile: z.string().min(1, 'needs a file of PEM certificates').optional().describe('extra CA certificates (PEM) to trust in the image (default: $NODE_EXTRA_CA_CERTS)'),
     json: json.describe('print one JSON object at the end'),

@@ -36,3 +36,11 @@ export function addOperation(parent: Command, name: string, op: Operation, Optio
   command.addHelpText('after', `\nExample:\n  ${op.example}\n`);
   return command.action(action);
 }
+
+/** The examples of a group's sub-commands (`agentctl image --help`), or of the first few commands (`agentctl --help`). */
+export function examplesOf(ops: readonly Operation[]): string {
+  return `\nExamples:\n${ops
+    .slice(0, 4)
+    .map((op) => `  ${op.example}\n`)
+    .join('')}`;
+}

@@ -73,7 +73,7 @@ export function settingPaths(): string[] {
   return rows.map((row) => row.key);
 }
 
-/** The configuration reference, generated from the schema so the README cannot drift from the code. */
+/** The configuration reference (docs/reference/config.md), generated from the schema so the docs cannot drift from the code. */
 export function configReference(): string {
   const rows: Row[] = [];
   walk(configSchema as unknown as AnySchema, '', rows, true);

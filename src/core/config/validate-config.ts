@@ -10,7 +10,7 @@ export function configError(source: string, line: number | undefined, what: stri
   const example = section !== undefined && Object.hasOwn(CONFIG_EXAMPLES, section) ? CONFIG_EXAMPLES[section] : undefined;
   const hint =
     example === undefined
-      ? 'fix the file; the README lists every setting under "Configuration"'
+      ? 'fix the file; docs/reference/config.md lists every setting'
       : `a valid example:\n${example.replace(/^/gm, '  ')}`;
   return new AgentctlError('invalid_config', `invalid config ${where}: ${what}`, { exitCode: ExitCode.config, hint });
 }

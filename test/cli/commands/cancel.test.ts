@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { run as cancel } from '../../../src/cli/commands/cancel.js';
 import { run as dispatch } from '../../../src/cli/commands/dispatch.js';
 import { run as runQueue } from '../../../src/cli/commands/run-queue.js';
-import { clearOutput, cli, jsonLines, NOW, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
+import { clearOutput, cli, jsonLines, NOW, ScriptedRuntime, until, useCommandHarness, withFakeGit } from '../../fakes/command-harness.js';
 import { fakeIO } from '../../fakes/fake-io.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 import { withCliVersions } from './cli-versions.js';
 
-const h = withCliVersions(useCommandHarness());
+const h = withFakeGit(withCliVersions(useCommandHarness()));
 const LIMIT_1 = 'pools:\n  codex:\n    limit: 1\n';
 
 describe('cancel', () => {

@@ -613,7 +613,7 @@ describe('dispatch (container agent)', () => {
     expect(error.exitCode).toBe(4);
     expect(error.message).toBe(`image ${IMAGE} is not present in docker`);
     expect(error.hint).toBe(
-      "build the agent image (see the README's Containerfile section), or set runtime.image in the config or AGENTCTL_IMAGE to an image you have",
+      "build the agent image (agentctl image build), or set runtime.image in the config or AGENTCTL_IMAGE to an image you have",
     );
     expect(existsSync(join(d.state, 'workspace'))).toBe(false);
     expect(docker.started).toEqual([]);

@@ -89,6 +89,16 @@ describe('image build', () => {
     expect(d.io.stderr).toContain(`trusting the extra CA certificates in ${ca} (NODE_EXTRA_CA_CERTS)\n`);
   });
 
+  it('AGENTCTL_IMAGE_BASE is the base where no registry is reachable; --base still wins', async () => {
+    const { d, builders, seams } = setup({ AGENTCTL_IMAGE_BASE: 'localhost/agentctl-base:bookworm' });
+    expect(await build({ runtime: 'podman' }, d, seams)).toBe(0);
+    expect(await build({ runtime: 'podman', base: 'localhost/other:12' }, d, seams)).toBe(0);
+    const [fromEnv, fromFlag] = builders.get('podman')!.builds;
+    expect(fromEnv!.buildArgs).toEqual({ BASE: 'localhost/agentctl-base:bookworm' });
+    expect(fromEnv!.labels[LABEL_BASE]).toBe('localhost/agentctl-base:bookworm');
+    expect(fromFlag!.buildArgs).toEqual({ BASE: 'localhost/other:12' });
+  });
+
   it('a failed build is an error and leaves no context behind', async () => {
     const { d, builders, seams } = setup();
     const builder = builders.get('docker')!;

@@ -5,13 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { run as dispatch } from '../../../src/cli/commands/dispatch.js';
 import { run as runQueue } from '../../../src/cli/commands/run-queue.js';
 import { workspaceLayout } from '../../../src/core/workspace/layout.js';
-import { clearOutput, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
+import { clearOutput, ScriptedRuntime, until, useCommandHarness, withFakeGit } from '../../fakes/command-harness.js';
 import { fakeIO } from '../../fakes/fake-io.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 import { withCliVersions } from './cli-versions.js';
 import { homeId } from '../../../src/run/home-id.js';
 
-const h = withCliVersions(useCommandHarness());
+const h = withFakeGit(withCliVersions(useCommandHarness()));
 const LIMIT_1 = 'pools:\n  codex:\n    limit: 1\n';
 /** Passes over every run so rare that a test only ends if ending runs refill their slots themselves. */
 const WATCH_ONLY = { passMs: 600_000, watchMs: 5 };

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run as dispatch } from '../../../src/cli/commands/dispatch.js';
 import { run as status } from '../../../src/cli/commands/status.js';
-import { clearOutput, isoAfter, jsonLines, manualClock, NOW, readJson, ScriptedRuntime, until, useCommandHarness } from '../../fakes/command-harness.js';
+import { clearOutput, isoAfter, jsonLines, manualClock, NOW, readJson, ScriptedRuntime, until, useCommandHarness, withFakeGit } from '../../fakes/command-harness.js';
 import { fakeRegistry } from '../../fakes/fake-registry.js';
 import { withCliVersions } from './cli-versions.js';
 
-const h = withCliVersions(useCommandHarness());
+const h = withFakeGit(withCliVersions(useCommandHarness()));
 
 describe('timeouts', () => {
   it.each<[string, string, number, (ws: string) => string]>([

@@ -82,7 +82,7 @@ describe('parseConfigText: errors', () => {
     'a valid example:\n  forges:\n    github:\n      kind: github\n      url: https://github.com\n      token_env: GITHUB_TOKEN\n' +
     '    codeberg:\n      kind: forgejo\n      url: https://codeberg.org\n      token_env: FORGEJO_TOKEN';
   const DEFAULTS_HINT = 'a valid example:\n  defaults:\n    agent: codex\n    org: acme\n    forge: github';
-  const GENERIC_HINT = 'fix the file; the README lists every setting under "Configuration"';
+  const GENERIC_HINT = 'fix the file; docs/reference/config.md lists every setting';
 
   it.each<[string, string, string]>([
     ['defaults:\n  agent: codex\n  agnet: claude\n', 'line 3: defaults.agnet: unknown setting "agnet"', DEFAULTS_HINT],
@@ -211,7 +211,7 @@ describe('parseConfigText: errors', () => {
     expect(error.exitCode).toBe(3);
     expect(error.message.startsWith(`invalid config ${SRC}`)).toBe(true);
     expect(error.message.endsWith(`: ${what}`)).toBe(true);
-    expect(error.hint).toBe('fix the file; the README lists every setting under "Configuration"');
+    expect(error.hint).toBe('fix the file; docs/reference/config.md lists every setting');
   });
 
   it.each(Object.keys(CONFIG_EXAMPLES).map((section) => [section]))('the %s example in hints is itself a valid config', (section) => {

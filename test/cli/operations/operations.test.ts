@@ -2,12 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { operations } from '../../src/cli/operations/index.js';
-import { fieldShape, flagOf, NOT_FLAGS, toolName } from '../../src/cli/operations/operation.js';
-import { toolInput } from '../../src/cli/operations/tool-input.js';
-import { fakeIO } from '../fakes/fake-io.js';
-import type { Deps } from '../../src/deps.js';
+import { main } from '../../../src/cli/main.js';
+import { operations } from '../../../src/cli/operations/index.js';
+import { fieldShape, flagOf, NOT_FLAGS, toolName } from '../../../src/cli/operations/operation.js';
+import { toolInput } from '../../../src/cli/operations/tool-input.js';
+import { fakeIO } from '../../fakes/fake-io.js';
+import type { Deps } from '../../../src/deps.js';
 
 async function help(...words: string[]): Promise<string> {
   const io = fakeIO();
@@ -18,7 +18,7 @@ async function help(...words: string[]): Promise<string> {
 
 describe('one definition per operation', () => {
   it('every CLI command is an operation, and every operation with a command is on the CLI', async () => {
-    const commands = (await help()).split('Commands:\n')[1] ?? '';
+    const commands = ((await help()).split('Commands:\n')[1] ?? '').split('\n\n')[0] ?? '';
     const listed = [...commands.matchAll(/^ {2}([a-z-]+)\b/gm)].map((m) => m[1]).filter((name) => name !== 'help');
     const defined = [...new Set(operations.filter((op) => op.command !== undefined).map((op) => op.path[0]))];
     expect(listed).toEqual(defined);
@@ -37,6 +37,16 @@ describe('one definition per operation', () => {
       for (const [key, field] of Object.entries(op.input.shape)) {
         if (!NOT_FLAGS.has(key) && op.flags?.[key]?.hidden !== true) expect(text.replace(/\s+/g, ' ')).toContain(fieldShape(field).description.slice(0, 30));
       }
+    }
+  });
+
+  it('every command, group and agentctl itself shows at least one example line in --help, as gh does', async () => {
+    const commands = operations.filter((o) => o.command !== undefined);
+    const groups = [...new Set(commands.filter((op) => op.path.length > 1).map((op) => op.path[0] as string))];
+    for (const words of [[], ...groups.map((group) => [group]), ...commands.map((op) => [...op.path])]) {
+      const text = await help(...words);
+      const examples = text.split(/\nExamples?:\n/)[1] ?? '';
+      expect(examples, `agentctl ${words.join(' ')} --help`).toMatch(/^ {2}(\S.* )?agentctl \S+/);
     }
   });
 
@@ -70,7 +80,7 @@ describe('one definition per operation', () => {
 });
 
 describe('what the definitions and the MCP server may load', () => {
-  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const src = fileURLToPath(new URL('../../../src/', import.meta.url));
   const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((file) => /\.tsx?$/.test(file));
   const staticImports = (file: string) => [...readFileSync(join(src, file), 'utf8').matchAll(/^import (?!type)[^;]*? from '([^']+)'/gm)].map((m) => m[1] as string);
 
