@@ -44,6 +44,13 @@ export interface Job {
   after?: string[] | undefined;
   /** Start from the work of the run it waits for (its one `after`), as agentctl collected it. */
   fromAfter?: boolean | undefined;
+  /**
+   * The commit --from-after started the checkout from, once it did: from then
+   * on the checkout is the agent's, and a later start of this job (after a
+   * usage limit, a resume, an answer) begins from this commit with no git run
+   * there (fromAfter is cleared).
+   */
+  startedFrom?: string | undefined;
   /** The chain this run is a task of. */
   chain?: { id: string; task: string } | undefined;
   /** The forge user whose reply (answer --from-forge) this run resumed with. */

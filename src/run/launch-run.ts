@@ -47,7 +47,7 @@ export async function launchRun(job: Job, claimed: RunStatus, ctx: RunContext, h
     let started: { ref: AgentRef; warnings: string[] };
     try {
       backend.outbox(workspace, job.agentBase).note(`=== agentctl run ${claimed.runCount}: ${job.agent} started ${claimed.startedAt ?? ''} ===\n`);
-      if (job.fromAfter === true) startCommit = await startFromPredecessor(job, ctx);
+      if (job.fromAfter === true || job.startedFrom !== undefined) startCommit = await startFromPredecessor(job, ctx);
       started = await backend.start(job, claimed.runCount);
       crashPoint('after-start', ctx.env);
     } catch (error) {

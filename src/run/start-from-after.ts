@@ -2,7 +2,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { workspaceLayout } from '../core/workspace/layout.js';
 import { COLLECTED_REF } from '../git/host-repo.js';
-import type { Job } from './job-store.js';
+import { writeJob, type Job } from './job-store.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -12,8 +12,12 @@ import type { RunContext } from './run-context.js';
  * outbox. The checkout is agentctl's own still (no agent has run in it for
  * this run), and its start index is taken again, so collecting this run's
  * work starts from the predecessor's. Returns the commit started from.
+ * Only once: the job then records the commit and drops fromAfter, since
+ * git run in a checkout an agent has had (a run requeued at its usage limit,
+ * resumed, answered) would obey its .git/config (filters, remotes).
  */
 export async function startFromPredecessor(job: Job, ctx: RunContext): Promise<string> {
+  if (job.startedFrom !== undefined) return job.startedFrom;
   const predecessor = job.after?.[0];
   if (predecessor === undefined) throw new Error('--from-after needs the run to start after another');
   const hostGit = workspaceLayout(predecessor).hostGit;
@@ -21,5 +25,6 @@ export async function startFromPredecessor(job: Job, ctx: RunContext): Promise<s
   const layout = workspaceLayout(job.workspace);
   const commit = await ctx.git.startFrom(layout.repo, hostGit, COLLECTED_REF, job.branch);
   copyFileSync(join(layout.repo, '.git', 'index'), layout.startIndex);
+  writeJob({ ...job, fromAfter: undefined, startedFrom: commit });
   return commit;
 }

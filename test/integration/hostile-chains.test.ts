@@ -25,6 +25,13 @@ const AGENTS = `agents:
     env: [MARKER]
   check:
     command: [sh, -c, 'test -x /workspace/repo/.githooks/post-checkout && test "$(cat /workspace/repo/trap.txt)" = data']
+  writer:
+    command: [sh, -c, 'echo work > /workspace/repo/work.txt']
+  relimit:
+    command: [sh, -c, 'cd /workspace/repo && if [ -f .limit-seen ]; then exit 0; fi; touch .limit-seen && git config filter.evil.smudge "touch $MARKER" && echo "* filter=evil" > .git/info/attributes && git reset -q --hard HEAD~1 && echo "API Error: 429 rate limited"; exit 1']
+    env: [MARKER]
+usage_limits:
+  backoff_seconds: 1
 `;
 
 let forge: Forge;
@@ -95,4 +102,21 @@ describe.each(engines)('hostile dependencies on a real $name engine', (engine) =
     expect(JSON.parse(next.stdout)).toMatchObject({ state: 'completed' });
     expect(existsSync(MARKER)).toBe(false);
   }, 120_000);
+
+  it('--from-after: a run put back in the queue by its usage limit starts again in its own checkout, with no host git in what its agent left', async () => {
+    const { env } = setup();
+    rmSync(MARKER, { force: true });
+    const first = runCli(['dispatch', '--repo', 'acme/hc', '--issue', '5', '--agent', 'writer', '--wait', '--json'], env);
+    expect(JSON.parse(first.stdout)).toMatchObject({ state: 'completed' });
+    // Its agent sets a smudge filter in its checkout's .git and moves HEAD back, then claims a usage limit: the retry must not check anything out there.
+    expect(runCli(['dispatch', '--repo', 'acme/hc', '--issue', '6', '--agent', 'relimit', '--after', 'acme/hc/task-5', '--from-after'], env).code).toBe(0);
+    const deadline = Date.now() + 90_000;
+    let run = runs(env).find((r) => r.workspace.endsWith('task-6'));
+    while ((run?.state === 'queued' || run?.state === 'running' || run?.runCount !== 2) && Date.now() < deadline) {
+      await sleep(500);
+      run = runs(env).find((r) => r.workspace.endsWith('task-6'));
+    }
+    expect(run).toMatchObject({ state: 'completed', runCount: 2 });
+    expect(existsSync(MARKER)).toBe(false);
+  }, 150_000);
 });
