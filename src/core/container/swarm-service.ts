@@ -119,8 +119,11 @@ async function pushLog() {
   sending = true;
   let fd;
   try {
-    fd = fs.openSync(log, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    const size = fs.fstatSync(fd).size;
+    // Non-blocking and a regular file only: a fifo the agent put there would block this process, and with it the stop.
+    fd = fs.openSync(log, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return;
+    const size = st.size;
     while (sent < size) {
       const b = Buffer.alloc(Math.min(size - sent, 1 << 20));
       const n = fs.readSync(fd, b, 0, b.length, sent);

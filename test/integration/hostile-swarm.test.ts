@@ -1,0 +1,64 @@
+/**
+ * A hostile agent on Docker Swarm (a real single-node swarm on the test
+ * Docker engine): the task's bootstrap shares its user with the agent, so
+ * what the agent leaves in /workspace must not stop the bootstrap from
+ * hearing agentctl's stop and sending the trees back. On a node other than
+ * the manager nothing else stops the task: Swarm leaves a removed job's
+ * task running.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
+import { runCli } from '../support/run-cli.js';
+import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
+
+const docker = (await testEngines()).find((engine) => engine.name === 'docker');
+
+const AGENTS = {
+  // Its live log becomes a fifo nobody writes: a bootstrap that opens it blocks for good, and hears no stop.
+  fifo: 'echo started; sleep 3; rm -f /workspace/outbox/agent-fifo.log && mkfifo /workspace/outbox/agent-fifo.log; trap "echo heard > /workspace/outbox/heard; exit 0" TERM; while true; do sleep 1; done',
+};
+
+describe('a hostile agent on Docker Swarm', () => {
+  if (docker === undefined || !requireEngine(docker)) return;
+  let forge: Forge;
+  beforeAll(() => {
+    execFileSync('bash', ['test/support/engines.sh', 'swarm'], { stdio: 'ignore' });
+    forge = makeForge();
+    forge.createRepo('acme', 'hs', { 'README.md': '# hs\n' });
+  });
+  afterAll(() => forge.cleanup());
+
+  function setup(): { env: Record<string, string>; state: string } {
+    const home = makeTempDir('hostile-swarm');
+    mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
+    const agents = Object.entries(AGENTS)
+      .map(([name, script]) => `  ${name}:\n    command: [sh, -c, ${JSON.stringify(script)}]\n`)
+      .join('');
+    writeFileSync(
+      join(home, 'config', 'agentctl', 'config.yaml'),
+      `defaults:\n  forge: f\nforges:\n  f:\n    kind: forgejo\n    url: ${forge.url}\n` +
+        `runtime:\n  prefer: swarm\n  image: ${TEST_IMAGE}\n  swarm:\n    host: ${docker!.url}\n` +
+        `timeouts:\n  grace: 2\nagents:\n${agents}`,
+    );
+    const state = join(home, 'state');
+    return { env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: state, CI: 'true' }, state };
+  }
+
+  it('an agent that turns its log into a fifo still gets the stop (its TERM trap runs) and its outbox comes back', async () => {
+    const { env, state } = setup();
+    const ws = join(state, 'workspace', 'acme', 'hs', 'task-1');
+    expect(runCli(['dispatch', '--repo', 'acme/hs', '--issue', '1', '--agent', 'fifo'], env).code).toBe(0);
+    const log = join(ws, 'outbox', 'agent-fifo.log');
+    const until = Date.now() + 30_000;
+    while (!(existsSync(log) && readFileSync(log, 'utf8').includes('started')) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    // The fifo is in place and the bootstrap's next log push has met it.
+    await new Promise((r) => setTimeout(r, 6000));
+    const cancelled = runCli(['cancel', ws, '--json'], env);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(JSON.parse(runCli(['status', ws, '--json'], env).stdout).runs[0]).toMatchObject({ state: 'cancelled' });
+    expect(existsSync(join(ws, 'outbox', 'heard'))).toBe(true);
+  }, 90_000);
+});
