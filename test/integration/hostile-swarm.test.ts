@@ -19,6 +19,20 @@ const docker = (await testEngines()).find((engine) => engine.name === 'docker');
 const AGENTS = {
   // Its live log becomes a fifo nobody writes: a bootstrap that opens it blocks for good, and hears no stop.
   fifo: 'echo started; sleep 3; rm -f /workspace/outbox/agent-fifo.log && mkfifo /workspace/outbox/agent-fifo.log; trap "echo heard > /workspace/outbox/heard; exit 0" TERM; while true; do sleep 1; done',
+  // With the token from its secret and the courier's address from PID 1's environment, it sends trees and an
+  // exit code 0 back early, then goes on running: the run must not end (and its task be let go) while it runs.
+  early: [
+    'echo 0 > /workspace/outbox/exit-code',
+    `node -e '${[
+      'const fs = require("fs"), http = require("http"), cp = require("child_process");',
+      'const S = JSON.parse(fs.readFileSync("/run/secrets/agentctl-run", "utf8"));',
+      'const U = new URL(fs.readFileSync("/proc/1/environ", "utf8").split("\\0").find((e) => e.startsWith("AGENTCTL_CALLBACK=")).slice(18));',
+      'const put = (part) => new Promise((done) => { const r = http.request({ host: U.hostname, port: U.port, method: "PUT", path: "/out/" + part, headers: { authorization: "Bearer " + S.token } }, (m) => { m.resume(); m.on("end", done); }); r.on("error", done); cp.spawn("tar", ["-c", "-f", "-", "-C", "/workspace", part]).stdout.pipe(r); });',
+      'put("outbox").then(() => put("repo")).then(() => console.log("sent early"));',
+    ].join(' ')}'`,
+    'sleep 8',
+    'echo late > /workspace/outbox/late',
+  ].join('; '),
 };
 
 describe('a hostile agent on Docker Swarm', () => {
@@ -60,5 +74,16 @@ describe('a hostile agent on Docker Swarm', () => {
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(JSON.parse(runCli(['status', ws, '--json'], env).stdout).runs[0]).toMatchObject({ state: 'cancelled' });
     expect(existsSync(join(ws, 'outbox', 'heard'))).toBe(true);
+  }, 90_000);
+
+  it('an agent that sends its trees and an exit code 0 back early, then runs on, does not end its run: the run ends when it does', () => {
+    const { env, state } = setup();
+    const ws = join(state, 'workspace', 'acme', 'hs', 'task-2');
+    const started = Date.now();
+    const result = runCli(['dispatch', '--repo', 'acme/hs', '--issue', '2', '--agent', 'early', '--wait', '--json'], env);
+    expect(JSON.parse(result.stdout), result.stderr).toMatchObject({ state: 'completed' });
+    expect(Date.now() - started).toBeGreaterThan(8000);
+    expect(existsSync(join(ws, 'outbox', 'late'))).toBe(true);
+    expect(readFileSync(join(ws, 'outbox', 'agent-early.log'), 'utf8')).toContain('sent early');
   }, 90_000);
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { LABEL_PREFIX, DEFAULT_IMAGE } from '../../core/container/container-spec.js';
 import { mergePlacement, observeTask, secretPayload, swarmServiceSpec } from '../../core/container/swarm-service.js';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
@@ -173,11 +173,8 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
       const id = status.containerId;
       const service = id === undefined ? undefined : await swarm.service(id);
       if (id === undefined || service === undefined) return { phase: 'ended', exitCode: exitCodeIn(base.outbox(status.workspace, '')), killed: false };
-      // The task sends its trees back only once its agent has ended, with the exit code in outbox/: no need to
-      // wait for the manager to mark it complete (whatever of the task is left goes with the service at release).
-      const back = ['outbox', 'repo'].every((part) => existsSync(receivedFile(status.workspace, status.runCount, part as 'outbox' | 'repo')));
-      const exitCode = back ? exitCodeIn(base.outbox(status.workspace, '')) : undefined;
-      if (exitCode !== undefined) return { phase: 'ended', exitCode, killed: false };
+      // Trees back are not the end: the agent can send them (and an exit code) early and run on, and a task
+      // let go while it runs lives on, on any node but the manager's. The run ends when the task does.
       const seen = observeTask(await swarm.task(id));
       if (seen.phase === 'running') return seen;
       // The task's own exit code first (the engine's), then what came back in outbox/exit-code.
@@ -192,6 +189,8 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
       const running = (await swarm.task(ref.containerId))?.state === 'running';
       // Swarm (20.10) leaves a removed job's task running: the task hears the stop from its courier, gives
       // the agent its grace, and sends its trees back; then the service goes (the engine's stop is the backstop).
+      // Trees sent before the stop may be an early send of an agent that runs on: the wait is for those the stopped task sends.
+      if (run !== undefined && running) for (const part of ['outbox', 'repo'] as const) rmSync(receivedFile(run.workspace, run.runCount, part), { force: true });
       if (run !== undefined) writeFileSync(stopFile(run.workspace, run.runCount), '', { mode: 0o600 });
       if (run !== undefined && running) {
         const until = performance.now() + graceSeconds * 1000 + STOP_UPLOAD_MS;

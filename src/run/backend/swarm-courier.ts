@@ -22,8 +22,10 @@ import { replaceFromArchive } from './remote-sync.js';
  *   swapped in whole; what came back is recorded for the adapter.
  * Every request must carry the run's token (from the Swarm secret); the
  * task names no path: every file here is the host's choice.
- * The courier exits once both trees are back, when its record is removed
- * (the run was released or cancelled), or at its deadline.
+ * The courier exits when its record is removed (the run was released or
+ * cancelled), or at its deadline; not when both trees are back: the agent
+ * can send them early (it can read the token) and run on, and the task
+ * must still hear a stop through /state.
  */
 export interface CourierConfig {
   workspace: string;
@@ -101,7 +103,6 @@ function appendLog(file: string, bytes: Buffer): void {
 export function serveCourier(config: CourierConfig, done: () => void): Promise<number> {
   const layout = workspaceLayout(config.workspace);
   const expected = digest(`Bearer ${config.token}`);
-  const back = new Set<string>();
   /** Where the task's log ended at its last chunk taken: a chunk is taken only from there (a retry is not appended twice). */
   let taskLogEnd: number | undefined;
   mkdirSync(layout.swarm, { recursive: true, mode: 0o700 });
@@ -156,9 +157,7 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
         received = { failure: `${part}/ could not be brought back from the swarm: ${error.message}` };
       }
       writeFileSync(receivedFile(config.workspace, config.runCount, part), JSON.stringify(received), { mode: 0o600 });
-      back.add(part);
       answer(response, received.failure === undefined ? 200 : 422, received.failure ?? '');
-      if (back.size === 2) stop();
       return;
     }
     request.resume();

@@ -55,7 +55,7 @@ describe('the swarm courier', () => {
     rmSync(courierRecord(ws, 1));
   });
 
-  it('brings back no link: a planted one is left out and recorded, the host file is untouched, then the courier ends', async () => {
+  it('brings back no link: a planted one is left out and recorded, the host file is untouched; the courier ends at release, not before', async () => {
     const { url, ws, stopped } = await courier();
     const victim = join(makeTempDir('victim'), 'secret');
     dirs.push(join(victim, '..'));
@@ -71,6 +71,9 @@ describe('the swarm courier', () => {
       const body = execFileSync('tar', ['-C', task, '-cf', '-', part]);
       expect((await fetch(`${url}/out/${part}`, { method: 'PUT', headers: auth(), body })).status).toBe(200);
     }
+    // Both trees back (the agent can send them early and run on): the task must still hear a stop.
+    expect((await fetch(`${url}/state`, { headers: auth() })).status).toBe(200);
+    rmSync(courierRecord(ws, 1));
     await stopped;
     const layout = workspaceLayout(ws);
     expect(readFileSync(join(layout.repo, 'work.txt'), 'utf8')).toBe('work\n');
