@@ -105,6 +105,12 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
   const expected = digest(`Bearer ${config.token}`);
   /** Where the task's log ended at its last chunk taken: a chunk is taken only from there (a retry is not appended twice). */
   let taskLogEnd: number | undefined;
+  /**
+   * The endpoints taking a body right now: one at a time each, so a task
+   * (or an agent with the token) that opens many at once is not given 2 MiB
+   * of memory, or an extraction on disk, per request. 503: the task retries.
+   */
+  const busy = new Set<string>();
   mkdirSync(layout.swarm, { recursive: true, mode: 0o700 });
 
   const server = createServer((request, response) => {
@@ -136,7 +142,25 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
     if (request.method === 'GET' && url.pathname === '/state') {
       return answer(response, 200, existsSync(stopFile(config.workspace, config.runCount)) ? 'stop' : 'run');
     }
-    if (request.method === 'POST' && url.pathname === '/log') {
+    const takes = request.method === 'POST' && url.pathname === '/log' ? 'log' : request.method === 'PUT' && (url.pathname === '/out/outbox' || url.pathname === '/out/repo') ? url.pathname : undefined;
+    if (takes === undefined) {
+      request.resume();
+      return answer(response, 404);
+    }
+    if (busy.has(takes)) {
+      request.resume();
+      return answer(response, 503, 'busy');
+    }
+    busy.add(takes);
+    try {
+      await take(url, request, response);
+    } finally {
+      busy.delete(takes);
+    }
+  }
+
+  async function take(url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (url.pathname === '/log') {
       const offset = Number(url.searchParams.get('offset'));
       const body = await readBody(request, MAX_LOG_CHUNK);
       if (body === undefined || !Number.isSafeInteger(offset) || offset < 0) return answer(response, 413);
@@ -146,22 +170,17 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
       }
       return answer(response, 200);
     }
-    const part = url.pathname === '/out/outbox' ? 'outbox' : url.pathname === '/out/repo' ? 'repo' : undefined;
-    if (request.method === 'PUT' && part !== undefined) {
-      let received: Received;
-      try {
-        const extracted = await replaceFromArchive(config.workspace, part, request);
-        received = extracted.skippedCount === 0 ? {} : { skipped: `${extracted.skippedCount} entries of ${part}/ were not brought back (links, devices or bad names), e.g. ${extracted.skipped.slice(0, 3).join(', ')}` };
-      } catch (error) {
-        if (!(error instanceof TarRefused)) throw error;
-        received = { failure: `${part}/ could not be brought back from the swarm: ${error.message}` };
-      }
-      writeFileSync(receivedFile(config.workspace, config.runCount, part), JSON.stringify(received), { mode: 0o600 });
-      answer(response, received.failure === undefined ? 200 : 422, received.failure ?? '');
-      return;
+    const part = url.pathname === '/out/outbox' ? 'outbox' : 'repo';
+    let received: Received;
+    try {
+      const extracted = await replaceFromArchive(config.workspace, part, request);
+      received = extracted.skippedCount === 0 ? {} : { skipped: `${extracted.skippedCount} entries of ${part}/ were not brought back (links, devices or bad names), e.g. ${extracted.skipped.slice(0, 3).join(', ')}` };
+    } catch (error) {
+      if (!(error instanceof TarRefused)) throw error;
+      received = { failure: `${part}/ could not be brought back from the swarm: ${error.message}` };
     }
-    request.resume();
-    answer(response, 404);
+    writeFileSync(receivedFile(config.workspace, config.runCount, part), JSON.stringify(received), { mode: 0o600 });
+    answer(response, received.failure === undefined ? 200 : 422, received.failure ?? '');
   }
 
   let checker: NodeJS.Timeout | undefined;

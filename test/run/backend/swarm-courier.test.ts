@@ -4,6 +4,7 @@
  * it sends back is extracted by the hostile-archive code.
  */
 import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +53,30 @@ describe('the swarm courier', () => {
     await fetch(`${url}/log?offset=19`, { method: 'POST', headers: auth(), body: 'two\n' });
     expect(readFileSync(log, 'utf8')).toBe('=== header ===\none\ntwo\n');
     expect((await fetch(`${url}/out/../../etc`, { method: 'PUT', headers: auth(), body: 'x' })).status).toBe(404);
+    rmSync(courierRecord(ws, 1));
+  });
+
+  it('holds one body per endpoint at a time: a second log chunk or tree sent meanwhile is refused, not held (2 MiB or an extraction each)', async () => {
+    const { url, log, ws } = await courier();
+    const task = makeTempDir('task');
+    dirs.push(task);
+    mkdirSync(join(task, 'repo'));
+    writeFileSync(join(task, 'repo', 'big'), Buffer.alloc(256 * 1024));
+    // The first part of a valid archive, and of a log chunk: bodies still coming.
+    const open = (path: string, method: string, start: Buffer) => {
+      const r = request(`${url}${path}`, { method, headers: auth() });
+      r.on('error', () => undefined);
+      r.write(start);
+      return r;
+    };
+    const slow = [open('/log?offset=0', 'POST', Buffer.alloc(64 * 1024, 'a')), open('/out/repo', 'PUT', execFileSync('tar', ['-C', task, '-cf', '-', 'repo']).subarray(0, 64 * 1024))];
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${url}/log?offset=0`, { method: 'POST', headers: auth(), body: 'meanwhile\n' })).status).toBe(503);
+    expect((await fetch(`${url}/out/repo`, { method: 'PUT', headers: auth(), body: 'x' })).status).toBe(503);
+    for (const r of slow) r.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${url}/log?offset=0`, { method: 'POST', headers: auth(), body: 'after\n' })).status).toBe(200);
+    expect(readFileSync(log, 'utf8')).toBe('after\n');
     rmSync(courierRecord(ws, 1));
   });
 
