@@ -169,10 +169,10 @@ export class ForgejoForge implements Forge {
     return limit === undefined ? comments : comments.slice(-limit);
   }
 
-  /** IssueGetComments with since=: the comments after it, bounded to the first 100. */
+  /** IssueGetComments with since=: the comments after it, bounded to the newest 100 (anyone may flood an issue with older ones). */
   async listCommentsSince(repo: RepoId, number: number, since: string): Promise<ForgeComment[]> {
     const { value } = await this.get(`${this.repoPath(repo)}/issues/${number}/comments?since=${encodeURIComponent(since)}`, z.array(commentSchema));
-    return value.slice(0, 100).map(toComment);
+    return value.slice(-100).map(toComment);
   }
 
   async getPull(repo: RepoId, number: number): Promise<ForgePull> {

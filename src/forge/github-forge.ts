@@ -196,11 +196,20 @@ export class GitHubForge implements Forge {
     return limit === undefined ? all : all.slice(-limit);
   }
 
-  /** "List issue comments" with since=: one page, enough to tell whether anyone replied. */
+  /**
+   * "List issue comments" with since=: one page, enough to tell whether anyone
+   * replied. Oldest first, so past one full page (anyone may flood an issue
+   * with comments) the newest are on rel="last", read instead.
+   */
   async listCommentsSince(repo: RepoId, number: number, since: string): Promise<ForgeComment[]> {
     const call = `GET ${this.repoPath(repo)}/issues/${number}/comments`;
-    const { data } = await this.must(call, () => this.octokit.rest.issues.listComments({ owner: repo.owner, repo: repo.repo, issue_number: number, since, per_page: PER_PAGE, page: 1 }));
-    return this.parse(z.array(commentSchema), data, call).map(toComment);
+    const page = async (p: number) => {
+      const response = await this.must(call, () => this.octokit.rest.issues.listComments({ owner: repo.owner, repo: repo.repo, issue_number: number, since, per_page: PER_PAGE, page: p }));
+      return { comments: this.parse(z.array(commentSchema), response.data, call).map(toComment), link: response.headers.link };
+    };
+    const first = await page(1);
+    const last = lastPage(first.link);
+    return last === undefined || last <= 1 ? first.comments : (await page(last)).comments;
   }
 
   async getPull(repo: RepoId, number: number): Promise<ForgePull> {

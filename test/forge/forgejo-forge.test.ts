@@ -324,4 +324,12 @@ describe('ForgejoForge.listCommentsSince', () => {
     expect(comments.map((c) => [c.id, c.author, c.body])).toEqual([[900, 'maria', 'late reply']]);
     expect(last()?.path).toBe('/api/v1/repos/acme/web/issues/42/comments?since=2029-12-31T00%3A00%3A00.000Z');
   });
+
+  it('a flood of comments (anyone may comment) does not hide the newest reply: the bound keeps the newest', async () => {
+    const issue = fake.state.repo('acme/web').issues[0];
+    for (let i = 0; i < 150; i++) issue?.comments.push({ id: 6000 + i, body: `spam ${i}`, user: 'stranger', created_at: '2030-01-01T00:00:00Z' });
+    issue?.comments.push({ id: 7000, body: 'the answer', user: 'maria', created_at: '2030-01-02T00:00:00Z' });
+    const comments = await forge().listCommentsSince(REPO, 42, '2029-12-31T00:00:00.000Z');
+    expect(comments.at(-1)).toMatchObject({ id: 7000, author: 'maria' });
+  });
 });

@@ -326,4 +326,12 @@ describe('GitHubForge.listCommentsSince', () => {
     expect(comments).toEqual([{ id: 5000, author: 'maria', body: 'late reply', createdAt: '2030-01-01T00:00:00Z' }]);
     expect(paths()).toEqual(['GET /repos/acme/web/issues/42/comments?since=2029-12-31T00%3A00%3A00.000Z&per_page=100&page=1']);
   });
+
+  it('a flood of comments (anyone may comment) does not hide the newest reply: past one full page it reads the last', async () => {
+    const issue = fake.state.repo('acme/web').issues[0];
+    for (let i = 0; i < 150; i++) issue?.comments.push({ id: 6000 + i, body: `spam ${i}`, user: 'stranger', created_at: '2030-01-01T00:00:00Z' });
+    issue?.comments.push({ id: 7000, body: 'the answer', user: 'maria', created_at: '2030-01-02T00:00:00Z' });
+    const comments = await (await forge()).listCommentsSince(REPO, 42, '2029-12-31T00:00:00.000Z');
+    expect(comments.at(-1)).toMatchObject({ id: 7000, author: 'maria' });
+  });
 });
