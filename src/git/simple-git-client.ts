@@ -197,7 +197,9 @@ export class SimpleGitClient implements GitClient {
 
   async startFrom(repoDir: string, fromRepo: string, ref: string, branch: string | undefined): Promise<string> {
     // The checkout is one agentctl made and no agent has run in yet; hooks and fsmonitor stay off all the same.
-    const guarded = configEnv({ 'core.hooksPath': '/dev/null', 'core.fsmonitor': 'false', 'fetch.fsckObjects': 'true' });
+    // The work checked out is an agent's: the operator's global config stays out, so no filter driver of theirs
+    // (git-lfs, whose smudge would fetch from a URL the work's .lfsconfig names) runs on it.
+    const guarded = { ...configEnv({ 'core.hooksPath': '/dev/null', 'core.fsmonitor': 'false', 'fetch.fsckObjects': 'true' }), GIT_CONFIG_GLOBAL: '/dev/null' };
     try {
       await this.exec(['fetch', '--verbose', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--end-of-options', fromRepo, `+${ref}:${AFTER_REF}`], repoDir, LOCAL_TIMEOUT_MS, guarded);
       const commit = (await this.exec(['rev-parse', '--verify', '--end-of-options', `${AFTER_REF}^{commit}`], repoDir, LOCAL_TIMEOUT_MS, guarded)).stdout.trim();

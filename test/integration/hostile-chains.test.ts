@@ -25,6 +25,8 @@ const AGENTS = `agents:
     env: [MARKER]
   check:
     command: [sh, -c, 'test -x /workspace/repo/.githooks/post-checkout && test "$(cat /workspace/repo/trap.txt)" = data']
+  lfsy:
+    command: [sh, -c, 'cd /workspace/repo && echo "* filter=lfs" > .gitattributes && git config -f .lfsconfig lfs.url http://127.0.0.1:9/agent-chosen && echo data > big.bin']
   writer:
     command: [sh, -c, 'echo work > /workspace/repo/work.txt']
   relimit:
@@ -99,6 +101,19 @@ describe.each(engines)('hostile dependencies on a real $name engine', (engine) =
     const first = runCli(['dispatch', '--repo', 'acme/hc', '--issue', '3', '--agent', 'booby', '--wait', '--json'], env);
     expect(JSON.parse(first.stdout)).toMatchObject({ state: 'completed' });
     const next = runCli(['dispatch', '--repo', 'acme/hc', '--issue', '4', '--agent', 'check', '--after', 'acme/hc/task-3', '--from-after', '--wait', '--json'], env);
+    expect(JSON.parse(next.stdout)).toMatchObject({ state: 'completed' });
+    expect(existsSync(MARKER)).toBe(false);
+  }, 120_000);
+
+  it("--from-after runs none of the operator's own filter drivers (git-lfs) on the work it starts from", () => {
+    const { env } = setup();
+    rmSync(MARKER, { force: true });
+    // As `git lfs install` leaves it in the operator's global config; here the smudge leaves a marker.
+    writeFileSync(join(env.HOME as string, '.gitconfig'), `[filter "lfs"]\n\tsmudge = touch ${MARKER}; cat\n\trequired = true\n`);
+    const first = runCli(['dispatch', '--repo', 'acme/hc', '--issue', '7', '--agent', 'lfsy', '--wait', '--json'], env);
+    expect(first.stdout, first.stderr).not.toBe('');
+    expect(JSON.parse(first.stdout)).toMatchObject({ state: 'completed' });
+    const next = runCli(['dispatch', '--repo', 'acme/hc', '--issue', '8', '--agent', 'nap', '--after', 'acme/hc/task-7', '--from-after', '--wait', '--json'], env);
     expect(JSON.parse(next.stdout)).toMatchObject({ state: 'completed' });
     expect(existsSync(MARKER)).toBe(false);
   }, 120_000);
