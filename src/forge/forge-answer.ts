@@ -10,6 +10,13 @@ export interface ForgeAnswer {
   ignored: string[];
 }
 
+/**
+ * Comments read back from the newest: far enough that a stranger's flood of
+ * comments does not push the question out of sight (ten pages on GitHub),
+ * and still a bounded number of calls.
+ */
+const MAX_COMMENTS = 1000;
+
 /** Distinct authors whose permission is looked up at most: a flood of strangers' replies costs a bounded number of calls. */
 const MAX_AUTHORS_CHECKED = 20;
 
@@ -20,7 +27,7 @@ const MAX_AUTHORS_CHECKED = 20;
  * reply is never an answer from the operator.
  */
 export async function answerFromForge(forge: Forge, repo: RepoId, number: number): Promise<ForgeAnswer> {
-  const comments = await forge.listComments(repo, number, 100);
+  const comments = await forge.listComments(repo, number, MAX_COMMENTS);
   const self = await forge.currentUser();
   const replies = repliesToQuestion(comments, self);
   if (replies === undefined || replies.length === 0) {
