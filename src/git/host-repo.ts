@@ -1,6 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentRepoProblem, headIsStill, workTreeProblem } from './agent-repo-guard.js';
+import { copyIndexFile } from './index-file.js';
 
 /** Runs one git process with this argv and extra environment; rejects on a non-zero exit. */
 export type GitExec = (args: string[], extraEnv: NodeJS.ProcessEnv, timeoutMs?: number) => Promise<{ stdout: string; stderr: string }>;
@@ -166,7 +167,7 @@ export async function collectWork(exec: GitExec, paths: WorkPaths, start: string
   const base = snapshot?.commit ?? head;
   const parents = snapshot === undefined || snapshot.from === head ? [base] : [base, head];
   pointHead(paths, base);
-  if (base === start && fetched === undefined) copyFileSync(paths.startIndex, index);
+  if (base === start && fetched === undefined) copyIndexFile(paths.startIndex, index);
   else await exec(['read-tree', '--end-of-options', base], treeEnv);
   const status = await exec(['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=normal', '--ignore-submodules=all'], treeEnv);
   const dirty = statusHasChanges(status.stdout);

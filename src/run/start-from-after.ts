@@ -1,9 +1,10 @@
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { workspaceLayout } from '../core/workspace/layout.js';
 import { COLLECTED_REF } from '../git/host-repo.js';
 import { writeJob, type Job } from './job-store.js';
 import type { RunContext } from './run-context.js';
+import { copyIndexFile } from '../git/index-file.js';
 
 /**
  * dispatch --from-after: the checkout starts from its predecessor's work, as
@@ -24,7 +25,7 @@ export async function startFromPredecessor(job: Job, ctx: RunContext): Promise<s
   if (!existsSync(join(hostGit, COLLECTED_REF))) throw new Error(`the run in ${predecessor} left no collected work to start from`);
   const layout = workspaceLayout(job.workspace);
   const commit = await ctx.git.startFrom(layout.repo, hostGit, COLLECTED_REF, job.branch);
-  copyFileSync(join(layout.repo, '.git', 'index'), layout.startIndex);
+  copyIndexFile(join(layout.repo, '.git', 'index'), layout.startIndex);
   writeJob({ ...job, fromAfter: undefined, startedFrom: commit });
   return commit;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { describeTarget, type Target } from '../core/names.js';
@@ -8,6 +8,7 @@ import type { WorkspacePlan } from '../core/workspace/plan-workspace.js';
 import { writeJsonAtomic } from '../fs/atomic-write.js';
 import type { GitClient } from '../git/git-client.js';
 import { withFileLock } from '../fs/file-lock.js';
+import { copyIndexFile } from '../git/index-file.js';
 
 export interface WorkspaceRecord {
   repo: string;
@@ -265,7 +266,7 @@ export async function prepareWorkspace(
       start = await checkoutFetched(git, tmpRepo, first.start);
     }
     // The index of the checkout as we made it: collecting the agent's work later starts from it, with no git process.
-    copyFileSync(join(tmpRepo, '.git', 'index'), workspaceLayout(tmpRoot).startIndex);
+    copyIndexFile(join(tmpRepo, '.git', 'index'), workspaceLayout(tmpRoot).startIndex);
     const record: WorkspaceRecord = {
       repo: plan.repo.slug,
       cloneUrl: plan.repo.cloneUrl,

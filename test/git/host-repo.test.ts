@@ -3,7 +3,8 @@
  * agent's checkout with hostile configuration, hooks, filters and links, a
  * host-owned repository borrowing a mirror's objects, and a bare origin.
  */
-import { appendFileSync, chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyIndexFile } from '../../src/git/index-file.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fetchChangedRefs, SimpleGitClient } from '../../src/git/simple-git-client.js';
@@ -36,7 +37,7 @@ beforeEach(async () => {
   await client.cloneLocal(mirror, repo, `${forge.url}/acme/app.git`);
   start = (await client.resolveCommit(mirror, 'refs/heads/main')) as string;
   await client.checkout(repo, start, 'agent/issue-1');
-  copyFileSync(join(repo, '.git', 'index'), join(dir, 'ws', '.meta', 'start-index'));
+  copyIndexFile(join(repo, '.git', 'index'), join(dir, 'ws', '.meta', 'start-index'));
 });
 
 afterEach(() => {
@@ -121,6 +122,21 @@ describe('collectWork', () => {
     expect(work.changed).toBe(true);
     expect(git(hostGit, 'show', `${work.commit}:README.md`)).toBe('# abc');
     expect(git(hostGit, 'rev-parse', `${work.commit}^`)).toBe(start);
+  });
+
+  it('a same-size edit within the second of the checkout is still collected (racily clean entries)', async () => {
+    // A checkout 100 s ago, its index made in the same second, and an edit of the same size in that second.
+    const file = join(repo, 'README.md');
+    const then = Math.floor(Date.now() / 1000) - 100;
+    utimesSync(file, then, then);
+    agentGit('update-index', '--refresh');
+    copyIndexFile(join(repo, '.git', 'index'), paths().startIndex);
+    utimesSync(paths().startIndex, then, then);
+    writeFileSync(file, '# abc\n');
+    utimesSync(file, then, then);
+    const work = await client.collectWork(paths(), start, 'agentctl: run 1', IDENTITY);
+    expect(work.changed).toBe(true);
+    expect(git(hostGit, 'show', `${work.commit}:README.md`)).toBe('# abc');
   });
 
   it('a commit that restores the start tree is no change', async () => {
