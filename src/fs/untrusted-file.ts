@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readAt } from './read-at.js';
 
 /**
  * Files a container or a repository could have planted: the host opens them
@@ -40,14 +41,7 @@ export function readUntrusted(path: string, maxBytes: number): BoundedText | und
   if (fd === undefined) return undefined;
   try {
     const size = fstatSync(fd).size;
-    const buffer = Buffer.alloc(Math.min(size, maxBytes));
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return { text: buffer.subarray(0, read).toString('utf8'), truncated: size > maxBytes, size };
+    return { text: readAt(fd, Math.min(size, maxBytes), 0).toString('utf8'), truncated: size > maxBytes, size };
   } finally {
     closeSync(fd);
   }
@@ -60,14 +54,7 @@ export function readUntrustedTail(path: string, maxBytes: number): BoundedText |
   try {
     const size = fstatSync(fd).size;
     const start = Math.max(0, size - maxBytes);
-    const buffer = Buffer.alloc(size - start);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, start + read);
-      if (n === 0) break;
-      read += n;
-    }
-    return { text: buffer.subarray(0, read).toString('utf8'), truncated: start > 0, size };
+    return { text: readAt(fd, size - start, start).toString('utf8'), truncated: start > 0, size };
   } finally {
     closeSync(fd);
   }

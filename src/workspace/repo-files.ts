@@ -1,10 +1,11 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { usageError } from '../core/errors.js';
 import type { NamedText } from '../core/prompt/assemble-prompt.js';
 import { READ_BOUNDS } from '../core/workspace/layout.js';
 import type { CopyStep } from '../core/workspace/copy-plan.js';
 import { openUntrusted, readUntrusted } from '../fs/untrusted-file.js';
+import { readAt } from '../fs/read-at.js';
 
 /**
  * Files the host reads or writes inside a checkout it just made. The
@@ -96,14 +97,7 @@ function readSource(repoDir: string, step: CopyStep): { data: Buffer; mode: numb
   try {
     const info = fstatSync(fd);
     if (info.size > MAX_COPY_BYTES) refuse(step, `the source is ${info.size} bytes, above the ${MAX_COPY_BYTES}-byte limit`);
-    const data = Buffer.alloc(info.size);
-    let read = 0;
-    while (read < data.length) {
-      const n = readSync(fd, data, read, data.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return { data: data.subarray(0, read), mode: info.mode };
+    return { data: readAt(fd, info.size, 0), mode: info.mode };
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { MAX_CHAIN_BYTES, planChain, type ChainPlan, type ChainTask } from '../../core/chain/chain-plan.js';
 import type { ChainRecord } from '../../core/chain/chain-state.js';
@@ -10,6 +10,7 @@ import { loadConfigFor } from '../load.js';
 import { chainOp } from '../operations/chains.js';
 import { dispatchOp } from '../operations/runs.js';
 import { parseOptions } from '../parse-options.js';
+import { readAt } from '../../fs/read-at.js';
 import type { DispatchOptions } from './dispatch.js';
 
 /** The file, read with the chain's bound (it is the user's own, so a link to it is fine). */
@@ -24,14 +25,7 @@ function readChainFile(path: string): string {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw usageError('chain_unreadable', `the chain file ${path} is not a regular file`, 'pass a YAML file');
     if (stat.size > MAX_CHAIN_BYTES) throw usageError('chain_invalid', `chain ${path}: is larger than ${MAX_CHAIN_BYTES} bytes`, 'split it into smaller chains');
-    const buffer = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.subarray(0, read).toString('utf8');
+    return readAt(fd, stat.size, 0).toString('utf8');
   } finally {
     closeSync(fd);
   }
