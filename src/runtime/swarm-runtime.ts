@@ -7,6 +7,7 @@ import { DockerodeRuntime, dockerodeOptions } from './dockerode-runtime.js';
 import { resolveEndpoint, type EngineEndpoint } from './engine-endpoint.js';
 import type { Availability, ContainerRuntime, ContainerState, Env, RemoteEngine } from './runtime.js';
 import type { SshSettings } from './ssh-transport.js';
+import type { SwarmNodeFact } from '../core/doctor/swarm-checks.js';
 
 /** A job service of agentctl's, as listed: its id and labels. */
 export interface SwarmService {
@@ -14,18 +15,6 @@ export interface SwarmService {
   labels: Record<string, string>;
 }
 
-/** A node and what the scheduler can still place on it. */
-export interface SwarmNode {
-  hostname: string;
-  role: string;
-  state: string;
-  availability: string;
-  cpus: number;
-  memoryBytes: number;
-  /** Reserved by running tasks' reservations. */
-  reservedCpus: number;
-  reservedMemoryBytes: number;
-}
 
 /** The manager's calls for jobs, secrets and nodes. */
 export interface SwarmManager {
@@ -42,7 +31,8 @@ export interface SwarmManager {
   /** Remove the secrets carrying all of these labels (a run's, once its service is gone). */
   removeSecrets(labels: Record<string, string>): Promise<void>;
   removeService(id: string): Promise<void>;
-  nodes(): Promise<SwarmNode[]>;
+  /** Each node and what the scheduler can still place on it. */
+  nodes(): Promise<SwarmNodeFact[]>;
   /** Whether the engine is an active swarm manager, and its node count. */
   state(): Promise<{ manager: boolean; detail: string }>;
 }

@@ -8,6 +8,7 @@ export interface SwarmNodeFact {
   availability: string;
   cpus: number;
   memoryBytes: number;
+  /** Reserved by running tasks' reservations. */
   reservedCpus: number;
   reservedMemoryBytes: number;
 }
