@@ -14,6 +14,7 @@ import type { Job } from '../run/job-store.js';
 import { alreadyRunning } from '../run/launch-run.js';
 import { buildManifest, writeManifest } from '../run/manifest.js';
 import { planRuntime } from '../core/run/run-plan.js';
+import type { RuntimeName } from '../core/container/container-spec.js';
 import type { RunContext } from '../run/run-context.js';
 import { readStatus } from '../run/status-store.js';
 import { replayRequest } from '../dispatch/replay-request.js';
@@ -82,9 +83,13 @@ export async function prepareJob(
     projectDir,
     cloning ? { ...deps, git: () => deps.git((stage, percent) => progress.phase('cloning', `${stage.replace(/:$/, '')} ${percent}%`)) } : deps,
     async (prefer, image) => {
+      // What a start will need gets going beside the preparation: for an engine named in advance, even before it answers.
+      const warm = async (runtime: RuntimeName) => (await ctx.backend(runtime)).warm?.();
+      if (prefer !== 'auto') warm(prefer).catch(() => undefined);
       const chosen = await chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify);
       imageId = ctx.runtimes.get(chosen).then((runtime) => runtime.imageId(image));
       imageId.catch(() => undefined);
+      if (prefer === 'auto') await warm(chosen);
       return chosen;
     },
     async (root) => {

@@ -16,7 +16,10 @@ async function probeAndSelect(registry: RuntimeRegistry, prefer: 'auto' | Runtim
   assertRuntimeSupported(prefer, platform);
   // An explicit choice that answers needs no look at the other engines.
   const preferred = prefer === 'auto' ? undefined : await (await registry.get(prefer)).probe({ version: false }).catch(() => undefined);
-  const probes = preferred?.ok === true ? [preferred] : await registry.probeAll({ version: false });
+  if (preferred?.ok === true) return selectRuntime(prefer, [preferred], platform);
+  // The explicit choice's own probe says why it is out (an engine outside the usual set, Swarm, has no other probe).
+  const others = (await registry.probeAll({ version: false })).filter((probe) => probe.runtime !== preferred?.runtime);
+  const probes = preferred === undefined ? others : [...others, preferred];
   return selectRuntime(prefer, probes, platform);
 }
 

@@ -1,4 +1,5 @@
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
 import { repoReadOnly } from '../core/run/read-only-target.js';
 import { SETUP_FAILED_EXIT } from '../core/run/wrap-argv.js';
@@ -323,12 +324,10 @@ export async function stopRun(workspace: string, reason: StopReason, ctx: RunCon
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** The longest wait between two looks at a followed run. */
 const FOLLOW_MAX_MS = 250;
+/** How late, as a share of its age, a followed run's end may be seen. */
+const FOLLOW_SHARE = 1 / 10;
 
 /**
  * Follow one run to its end (for `dispatch --wait`): wait on the engine
@@ -354,7 +353,10 @@ export async function followRun(
       continue;
     }
     // Polling the engine (a cheap inspect) notices an exit sooner than Podman's wait call, which lags by ~0.5 s;
-    // often at first, so a short run is not kept waiting, then less often.
-    await sleep(watchDelay(performance.now() - since, FOLLOW_MAX_MS));
+    // often at first, so a short run is not kept waiting, then less often. Somebody waits on this end:
+    // a look every tenth of the run's age, where a supervisor looks every quarter.
+    const delay = watchDelay(performance.now() - since, FOLLOW_MAX_MS, FOLLOW_SHARE);
+    const backend = await ctx.backend(status.runtime);
+    await (backend.settle === undefined ? sleep(delay) : backend.settle(status, delay));
   }
 }

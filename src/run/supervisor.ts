@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock, lockHeld } from '../fs/file-lock.js';
@@ -80,10 +81,6 @@ async function sweep(ctx: RunContext): Promise<void> {
   } catch (error) {
     ctx.notify(`warning: could not look for agents no run claims: ${(error as Error).message}`);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export interface SuperviseTimes {

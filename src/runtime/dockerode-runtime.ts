@@ -20,6 +20,8 @@ export interface TransferSettings {
   timeoutSeconds?: number | undefined;
 }
 
+/** How far back a death reported by the engine still ends a wait (see died). */
+const DEATH_REPLAY_MS = 250;
 /** Generous: a busy engine (many agents starting at once) can take seconds to answer. */
 const PROBE_TIMEOUT_MS = 10_000;
 /** Go's zero time: what both engines report for "never started/finished". */
@@ -379,6 +381,34 @@ export class DockerodeRuntime implements ContainerRuntime {
     // The list carries no exit codes, so each container is inspected; one removed meanwhile is skipped.
     const states = await Promise.all(found.map((info) => this.inspect(info.Id)));
     return states.filter((state) => state !== undefined);
+  }
+
+  async died(match: { id: string } | { labels: Record<string, string> }, ms: number): Promise<void> {
+    const filters = { type: ['container'], event: ['die'], ...('id' in match ? { container: [match.id] } : { label: Object.entries(match.labels).map(([key, value]) => `${key}=${value}`) }) };
+    // A death just before the call counts too: the last look can have missed it (the engine's list lags its events by
+    // a few ms). Replayed, it ends each wait at once until a look sees the end, so the window is short.
+    const since = ((Date.now() - DEATH_REPLAY_MS) / 1000).toFixed(3);
+    // Podman (4.3) streams nothing for a filtered events call with a start time, and over SSH each stream cut short
+    // would cost a new channel (a process on the far side): those waits are timed only.
+    const docker = this.name === 'docker' && this.remote === undefined ? await this.docker().catch(() => undefined) : undefined;
+    await new Promise<void>((resolve) => {
+      let stream: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+      let over = false;
+      const end = () => {
+        over = true;
+        clearTimeout(timer);
+        stream?.destroy?.();
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      docker?.getEvents({ since, filters } as object, (error, events) => {
+        if (error !== null || events === undefined) return;
+        stream = events as typeof stream;
+        if (over) return stream!.destroy?.();
+        stream!.on('error', () => undefined);
+        stream!.once('data', end);
+      });
+    });
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {

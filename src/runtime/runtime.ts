@@ -54,6 +54,13 @@ export interface ContainerRuntime {
   wait(id: string): Promise<{ exitCode: number }>;
   /** Containers carrying all of these labels: with that value, or (`true`) with any value. */
   list(labels: Record<string, string | true>): Promise<ContainerState[]>;
+  /**
+   * Resolves after `ms`, or sooner once the engine reports that a matching
+   * container (this id, or carrying all these labels) has died since the
+   * call. Never rejects: without such news the timer ends the wait. An
+   * engine without an events stream has no such method.
+   */
+  died?(match: { id: string } | { labels: Record<string, string> }, ms: number): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceSeconds`. Idempotent. */
   stop(id: string, graceSeconds: number): Promise<void>;
   /** Remove a stopped container. Idempotent. */

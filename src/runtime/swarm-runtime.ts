@@ -73,6 +73,7 @@ export class SwarmRuntime implements ContainerRuntime {
   readonly name = 'swarm' as const;
   readonly swarm: SwarmManager;
   private client: Promise<Dockerode> | undefined;
+  private nodeId: Promise<string | undefined> | undefined;
 
   private constructor(
     readonly engine: DockerodeRuntime,
@@ -95,6 +96,16 @@ export class SwarmRuntime implements ContainerRuntime {
   private docker(): Promise<Dockerode> {
     this.client ??= import('dockerode').then(({ default: Docker }) => new Docker(this.options()));
     return this.client;
+  }
+
+  /** The manager engine's own node id, asked once. */
+  private managerNode(docker: Dockerode): Promise<string | undefined> {
+    this.nodeId ??= (docker.info() as Promise<{ Swarm?: { NodeID?: string } }>).then(
+      (info) => info.Swarm?.NodeID || undefined,
+      // Then every task is taken to be elsewhere: its end is seen from the manager's task state alone.
+      () => undefined,
+    );
+    return this.nodeId;
   }
 
   private fail(call: string, error: unknown): AgentctlError {
@@ -154,18 +165,21 @@ export class SwarmRuntime implements ContainerRuntime {
           const tasks = (await docker.listTasks({ filters: { service: [serviceId] } })) as RawTask[];
           const newest = tasks.sort((a, b) => (a.CreatedAt ?? '').localeCompare(b.CreatedAt ?? '')).at(-1);
           if (newest === undefined) return undefined;
-          const nodeState = newest.NodeID === undefined || newest.NodeID === '' ? undefined : await nodeStateOf(docker, newest.NodeID);
+          const placed = newest.NodeID !== undefined && newest.NodeID !== '';
+          const [nodeState, managerNode] = await Promise.all([placed ? nodeStateOf(docker, newest.NodeID!) : undefined, this.managerNode(docker)]);
+          const onManager = placed && newest.NodeID === managerNode;
           return {
             state: newest.Status?.State ?? 'unknown',
             exitCode: newest.Status?.ContainerStatus?.ExitCode ?? undefined,
             message: newest.Status?.Message,
             error: newest.Status?.Err,
             nodeState,
+            containerExit: onManager ? await diedHere(docker, serviceId, newest.CreatedAt) : undefined,
           };
         }),
       removeVolumes: async (labels) => {
         const found = await call('volume list', async (docker) => ((await docker.listVolumes({ filters: { label: labelFilters(labels) } } as object)) as { Volumes?: Array<{ Name: string }> | null }).Volumes ?? []);
-        for (const volume of found) await gone(`volume remove ${volume.Name}`, (docker) => docker.getVolume(volume.Name).remove());
+        await Promise.all(found.map((volume) => gone(`volume remove ${volume.Name}`, (docker) => docker.getVolume(volume.Name).remove())));
       },
       removeSecrets: async (labels) => {
         const found = await call('secret list', async (docker) => (await docker.listSecrets({ filters: { label: labelFilters(labels) } } as object)) as Array<{ ID: string }>);
@@ -239,6 +253,10 @@ export class SwarmRuntime implements ContainerRuntime {
     return this.engine.list(labels);
   }
 
+  died(match: { id: string } | { labels: Record<string, string> }, ms: number): Promise<void> {
+    return this.engine.died(match, ms);
+  }
+
   stop(id: string, graceSeconds: number): Promise<void> {
     return this.engine.stop(id, graceSeconds);
   }
@@ -261,6 +279,46 @@ interface RawNode {
   Description?: { Hostname?: string; Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
   Spec?: { Role?: string; Availability?: string };
   Status?: { State?: string };
+}
+
+/** A few events at most match; more than this is not an answer worth reading. */
+const MAX_EVENTS_BYTES = 64 * 1024;
+
+/**
+ * The exit code of a job's task container that has died on this engine,
+ * from the engine's own "die" event since the task was made: it is there
+ * at once, where the list and inspect show the exit only once the engine
+ * has cleaned up (~90 ms), and the manager's task state later still
+ * (~120 ms). Undefined when no such event is at hand (the engine keeps its
+ * last 256); the manager's task state then tells.
+ */
+async function diedHere(docker: Dockerode, serviceId: string, since: string | undefined): Promise<number | undefined> {
+  const from = since === undefined ? Number.NaN : Date.parse(since);
+  if (Number.isNaN(from)) return undefined;
+  const until = Date.now() / 1000;
+  const stream = (await docker.getEvents({
+    since: (from / 1000 - 1).toFixed(3),
+    until: until.toFixed(3),
+    filters: { type: ['container'], event: ['die'], label: [`com.docker.swarm.service.id=${serviceId}`] },
+  } as object)) as NodeJS.ReadableStream & { destroy(): void };
+  let text = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    text += chunk.toString('utf8');
+    if (text.length > MAX_EVENTS_BYTES) {
+      stream.destroy();
+      return undefined;
+    }
+  }
+  for (const line of text.split('\n')) {
+    let code: unknown;
+    try {
+      code = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, unknown> } }).Actor?.Attributes?.exitCode;
+    } catch {
+      continue;
+    }
+    if (typeof code === 'string' && /^\d{1,3}$/.test(code)) return Number(code);
+  }
+  return undefined;
 }
 
 async function nodeStateOf(docker: Dockerode, nodeId: string): Promise<string | undefined> {

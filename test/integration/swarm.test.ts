@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceLayout } from '../../src/core/workspace/layout.js';
 import { git, makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
@@ -279,4 +279,42 @@ describe('Docker Swarm as the engine', () => {
     const left = existsSync(swarmDir) ? (execFileSync('ls', [swarmDir], { encoding: 'utf8' }).split('\n').filter((name) => name.endsWith('.json'))) : [];
     expect(left).toEqual([]);
   });
+
+  /** The courier processes of this checkout's build. */
+  function couriers(): number[] {
+    const script = join(dirname(dirname(BIN)), 'dist', 'swarm-courier.js');
+    return execFileSync('pgrep', ['-f', script], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  }
+
+  it('a courier started ahead of the run is gone with agentctl when no run takes it (a manager that does not answer)', async () => {
+    const before = new Set(safely(couriers));
+    const { env } = setup('', 'host: unix:///tmp/agentctl-no-such-manager.sock');
+    const result = runCli(['dispatch', '--repo', 'acme/wide', '--issue', '9', '--agent', 'done', '--wait'], env);
+    expect(result.code, result.stderr).not.toBe(0);
+    expect(result.stderr).toContain('agentctl-no-such-manager.sock');
+    // The spare reads the end of its stdin once agentctl is gone, and exits.
+    for (let i = 0; i < 50 && safely(couriers).some((pid) => !before.has(pid)); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(safely(couriers).filter((pid) => !before.has(pid))).toEqual([]);
+  });
+
+  it('a courier that cannot listen fails the start, and says why in the run\'s courier log', () => {
+    // TEST-NET-1: an address no interface of this machine has.
+    const { env, state } = setup('', `host: ${docker!.url}\n    callback_address: 192.0.2.1`);
+    const result = dispatchWait(env, 'done', '10');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('could not start the transfer server for the swarm on 192.0.2.1');
+    const log = join(workspaceLayout(wsOf(state, '10')).swarm, 'courier-1.log');
+    expect(result.stderr).toContain(log);
+    expect(readFileSync(log, 'utf8')).toMatch(/EADDRNOTAVAIL/);
+    expect(servicesOf(wsOf(state, '10'))).toEqual([]);
+  });
 });
+
+/** pgrep exits 1 when nothing matches. */
+function safely(list: () => number[]): number[] {
+  try {
+    return list();
+  } catch {
+    return [];
+  }
+}

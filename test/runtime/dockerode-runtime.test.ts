@@ -216,6 +216,29 @@ describe.each(engines)('DockerodeRuntime on $name', ({ name, runtime: maybeRunti
     await runtime.remove(id);
   });
 
+  it.runIf(name === 'docker')('hears a container die, by its id or its labels, long before the wait would end', async () => {
+    const { id } = await runtime.start(spec('dies', { argv: ['sleep', '1'] }), {});
+    // Without the engine's news these would wait ten minutes, well past the test's timeout.
+    await Promise.all([runtime.died!({ id }, 600_000), runtime.died!({ labels: { [RUN_LABEL]: RUN, [`${LABEL_PREFIX}.case`]: 'dies' } }, 600_000)]);
+    expect((await runtime.inspect(id))?.running).toBe(false);
+    await runtime.remove(id);
+  });
+
+  it.runIf(name === 'docker')('does not end a wait for the death of another container, or of one long dead', async () => {
+    const { id: other } = await runtime.start(spec('dies-elsewhere', { argv: ['sleep', '0.3'] }), {});
+    const { id: watched } = await runtime.start(spec('lives-on', { argv: ['sleep', '60'] }), {});
+    await runtime.wait(other);
+    // The other one died within the replay window: it must not count either way for this one.
+    const started = performance.now();
+    await runtime.died!({ id: watched }, 1500);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1490);
+    const later = performance.now();
+    await runtime.died!({ id: other }, 1500);
+    expect(performance.now() - later, 'a death seconds ago is no news').toBeGreaterThanOrEqual(1490);
+    await runtime.stop(watched, 0);
+    await Promise.all([runtime.remove(other), runtime.remove(watched)]);
+  });
+
   it('stops a container that ignores SIGTERM within the grace period', async () => {
     // sleep as PID 1 ignores SIGTERM, so the engine must fall back to SIGKILL.
     const { id } = await runtime.start(spec('stop', { argv: ['sleep', '60'] }), {});

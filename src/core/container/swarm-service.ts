@@ -274,6 +274,12 @@ export interface SwarmTaskView {
   error: string | undefined;
   /** The state of the node the task was given to, when known. */
   nodeState: string | undefined;
+  /**
+   * The exit code of the task's container where the manager's own engine
+   * ran it and it has exited: the engine has it ~120 ms before the node
+   * reports the task's end to the manager. Undefined on any other node.
+   */
+  containerExit: number | undefined;
 }
 
 export type TaskObservation =
@@ -295,7 +301,7 @@ export function observeTask(task: SwarmTaskView | undefined): TaskObservation {
   if (task.state === 'orphaned' || ((task.state === 'running' || WAITING.has(task.state)) && task.nodeState === 'down')) {
     return { phase: 'ended', exitCode: undefined, killed: false, lost: 'node-lost: the node running the task went down' };
   }
-  if (task.state === 'running' || WAITING.has(task.state)) return { phase: 'running' };
+  if (task.state === 'running' || WAITING.has(task.state)) return task.containerExit === undefined ? { phase: 'running' } : { phase: 'ended', exitCode: task.containerExit, killed: false };
   if (task.state === 'complete') return { phase: 'ended', exitCode: task.exitCode ?? 0, killed: false };
   if (task.exitCode !== undefined && task.state === 'failed') return { phase: 'ended', exitCode: task.exitCode, killed: false };
   const why = [task.error, task.message].filter((text) => text !== undefined && text !== '').join(': ');

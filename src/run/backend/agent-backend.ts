@@ -102,6 +102,12 @@ export interface AgentBackend {
   cliVersion(plan: RunPlan, cli: string, workspace: string, imageId: string | undefined): Promise<string | undefined>;
   /** Before a new run is claimed: what an earlier run left (question, exit code, review) goes, so it cannot decide this one. */
   clearLeftovers(workspace: string): void;
+  /**
+   * A start is coming (dispatch has chosen this backend and prepares the
+   * workspace): what any start here needs can get going now, beside that
+   * preparation. Nothing is left behind when no start follows.
+   */
+  warm?(): void;
   /** Start run `runCount` of the job. Warnings say what the run should know (a host agent has no sandbox). */
   start(job: Job, runCount: number): Promise<{ ref: AgentRef; warnings: string[] }>;
   /**
@@ -110,6 +116,12 @@ export interface AgentBackend {
    */
   find(status: RunStatus): Promise<AgentRef | { exitCode: number } | undefined>;
   observe(status: RunStatus): Promise<AgentObservation>;
+  /**
+   * Wait `ms` before the next look at a running agent, or less once the
+   * backend hears that it may have ended, so that a followed run's end is
+   * seen when it happens. Optional: without it the caller just waits.
+   */
+  settle?(status: RunStatus, ms: number): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceSeconds`. Idempotent. */
   stop(ref: AgentRef, graceSeconds: number): Promise<void>;
   /** Remove what is left of an ended agent (its container). Idempotent. */

@@ -1,4 +1,5 @@
 import { agentMounts, DEFAULT_IMAGE, FALLBACK_AGENT_USER, LABEL_PREFIX } from '../../core/container/container-spec.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
 import { planImage } from '../../core/run/run-plan.js';
 import { repoReadOnly } from '../../core/run/read-only-target.js';
@@ -74,6 +75,8 @@ export function engineBackend(engine: ContainerRuntime, ctx: RunContext): AgentB
       // A container the engine has removed took its exit code along; the wrapper left it in the outbox.
       return { phase: 'ended', exitCode: container?.exitCode ?? exitCodeIn(outbox(status.workspace, '')), killed: container?.killed ?? false };
     },
+
+    settle: (status, ms) => (engine.died === undefined || status.containerId === undefined ? sleep(ms) : engine.died({ id: status.containerId }, ms)),
 
     async stop(ref, graceSeconds) {
       if (ref.containerId !== undefined) await engine.stop(ref.containerId, graceSeconds);

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { LABEL_PREFIX, DEFAULT_IMAGE } from '../../core/container/container-spec.js';
 import { mergePlacement, observeTask, secretPayload, swarmServiceSpec } from '../../core/container/swarm-service.js';
@@ -15,9 +16,11 @@ import { HOME_LABEL, homeId } from '../home-id.js';
 import { engineBackend, RUN_LABEL } from './engine-backend.js';
 import { exitCodeIn } from './exit-code.js';
 import { courierRecord, receivedFile, stopFile, type Received } from './swarm-courier.js';
-import { callbackHost, callbackUrl, startCourier } from './swarm-launch.js';
+import { callbackHost, callbackUrl, startCourier, warmCourier } from './swarm-launch.js';
 
 const WORKSPACE_LABEL = `${LABEL_PREFIX}.workspace`;
+/** What Swarm labels a task's container with: the service it belongs to. */
+const SERVICE_ID_LABEL = 'com.docker.swarm.service.id';
 /** How long a courier lives past the run's own timeout (the task retries its upload for 10 minutes). */
 const COURIER_SLACK_MS = 15 * 60_000;
 /** After a stop, how long to wait for the task's trees to come back beyond the stop's grace. */
@@ -35,10 +38,6 @@ function readReceived(file: string): Received | undefined {
   } catch {
     return undefined;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -62,16 +61,15 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
     } catch (error) {
       warnings.push(`could not remove swarm service ${id}: ${(error as Error).message}`);
     }
-    warnings.push(...(await removeTaskContainers(id, ctx.config.timeouts.grace)));
-    if (run !== undefined) {
-      // The task's tmpfs volumes carry the run's labels; on the manager's own node they go with it.
-      await swarm
-        .removeVolumes({ [WORKSPACE_LABEL]: run.workspace, [RUN_LABEL]: String(run.runCount), [HOME_LABEL]: homeId(ctx.home) })
-        .catch((error: unknown) => warnings.push(`could not remove the scratch volumes of ${id}: ${(error as Error).message}`));
-      await swarm
-        .removeSecrets({ [WORKSPACE_LABEL]: run.workspace, [RUN_LABEL]: String(run.runCount), [HOME_LABEL]: homeId(ctx.home) })
-        .catch((error: unknown) => warnings.push(`could not remove the swarm secret of ${id}: ${(error as Error).message}`));
-    }
+    const labels = run === undefined ? undefined : { [WORKSPACE_LABEL]: run.workspace, [RUN_LABEL]: String(run.runCount), [HOME_LABEL]: homeId(ctx.home) };
+    // The secret goes beside the container; the task's tmpfs volumes (which carry the run's labels) only once the container is gone.
+    await Promise.all([
+      removeTaskContainers(id, ctx.config.timeouts.grace).then(async (failed) => {
+        warnings.push(...failed);
+        if (labels !== undefined) await swarm.removeVolumes(labels).catch((error: unknown) => warnings.push(`could not remove the scratch volumes of ${id}: ${(error as Error).message}`));
+      }),
+      labels === undefined ? undefined : swarm.removeSecrets(labels).catch((error: unknown) => warnings.push(`could not remove the swarm secret of ${id}: ${(error as Error).message}`)),
+    ]);
     return warnings;
   }
 
@@ -83,7 +81,7 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
   async function removeTaskContainers(serviceId: string, graceSeconds: number): Promise<string[]> {
     const warnings: string[] = [];
     try {
-      for (const container of await engine.list({ 'com.docker.swarm.service.id': serviceId })) {
+      for (const container of await engine.list({ [SERVICE_ID_LABEL]: serviceId })) {
         if (container.running) await engine.stop(container.id, graceSeconds);
         await engine.remove(container.id);
       }
@@ -106,6 +104,9 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
 
     // The version probe would need a job of its own: the manifest goes without it.
     cliVersion: async () => undefined,
+
+    // The courier's process boots while the workspace is prepared.
+    warm: warmCourier,
 
     async start(job: Job, runCount: number) {
       if (job.run.kind !== 'container') throw new Error(`the job in ${job.workspace} does not run in a container`);
@@ -180,6 +181,9 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
       // The task's own exit code first (the engine's), then what came back in outbox/exit-code.
       return { ...seen, exitCode: seen.exitCode ?? (seen.lost === undefined ? exitCodeIn(base.outbox(status.workspace, '')) : undefined) };
     },
+
+    // The task's container dies on the manager's own engine, or on another node, where only the manager's report tells.
+    settle: (status, ms) => (status.containerId === undefined || engine.died === undefined ? sleep(ms) : engine.died({ labels: { [SERVICE_ID_LABEL]: status.containerId } }, ms)),
 
     async stop(ref, graceSeconds) {
       if (ref.containerId === undefined) return;

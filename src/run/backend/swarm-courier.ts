@@ -1,11 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { workspaceLayout } from '../../core/workspace/layout.js';
 import { packTrees } from '../../fs/tar-pack.js';
 import { TarRefused } from '../../fs/untrusted-tar.js';
 import { replaceFromArchive } from './remote-sync.js';
+
+/** By require: an ESM import of node:http loads Node's bundled undici, ~40 ms of the courier's start (see ssh-transport.ts). */
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 /**
  * The courier: one small HTTP server per Swarm run, in a process of its own
@@ -56,6 +60,11 @@ const CHECK_MS = 2000;
 /** The courier's record (port, pid) for a run: the courier lives while it exists. */
 export function courierRecord(workspace: string, runCount: number): string {
   return join(workspaceLayout(workspace).swarm, `run-${runCount}.json`);
+}
+
+/** What the courier of a run writes when it fails (its own errors: its stdout and stderr are not kept). */
+export function courierLog(workspace: string, runCount: number): string {
+  return join(workspaceLayout(workspace).swarm, `courier-${runCount}.log`);
 }
 
 /** Present once agentctl has stopped the run: the courier tells the task to stop its agent. */

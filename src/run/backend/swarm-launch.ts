@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { AgentctlError, ExitCode } from '../../core/errors.js';
 import { workspaceLayout } from '../../core/workspace/layout.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
-import type { CourierConfig } from './swarm-courier.js';
+import { courierLog, type CourierConfig } from './swarm-courier.js';
 
 /** How long a courier may take to say its port. */
 const COURIER_START_MS = 10_000;
@@ -28,16 +29,40 @@ export function callbackUrl(host: string, port: number): string {
 }
 
 /**
- * Start a run's courier (see swarm-courier.ts) as a detached process: its
- * config and token go on its stdin, its port comes back as its first line,
- * its log goes to the run's host-only state.
+ * A courier process started before its run is known (see warmCourier): it
+ * boots (Node's start, ~50 ms) while dispatch prepares the workspace, then
+ * waits for its config on stdin; one that never gets a config exits at the
+ * end of stdin, that is when this process ends.
+ */
+let spare: ChildProcess | undefined;
+
+function spawnCourier(): ChildProcess {
+  // Its log is its own to open, once its config names the run (see swarm-courier-main.ts).
+  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'swarm-courier.js')], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+  child.on('error', () => undefined);
+  // A spare must not keep this process alive.
+  child.unref();
+  (child.stdin as Socket).unref();
+  (child.stdout as Socket).unref();
+  return child;
+}
+
+/** Start a courier process now, for the next run this process starts on the swarm. */
+export function warmCourier(): void {
+  spare ??= spawnCourier();
+}
+
+/**
+ * Start a run's courier (see swarm-courier.ts), the spare one if this
+ * process has one: its config and token go on its stdin, its port comes
+ * back as its first line, its log goes to the run's host-only state.
  */
 export async function startCourier(config: CourierConfig): Promise<number> {
   const dir = workspaceLayout(config.workspace).swarm;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const log = openSync(join(dir, `courier-${config.runCount}.log`), 'a', 0o600);
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'swarm-courier.js')], { detached: true, stdio: ['pipe', 'pipe', log] });
-  closeSync(log);
+  const child = spare?.exitCode === null && spare.signalCode === null ? spare : spawnCourier();
+  spare = undefined;
+  (child.stdout as Socket).ref();
   child.stdin!.end(JSON.stringify(config));
   try {
     return await new Promise<number>((resolve, reject) => {
@@ -54,7 +79,7 @@ export async function startCourier(config: CourierConfig): Promise<number> {
       });
       child.on('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`it exited with code ${code} (its log: ${join(dir, `courier-${config.runCount}.log`)})`));
+        reject(new Error(`it exited with code ${code} (its log: ${courierLog(config.workspace, config.runCount)})`));
       });
       child.on('error', reject);
     });
@@ -68,6 +93,5 @@ export async function startCourier(config: CourierConfig): Promise<number> {
   } finally {
     child.stdout!.destroy();
     child.removeAllListeners('exit');
-    child.unref();
   }
 }

@@ -98,12 +98,15 @@ describe('mergePlacement', () => {
 });
 
 describe('observeTask', () => {
-  const task = (overrides: Partial<SwarmTaskView>): SwarmTaskView => ({ state: 'running', exitCode: undefined, message: undefined, error: undefined, nodeState: 'ready', ...overrides });
+  const task = (overrides: Partial<SwarmTaskView>): SwarmTaskView => ({ state: 'running', exitCode: undefined, message: undefined, error: undefined, nodeState: 'ready', containerExit: undefined, ...overrides });
   it.each<[string, SwarmTaskView | undefined, TaskObservation]>([
     ['no task yet: still being placed', undefined, { phase: 'running' }],
     ['pending on no node: still waiting', task({ state: 'pending', nodeState: undefined }), { phase: 'running' }],
     ['running', task({}), { phase: 'running' }],
     ['complete: exit 0', task({ state: 'complete', exitCode: 0 }), { phase: 'ended', exitCode: 0, killed: false }],
+    ['still running to the manager, exited on the manager\'s engine: ended, with the engine\'s code', task({ containerExit: 3 }), { phase: 'ended', exitCode: 3, killed: false }],
+    ['still starting to the manager, killed on the manager\'s engine', task({ state: 'starting', containerExit: 137 }), { phase: 'ended', exitCode: 137, killed: false }],
+    ['the node is down: node-lost, whatever its engine said last', task({ nodeState: 'down', containerExit: 0 }), { phase: 'ended', exitCode: undefined, killed: false, lost: 'node-lost: the node running the task went down' }],
     ['failed with an exit code', task({ state: 'failed', exitCode: 3 }), { phase: 'ended', exitCode: 3, killed: false }],
     ['running on a node that is down: node-lost', task({ nodeState: 'down' }), { phase: 'ended', exitCode: undefined, killed: false, lost: 'node-lost: the node running the task went down' }],
     ['orphaned: node-lost', task({ state: 'orphaned' }), { phase: 'ended', exitCode: undefined, killed: false, lost: 'node-lost: the node running the task went down' }],

@@ -13,6 +13,14 @@ describe('watchDelay', () => {
     expect(watchDelay(watched, 150)).toBe(delay);
   });
 
+  it.each([
+    [400, 40],
+    [1000, 100],
+    [5000, 250],
+  ])('with a share of a tenth, after watching %i ms, waits %i ms (at most 250)', (watched, delay) => {
+    expect(watchDelay(watched, 250, 1 / 10)).toBe(delay);
+  });
+
   it('never waits longer than the cap, even below the minimum', () => {
     expect(watchDelay(0, 5)).toBe(5);
   });
