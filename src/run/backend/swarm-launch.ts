@@ -40,6 +40,8 @@ function spawnCourier(): ChildProcess {
   // Its log is its own to open, once its config names the run (see swarm-courier-main.ts).
   const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'swarm-courier.js')], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
   child.on('error', () => undefined);
+  // A courier that died meanwhile: its exit says so (see startCourier), not an unhandled EPIPE.
+  child.stdin!.on('error', () => undefined);
   // A spare must not keep this process alive.
   child.unref();
   (child.stdin as Socket).unref();
