@@ -115,9 +115,10 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
   /** Where the task's log ended at its last chunk taken: a chunk is taken only from there (a retry is not appended twice). */
   let taskLogEnd: number | undefined;
   /**
-   * The endpoints taking a body right now: one at a time each, so a task
-   * (or an agent with the token) that opens many at once is not given 2 MiB
-   * of memory, or an extraction on disk, per request. 503: the task retries.
+   * The endpoints taking a body (or sending the workspace) right now: one at
+   * a time each, so a task (or an agent with the token) that opens many at
+   * once is not given 2 MiB of memory, an extraction on disk, or a walk of
+   * the workspace, per request. 503: the task retries.
    */
   const busy = new Set<string>();
   mkdirSync(layout.swarm, { recursive: true, mode: 0o700 });
@@ -138,6 +139,10 @@ export function serveCourier(config: CourierConfig, done: () => void): Promise<n
 
   async function handle(url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method === 'GET' && url.pathname === '/in') {
+      // One at a time too: each is a walk of the workspace and an archive streamed (the task asks once).
+      if (busy.has('in')) return answer(response, 503, 'busy');
+      busy.add('in');
+      response.on('close', () => busy.delete('in'));
       const archive = packTrees([
         { dir: layout.repo, as: 'repo', ...config.owner },
         { dir: layout.outbox, as: 'outbox', ...config.owner },

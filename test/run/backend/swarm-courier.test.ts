@@ -56,6 +56,24 @@ describe('the swarm courier', () => {
     rmSync(courierRecord(ws, 1));
   });
 
+  it('sends the workspace to one request at a time: a second GET /in while one is being sent is refused, not packed again', async () => {
+    const { url, ws } = await courier();
+    // More than the sockets buffer, so a request that does not read keeps its answer in progress.
+    writeFileSync(join(workspaceLayout(ws).repo, 'big'), Buffer.alloc(16 * 1024 ** 2, 'x'));
+    const first = request(`${url}/in`, { headers: auth() });
+    first.on('error', () => undefined);
+    const answered = new Promise<number>((resolve) => first.on('response', (m) => resolve(m.statusCode ?? 0)));
+    first.end();
+    expect(await answered).toBe(200);
+    expect((await fetch(`${url}/in`, { headers: auth() })).status).toBe(503);
+    first.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const again = await fetch(`${url}/in`, { headers: auth() });
+    expect(again.status).toBe(200);
+    await again.arrayBuffer();
+    rmSync(courierRecord(ws, 1));
+  });
+
   it('holds one body per endpoint at a time: a second log chunk or tree sent meanwhile is refused, not held (2 MiB or an extraction each)', async () => {
     const { url, log, ws } = await courier();
     const task = makeTempDir('task');
