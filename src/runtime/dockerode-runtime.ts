@@ -385,8 +385,8 @@ export class DockerodeRuntime implements ContainerRuntime {
 
   async died(match: { id: string } | { labels: Record<string, string> }, ms: number): Promise<void> {
     const filters = { type: ['container'], event: ['die'], ...('id' in match ? { container: [match.id] } : { label: Object.entries(match.labels).map(([key, value]) => `${key}=${value}`) }) };
-    // A death just before the call counts too: the last look can have missed it (the engine's list lags its events by
-    // a few ms). Replayed, it ends each wait at once until a look sees the end, so the window is short.
+    // A death just before the call counts too: the last look can have come just before it. Replayed, it ends each
+    // wait at once until a look sees the end (an inspect waits for the engine's clean-up), so the window is short.
     const since = ((Date.now() - DEATH_REPLAY_MS) / 1000).toFixed(3);
     // Podman (4.3) streams nothing for a filtered events call with a start time, and over SSH each stream cut short
     // would cost a new channel (a process on the far side): those waits are timed only.
