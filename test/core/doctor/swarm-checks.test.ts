@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { swarmChecks, type SwarmFacts } from '../../../src/core/doctor/swarm-checks.js';
 
-const node = { hostname: 'n1', role: 'worker', state: 'ready', availability: 'active', cpus: 8, memoryBytes: 16 * 1024 ** 3, reservedCpus: 2, reservedMemoryBytes: 4 * 1024 ** 3 };
+const node = { id: 'id1', hostname: 'n1', role: 'worker', state: 'ready', availability: 'active', cpus: 8, memoryBytes: 16 * 1024 ** 3, reservedCpus: 2, reservedMemoryBytes: 4 * 1024 ** 3 };
 const facts = (overrides: Partial<SwarmFacts>): SwarmFacts => ({ endpoint: 'ssh://ops@manager', nodes: [node], callback: { address: '10.0.0.5', listens: true }, ...overrides });
 
 describe('swarmChecks', () => {
