@@ -40,7 +40,7 @@ export async function gatherSwarmFacts(config: Config, registry: RuntimeRegistry
   try {
     const results = await probeReach({ swarm: runtime.swarm, engine: runtime, nodes, host: address, image: probe.image, home: probe.home });
     const hostname = new Map(nodes.map((node) => [node.id, node.hostname]));
-    reach = results.map((result) => ({ hostname: hostname.get(result.node) ?? result.node, reached: result.reached, detail: result.detail }));
+    reach = results.map((result) => ({ hostname: hostname.get(result.node) ?? result.node, reached: result.reached, detail: result.detail, cause: result.cause }));
   } catch (error) {
     reach = { error: (error as Error).message };
   }

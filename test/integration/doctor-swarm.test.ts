@@ -43,12 +43,12 @@ describe('doctor on Docker Swarm', () => {
   });
   const hostname = () => swarmCli(['node', 'inspect', 'self', '--format', '{{.Description.Hostname}}']).trim();
 
-  function doctor(callback?: string): Check[] {
+  function doctor(callback?: string, image = TEST_IMAGE): Check[] {
     const home = makeTempDir('doctor-swarm');
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
-      `runtime:\n  prefer: swarm\n  image: ${TEST_IMAGE}\n  swarm:\n    host: ${docker!.url}\n${callback === undefined ? '' : `    callback_address: ${callback}\n`}`,
+      `runtime:\n  prefer: swarm\n  image: ${image}\n  swarm:\n    host: ${docker!.url}\n${callback === undefined ? '' : `    callback_address: ${callback}\n`}`,
     );
     const result = runCli(['doctor', '--json'], { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: join(home, 'state'), CI: 'true' });
     expect(result.stdout, result.stderr).not.toBe('');
@@ -70,6 +70,14 @@ describe('doctor on Docker Swarm', () => {
     expect(reach).toMatchObject({ status: 'fail' });
     expect(reach?.message).toContain('cannot reach agentctl at 127.0.0.1: could not connect');
     expect(reach?.fix).toContain('runtime.swarm.callback_address');
+    expect(probeLeftovers()).toBe('');
+  });
+
+  it('says when the probe could not run on a node (an image it lacks), not that the address is wrong, and leaves nothing behind', () => {
+    const reach = doctor(undefined, 'localhost/agentctl-absent-image:latest').find((check) => check.id === `swarm.reach.${hostname()}`);
+    expect(reach).toMatchObject({ status: 'fail' });
+    expect(reach?.message).toMatch(/could not tell whether .* its probe task rejected: .*No such image/);
+    expect(reach?.fix).toContain('make the agent image present on');
     expect(probeLeftovers()).toBe('');
   });
 });

@@ -108,6 +108,8 @@ export interface NodeReach {
   node: string;
   reached: boolean;
   detail?: string | undefined;
+  /** Not reached: the way there failed (`network`), or the probe's task never got to try (`task`: no image, not placed…). */
+  cause?: 'network' | 'task' | undefined;
 }
 
 /** Task states after which a task does nothing more. */
@@ -132,10 +134,10 @@ export function reachResults(expected: readonly string[], reached: ReadonlySet<s
   return expected.map((node) => {
     if (reached.has(node)) return { node, reached: true };
     const task = tasks.find((candidate) => candidate.nodeId === node);
-    if (task === undefined) return { node, reached: false, detail: 'no probe task was placed on it in time' };
+    if (task === undefined) return { node, reached: false, cause: 'task', detail: 'no probe task was placed on it in time' };
     const said = task.exitCode === undefined ? undefined : REACH_EXITS[task.exitCode];
-    if (said !== undefined) return { node, reached: false, detail: said };
-    if (!ENDED.has(task.state)) return { node, reached: false, detail: `its probe task was still ${task.state} when doctor stopped waiting` };
-    return { node, reached: false, detail: `its probe task ${task.state}${task.error === undefined || task.error === '' ? '' : `: ${task.error}`}` };
+    if (said !== undefined) return { node, reached: false, cause: 'network', detail: said };
+    if (!ENDED.has(task.state)) return { node, reached: false, cause: 'task', detail: `its probe task was still ${task.state} when doctor stopped waiting` };
+    return { node, reached: false, cause: 'task', detail: `its probe task ${task.state}${task.error === undefined || task.error === '' ? '' : `: ${task.error}`}` };
   });
 }

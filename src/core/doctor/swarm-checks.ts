@@ -36,6 +36,8 @@ export interface ReachFact {
   hostname: string;
   reached: boolean;
   detail?: string | undefined;
+  /** Not reached: the way there failed (`network`), or the probe's task never got to try (`task`). */
+  cause?: 'network' | 'task' | undefined;
 }
 
 const GIB = 1024 ** 3;
@@ -84,13 +86,22 @@ function reachChecks(reach: SwarmFacts['reach'], address: string): Check[] {
   }
   return reach.map((node) => {
     const hostname = displayLine(node.hostname);
-    return node.reached
-      ? { id: `swarm.reach.${hostname}`, status: 'ok', message: `swarm node ${hostname} reaches agentctl at ${address}`, fix: null }
-      : {
-          id: `swarm.reach.${hostname}`,
-          status: 'fail',
-          message: `swarm node ${hostname} cannot reach agentctl at ${address}: ${displayLine(node.detail ?? 'unknown')}`,
-          fix: `set runtime.swarm.callback_address to an address of this machine that ${hostname} reaches (a task's 127.0.0.1 is its own), on any port through the firewall`,
-        };
+    const id = `swarm.reach.${hostname}`;
+    const detail = displayLine(node.detail ?? 'unknown');
+    if (node.reached) return { id, status: 'ok', message: `swarm node ${hostname} reaches agentctl at ${address}`, fix: null };
+    if (node.cause === 'task') {
+      return {
+        id,
+        status: 'fail',
+        message: `could not tell whether swarm node ${hostname} reaches agentctl at ${address}: ${detail}`,
+        fix: `a run's task would fail there the same way: make the agent image present on ${hostname}, and see docker node ps ${hostname}`,
+      };
+    }
+    return {
+      id,
+      status: 'fail',
+      message: `swarm node ${hostname} cannot reach agentctl at ${address}: ${detail}`,
+      fix: `set runtime.swarm.callback_address to an address of this machine that ${hostname} reaches (a task's 127.0.0.1 is its own), on any port through the firewall`,
+    };
   });
 }
