@@ -31,12 +31,12 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 export function listenForReach(host: string, token: string, nodes: readonly string[]): Promise<ReachListener> {
   const known = new Set(nodes);
   const reached = new Set<string>();
-  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_MS, headersTimeout: REQUEST_MS }, (request, response) => {
+  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_MS, headersTimeout: REQUEST_MS, connectionsCheckingInterval: 1000 }, (request, response) => {
     const answer = (status: number) => {
+      // Once the answer is out, the connection goes: what the caller still sends is never read.
+      response.on('finish', () => request.socket.destroy());
       response.writeHead(status, { connection: 'close', 'content-length': '0' });
       response.end();
-      // What the caller still sends is not read.
-      request.destroy();
     };
     const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? '0') !== 0;
     if (request.method !== 'GET' || hasBody) return answer(400);

@@ -75,7 +75,7 @@ describe('doctor on Docker Swarm', () => {
 
   it('says when the probe could not run on a node (an image it lacks), not that the address is wrong, and leaves nothing behind', () => {
     const reach = doctor(undefined, 'localhost/agentctl-absent-image:latest').find((check) => check.id === `swarm.reach.${hostname()}`);
-    expect(reach).toMatchObject({ status: 'fail' });
+    expect(reach).toMatchObject({ status: 'warn' });
     expect(reach?.message).toMatch(/could not tell whether .* its probe task rejected: .*No such image/);
     expect(reach?.fix).toContain('make the agent image present on');
     expect(probeLeftovers()).toBe('');

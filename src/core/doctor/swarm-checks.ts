@@ -89,10 +89,11 @@ function reachChecks(reach: SwarmFacts['reach'], address: string): Check[] {
     const id = `swarm.reach.${hostname}`;
     const detail = displayLine(node.detail ?? 'unknown');
     if (node.reached) return { id, status: 'ok', message: `swarm node ${hostname} reaches agentctl at ${address}`, fix: null };
+    // The probe could not tell (its task did not run there): a warning, as a node that the run's constraints exclude may be it.
     if (node.cause === 'task') {
       return {
         id,
-        status: 'fail',
+        status: 'warn',
         message: `could not tell whether swarm node ${hostname} reaches agentctl at ${address}: ${detail}`,
         fix: `a run's task would fail there the same way: make the agent image present on ${hostname}, and see docker node ps ${hostname}`,
       };
