@@ -200,7 +200,7 @@ export const doctorJson = z.object({
   checks: z
     .array(
       z.object({
-        id: z.string().describe('runtime.podman, image, cli.claude, agent.claude, forge.github, git, home, node …'),
+        id: z.string().describe('runtime.podman, image, cli.claude, agent.claude, forge.github, git, home, node, swarm.node.<host>, swarm.reach.<host> …'),
         status: z.enum(['ok', 'warn', 'fail']),
         message: z.string(),
         fix: z.string().nullable().describe('what to do about it'),

@@ -115,9 +115,9 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
   const wantSwarm = config.runtime.prefer === 'swarm' || config.runtime.swarm.host !== undefined;
   const swarmProbe = wantSwarm ? await (await input.registry.get('swarm')).probe().catch((error: unknown) => ({ runtime: 'swarm' as const, ok: false, detail: (error as Error).message, endpoint: 'swarm' })) : undefined;
   const probes = swarmProbe === undefined ? engines : [...engines, swarmProbe];
-  const swarm = swarmProbe?.ok === true ? await gatherSwarmFacts(config, input.registry, swarmProbe.endpoint) : undefined;
-
   const image = configuredImage(config, env);
+  const swarm = swarmProbe?.ok === true ? await gatherSwarmFacts(config, input.registry, swarmProbe.endpoint, { image: image.image, home: input.stateHome }) : undefined;
+
   const imageFacts: DoctorFacts['image'] = { name: image.image, source: describeSource(image), runtime: undefined, present: undefined };
   const selected = trySelect(config.runtime.prefer, probes, input.platform);
   if (selected !== undefined) {

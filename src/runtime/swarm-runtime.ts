@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Config } from '../core/config/schema.js';
 import type { ContainerSpec } from '../core/container/container-spec.js';
+import type { ReachProbeServiceSpec, ReachTaskView } from '../core/container/reach-probe.js';
 import type { SwarmServiceSpec, SwarmTaskView } from '../core/container/swarm-service.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
 import { DockerodeRuntime, dockerodeOptions } from './dockerode-runtime.js';
@@ -20,12 +21,14 @@ export interface SwarmService {
 export interface SwarmManager {
   createSecret(name: string, labels: Record<string, string>, data: string): Promise<{ id: string }>;
   removeSecret(name: string): Promise<void>;
-  createService(spec: SwarmServiceSpec): Promise<{ id: string }>;
+  createService(spec: SwarmServiceSpec | ReachProbeServiceSpec): Promise<{ id: string }>;
   /** The service and its labels; undefined once it is gone. */
   service(id: string): Promise<SwarmService | undefined>;
   services(labels: Record<string, string | true>): Promise<SwarmService[]>;
   /** The job's one task (the newest), with its node's state. */
   task(serviceId: string): Promise<SwarmTaskView | undefined>;
+  /** Every task of a service (a global job has one per node): its node and state. */
+  tasks(serviceId: string): Promise<ReachTaskView[]>;
   /** Remove the manager engine's unused volumes carrying all of these labels (a task's scratch, once its container is gone). */
   removeVolumes(labels: Record<string, string>): Promise<void>;
   /** Remove the secrets carrying all of these labels (a run's, once its service is gone). */
@@ -177,6 +180,15 @@ export class SwarmRuntime implements ContainerRuntime {
             containerExit: onManager ? await diedHere(docker, serviceId, newest.CreatedAt) : undefined,
           };
         }),
+      tasks: (serviceId) =>
+        call(`task list of ${serviceId}`, async (docker) =>
+          ((await docker.listTasks({ filters: { service: [serviceId] } })) as RawTask[]).map((task) => ({
+            nodeId: task.NodeID ?? '',
+            state: task.Status?.State ?? 'unknown',
+            exitCode: task.Status?.ContainerStatus?.ExitCode ?? undefined,
+            error: task.Status?.Err,
+          })),
+        ),
       removeVolumes: async (labels) => {
         const found = await call('volume list', async (docker) => ((await docker.listVolumes({ filters: { label: labelFilters(labels) } } as object)) as { Volumes?: Array<{ Name: string }> | null }).Volumes ?? []);
         await Promise.all(found.map((volume) => gone(`volume remove ${volume.Name}`, (docker) => docker.getVolume(volume.Name).remove())));
@@ -194,6 +206,7 @@ export class SwarmRuntime implements ContainerRuntime {
           return nodes.map((node) => {
             const mine = tasks.filter((task) => task.NodeID === node.ID);
             return {
+              id: node.ID,
               hostname: node.Description?.Hostname ?? node.ID,
               role: node.Spec?.Role ?? 'unknown',
               state: node.Status?.State ?? 'unknown',

@@ -1,7 +1,10 @@
+import { displayLine } from '../text/display-line.js';
 import type { Check } from './checks.js';
 
 /** A swarm node as doctor shows it. */
 export interface SwarmNodeFact {
+  /** The manager's id of the node. */
+  id: string;
   hostname: string;
   role: string;
   state: string;
@@ -20,6 +23,21 @@ export interface SwarmFacts {
   nodes: SwarmNodeFact[] | { error: string };
   /** The callback address the tasks fetch their workspace from, and whether agentctl can listen there. */
   callback: { address: string; listens: boolean; error?: string | undefined };
+  /**
+   * Whether each ready, active node reached agentctl at the callback address
+   * (doctor's reach probe), or why the probe could not tell; undefined when
+   * it did not run (no nodes listed, or the address cannot be listened on).
+   */
+  reach?: ReachFact[] | { error: string } | undefined;
+}
+
+/** One node's answer to the reach probe. */
+export interface ReachFact {
+  hostname: string;
+  reached: boolean;
+  detail?: string | undefined;
+  /** Not reached: the way there failed (`network`), or the probe's task never got to try (`task`). */
+  cause?: 'network' | 'task' | undefined;
 }
 
 const GIB = 1024 ** 3;
@@ -49,7 +67,7 @@ export function swarmChecks(swarm: SwarmFacts | undefined): Check[] {
   const { callback } = swarm;
   checks.push(
     callback.listens
-      ? { id: 'swarm.callback', status: 'ok', message: `swarm tasks fetch their workspace from ${callback.address} (agentctl can listen there; the nodes must reach it, on any port)`, fix: null }
+      ? { id: 'swarm.callback', status: 'ok', message: `swarm tasks fetch their workspace from ${callback.address} (agentctl can listen there)`, fix: null }
       : {
           id: 'swarm.callback',
           status: 'fail',
@@ -57,5 +75,34 @@ export function swarmChecks(swarm: SwarmFacts | undefined): Check[] {
           fix: 'set runtime.swarm.callback_address to an address of this machine that the swarm nodes reach',
         },
   );
-  return checks;
+  return [...checks, ...reachChecks(swarm.reach, callback.address)];
+}
+
+/** One line per node: does it reach agentctl where its tasks will fetch their workspace? Node names and reasons are the manager's: one clean line each. */
+function reachChecks(reach: SwarmFacts['reach'], address: string): Check[] {
+  if (reach === undefined) return [];
+  if ('error' in reach) {
+    return [{ id: 'swarm.reach', status: 'warn', message: `could not probe whether the swarm nodes reach agentctl at ${address}: ${displayLine(reach.error)}`, fix: 'check that the swarm manager can create services and secrets, then run doctor again' }];
+  }
+  return reach.map((node) => {
+    const hostname = displayLine(node.hostname);
+    const id = `swarm.reach.${hostname}`;
+    const detail = displayLine(node.detail ?? 'unknown');
+    if (node.reached) return { id, status: 'ok', message: `swarm node ${hostname} reaches agentctl at ${address}`, fix: null };
+    // The probe could not tell (its task did not run there): a warning, as a node that the run's constraints exclude may be it.
+    if (node.cause === 'task') {
+      return {
+        id,
+        status: 'warn',
+        message: `could not tell whether swarm node ${hostname} reaches agentctl at ${address}: ${detail}`,
+        fix: `a run's task would fail there the same way: make the agent image present on ${hostname}, and see docker node ps ${hostname}`,
+      };
+    }
+    return {
+      id,
+      status: 'fail',
+      message: `swarm node ${hostname} cannot reach agentctl at ${address}: ${detail}`,
+      fix: `set runtime.swarm.callback_address to an address of this machine that ${hostname} reaches (a task's 127.0.0.1 is its own), on any port through the firewall`,
+    };
+  });
 }
