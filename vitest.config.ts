@@ -20,7 +20,7 @@ export default defineConfig({
     },
     projects: [
       // Two files at a time: most of the suite waits on engines, sshd and fake forges rather than
-      // on the CPU, so two workers on 2 cores take the suite from ~18 min to ~10 (docs/development/testing.md).
+      // on the CPU, so two workers on 2 cores take the suite from ~18 min to ~11 (docs/development/testing.md).
       { extends: true, test: { name: 'parallel', include: ['test/**/*.test.ts'], exclude: ALONE, maxWorkers: 2, sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'alone', include: ALONE, maxWorkers: 1, sequence: { groupOrder: 1 } } },
     ],
