@@ -29,8 +29,8 @@ const QUIET = `echo '${RESULT}'`;
  * (+90). Bounded reading costs +8 to +14 MB on a local engine; over SSH each
  * look at the outbox brings the whole log back again, and the dead Buffers of
  * those copies (SSH packets, HTTP chunks, tar blocks) wait for V8, which
- * collects external memory only every ~64 MB: +42 to +55 MB measured (a quiet
- * run there peaks at ~103 MB, a flooded one at 145-158, which is why a fixed
+ * collects external memory only every ~64 MB: +42 to +48 MB measured (a quiet
+ * run there peaks at ~103 MB, a flooded one at 145-151, which is why a fixed
  * 150 MB bound failed over SSH alone as well as under load).
  */
 const FLOOD_SLACK = 70 * MB;
