@@ -97,7 +97,8 @@ describe.each(engines)('forged control files on a real $label engine', (engine) 
   });
 
   it('a forged containerId of a bystander container: cancel stops the agent, never the bystander', async () => {
-    const bystander = engineCli(engine, 'run', '-d', '--rm', TEST_IMAGE, 'sleep', '300');
+    // No stop grace: `podman rm -f` below would otherwise wait 10 s for a sleep that ignores SIGTERM.
+    const bystander = engineCli(engine, 'run', '-d', '--rm', '--stop-timeout', '0', TEST_IMAGE, 'sleep', '300');
     try {
       const { env: e, state } = env({ BYSTANDER_ID: bystander });
       expect(runCli(['dispatch', '--repo', 'acme/hostile', '--issue', '2', '--agent', 'bystander', '--runtime', engine.name], e).code).toBe(0);
