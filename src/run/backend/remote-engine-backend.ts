@@ -44,13 +44,25 @@ const notRegular = new Map<string, Set<OutboxEntry>>();
 const ENTRIES: readonly OutboxEntry[] = ['log', 'exit-code', 'review', 'qa-log', 'qa-failed', 'question'];
 
 /**
+ * The last live copy of a running agent's outbox, by container. Each copy
+ * brings the whole outbox (the log up to its kept 64 MiB tail) across the
+ * connection, so a look copies only when the last copy is old enough: at
+ * least a second, and ten times what that copy took, so copying takes at
+ * most a tenth of the connection's time however often the run is looked at.
+ */
+const liveCopies = new Map<string, { at: number; tookMs: number }>();
+const LIVE_COPY_MIN_MS = 1000;
+const LIVE_COPY_SHARE = 10;
+
+/**
  * Agents in containers of an engine across a connection (SSH, TLS), which
  * shares no filesystem with this machine. Nothing here is bind-mounted:
  * - in: the container is created with /workspace on a volume of the
  *   engine's own, and repo/ (with .git), outbox/ and inbox/ go into it as a
  *   tar archive before it starts;
- * - live: each observe brings outbox/ back, so the log, the idle timeout and
- *   the budget read the local copy as they would a bind mount;
+ * - live: observe brings outbox/ back (at most once a second, see
+ *   liveCopies), so the log, the idle timeout and the budget read the local
+ *   copy as they would a bind mount;
  * - out: once the agent has ended, outbox/ and repo/ come back (bounded,
  *   regular files and directories only) and replace the local ones; then
  *   collectWork fetches into the host-owned repository as for a local run.
@@ -138,7 +150,11 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
         return { phase: 'ended', exitCode: exitCodeIn(base.outbox(status.workspace, '')), killed: false };
       }
       if (container.running) {
+        const last = liveCopies.get(id);
+        const now = performance.now();
+        if (last !== undefined && now - last.at < Math.max(LIVE_COPY_MIN_MS, LIVE_COPY_SHARE * last.tookMs)) return { phase: 'running' };
         const said = await bringBack(status, id, ['outbox']);
+        liveCopies.set(id, { at: now, tookMs: performance.now() - now });
         if (said.failure !== undefined && !liveFailures.has(id)) {
           liveFailures.set(id, said.failure);
           ctx.notify(`warning: ${said.failure}; the run is still watched (timeout, cancel), from the outbox as it last came back`);
@@ -174,6 +190,7 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
       ];
       broughtBack.delete(id);
       liveFailures.delete(id);
+      liveCopies.delete(id);
       try {
         await engine.remove(id);
       } catch (error) {
