@@ -73,6 +73,10 @@ export async function prepareJob(
   chain?: { id: string; task: string },
 ): Promise<ReadyJob> {
   const config = ctx.config;
+  // What a start will need gets going beside the preparation: for an engine named in advance, before anything else.
+  const warm = async (runtime: RuntimeName) => (await ctx.backend(runtime)).warm?.();
+  const named = request.runtime ?? config.runtime.prefer;
+  if (named !== 'auto') warm(named).catch(() => undefined);
   // The manifest records the image's ID: asked for as soon as the engine is chosen, beside the git work.
   let imageId: Promise<string | undefined> = Promise.resolve(undefined);
   // On a terminal, a first clone of the mirror shows git's own progress on the live line.
@@ -83,9 +87,6 @@ export async function prepareJob(
     projectDir,
     cloning ? { ...deps, git: () => deps.git((stage, percent) => progress.phase('cloning', `${stage.replace(/:$/, '')} ${percent}%`)) } : deps,
     async (prefer, image) => {
-      // What a start will need gets going beside the preparation: for an engine named in advance, even before it answers.
-      const warm = async (runtime: RuntimeName) => (await ctx.backend(runtime)).warm?.();
-      if (prefer !== 'auto') warm(prefer).catch(() => undefined);
       const chosen = await chooseRuntime(ctx.runtimes, prefer, image, deps.platform, ctx.notify);
       imageId = ctx.runtimes.get(chosen).then((runtime) => runtime.imageId(image));
       imageId.catch(() => undefined);
