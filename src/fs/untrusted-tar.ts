@@ -61,6 +61,9 @@ export function safeRelative(name: string, top: string): string[] | undefined {
   return parts.slice(1);
 }
 
+/** What is read past the end-of-archive blocks (tar pads to 10 KiB records) before the rest is left unread. */
+const MAX_TRAILER_BYTES = 64 * 1024;
+
 interface Pending {
   kind: 'file' | 'extended' | 'skip';
   left: number;
@@ -206,10 +209,18 @@ export async function extractUntrustedTar(
     return take;
   };
 
+  let trailer = 0;
   try {
     for await (const chunk of archive) {
       read += chunk.length;
       if (read > maxArchiveBytes) throw new TarRefused(`an archive larger than ${maxArchiveBytes} bytes`);
+      if (ended) {
+        // The record's padding after the end: read to the stream's end (an engine's connection, kept alive, can then
+        // carry the next request; over SSH a new one costs a session on the far side), but no further than that.
+        trailer += chunk.length;
+        if (trailer > MAX_TRAILER_BYTES) break;
+        continue;
+      }
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       let at = 0;
       while (!ended) {
@@ -223,7 +234,6 @@ export async function extractUntrustedTar(
         at += BLOCK;
       }
       buffered = buffered.subarray(at);
-      if (ended) break;
     }
   } catch (error) {
     if (error instanceof TarRefused) throw error;

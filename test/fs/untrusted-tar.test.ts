@@ -86,6 +86,21 @@ describe('extracting an archive from a container', () => {
     expect(result).toMatchObject({ files: 2, skippedCount: 0 });
   });
 
+  it("reads the record's padding after the end to the stream's end, so the engine's connection can carry the next request; no further than 64 KiB", async () => {
+    const chunks = (padding: number) => [entry('repo/a.txt', '0', 'a\n'), END, ...Array.from({ length: padding / 1024 }, () => Buffer.alloc(1024))];
+    // As an engine sends it: the end blocks, then zeros up to the 10 KiB record.
+    const padded = Readable.from(chunks(8 * 1024));
+    expect(await extractUntrustedTar(padded, dest, 'repo', BOUNDS)).toMatchObject({ files: 1 });
+    expect(padded.readableEnded, 'read to its end, not cut short').toBe(true);
+    // Endless data after the end is not read for ever: the extraction still stands.
+    const flooded = Readable.from(chunks(1024 * 1024));
+    const elsewhere = join(dir, 'dest2');
+    mkdirSync(elsewhere);
+    expect(await extractUntrustedTar(flooded, elsewhere, 'repo', BOUNDS)).toMatchObject({ files: 1 });
+    expect(flooded.readableEnded).toBe(false);
+    expect(readFileSync(join(elsewhere, 'a.txt'), 'utf8')).toBe('a\n');
+  });
+
   it('creates no link, symbolic or hard, and writes nothing through one', async () => {
     const result = await extract(
       [
