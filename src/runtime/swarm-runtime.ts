@@ -303,7 +303,8 @@ const MAX_EVENTS_BYTES = 64 * 1024;
  * at once, where the list and inspect show the exit only once the engine
  * has cleaned up (~90 ms), and the manager's task state later still
  * (~120 ms). Undefined when no such event is at hand (the engine keeps its
- * last 256); the manager's task state then tells.
+ * last 256), or when an image's label could have written it (see
+ * labelledExit); the manager's task state then tells.
  */
 async function diedHere(docker: Dockerode, serviceId: string, since: string | undefined): Promise<number | undefined> {
   const from = since === undefined ? Number.NaN : Date.parse(since);
@@ -323,15 +324,31 @@ async function diedHere(docker: Dockerode, serviceId: string, since: string | un
     }
   }
   for (const line of text.split('\n')) {
-    let code: unknown;
+    let actor: { ID?: unknown; Attributes?: Record<string, unknown> } | undefined;
     try {
-      code = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, unknown> } }).Actor?.Attributes?.exitCode;
+      actor = (JSON.parse(line) as { Actor?: typeof actor }).Actor;
     } catch {
       continue;
     }
-    if (typeof code === 'string' && /^\d{1,3}$/.test(code)) return Number(code);
+    const code = actor?.Attributes?.exitCode;
+    if (typeof code === 'string' && /^\d{1,3}$/.test(code) && typeof actor?.ID === 'string') return (await labelledExit(docker, actor.ID)) ? undefined : Number(code);
   }
   return undefined;
+}
+
+/**
+ * Whether the container carries a label named exitCode: the engine copies
+ * a container's labels, its image's included, over the die event's own
+ * attributes, so an image could say any exit code there. Its config is
+ * there at once (no wait for the clean-up); unknown counts as labelled.
+ */
+async function labelledExit(docker: Dockerode, id: string): Promise<boolean> {
+  try {
+    const labels = ((await docker.getContainer(id).inspect()) as { Config?: { Labels?: Record<string, string> | null } }).Config?.Labels;
+    return labels == null ? false : Object.hasOwn(labels, 'exitCode');
+  } catch {
+    return true;
+  }
 }
 
 async function nodeStateOf(docker: Dockerode, nodeId: string): Promise<string | undefined> {

@@ -4,7 +4,9 @@
  * what the agent leaves in /workspace must not stop the bootstrap from
  * hearing agentctl's stop and sending the trees back. On a node other than
  * the manager nothing else stops the task: Swarm leaves a removed job's
- * task running.
+ * task running. A hostile image cannot forge the task's exit code: Docker
+ * copies a container's labels, the image's included, over the attributes of
+ * its die event, exitCode among them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +35,11 @@ const AGENTS = {
     'sleep 8',
     'echo late > /workspace/outbox/late',
   ].join('; '),
+  // It fails, in an image whose label says exitCode=0 (see LABELLED_IMAGE).
+  labelled: 'echo failing; exit 3',
 };
+/** The test image with a label named as the die event's exit code attribute. */
+const LABELLED_IMAGE = 'localhost/agentctl-test-exitcode-label:latest';
 
 describe('a hostile agent on Docker Swarm', () => {
   if (docker === undefined || !requireEngine(docker)) return;
@@ -42,14 +48,22 @@ describe('a hostile agent on Docker Swarm', () => {
     execFileSync('bash', ['test/support/engines.sh', 'swarm'], { stdio: 'ignore' });
     forge = makeForge();
     forge.createRepo('acme', 'hs', { 'README.md': '# hs\n' });
+    execFileSync('docker', ['build', '-q', '-t', LABELLED_IMAGE, '-'], {
+      input: `FROM ${TEST_IMAGE}\nLABEL exitCode=0\n`,
+      env: { ...process.env, DOCKER_HOST: docker!.url },
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
   });
-  afterAll(() => forge.cleanup());
+  afterAll(() => {
+    forge.cleanup();
+    execFileSync('docker', ['rmi', LABELLED_IMAGE], { env: { ...process.env, DOCKER_HOST: docker!.url }, stdio: 'ignore' });
+  });
 
   function setup(): { env: Record<string, string>; state: string } {
     const home = makeTempDir('hostile-swarm');
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     const agents = Object.entries(AGENTS)
-      .map(([name, script]) => `  ${name}:\n    command: [sh, -c, ${JSON.stringify(script)}]\n`)
+      .map(([name, script]) => `  ${name}:\n    command: [sh, -c, ${JSON.stringify(script)}]\n${name === 'labelled' ? `    image: ${LABELLED_IMAGE}\n` : ''}`)
       .join('');
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
@@ -85,5 +99,11 @@ describe('a hostile agent on Docker Swarm', () => {
     expect(Date.now() - started).toBeGreaterThan(8000);
     expect(existsSync(join(ws, 'outbox', 'late'))).toBe(true);
     expect(readFileSync(join(ws, 'outbox', 'agent-early.log'), 'utf8')).toContain('sent early');
+  }, 90_000);
+
+  it('an image labelled exitCode=0 does not turn a failed agent (exit 3) into a completed run', () => {
+    const { env } = setup();
+    const result = runCli(['dispatch', '--repo', 'acme/hs', '--issue', '3', '--agent', 'labelled', '--wait', '--json'], env);
+    expect(JSON.parse(result.stdout), result.stderr).toMatchObject({ state: 'failed', exitCode: 3 });
   }, 90_000);
 });
