@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { expectedNodes, probeSettled, reachProbeSpec, reachResults, type NodeReach, type ReachTaskView } from '../core/container/reach-probe.js';
@@ -11,6 +12,8 @@ import { listenForReach } from './reach-listener.js';
 
 /** What marks the probe's service, secret and containers as agentctl's doctor's. */
 export const REACH_ROLE_LABEL = `${LABEL_PREFIX}.role`;
+/** The doctor process a probe is of (`<hostname>/<pid>`): one whose process is gone was cut short, and is swept. */
+const OWNER_LABEL = `${LABEL_PREFIX}.reach-owner`;
 /** What Swarm labels a task's container with: the service it belongs to. */
 const SERVICE_ID_LABEL = 'com.docker.swarm.service.id';
 /** How long doctor waits for every node to call in. */
@@ -43,7 +46,9 @@ export async function probeReach(input: ReachProbeInput): Promise<NodeReach[]> {
   const token = randomBytes(32).toString('hex');
   const tag = randomBytes(4).toString('hex');
   const name = `agentctl-reach-${tag}`;
-  const labels = { [REACH_ROLE_LABEL]: 'reach-probe', [HOME_LABEL]: homeId(input.home) };
+  const mine = { [REACH_ROLE_LABEL]: 'reach-probe', [HOME_LABEL]: homeId(input.home) };
+  await sweepAbandoned(input, mine);
+  const labels = { ...mine, [OWNER_LABEL]: `${hostname()}/${process.pid}` };
   const listener = await listenForReach(input.host, token, input.nodes.map((node) => node.id));
   let secret: { id: string } | undefined;
   let service: { id: string } | undefined;
@@ -61,6 +66,37 @@ export async function probeReach(input: ReachProbeInput): Promise<NodeReach[]> {
   } finally {
     await listener.close();
     await cleanUp(input, service?.id, secret === undefined ? undefined : name);
+  }
+}
+
+/**
+ * The probes of this home that a doctor killed meanwhile (Ctrl-C, a kill)
+ * left behind: a global job, its secret and its containers, which nothing
+ * else would ever remove. Only those of a process of this machine that is
+ * gone; what cannot be removed now is tried again by the next doctor.
+ */
+async function sweepAbandoned(input: ReachProbeInput, labels: Record<string, string>): Promise<void> {
+  for (const service of await input.swarm.services(labels)) {
+    const owner = service.labels[OWNER_LABEL];
+    if (owner === undefined || !ownerGone(owner)) continue;
+    try {
+      await cleanUp(input, service.id, undefined);
+      await input.swarm.removeSecrets({ ...labels, [OWNER_LABEL]: owner });
+    } catch {
+      // Left for the next doctor: this one's own probe does not depend on it.
+    }
+  }
+}
+
+function ownerGone(owner: string): boolean {
+  const [host, pid] = owner.split('/');
+  // Never 0 or 1: a signal to 0 is to this process's own group.
+  if (host !== hostname() || pid === undefined || !/^\d{1,10}$/.test(pid) || Number(pid) <= 1) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

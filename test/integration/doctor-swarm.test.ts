@@ -4,12 +4,12 @@
  * (a task's 127.0.0.1 is its own), and leaves nothing of its probe on the
  * engine. Every fact about the swarm is read from the engine itself.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../support/git-fixtures.js';
-import { runCli } from '../support/run-cli.js';
+import { BIN, runCli } from '../support/run-cli.js';
 import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
 
 const docker = (await testEngines()).find((engine) => engine.name === 'docker');
@@ -43,14 +43,18 @@ describe('doctor on Docker Swarm', () => {
   });
   const hostname = () => swarmCli(['node', 'inspect', 'self', '--format', '{{.Description.Hostname}}']).trim();
 
-  function doctor(callback?: string, image = TEST_IMAGE): Check[] {
+  function doctorEnv(callback?: string, image = TEST_IMAGE): Record<string, string> {
     const home = makeTempDir('doctor-swarm');
     mkdirSync(join(home, 'config', 'agentctl'), { recursive: true });
     writeFileSync(
       join(home, 'config', 'agentctl', 'config.yaml'),
       `runtime:\n  prefer: swarm\n  image: ${image}\n  swarm:\n    host: ${docker!.url}\n${callback === undefined ? '' : `    callback_address: ${callback}\n`}`,
     );
-    const result = runCli(['doctor', '--json'], { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: join(home, 'state'), CI: 'true' });
+    return { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), AGENTCTL_HOME: join(home, 'state'), CI: 'true' };
+  }
+
+  function doctor(callback?: string, image = TEST_IMAGE, env = doctorEnv(callback, image)): Check[] {
+    const result = runCli(['doctor', '--json'], env);
     expect(result.stdout, result.stderr).not.toBe('');
     return (JSON.parse(result.stdout) as { checks: Check[] }).checks;
   }
@@ -80,4 +84,28 @@ describe('doctor on Docker Swarm', () => {
     expect(reach?.fix).toContain('make the agent image present on');
     expect(probeLeftovers()).toBe('');
   });
+
+  it('a doctor killed while its probe runs leaves it behind only until the next doctor of the same home, which removes it', async () => {
+    const env = doctorEnv();
+    const killed = spawn(process.execPath, [BIN, 'doctor', '--json'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => killed.once('exit', resolve));
+    try {
+      const until = Date.now() + 30_000;
+      while (swarmCli(['service', 'ls', '-q', '--filter', 'label=dev.agentctl.role=reach-probe']).trim() === '' && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      killed.kill('SIGKILL');
+      await exited;
+      expect(probeLeftovers()).not.toBe('');
+      const reach = doctor(undefined, TEST_IMAGE, env).find((check) => check.id === `swarm.reach.${hostname()}`);
+      expect(reach).toMatchObject({ status: 'ok' });
+      expect(probeLeftovers()).toBe('');
+    } finally {
+      killed.kill('SIGKILL');
+      // What this test's homes left, whatever happened.
+      const home = `label=dev.agentctl.home=${readFileSync(join(env.AGENTCTL_HOME!, 'home-id'), 'utf8').trim()}`;
+      for (const [list, remove] of [[['service', 'ls', '-q'], ['service', 'rm']], [['ps', '-aq'], ['rm', '-f']], [['secret', 'ls', '-q'], ['secret', 'rm']]]) {
+        const ids = swarmCli([...list!, '--filter', home]).trim().split('\n').filter(Boolean);
+        if (ids.length > 0) swarmCli([...remove!, ...ids]);
+      }
+    }
+  }, 90_000);
 });
