@@ -51,7 +51,7 @@ describe('a hostile agent on Docker Swarm', () => {
     execFileSync('docker', ['build', '-q', '-t', LABELLED_IMAGE, '-'], {
       input: `FROM ${TEST_IMAGE}\nLABEL exitCode=0\n`,
       env: { ...process.env, DOCKER_HOST: docker!.url },
-      stdio: ['pipe', 'ignore', 'inherit'],
+      stdio: ['pipe', 'ignore', 'pipe'],
     });
   });
   afterAll(() => {
