@@ -76,7 +76,7 @@ export class SwarmRuntime implements ContainerRuntime {
   readonly name = 'swarm' as const;
   readonly swarm: SwarmManager;
   private client: Promise<Dockerode> | undefined;
-  private nodeId: Promise<string | undefined> | undefined;
+  private managerFacts: Promise<ManagerFacts | undefined> | undefined;
 
   private constructor(
     readonly engine: DockerodeRuntime,
@@ -101,14 +101,21 @@ export class SwarmRuntime implements ContainerRuntime {
     return this.client;
   }
 
-  /** The manager engine's own node id, asked once. */
-  private managerNode(docker: Dockerode): Promise<string | undefined> {
-    this.nodeId ??= (docker.info() as Promise<{ Swarm?: { NodeID?: string } }>).then(
-      (info) => info.Swarm?.NodeID || undefined,
+  /** The manager engine's own node id and clock, asked once. */
+  private managerOf(docker: Dockerode): Promise<ManagerFacts | undefined> {
+    this.managerFacts ??= (docker.info() as Promise<{ Swarm?: { NodeID?: string }; SystemTime?: string }>).then(
+      (info) => {
+        const nodeId = info.Swarm?.NodeID;
+        const engineNow = Date.parse(info.SystemTime ?? '');
+        if (nodeId === undefined || nodeId === '' || Number.isNaN(engineNow)) return undefined;
+        // Taken against the answer's arrival: the engine's now is never overestimated (by the way back), at worst
+        // a death in the last milliseconds is left to the next look.
+        return { nodeId, clockOffsetMs: engineNow - Date.now() };
+      },
       // Then every task is taken to be elsewhere: its end is seen from the manager's task state alone.
       () => undefined,
     );
-    return this.nodeId;
+    return this.managerFacts;
   }
 
   private fail(call: string, error: unknown): AgentctlError {
@@ -169,15 +176,15 @@ export class SwarmRuntime implements ContainerRuntime {
           const newest = tasks.sort((a, b) => (a.CreatedAt ?? '').localeCompare(b.CreatedAt ?? '')).at(-1);
           if (newest === undefined) return undefined;
           const placed = newest.NodeID !== undefined && newest.NodeID !== '';
-          const [nodeState, managerNode] = await Promise.all([placed ? nodeStateOf(docker, newest.NodeID!) : undefined, this.managerNode(docker)]);
-          const onManager = placed && newest.NodeID === managerNode;
+          const [nodeState, manager] = await Promise.all([placed ? nodeStateOf(docker, newest.NodeID!) : undefined, this.managerOf(docker)]);
+          const onManager = placed && manager !== undefined && newest.NodeID === manager.nodeId;
           return {
             state: newest.Status?.State ?? 'unknown',
             exitCode: newest.Status?.ContainerStatus?.ExitCode ?? undefined,
             message: newest.Status?.Message,
             error: newest.Status?.Err,
             nodeState,
-            containerExit: onManager ? await diedHere(docker, serviceId, newest.CreatedAt) : undefined,
+            containerExit: onManager ? await diedHere(docker, serviceId, newest.CreatedAt, manager.clockOffsetMs) : undefined,
           };
         }),
       tasks: (serviceId) =>
@@ -294,8 +301,16 @@ interface RawNode {
   Status?: { State?: string };
 }
 
+/** The manager engine's own node, and how far its clock is ahead of this machine's. */
+interface ManagerFacts {
+  nodeId: string;
+  clockOffsetMs: number;
+}
+
 /** A few events at most match; more than this is not an answer worth reading. */
 const MAX_EVENTS_BYTES = 64 * 1024;
+/** The engine answers past events at once; longer means it is streaming live ones (its clock went back): stop there. */
+const MAX_EVENTS_MS = 1000;
 
 /**
  * The exit code of a job's task container that has died on this engine,
@@ -306,23 +321,38 @@ const MAX_EVENTS_BYTES = 64 * 1024;
  * last 256), or when an image's label could have written it (see
  * labelledExit); the manager's task state then tells.
  */
-async function diedHere(docker: Dockerode, serviceId: string, since: string | undefined): Promise<number | undefined> {
+async function diedHere(docker: Dockerode, serviceId: string, since: string | undefined, clockOffsetMs: number): Promise<number | undefined> {
   const from = since === undefined ? Number.NaN : Date.parse(since);
   if (Number.isNaN(from)) return undefined;
-  const until = Date.now() / 1000;
+  // The engine's now, not this machine's: the engine streams live events until `until`, so a clock ahead of the
+  // engine's by a minute would make every look a minute long.
+  const until = (Date.now() + clockOffsetMs) / 1000;
   const stream = (await docker.getEvents({
     since: (from / 1000 - 1).toFixed(3),
     until: until.toFixed(3),
     filters: { type: ['container'], event: ['die'], label: [`com.docker.swarm.service.id=${serviceId}`] },
   } as object)) as NodeJS.ReadableStream & { destroy(): void };
   let text = '';
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    text += chunk.toString('utf8');
-    if (text.length > MAX_EVENTS_BYTES) {
-      stream.destroy();
-      return undefined;
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    stream.destroy();
+  }, MAX_EVENTS_MS);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      text += chunk.toString('utf8');
+      if (text.length > MAX_EVENTS_BYTES) {
+        stream.destroy();
+        return undefined;
+      }
     }
+  } catch (error) {
+    if (late) return undefined;
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
+  if (late) return undefined;
   for (const line of text.split('\n')) {
     let actor: { ID?: unknown; Attributes?: Record<string, unknown> } | undefined;
     try {
