@@ -8,10 +8,11 @@
  * copies a container's labels, the image's included, over the attributes of
  * its die event, exitCode among them.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workspaceLayout } from '../../src/core/workspace/layout.js';
 import { makeForge, makeTempDir, type Forge } from '../support/git-fixtures.js';
 import { runCli } from '../support/run-cli.js';
 import { requireEngine, TEST_IMAGE, testEngines } from '../support/test-engines.js';
@@ -106,4 +107,18 @@ describe('a hostile agent on Docker Swarm', () => {
     const result = runCli(['dispatch', '--repo', 'acme/hs', '--issue', '3', '--agent', 'labelled', '--wait', '--json'], env);
     expect(JSON.parse(result.stdout), result.stderr).toMatchObject({ state: 'failed', exitCode: 3 });
   }, 90_000);
+
+  it('a courier that fails writes its log in the host-only state only, never through a link found in its place', () => {
+    const ws = join(makeTempDir('hostile-swarm-courier'), 'task-4');
+    const swarm = workspaceLayout(ws).swarm;
+    mkdirSync(swarm, { recursive: true });
+    const victim = join(ws, 'victim');
+    writeFileSync(victim, 'untouched\n');
+    symlinkSync(victim, join(swarm, 'courier-1.log'));
+    // TEST-NET-1: an address no interface of this machine has, so the courier fails at once.
+    const config = { workspace: ws, runCount: 1, logFile: join(ws, 'outbox', 'agent.log'), token: 't'.repeat(64), bind: '192.0.2.1', owner: { uid: 1000, gid: 1000 }, deadline: Date.now() + 60_000 };
+    const courier = spawnSync(process.execPath, ['dist/swarm-courier.js'], { input: JSON.stringify(config), encoding: 'utf8', timeout: 30_000 });
+    expect(courier.status).toBe(1);
+    expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
+  });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { courierLog, serveCourier, type CourierConfig } from './swarm-courier.js';
 
@@ -18,7 +18,13 @@ const log = courierLog(config.workspace, config.runCount);
 function fail(error: unknown): never {
   try {
     mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
-    appendFileSync(log, `${new Date().toISOString()} ${(error as Error).stack ?? String(error)}\n`, { mode: 0o600 });
+    // Never through a link: the log is in the host-only state, and stays there whatever is found in its place.
+    const fd = openSync(log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, `${new Date().toISOString()} ${(error as Error).stack ?? String(error)}\n`);
+    } finally {
+      closeSync(fd);
+    }
   } finally {
     process.exit(1);
   }
