@@ -47,12 +47,15 @@ const ENTRIES: readonly OutboxEntry[] = ['log', 'exit-code', 'review', 'qa-log',
  * The last live copy of a running agent's outbox, by container. Each copy
  * brings the whole outbox (the log up to its kept 64 MiB tail) across the
  * connection, so a look copies only when the last copy is old enough: at
- * least a second, and ten times what that copy took, so copying takes at
- * most a tenth of the connection's time however often the run is looked at.
+ * least a second, and ten times what that copy took (up to 30 s), so
+ * copying takes at most a tenth of the connection's time however often the
+ * run is looked at.
  */
 const liveCopies = new Map<string, { at: number; tookMs: number }>();
 const LIVE_COPY_MIN_MS = 1000;
 const LIVE_COPY_SHARE = 10;
+/** However slow the last copy was (one that ran into the transfer deadline), the live log is at most this old. */
+const LIVE_COPY_MAX_MS = 30_000;
 
 /**
  * Agents in containers of an engine across a connection (SSH, TLS), which
@@ -152,7 +155,7 @@ export function remoteEngineBackend(engine: ContainerRuntime, remote: RemoteEngi
       if (container.running) {
         const last = liveCopies.get(id);
         const now = performance.now();
-        if (last !== undefined && now - last.at < Math.max(LIVE_COPY_MIN_MS, LIVE_COPY_SHARE * last.tookMs)) return { phase: 'running' };
+        if (last !== undefined && now - last.at < Math.min(LIVE_COPY_MAX_MS, Math.max(LIVE_COPY_MIN_MS, LIVE_COPY_SHARE * last.tookMs))) return { phase: 'running' };
         const said = await bringBack(status, id, ['outbox']);
         liveCopies.set(id, { at: now, tookMs: performance.now() - now });
         if (said.failure !== undefined && !liveFailures.has(id)) {
