@@ -369,13 +369,14 @@ async function diedHere(docker: Dockerode, serviceId: string, since: string | un
 /**
  * Whether the container carries a label named exitCode: the engine copies
  * a container's labels, its image's included, over the die event's own
- * attributes, so an image could say any exit code there. Its config is
- * there at once (no wait for the clean-up); unknown counts as labelled.
+ * attributes, so an image could say any exit code there. From the list,
+ * which answers at once (an inspect waits while the engine cleans up after
+ * the exit); unknown counts as labelled.
  */
 async function labelledExit(docker: Dockerode, id: string): Promise<boolean> {
   try {
-    const labels = ((await docker.getContainer(id).inspect()) as { Config?: { Labels?: Record<string, string> | null } }).Config?.Labels;
-    return labels == null ? false : Object.hasOwn(labels, 'exitCode');
+    const [listed] = await docker.listContainers({ all: true, filters: { id: [id] } });
+    return listed === undefined || Object.hasOwn(listed.Labels ?? {}, 'exitCode');
   } catch {
     return true;
   }
