@@ -48,8 +48,11 @@ export function wrapContainerArgv(
 ): string[] {
   const agent =
     '"$@" < "$AGENTCTL_STDIN" >> "$AGENTCTL_LOG" 2>&1 & child=$!; ' +
-    // A trapped signal cuts `wait` short; wait again until the agent has really ended.
-    'wait "$child"; code=$?; while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done';
+    // A trapped signal cuts `wait` short; wait again until the agent has really ended. (A stop in the instant between
+    // the fork and `child=$!` reaches no one; the engine's SIGKILL after the grace still ends the run.) One that ended (and that the
+    // shell reaped) before `kill -0` looked still has its status for one more wait (127 there: the shell gave it already).
+    'wait "$child"; code=$?; while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done; ' +
+    'if [ "$code" -gt 128 ]; then wait "$child"; last=$?; [ "$last" -eq 127 ] || code=$last; fi';
   const copy = paths.credentials === undefined ? '' : `${COPY_CREDENTIALS}; `;
   const script = `child=; stop() { kill -TERM "$child" 2>/dev/null; }; trap stop TERM INT HUP; ${copy}${runAgent(agent, paths.setup)}; ${RECORD_EXIT}; exit "$code"`;
   const setup = paths.setup === undefined ? [] : [`AGENTCTL_SETUP=${paths.setup}`];

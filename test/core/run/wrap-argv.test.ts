@@ -76,8 +76,10 @@ describe('wrapContainerArgv', () => {
   });
 
   it.each<[string, string, number]>([
-    ['an agent that handles it exits its own way', 'trap \'kill $!; exit 5\' TERM; sleep 30 & echo waiting; wait', 5],
-    ['an agent that does not dies of it', 'echo waiting; exec sleep 30', 143],
+    // Each says it is up a moment after it starts, so the wrapper has long since learnt its pid (a stop within
+    // microseconds of the start is lost: see the wrapper).
+    ['an agent that handles it exits its own way', 'trap \'kill $!; exit 5\' TERM; sleep 30 & sleep 0.2; echo waiting; wait', 5],
+    ['an agent that does not dies of it', 'sleep 0.2; echo waiting; exec sleep 30', 143],
   ])('passes SIGTERM on to the agent (the engine stops PID 1): %s', async (_name, agent, code) => {
     const dir = tempDir('wrap-container-term');
     const files = { log: join(dir, 'agent.log'), stdin: undefined, exitCode: join(dir, 'exit-code') };
