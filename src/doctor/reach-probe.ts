@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
 import { expectedNodes, probeSettled, reachProbeSpec, reachResults, type NodeReach, type ReachTaskView } from '../core/container/reach-probe.js';
 import type { SwarmNodeFact } from '../core/doctor/swarm-checks.js';
-import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { SwarmManager } from '../runtime/swarm-runtime.js';
 import { HOME_LABEL, homeId } from '../run/home-id.js';
 import { callbackUrl } from '../run/backend/swarm-launch.js';
@@ -14,16 +13,12 @@ import { listenForReach } from './reach-listener.js';
 export const REACH_ROLE_LABEL = `${LABEL_PREFIX}.role`;
 /** The doctor process a probe is of (`<hostname>/<pid>`): one whose process is gone was cut short, and is swept. */
 const OWNER_LABEL = `${LABEL_PREFIX}.reach-owner`;
-/** What Swarm labels a task's container with: the service it belongs to. */
-const SERVICE_ID_LABEL = 'com.docker.swarm.service.id';
 /** How long doctor waits for every node to call in. */
 const REACH_WAIT_MS = 20_000;
 const POLL_MS = 250;
 
 export interface ReachProbeInput {
   swarm: SwarmManager;
-  /** The manager's own engine: the probe's task containers there go at the end. */
-  engine: ContainerRuntime;
   nodes: readonly SwarmNodeFact[];
   /** The callback address, as a run's courier would listen on it. */
   host: string;
@@ -116,12 +111,7 @@ async function cleanUp(input: ReachProbeInput, serviceId: string | undefined, se
   };
   if (serviceId !== undefined) {
     await attempt(`service ${serviceId}`, () => input.swarm.removeService(serviceId));
-    await attempt(`the task containers of ${serviceId}`, async () => {
-      for (const container of await input.engine.list({ [SERVICE_ID_LABEL]: serviceId })) {
-        if (container.running) await input.engine.stop(container.id, 1);
-        await input.engine.remove(container.id);
-      }
-    });
+    await attempt(`the task containers of ${serviceId}`, () => input.swarm.removeTaskContainers(serviceId, 1));
   }
   if (secretName !== undefined) await attempt(`secret ${secretName}`, () => input.swarm.removeSecret(secretName));
   if (failed.length > 0) throw new Error(`the reach probe could not remove ${failed.join('; ')}`);

@@ -38,7 +38,7 @@ export async function gatherSwarmFacts(config: Config, registry: RuntimeRegistry
   if ('error' in nodes || !callback.listens || runtime.swarm === undefined) return { endpoint: endpoint ?? 'swarm', nodes, callback };
   let reach: SwarmFacts['reach'];
   try {
-    const results = await probeReach({ swarm: runtime.swarm, engine: runtime, nodes, host: address, image: probe.image, home: probe.home });
+    const results = await probeReach({ swarm: runtime.swarm, nodes, host: address, image: probe.image, home: probe.home });
     const hostname = new Map(nodes.map((node) => [node.id, node.hostname]));
     reach = results.map((result) => ({ hostname: hostname.get(result.node) ?? result.node, reached: result.reached, detail: result.detail, cause: result.cause }));
   } catch (error) {

@@ -54,6 +54,11 @@ function reasonOf(error: unknown): string {
   return engineError?.json?.message ?? engineError?.message ?? String(error);
 }
 
+/** Engine label filters: `key=value`, or just `key` for any value. */
+export function labelFilters(labels: Record<string, string | true>): string[] {
+  return Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`));
+}
+
 /** Pass-through entries take their value from `env` here, at the engine call, and are dropped when unset. */
 export function resolveEnv(entries: EnvEntry[], env: Env): string[] {
   return entries.flatMap((entry) => {
@@ -373,7 +378,7 @@ export class DockerodeRuntime implements ContainerRuntime {
     try {
       found = await (await this.docker()).listContainers({
         all: true,
-        filters: { label: Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`)) },
+        filters: { label: labelFilters(labels) },
       });
     } catch (error) {
       throw this.fail('list', error);
@@ -384,7 +389,7 @@ export class DockerodeRuntime implements ContainerRuntime {
   }
 
   async died(match: { id: string } | { labels: Record<string, string> }, ms: number): Promise<void> {
-    const filters = { type: ['container'], event: ['die'], ...('id' in match ? { container: [match.id] } : { label: Object.entries(match.labels).map(([key, value]) => `${key}=${value}`) }) };
+    const filters = { type: ['container'], event: ['die'], ...('id' in match ? { container: [match.id] } : { label: labelFilters(match.labels) }) };
     // A death just before the call counts too: the last look can have come just before it. Replayed, it ends each
     // wait at once until a look sees the end (an inspect waits for the engine's clean-up), so the window is short.
     const since = ((Date.now() - DEATH_REPLAY_MS) / 1000).toFixed(3);

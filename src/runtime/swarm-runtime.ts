@@ -4,11 +4,14 @@ import type { ContainerSpec } from '../core/container/container-spec.js';
 import type { ReachProbeServiceSpec, ReachTaskView } from '../core/container/reach-probe.js';
 import type { SwarmServiceSpec, SwarmTaskView } from '../core/container/swarm-service.js';
 import { AgentctlError, ExitCode } from '../core/errors.js';
-import { DockerodeRuntime, dockerodeOptions } from './dockerode-runtime.js';
+import { DockerodeRuntime, dockerodeOptions, labelFilters } from './dockerode-runtime.js';
 import { resolveEndpoint, type EngineEndpoint } from './engine-endpoint.js';
 import type { Availability, ContainerRuntime, ContainerState, Env, RemoteEngine } from './runtime.js';
 import type { SshSettings } from './ssh-transport.js';
 import type { SwarmNodeFact } from '../core/doctor/swarm-checks.js';
+
+/** What Swarm labels a task's container with: the service it belongs to. */
+export const SERVICE_ID_LABEL = 'com.docker.swarm.service.id';
 
 /** A job service of agentctl's, as listed: its id and labels. */
 export interface SwarmService {
@@ -34,6 +37,12 @@ export interface SwarmManager {
   /** Remove the secrets carrying all of these labels (a run's, once its service is gone). */
   removeSecrets(labels: Record<string, string>): Promise<void>;
   removeService(id: string): Promise<void>;
+  /**
+   * Stop (with the grace) and remove a service's task containers where they
+   * are on the manager's own engine: Swarm (20.10) never reaps those of a
+   * removed job, and on other nodes they stay.
+   */
+  removeTaskContainers(serviceId: string, graceSeconds: number): Promise<void>;
   /** Each node and what the scheduler can still place on it. */
   nodes(): Promise<SwarmNodeFact[]>;
   /** Whether the engine is an active swarm manager, and its node count. */
@@ -55,9 +64,6 @@ function reasonOf(error: unknown): string {
   return engineError?.json?.message ?? engineError?.message ?? String(error);
 }
 
-function labelFilters(labels: Record<string, string | true>): string[] {
-  return Object.entries(labels).map(([key, value]) => (value === true ? key : `${key}=${value}`));
-}
 
 /** The manager's endpoint: runtime.swarm.host, else the Docker endpoint (DOCKER_HOST, runtime.docker_host, the socket). */
 export function swarmEndpoint(config: Config, env: Env, uid: number): EngineEndpoint {
@@ -205,6 +211,12 @@ export class SwarmRuntime implements ContainerRuntime {
         for (const secret of found) await gone(`secret remove ${secret.ID}`, (docker) => docker.getSecret(secret.ID).remove());
       },
       removeService: (id) => gone(`service remove ${id}`, (docker) => docker.getService(id).remove()),
+      removeTaskContainers: async (serviceId, graceSeconds) => {
+        for (const container of await this.engine.list({ [SERVICE_ID_LABEL]: serviceId })) {
+          if (container.running) await this.engine.stop(container.id, graceSeconds);
+          await this.engine.remove(container.id);
+        }
+      },
       nodes: () =>
         call('node list', async (docker) => {
           const nodes = (await docker.listNodes()) as RawNode[];
@@ -330,7 +342,7 @@ async function diedHere(docker: Dockerode, serviceId: string, since: string | un
   const stream = (await docker.getEvents({
     since: (from / 1000 - 1).toFixed(3),
     until: until.toFixed(3),
-    filters: { type: ['container'], event: ['die'], label: [`com.docker.swarm.service.id=${serviceId}`] },
+    filters: { type: ['container'], event: ['die'], label: [`${SERVICE_ID_LABEL}=${serviceId}`] },
   } as object)) as NodeJS.ReadableStream & { destroy(): void };
   let text = '';
   let late = false;

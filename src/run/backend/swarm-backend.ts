@@ -6,7 +6,7 @@ import { mergePlacement, observeTask, secretPayload, swarmServiceSpec } from '..
 import { AgentctlError, ExitCode } from '../../core/errors.js';
 import { outboxFiles, workspaceLayout } from '../../core/workspace/layout.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
-import type { SwarmManager } from '../../runtime/swarm-runtime.js';
+import { SERVICE_ID_LABEL, type SwarmManager } from '../../runtime/swarm-runtime.js';
 import { collectAgentWork } from '../collect-work.js';
 import type { Job } from '../job-store.js';
 import type { RunContext } from '../run-context.js';
@@ -19,8 +19,6 @@ import { courierRecord, receivedFile, stopFile, type Received } from './swarm-co
 import { callbackHost, callbackUrl, startCourier, warmCourier } from './swarm-launch.js';
 
 const WORKSPACE_LABEL = `${LABEL_PREFIX}.workspace`;
-/** What Swarm labels a task's container with: the service it belongs to. */
-const SERVICE_ID_LABEL = 'com.docker.swarm.service.id';
 /** How long a courier lives past the run's own timeout (the task retries its upload for 10 minutes). */
 const COURIER_SLACK_MS = 15 * 60_000;
 /** After a stop, how long to wait for the task's trees to come back beyond the stop's grace. */
@@ -73,22 +71,14 @@ export function swarmBackend(engine: ContainerRuntime, swarm: SwarmManager, ctx:
     return warnings;
   }
 
-  /**
-   * Swarm (20.10) never reaps the containers of a removed job's task. Where the
-   * task ran on the manager's own engine, they go here; on other nodes they stay
-   * (see the README's Swarm limits).
-   */
+  /** The service's task containers on the manager's own engine (see the README's Swarm limits); a failure is a warning. */
   async function removeTaskContainers(serviceId: string, graceSeconds: number): Promise<string[]> {
-    const warnings: string[] = [];
     try {
-      for (const container of await engine.list({ [SERVICE_ID_LABEL]: serviceId })) {
-        if (container.running) await engine.stop(container.id, graceSeconds);
-        await engine.remove(container.id);
-      }
+      await swarm.removeTaskContainers(serviceId, graceSeconds);
+      return [];
     } catch (error) {
-      warnings.push(`could not remove the task container of swarm service ${serviceId}: ${(error as Error).message}`);
+      return [`could not remove the task container of swarm service ${serviceId}: ${(error as Error).message}`];
     }
-    return warnings;
   }
 
   /** Which run a service belongs to, from the labels agentctl gave it at create. */
