@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_PREFIX } from '../core/container/container-spec.js';
+import { processAlive } from '../fs/process-alive.js';
 import { expectedNodes, probeSettled, reachProbeSpec, reachResults, type NodeReach, type ReachTaskView } from '../core/container/reach-probe.js';
 import type { SwarmNodeFact } from '../core/doctor/swarm-checks.js';
 import type { SwarmManager } from '../runtime/swarm-runtime.js';
@@ -87,12 +88,7 @@ function ownerGone(owner: string): boolean {
   const [host, pid] = owner.split('/');
   // Never 0 or 1: a signal to 0 is to this process's own group.
   if (host !== hostname() || pid === undefined || !/^\d{1,10}$/.test(pid) || Number(pid) <= 1) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processAlive(Number(pid));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isZombie, processAlive } from './process-alive.js';
 
 /**
  * A cross-process lock that knows its holder: a directory created
@@ -27,17 +28,7 @@ function lockDir(path: string): string {
 
 function holderAlive(pid: number): boolean {
   if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+  return processAlive(pid) && !isZombie(pid);
 }
 
 function readHolder(dir: string): number | undefined {

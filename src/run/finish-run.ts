@@ -1,5 +1,6 @@
 import { decideOutcome, type RunEnd, type StopReason } from '../core/run/outcome.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from '../fs/process-alive.js';
 import { isTerminal, type RunStatus } from '../core/run/status.js';
 import { repoReadOnly } from '../core/run/read-only-target.js';
 import { SETUP_FAILED_EXIT } from '../core/run/wrap-argv.js';
@@ -41,15 +42,6 @@ function readBlocked(outbox: Outbox): Pick<RunEnd, 'blockedText' | 'blockedBytes
   if (read !== undefined) return { blockedText: read.text, blockedBytes: read.truncated ? read.size : undefined };
   if (!outbox.present('question')) return { blockedText: undefined };
   return { blockedText: '[BLOCKED.md is not a regular file (a link?); agentctl did not read it]' };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** How the run ended, or undefined while it is still going. */

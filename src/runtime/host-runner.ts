@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { isZombie, processAlive } from '../fs/process-alive.js';
 import type { Env } from './runtime.js';
 
 export interface HostStart {
@@ -20,24 +20,9 @@ export interface HostRunner {
   stop(pid: number, graceSeconds: number): Promise<void>;
 }
 
-function isZombie(pid: number): boolean {
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces, so read after the last ")".
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** A process that has exited but was never reaped (its parent, us, is gone) counts as ended. */
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !isZombie(pid);
+  return processAlive(pid) && !isZombie(pid);
 }
 
 export class SpawnHostRunner implements HostRunner {

@@ -1,20 +1,12 @@
+import { processAlive } from '../fs/process-alive.js';
 import { readWatchers, type WatcherRecord } from './watch-store.js';
 
 export type WatcherView = WatcherRecord & { running: boolean };
 
-/** Whether a watcher's process lives (its pid is agentctl's own record, never forge or agent text). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The watchers status shows: each one's record, and whether its process still lives (a SIGKILLed one does not). */
 export function watchersFor(home: string): WatcherView[] {
-  return readWatchers(home, alive);
+  return readWatchers(home, processAlive);
 }
 
 /** Lines for status: one per live watcher, one per route with its last and next poll and any backoff. */

@@ -3,7 +3,7 @@ import { AgentctlError, ExitCode, isAgentctlError, usageError } from '../../core
 import type { RepoId } from '../../forge/forge.js';
 import { reconcileRun } from '../../run/finish-run.js';
 import { readStatus } from '../../run/status-store.js';
-import { alive } from '../../watch/watch-status.js';
+import { processAlive } from '../../fs/process-alive.js';
 import { watch, type WatchPorts } from '../../watch/watcher.js';
 import { stateHome, type IO } from '../../deps.js';
 import type { Deps } from '../deps.js';
@@ -106,7 +106,7 @@ export async function run(raw: unknown, deps: Deps): Promise<number> {
     dispatch: (route, repo, number) => dispatchFor(route, repo, number, config, projectDir, deps),
     answer: (workspace) => answerFromForge(workspace, opts.config, deps),
     runStatus: async (workspace) => (readStatus(workspace) === undefined ? undefined : reconcileRun(workspace, ctx)),
-    alive,
+    alive: processAlive,
     notify: (line) => deps.io.err(`${line}\n`),
   };
   const stop = new AbortController();
