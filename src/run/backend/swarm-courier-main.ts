@@ -1,6 +1,6 @@
-import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { courierLog, serveCourier, type CourierConfig } from './swarm-courier.js';
+import { appendLog, courierLog, serveCourier, type CourierConfig } from './swarm-courier.js';
 
 /**
  * The courier's process (dist/swarm-courier.js): its config, token
@@ -19,12 +19,7 @@ function fail(error: unknown): never {
   try {
     mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
     // Never through a link: the log is in the host-only state, and stays there whatever is found in its place.
-    const fd = openSync(log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-    try {
-      writeSync(fd, `${new Date().toISOString()} ${(error as Error).stack ?? String(error)}\n`);
-    } finally {
-      closeSync(fd);
-    }
+    appendLog(log, Buffer.from(`${new Date().toISOString()} ${(error as Error).stack ?? String(error)}\n`), 0o600);
   } finally {
     process.exit(1);
   }

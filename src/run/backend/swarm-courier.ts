@@ -96,9 +96,9 @@ async function readBody(request: IncomingMessage, max: number): Promise<Buffer |
   return Buffer.concat(chunks);
 }
 
-/** Append to the local log; never through a link, never past the bound. */
-function appendLog(file: string, bytes: Buffer): void {
-  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+/** Append to a log of this machine's (the agent's live log, the courier's own); never through a link, never past the bound. */
+export function appendLog(file: string, bytes: Buffer, mode = 0o644): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile() || stat.size + bytes.length > MAX_LIVE_LOG) return;
